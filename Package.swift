@@ -1,0 +1,104 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Layers (bottom to top, see DESIGN.md): MailParser → SMTPProtocol → SMTPTransport →
+// TicketPipeline → TicketStoreSQLite → PostdeskDaemon → postdesk (CLI).
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "postdesk",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "postdesk", targets: ["postdesk"]),
+        .library(name: "MailParser", targets: ["MailParser"]),
+        .library(name: "SMTPProtocol", targets: ["SMTPProtocol"]),
+        .library(name: "SMTPTransport", targets: ["SMTPTransport"]),
+        .library(name: "TicketPipeline", targets: ["TicketPipeline"]),
+        .library(name: "TicketStoreSQLite", targets: ["TicketStoreSQLite"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", .upToNextMinor(from: "2.101.2")),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(
+            url: "https://github.com/apple/swift-configuration.git", from: "1.4.0",
+            traits: [.defaults, "YAML"]),
+    ],
+    targets: [
+        // 1. Mail model and parser: pure value types, no I/O.
+        .target(
+            name: "MailParser",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
+        // 2. SMTP/LMTP server session state machine: bytes in, replies and events out.
+        .target(name: "SMTPProtocol", swiftSettings: strict),
+        // 3. SwiftNIO listeners (unix socket, TCP, STARTTLS) driving the state machine.
+        .target(
+            name: "SMTPTransport",
+            dependencies: [
+                "SMTPProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        // 4. Ticket pipeline: pure logic over the TicketStore protocol.
+        .target(
+            name: "TicketPipeline",
+            dependencies: [
+                "MailParser",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        // 5. GRDB/SQLite implementation of the store protocol.
+        .target(
+            name: "TicketStoreSQLite",
+            dependencies: [
+                "TicketPipeline",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        // 6. Daemon composition: config, listeners, lifecycle.
+        .target(
+            name: "PostdeskDaemon",
+            dependencies: [
+                "MailParser", "SMTPProtocol", "SMTPTransport", "TicketPipeline", "TicketStoreSQLite",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+        // 7. The `postdesk` command.
+        .executableTarget(
+            name: "postdesk",
+            dependencies: [
+                "PostdeskDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+
+        .testTarget(name: "MailParserTests", dependencies: ["MailParser"], resources: [.copy("Corpus")]),
+        .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
+        .testTarget(
+            name: "SMTPTransportTests",
+            dependencies: [
+                "SMTPTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
+        .testTarget(name: "TicketPipelineTests", dependencies: ["TicketPipeline", "TicketStoreSQLite"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["PostdeskDaemon", "TicketStoreSQLite"]),
+    ]
+)
