@@ -77,12 +77,18 @@ public struct ParsedMessage: Sendable, Hashable {
     public var headers: [HeaderField]
     /// Human-readable notes on malformed input that was tolerated.
     public var defects: [String]
+    /// `text` without quoted history and signature (the new content of a reply).
+    public var strippedText: String
+    /// Messages attached as `message/rfc822` (forwards, bounces), parsed recursively. Each is also in
+    /// `attachments` as its raw `.eml` bytes.
+    public var attachedMessages: [ParsedMessage]
 
     public init(
         messageID: String? = nil, subject: String? = nil, date: Date? = nil, from: [MailAddress] = [],
         to: [MailAddress] = [], cc: [MailAddress] = [], replyTo: [MailAddress] = [], inReplyTo: [String] = [],
         references: [String] = [], text: String = "", html: String? = nil, attachments: [ParsedAttachment] = [],
-        headers: [HeaderField] = [], defects: [String] = []
+        headers: [HeaderField] = [], defects: [String] = [], strippedText: String? = nil,
+        attachedMessages: [ParsedMessage] = []
     ) {
         self.messageID = messageID
         self.subject = subject
@@ -98,6 +104,8 @@ public struct ParsedMessage: Sendable, Hashable {
         self.attachments = attachments
         self.headers = headers
         self.defects = defects
+        self.strippedText = strippedText ?? text
+        self.attachedMessages = attachedMessages
     }
 
     /// The first value of a top-level header field, case-insensitive, unfolded and raw.

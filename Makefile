@@ -1,0 +1,39 @@
+# Postdesk: the two commands of the README.
+#   make run    install build dependencies, build, and run the daemon on the built-in default config
+#   make test   install build + test dependencies (Postfix, swaks, ...), then run the whole test suite
+export SWIFT_DETERMINISTIC_HASHING := 1
+SWIFT ?= swift
+CONFIG ?= conf/postdesk.yaml
+
+.PHONY: run test build release deps test-deps lint format bench clean
+
+deps:
+	bash scripts/install-system-deps.sh
+
+test-deps: deps
+	bash scripts/install-test-peers.sh
+
+release: deps
+	$(SWIFT) build -c release --product postdesk
+
+run: release
+	mkdir -p var
+	$$($(SWIFT) build -c release --show-bin-path)/postdesk serve --config $(CONFIG)
+
+build: deps
+	$(SWIFT) build --build-tests
+
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+
+format:
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+
+test: test-deps build lint
+	$(SWIFT) test --skip-build
+
+bench: test-deps
+	bash bench/intake.sh
+
+clean:
+	rm -rf .build var

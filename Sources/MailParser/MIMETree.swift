@@ -1,0 +1,157 @@
+import Glibc
+
+/// The MIME structure of one message, as byte ranges into the raw message (nothing is copied until a
+/// part's content is decoded).
+struct MIMEPart: Sendable {
+    enum Kind: Sendable {
+        case leaf
+        case multipart(subtype: String, children: [MIMEPart])
+    }
+
+    var headers: HeaderSection
+    var contentType: MIMEHeaderValue
+    /// Lower-cased `type/subtype`.
+    var mediaType: String
+    var body: Range<Int>
+    var kind: Kind
+
+    var mainType: Substring { mediaType[..<(mediaType.firstIndex(of: "/") ?? mediaType.endIndex)] }
+    var subtype: Substring {
+        guard let slash = mediaType.firstIndex(of: "/") else { return "" }
+        return mediaType[mediaType.index(after: slash)...]
+    }
+}
+
+/// Builds the `MIMEPart` tree within `ParserLimits`, counting parts and recording defects.
+struct MIMETreeBuilder {
+    let buffer: UnsafeBufferPointer<UInt8>
+    let limits: ParserLimits
+    var partCount = 0
+    var defects: [String] = []
+    private var reportedPartLimit = false
+    private var reportedDepthLimit = false
+
+    init(buffer: UnsafeBufferPointer<UInt8>, limits: ParserLimits) {
+        self.buffer = buffer
+        self.limits = limits
+    }
+
+    /// Parses the part (headers and body) in `range`.
+    mutating func part(in range: Range<Int>, defaultType: String, depth: Int) -> MIMEPart {
+        partCount += 1
+        let (headers, bodyStart) = HeaderSection.parse(buffer, in: range, limits: limits, defects: &defects)
+        return part(headers: headers, body: bodyStart..<range.upperBound, defaultType: defaultType, depth: depth)
+    }
+
+    mutating func part(headers: HeaderSection, body: Range<Int>, defaultType: String, depth: Int) -> MIMEPart {
+        var contentType = MIMEHeaderValue(headers.first("content-type") ?? ArraySlice(defaultType.utf8))
+        var mediaType: String
+        if let (type, subtype) = contentType.mediaType {
+            mediaType = "\(type)/\(subtype)"
+        } else {
+            if headers.first("content-type") != nil {
+                defects.append("malformed Content-Type \"\(contentType.token)\"; read as \(defaultType)")
+            }
+            mediaType = defaultType
+            let parameters = contentType.parameters
+            contentType = MIMEHeaderValue(ArraySlice(defaultType.utf8))
+            contentType.parameters = parameters
+        }
+        guard mediaType.hasPrefix("multipart/") else {
+            return MIMEPart(headers: headers, contentType: contentType, mediaType: mediaType, body: body, kind: .leaf)
+        }
+        guard let boundary = contentType.rawParameter("boundary"), !boundary.isEmpty else {
+            defects.append("\(mediaType) without a boundary; read as text/plain")
+            return MIMEPart(
+                headers: headers, contentType: MIMEHeaderValue(ArraySlice("text/plain".utf8)),
+                mediaType: "text/plain", body: body, kind: .leaf)
+        }
+        if depth >= limits.maxDepth {
+            if !reportedDepthLimit {
+                defects.append("MIME nesting deeper than \(limits.maxDepth); the rest is kept as one attachment")
+                reportedDepthLimit = true
+            }
+            return MIMEPart(
+                headers: headers, contentType: contentType, mediaType: "application/octet-stream", body: body,
+                kind: .leaf)
+        }
+        let split = splitMultipart(body: body, boundary: boundary)
+        if split.parts.isEmpty {
+            defects.append("\(mediaType) boundary never found; body read as text/plain")
+            return MIMEPart(
+                headers: headers, contentType: MIMEHeaderValue(ArraySlice("text/plain".utf8)),
+                mediaType: "text/plain", body: body, kind: .leaf)
+        }
+        if !split.closed { defects.append("\(mediaType) has no closing boundary") }
+        let subtype = String(mediaType.dropFirst("multipart/".count))
+        let childDefault = subtype == "digest" ? "message/rfc822" : "text/plain"
+        var children: [MIMEPart] = []
+        children.reserveCapacity(split.parts.count)
+        for range in split.parts {
+            if partCount >= limits.maxParts {
+                if !reportedPartLimit {
+                    defects.append("more than \(limits.maxParts) MIME parts; the rest were skipped")
+                    reportedPartLimit = true
+                }
+                break
+            }
+            children.append(part(in: range, defaultType: childDefault, depth: depth + 1))
+        }
+        return MIMEPart(
+            headers: headers, contentType: contentType, mediaType: mediaType, body: body,
+            kind: .multipart(subtype: subtype, children: children))
+    }
+
+    /// Splits a multipart body at its delimiter lines (`--boundary` at a line start, followed only by
+    /// blanks; `--boundary--` closes). The line break before a delimiter belongs to the delimiter.
+    func splitMultipart(body: Range<Int>, boundary: [UInt8]) -> (parts: [Range<Int>], closed: Bool) {
+        guard let base = buffer.baseAddress else { return ([], false) }
+        let needle = [ASCIIByte.hyphen, ASCIIByte.hyphen] + boundary
+        var parts: [Range<Int>] = []
+        var position = body.lowerBound
+        var currentStart: Int?
+        var closed = false
+        needle.withUnsafeBufferPointer { needleBuffer in
+            while position < body.upperBound, parts.count <= limits.maxParts {
+                // memchr for '-' runs at memory speed over base64 (which has none) and most text.
+                guard let found = memchr(base + position, Int32(ASCIIByte.hyphen), body.upperBound - position)
+                else { break }
+                let candidate = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                position = candidate + 1
+                guard candidate == body.lowerBound || buffer[candidate - 1] == ASCIIByte.lf,
+                    body.upperBound - candidate >= needle.count,
+                    memcmp(base + candidate, needleBuffer.baseAddress!, needle.count) == 0
+                else { continue }
+                var after = candidate + needle.count
+                var isClosing = false
+                if after + 1 < body.upperBound, buffer[after] == ASCIIByte.hyphen, buffer[after + 1] == ASCIIByte.hyphen {
+                    isClosing = true
+                    after += 2
+                }
+                // Only blanks may follow a delimiter (else it is a longer boundary or text).
+                var lineEnd = after
+                while lineEnd < body.upperBound, buffer[lineEnd].isBlank { lineEnd += 1 }
+                if lineEnd < body.upperBound, buffer[lineEnd] != ASCIIByte.cr, buffer[lineEnd] != ASCIIByte.lf {
+                    if !isClosing { continue }
+                    // Closing delimiters followed by junk are still closings in practice.
+                }
+                var contentEnd = candidate
+                if contentEnd > body.lowerBound, buffer[contentEnd - 1] == ASCIIByte.lf {
+                    contentEnd -= 1
+                    if contentEnd > body.lowerBound, buffer[contentEnd - 1] == ASCIIByte.cr { contentEnd -= 1 }
+                }
+                if let start = currentStart { parts.append(start..<max(start, contentEnd)) }
+                if isClosing {
+                    closed = true
+                    currentStart = nil
+                    break
+                }
+                while lineEnd < body.upperBound, buffer[lineEnd] != ASCIIByte.lf { lineEnd += 1 }
+                currentStart = min(lineEnd + 1, body.upperBound)
+                position = currentStart!
+            }
+        }
+        if let start = currentStart, !closed { parts.append(start..<body.upperBound) }
+        return (parts, closed)
+    }
+}

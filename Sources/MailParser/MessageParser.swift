@@ -1,0 +1,248 @@
+/// Parses RFC 5322 / MIME messages into `ParsedMessage` values.
+public enum MessageParser {
+    /// Parses one RFC 5322 message. Never throws, never crashes: malformed input yields what could be read
+    /// plus entries in `defects`. Time is linear in the input size (nested parts are rescanned at most
+    /// `limits.maxDepth` times).
+    public static func parse(_ raw: [UInt8], limits: ParserLimits = .default) -> ParsedMessage {
+        raw.withUnsafeBufferPointer { parse(buffer: $0, limits: limits, depth: 0) }
+    }
+
+    static func parse(buffer: UnsafeBufferPointer<UInt8>, limits: ParserLimits, depth: Int) -> ParsedMessage {
+        var builder = MIMETreeBuilder(buffer: buffer, limits: limits)
+        let root = builder.part(in: 0..<buffer.count, defaultType: "text/plain", depth: depth)
+        var defects = builder.defects
+        let headers = root.headers
+        let hint = firstTextCharset(root)
+
+        var message = ParsedMessage()
+        message.headers.reserveCapacity(headers.fields.count)
+        for field in headers.fields {
+            let name = String(decoding: headers.name(of: field), as: UTF8.self)
+            let value = EncodedWords.decodeRaw(headers.value(of: field), hint: hint, limits: limits, defects: &defects)
+            message.headers.append(HeaderField(name: name, value: value))
+        }
+        if let subject = headers.first("subject") {
+            message.subject = unstructured(subject, hint: hint, limits: limits, defects: &defects)
+        }
+        if let value = headers.first("message-id") { message.messageID = MessageIDParser.messageID(value) }
+        if let value = headers.first("in-reply-to") { message.inReplyTo = MessageIDParser.identifiers(value) }
+        if let value = headers.first("references") { message.references = MessageIDParser.identifiers(value) }
+        if let value = headers.first("date") {
+            message.date = DateHeaderParser.parse(value)
+            if message.date == nil { defects.append("unreadable Date header") }
+        }
+        func addresses(_ name: StaticString) -> [MailAddress] {
+            var result: [MailAddress] = []
+            for value in headers.all(name) {
+                result += AddressListParser.parse(value, hint: hint, limits: limits, defects: &defects)
+            }
+            return result
+        }
+        message.from = addresses("from")
+        message.to = addresses("to")
+        message.cc = addresses("cc")
+        message.replyTo = addresses("reply-to")
+
+        var assembly = BodyAssembly(buffer: buffer, limits: limits, depth: depth, hint: hint)
+        assembly.visit(root)
+        defects += assembly.defects
+        if !assembly.plainTexts.isEmpty {
+            message.text = assembly.plainTexts.count == 1 ? assembly.plainTexts[0] : assembly.plainTexts.joined(separator: "\n")
+        } else if let html = assembly.html {
+            message.text = HTMLText.text(fromHTML: html, limits: limits)
+        }
+        message.html = assembly.html
+        message.attachments = assembly.attachments
+        message.attachedMessages = assembly.attachedMessages
+        message.strippedText = QuoteStripping.strippedText(message.text, html: assembly.html)
+        message.defects = defects
+        return message
+    }
+
+    /// An unstructured header value: encoded words decoded, line-break and tab characters as spaces.
+    static func unstructured(
+        _ value: ArraySlice<UInt8>, hint: String?, limits: ParserLimits, defects: inout [String]
+    ) -> String {
+        let decoded = EncodedWords.decode(value, hint: hint, limits: limits, defects: &defects)
+        guard decoded.utf8.contains(where: { $0 == ASCIIByte.tab || $0 == ASCIIByte.cr || $0 == ASCIIByte.lf })
+        else { return decoded }
+        return String(
+            decoding: decoded.utf8.map { $0 == ASCIIByte.tab || $0 == ASCIIByte.cr || $0 == ASCIIByte.lf ? 0x20 : $0 },
+            as: UTF8.self)
+    }
+
+    /// The first charset label of a text part: a good guess for raw 8-bit header bytes.
+    static func firstTextCharset(_ part: MIMEPart) -> String? {
+        switch part.kind {
+        case .leaf:
+            guard part.mainType == "text", let raw = part.contentType.rawParameter("charset") else { return nil }
+            return ByteText.lowercasedString(raw)
+        case .multipart(_, let children):
+            for child in children.prefix(8) {
+                if let found = firstTextCharset(child) { return found }
+            }
+            return nil
+        }
+    }
+}
+
+/// Walks the MIME tree and chooses the body: text/plain preferred, HTML kept, everything else an
+/// attachment.
+struct BodyAssembly {
+    let buffer: UnsafeBufferPointer<UInt8>
+    let limits: ParserLimits
+    let depth: Int
+    let hint: String?
+    var plainTexts: [String] = []
+    var html: String?
+    var attachments: [ParsedAttachment] = []
+    var attachedMessages: [ParsedMessage] = []
+    var defects: [String] = []
+
+    init(buffer: UnsafeBufferPointer<UInt8>, limits: ParserLimits, depth: Int, hint: String?) {
+        self.buffer = buffer
+        self.limits = limits
+        self.depth = depth
+        self.hint = hint
+    }
+
+    private func sibling() -> BodyAssembly {
+        BodyAssembly(buffer: buffer, limits: limits, depth: depth, hint: hint)
+    }
+
+    private mutating func absorbParts(of other: BodyAssembly) {
+        attachments += other.attachments
+        attachedMessages += other.attachedMessages
+        defects += other.defects
+    }
+
+    mutating func visit(_ part: MIMEPart, inline: Bool = false) {
+        switch part.kind {
+        case .multipart(let subtype, let children):
+            switch subtype {
+            case "alternative":
+                // Each alternative is read on its own; the first with plain text and the last (richest) with
+                // HTML win. Non-text alternatives (calendar invites) stay attachments.
+                var chosenPlain: [String]?
+                var chosenHTML: String?
+                for child in children {
+                    var branch = sibling()
+                    branch.visit(child)
+                    if chosenPlain == nil, !branch.plainTexts.isEmpty { chosenPlain = branch.plainTexts }
+                    if let branchHTML = branch.html { chosenHTML = branchHTML }
+                    absorbParts(of: branch)
+                }
+                plainTexts += chosenPlain ?? []
+                if html == nil { html = chosenHTML }
+            case "related":
+                var rootIndex = 0
+                if let start = part.contentType.rawParameter("start") {
+                    let wanted = MessageIDParser.messageID(start[...])
+                    rootIndex =
+                        children.firstIndex {
+                            $0.headers.first("content-id").flatMap(MessageIDParser.messageID) == wanted
+                        } ?? 0
+                }
+                for (index, child) in children.enumerated() {
+                    visit(child, inline: index != rootIndex)
+                }
+            default:
+                for child in children { visit(child) }
+            }
+        case .leaf:
+            visitLeaf(part, inline: inline)
+        }
+    }
+
+    private mutating func visitLeaf(_ part: MIMEPart, inline: Bool) {
+        let dispositionHeader = part.headers.first("content-disposition").map(MIMEHeaderValue.init)
+        var disposition = dispositionHeader?.token
+        if disposition?.isEmpty == true { disposition = nil }
+        let filename =
+            dispositionHeader?.parameter("filename", hint: hint, limits: limits, defects: &defects)
+            ?? part.contentType.parameter("name", hint: hint, limits: limits, defects: &defects)
+        let isBodyText =
+            (part.mediaType == "text/plain" || part.mediaType == "text/html") && disposition != "attachment"
+            && filename == nil && !inline
+        let content = decodedContent(part)
+        if isBodyText {
+            let text = decodeText(part, content: content.bytes)
+            if part.mediaType == "text/plain" {
+                plainTexts.append(text)
+            } else if html == nil {
+                html = text
+            } else {
+                html! += "\n" + text
+            }
+            return
+        }
+        var name = filename.map(sanitizedFilename)
+        if part.mediaType == "message/rfc822" || part.mediaType == "message/global" {
+            if depth + 1 < limits.maxDepth {
+                let embedded = content.bytes.withUnsafeBufferPointer {
+                    MessageParser.parse(buffer: $0, limits: limits, depth: depth + 1)
+                }
+                if name == nil {
+                    let subject = sanitizedFilename(embedded.subject ?? "")
+                    name = (subject.isEmpty ? "message" : String(subject.prefix(100))) + ".eml"
+                }
+                attachedMessages.append(embedded)
+            } else {
+                defects.append("message/rfc822 nested deeper than \(limits.maxDepth); kept unparsed")
+            }
+        }
+        let contentID = part.headers.first("content-id").flatMap(MessageIDParser.messageID)
+        attachments.append(
+            ParsedAttachment(
+                filename: name, contentType: part.mediaType, data: content.bytes, sha256: sha256Hex(content.bytes),
+                contentID: contentID, disposition: disposition ?? (inline ? "inline" : nil)))
+    }
+
+    /// The part's bytes with its Content-Transfer-Encoding undone.
+    func decodedContent(_ part: MIMEPart) -> (bytes: [UInt8], encoding: String) {
+        let body = UnsafeBufferPointer(rebasing: buffer[part.body])
+        var encoding = ""
+        if let value = part.headers.first("content-transfer-encoding") {
+            encoding = ByteText.lowercasedString(ByteText.trimmed(value).filter { $0 != ASCIIByte.quote })
+        }
+        switch encoding {
+        case "base64":
+            return (TransferDecoding.base64(body).bytes, encoding)
+        case "quoted-printable":
+            return (TransferDecoding.quotedPrintable(body), encoding)
+        case "x-uuencode", "uuencode", "x-uue":
+            if let file = Uuencode.firstFile(in: body) { return (file.data, encoding) }
+            return (Array(body), encoding)
+        default:
+            return (Array(body), encoding)
+        }
+    }
+
+    mutating func decodeText(_ part: MIMEPart, content: [UInt8]) -> String {
+        var label = part.contentType.rawParameter("charset").map { ByteText.lowercasedString($0) }
+        if label == nil, part.mediaType == "text/html" { label = HTMLText.declaredCharset(content) }
+        let text = CharsetDecoding.decode(content, label: label, hint: hint, limits: limits, defects: &defects)
+        guard text.utf8.contains(ASCIIByte.cr) else { return text }
+        return String(decoding: ByteText.normalizingNewlines(Array(text.utf8)), as: UTF8.self)
+    }
+
+    /// Drops directory components (`C:\path\file.pdf`) and control characters from a filename.
+    func sanitizedFilename(_ name: String) -> String {
+        var base = Substring(name)
+        if let separator = base.lastIndex(where: { $0 == "/" || $0 == "\\" }) {
+            base = base[base.index(after: separator)...]
+        }
+        let cleaned = String(String.UnicodeScalarView(base.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }))
+        return cleaned.trimmingSpaces
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return "" }
+        return String(scalars[first...last])
+    }
+}

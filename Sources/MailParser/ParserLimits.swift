@@ -1,0 +1,29 @@
+/// Bounds that keep parsing linear and memory-bounded on hostile input. Exceeding one never fails the
+/// parse: the rest is kept opaque (or skipped) and a defect is recorded.
+public struct ParserLimits: Sendable, Hashable {
+    /// Deepest MIME nesting (multipart or message/rfc822) that is still parsed; deeper content is kept as
+    /// one opaque attachment.
+    public var maxDepth: Int
+    /// Most MIME parts read from one message; further parts are ignored.
+    public var maxParts: Int
+    /// Most header fields kept per header section; further fields are skipped.
+    public var maxHeaderCount: Int
+    /// Longest HTML (in bytes) converted to text; longer HTML is cut before conversion.
+    public var maxHTMLBytesForText: Int
+    /// Most bytes examined when guessing the charset of unlabelled or mislabelled text.
+    public var maxCharsetDetectionBytes: Int
+
+    public init(
+        maxDepth: Int = 32, maxParts: Int = 1000, maxHeaderCount: Int = 10_000,
+        maxHTMLBytesForText: Int = 16 << 20, maxCharsetDetectionBytes: Int = 64 << 10
+    ) {
+        self.maxDepth = maxDepth
+        self.maxParts = maxParts
+        self.maxHeaderCount = maxHeaderCount
+        self.maxHTMLBytesForText = maxHTMLBytesForText
+        self.maxCharsetDetectionBytes = maxCharsetDetectionBytes
+    }
+
+    /// The limits the daemon uses: depth 32, 1,000 parts, 10,000 header fields.
+    public static let `default` = ParserLimits()
+}

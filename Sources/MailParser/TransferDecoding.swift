@@ -1,0 +1,165 @@
+/// Content-Transfer-Encoding decoders, tolerant of what real mailers produce.
+enum TransferDecoding {
+    private static let invalid: UInt8 = 0xFF
+    private static let padding: UInt8 = 0xFE
+
+    /// Base64 alphabet values; `invalid` for bytes to skip, `padding` for `=`.
+    private static let base64Values: [UInt8] = {
+        var table = [UInt8](repeating: invalid, count: 256)
+        for (value, byte) in Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+            .enumerated()
+        {
+            table[Int(byte)] = UInt8(value)
+        }
+        // RFC 4648 URL-safe alphabet, which some broken mailers emit.
+        table[Int(UInt8(ascii: "-"))] = 62
+        table[Int(UInt8(ascii: "_"))] = 63
+        table[Int(ASCIIByte.equals)] = padding
+        return table
+    }()
+
+    /// Decodes base64, skipping whitespace and garbage. `=` ends a quantum (so concatenated encodings
+    /// decode), a trailing partial quantum is decoded as far as it goes.
+    /// Returns the bytes and the number of skipped non-whitespace bytes.
+    static func base64(_ input: UnsafeBufferPointer<UInt8>) -> (bytes: [UInt8], garbage: Int) {
+        var garbage = 0
+        let bytes = base64Values.withUnsafeBufferPointer { table in
+            [UInt8](unsafeUninitializedCapacity: input.count / 4 * 3 + 3) { output, initialized in
+                var written = 0
+                var quantum: UInt32 = 0
+                var pending = 0
+                for byte in input {
+                    let value = table[Int(byte)]
+                    if value < 64 {
+                        quantum = quantum << 6 | UInt32(value)
+                        pending += 1
+                        if pending == 4 {
+                            output[written] = UInt8(truncatingIfNeeded: quantum >> 16)
+                            output[written + 1] = UInt8(truncatingIfNeeded: quantum >> 8)
+                            output[written + 2] = UInt8(truncatingIfNeeded: quantum)
+                            written += 3
+                            pending = 0
+                            quantum = 0
+                        }
+                    } else if value == padding {
+                        flushPartial(quantum, pending, output, &written)
+                        pending = 0
+                        quantum = 0
+                    } else if !byte.isWhitespace {
+                        garbage += 1
+                    }
+                }
+                flushPartial(quantum, pending, output, &written)
+                initialized = written
+            }
+        }
+        return (bytes, garbage)
+    }
+
+    @inline(__always)
+    private static func flushPartial(
+        _ quantum: UInt32, _ pending: Int, _ output: UnsafeMutableBufferPointer<UInt8>, _ written: inout Int
+    ) {
+        switch pending {
+        case 2:
+            output[written] = UInt8(truncatingIfNeeded: quantum >> 4)
+            written += 1
+        case 3:
+            output[written] = UInt8(truncatingIfNeeded: quantum >> 10)
+            output[written + 1] = UInt8(truncatingIfNeeded: quantum >> 2)
+            written += 2
+        default:
+            break
+        }
+    }
+
+    /// Decodes quoted-printable: `=XX` (either case), soft breaks (also with blanks after the `=`), a bare `=`
+    /// kept literally. Blanks before a line break are transport padding and dropped. With `underscoreIsSpace`
+    /// it decodes RFC 2047 "Q" text.
+    static func quotedPrintable(_ input: UnsafeBufferPointer<UInt8>, underscoreIsSpace: Bool = false) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: input.count) { output, initialized in
+            var written = 0
+            var index = 0
+            let count = input.count
+            while index < count {
+                let byte = input[index]
+                if byte == ASCIIByte.equals {
+                    if index + 2 < count, let high = input[index + 1].hexValue, let low = input[index + 2].hexValue
+                    {
+                        output[written] = high << 4 | low
+                        written += 1
+                        index += 3
+                        continue
+                    }
+                    var next = index + 1
+                    while next < count, input[next].isBlank { next += 1 }
+                    if next == count {
+                        index = next
+                        continue
+                    }
+                    if input[next] == ASCIIByte.lf {
+                        index = next + 1
+                        continue
+                    }
+                    if input[next] == ASCIIByte.cr {
+                        index = next + 1
+                        if index < count, input[index] == ASCIIByte.lf { index += 1 }
+                        continue
+                    }
+                    output[written] = byte
+                    written += 1
+                    index += 1
+                } else if byte.isBlank {
+                    var next = index + 1
+                    while next < count, input[next].isBlank { next += 1 }
+                    if next == count || input[next] == ASCIIByte.cr || input[next] == ASCIIByte.lf {
+                        index = next
+                        continue
+                    }
+                    while index < next {
+                        output[written] = input[index]
+                        written += 1
+                        index += 1
+                    }
+                } else if underscoreIsSpace && byte == ASCIIByte.underscore {
+                    output[written] = ASCIIByte.space
+                    written += 1
+                    index += 1
+                } else {
+                    output[written] = byte
+                    written += 1
+                    index += 1
+                }
+            }
+            initialized = written
+        }
+    }
+
+    /// Decodes the body of one uuencoded file (the lines between `begin` and `end`, exclusive).
+    static func uudecode(lines: [ArraySlice<UInt8>]) -> [UInt8] {
+        var output: [UInt8] = []
+        for line in lines {
+            guard let first = line.first else { continue }
+            let length = Int((first &- 0x20) & 0x3F)
+            if length == 0 { continue }
+            var values: [UInt8] = []
+            values.reserveCapacity(line.count)
+            for byte in line.dropFirst() { values.append((byte &- 0x20) & 0x3F) }
+            var produced = 0
+            var index = 0
+            while produced < length {
+                let a = index < values.count ? values[index] : 0
+                let b = index + 1 < values.count ? values[index + 1] : 0
+                let c = index + 2 < values.count ? values[index + 2] : 0
+                let d = index + 3 < values.count ? values[index + 3] : 0
+                let triple = [a << 2 | b >> 4, b << 4 | c >> 2, c << 6 | d]
+                for byte in triple where produced < length {
+                    output.append(byte)
+                    produced += 1
+                }
+                index += 4
+            }
+        }
+        return output
+    }
+}

@@ -1,0 +1,283 @@
+import Configuration
+import Foundation
+import Logging
+import SystemPackage
+
+/// Everything the daemon reads from `postdesk.yaml` and `POSTDESK_*` environment variables, validated.
+///
+/// The built-in defaults are exactly the sample `conf/postdesk.yaml`, so the daemon runs with no file at all.
+public struct PostdeskConfiguration: Sendable, Equatable {
+    public struct Queue: Sendable, Equatable {
+        public var name: String
+        public var tag: String
+        public var addresses: [String]
+    }
+
+    public struct TLSFiles: Sendable, Equatable {
+        public var certificatePath: String
+        public var privateKeyPath: String
+    }
+
+    public var hostname: String
+    public var logLevel: Logger.Level
+    public var storePath: String
+    /// Empty: no LMTP listener.
+    public var lmtpSocket: String
+    public var lmtpSocketMode: UInt32
+    public var lmtpSocketOwner: String?
+    public var lmtpSocketGroup: String?
+    /// `host:port`, or nil when SMTP is disabled.
+    public var smtpListen: (host: String, port: Int)?
+    public var smtpTLS: TLSFiles?
+    public var maxMessageSize: Int
+    public var maxRecipients: Int
+    public var maxConnections: Int
+    public var commandTimeout: Duration
+    public var dataTimeout: Duration
+    public var queues: [Queue]
+
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.hostname == rhs.hostname && lhs.logLevel == rhs.logLevel && lhs.storePath == rhs.storePath
+            && lhs.lmtpSocket == rhs.lmtpSocket && lhs.lmtpSocketMode == rhs.lmtpSocketMode
+            && lhs.lmtpSocketOwner == rhs.lmtpSocketOwner && lhs.lmtpSocketGroup == rhs.lmtpSocketGroup
+            && lhs.smtpListen?.host == rhs.smtpListen?.host && lhs.smtpListen?.port == rhs.smtpListen?.port
+            && lhs.smtpTLS == rhs.smtpTLS && lhs.maxMessageSize == rhs.maxMessageSize
+            && lhs.maxRecipients == rhs.maxRecipients && lhs.maxConnections == rhs.maxConnections
+            && lhs.commandTimeout == rhs.commandTimeout && lhs.dataTimeout == rhs.dataTimeout
+            && lhs.queues == rhs.queues
+    }
+}
+
+/// One configuration problem, named by its key so an operator can find it in the file or environment.
+public struct ConfigurationIssue: Error, Sendable, Equatable, CustomStringConvertible {
+    public var key: String
+    public var message: String
+
+    public var description: String { "\(key): \(message)" }
+}
+
+/// All problems found while loading a configuration; thrown as one error so none is hidden.
+public struct ConfigurationErrors: Error, Sendable, CustomStringConvertible {
+    public var source: String
+    public var issues: [ConfigurationIssue]
+
+    public var description: String {
+        (["invalid configuration (\(source)):"] + issues.map { "  \($0)" }).joined(separator: "\n")
+    }
+}
+
+extension PostdeskConfiguration {
+    /// The built-in defaults, identical to `conf/postdesk.yaml` (a test keeps the two in step).
+    static let defaultValues: [AbsoluteConfigKey: ConfigValue] = [
+        "server.hostname": "localhost",
+        "log.level": "info",
+        "store.path": "./var/postdesk.db",
+        "lmtp.socket": "./var/lmtp.sock",
+        "lmtp.mode": "0666",
+        "smtp.listen": "127.0.0.1:2525",
+        "limits.max_message_size": 52_428_800,
+        "limits.max_recipients": 100,
+        "limits.max_connections": 200,
+        "limits.command_timeout": 300,
+        "limits.data_timeout": 600,
+        "queues.names": .init(.stringArray(["support"]), isSecret: false),
+        "queues.support.tag": "Support",
+        "queues.support.addresses": .init(.stringArray(["support@localhost", "*@support.test"]), isSecret: false),
+    ]
+
+    /// Loads and validates the configuration: `POSTDESK_*` environment variables override the YAML file, which
+    /// overrides the built-in defaults. A missing file is an error unless `path` is nil.
+    ///
+    /// - Throws: `ConfigurationErrors` listing every problem with its key.
+    public static func load(
+        path: String?, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> PostdeskConfiguration {
+        var providers: [any ConfigProvider] = [
+            EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: ["postdesk"])
+        ]
+        let source = path ?? "built-in defaults"
+        if let path {
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw ConfigurationErrors(
+                    source: source, issues: [.init(key: "(file)", message: "cannot read \(path)")])
+            }
+            do {
+                providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(path)))
+            } catch {
+                throw ConfigurationErrors(
+                    source: source, issues: [.init(key: "(file)", message: "not valid YAML for Postdesk: \(error)")])
+            }
+        }
+        providers.append(InMemoryProvider(values: defaultValues))
+        return try validate(ConfigReader(providers: providers), source: source)
+    }
+
+    static func validate(_ config: ConfigReader, source: String) throws -> PostdeskConfiguration {
+        var reader = ValidatingReader(config: config)
+        let hostname = reader.string("server.hostname")
+        if hostname.isEmpty || hostname.contains(where: { $0 == " " || $0 == "\r" || $0 == "\n" }) {
+            reader.fail("server.hostname", "must be a host name without spaces, got '\(hostname)'")
+        }
+        let levelText = reader.string("log.level")
+        let logLevel = Logger.Level(rawValue: levelText.lowercased())
+        if logLevel == nil {
+            let allowed = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+            reader.fail("log.level", "must be one of \(allowed), got '\(levelText)'")
+        }
+        let storePath = reader.string("store.path")
+        if storePath.isEmpty { reader.fail("store.path", "must name the SQLite database file") }
+
+        let lmtpSocket = reader.string("lmtp.socket")
+        let modeText = reader.string("lmtp.mode")
+        let mode = UInt32(modeText, radix: 8)
+        if mode == nil || mode! > 0o777 {
+            reader.fail("lmtp.mode", "must be an octal file mode such as 0660, got '\(modeText)'")
+        }
+        let owner = reader.optionalString("lmtp.owner")
+        let group = reader.optionalString("lmtp.group")
+
+        let listenText = reader.string("smtp.listen")
+        var smtpListen: (host: String, port: Int)?
+        if !listenText.isEmpty {
+            if let colon = listenText.lastIndex(of: ":"), let port = Int(listenText[listenText.index(after: colon)...]),
+                (0...65535).contains(port), colon != listenText.startIndex
+            {
+                var host = String(listenText[..<colon])
+                if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+                smtpListen = (host, port)
+            } else {
+                reader.fail("smtp.listen", "must be host:port (e.g. 127.0.0.1:2525) or empty, got '\(listenText)'")
+            }
+        }
+        if lmtpSocket.isEmpty && smtpListen == nil {
+            reader.fail("lmtp.socket", "no listener: set lmtp.socket or smtp.listen")
+        }
+        var tls: TLSFiles?
+        let certificate = reader.optionalString("smtp.tls.certificate")
+        let key = reader.optionalString("smtp.tls.key")
+        switch (certificate, key) {
+        case (nil, nil): break
+        case (let certificate?, let key?):
+            for (name, path) in [("smtp.tls.certificate", certificate), ("smtp.tls.key", key)]
+            where !FileManager.default.isReadableFile(atPath: path) {
+                reader.fail(name, "cannot read \(path)")
+            }
+            tls = TLSFiles(certificatePath: certificate, privateKeyPath: key)
+        case (nil, _): reader.fail("smtp.tls.certificate", "smtp.tls.key is set but the certificate is not")
+        case (_, nil): reader.fail("smtp.tls.key", "smtp.tls.certificate is set but the key is not")
+        }
+
+        let maxMessageSize = reader.positiveInt("limits.max_message_size")
+        let maxRecipients = reader.positiveInt("limits.max_recipients")
+        let maxConnections = reader.positiveInt("limits.max_connections")
+        let commandTimeout = reader.positiveInt("limits.command_timeout")
+        let dataTimeout = reader.positiveInt("limits.data_timeout")
+
+        var queues: [Queue] = []
+        var owners: [String: String] = [:]
+        let names = reader.stringArray("queues.names")
+        if names.isEmpty { reader.fail("queues.names", "list at least one queue") }
+        for name in names {
+            guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }), !name.isEmpty,
+                name != "names"
+            else {
+                reader.fail("queues.names", "'\(name)' is not a valid queue name (letters, digits, - and _)")
+                continue
+            }
+            let tag = reader.optionalString("queues.\(name).tag") ?? name.capitalized
+            if tag.contains(where: { $0 == "[" || $0 == "]" || $0 == "#" }) {
+                reader.fail("queues.\(name).tag", "must not contain '[', ']' or '#', got '\(tag)'")
+            }
+            let addresses = reader.stringArray("queues.\(name).addresses")
+            if addresses.isEmpty {
+                reader.fail("queues.\(name).addresses", "list the addresses or *@domain patterns this queue receives")
+            }
+            for address in addresses {
+                let lowered = address.lowercased()
+                let parts = lowered.split(separator: "@", omittingEmptySubsequences: false)
+                if parts.count != 2 || parts[0].isEmpty || parts[1].isEmpty || parts[1].contains("*")
+                    || (parts[0].contains("*") && parts[0] != "*")
+                {
+                    reader.fail(
+                        "queues.\(name).addresses", "'\(address)' is neither local@domain nor *@domain")
+                } else if let other = owners[lowered] {
+                    reader.fail("queues.\(name).addresses", "'\(address)' is already received by queue '\(other)'")
+                } else {
+                    owners[lowered] = name
+                }
+            }
+            queues.append(Queue(name: name, tag: tag, addresses: addresses))
+        }
+
+        if !reader.issues.isEmpty { throw ConfigurationErrors(source: source, issues: reader.issues) }
+        return PostdeskConfiguration(
+            hostname: hostname, logLevel: logLevel!, storePath: storePath, lmtpSocket: lmtpSocket,
+            lmtpSocketMode: mode!, lmtpSocketOwner: owner, lmtpSocketGroup: group, smtpListen: smtpListen,
+            smtpTLS: tls, maxMessageSize: maxMessageSize, maxRecipients: maxRecipients, maxConnections: maxConnections,
+            commandTimeout: .seconds(commandTimeout), dataTimeout: .seconds(dataTimeout), queues: queues)
+    }
+}
+
+/// Reads typed values and collects a `ConfigurationIssue` for each one of the wrong type, instead of silently
+/// falling back to a default as `ConfigReader`'s non-throwing getters do.
+private struct ValidatingReader {
+    let config: ConfigReader
+    var issues: [ConfigurationIssue] = []
+
+    mutating func fail(_ key: String, _ message: String) {
+        issues.append(ConfigurationIssue(key: key, message: message))
+    }
+
+    func string(_ key: String) -> String {
+        config.string(forKey: ConfigKey(key)) ?? ""
+    }
+
+    /// nil for a missing or empty value.
+    func optionalString(_ key: String) -> String? {
+        guard let value = config.string(forKey: ConfigKey(key)), !value.isEmpty else { return nil }
+        return value
+    }
+
+    mutating func stringArray(_ key: String) -> [String] {
+        if let values = config.stringArray(forKey: ConfigKey(key)) {
+            return values.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        if let single = config.string(forKey: ConfigKey(key)) {
+            return single.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            }
+        }
+        return []
+    }
+
+    mutating func positiveInt(_ key: String) -> Int {
+        if let value = config.int(forKey: ConfigKey(key)) {
+            if value > 0 { return value }
+            fail(key, "must be a positive integer, got \(value)")
+            return 1
+        }
+        fail(key, "must be a positive integer, got '\(string(key))'")
+        return 1
+    }
+}
+
+extension PostdeskConfiguration {
+    /// A human-readable overview for `postdesk check-config`.
+    public var summary: String {
+        var lines = [
+            "  server.hostname: \(hostname)",
+            "  log.level: \(logLevel.rawValue)",
+            "  store.path: \(storePath)",
+            "  lmtp.socket: \(lmtpSocket.isEmpty ? "(disabled)" : lmtpSocket) mode 0\(String(lmtpSocketMode, radix: 8))"
+                + (lmtpSocketOwner.map { " owner \($0)" } ?? "") + (lmtpSocketGroup.map { " group \($0)" } ?? ""),
+            "  smtp.listen: \(smtpListen.map { "\($0.host):\($0.port)" } ?? "(disabled)")"
+                + (smtpTLS == nil ? "" : " with STARTTLS"),
+            "  limits: message \(maxMessageSize) bytes, \(maxRecipients) recipients, \(maxConnections) connections, "
+                + "timeouts \(commandTimeout.components.seconds) s command / \(dataTimeout.components.seconds) s data",
+        ]
+        for queue in queues {
+            lines.append("  queue \(queue.name) [\(queue.tag)]: \(queue.addresses.joined(separator: ", "))")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

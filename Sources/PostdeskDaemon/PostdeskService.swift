@@ -1,0 +1,76 @@
+import Foundation
+import Logging
+import MailParser
+import NIOCore
+import NIOPosix
+import NIOSSL
+import SMTPProtocol
+import SMTPTransport
+import ServiceLifecycle
+import TicketPipeline
+import TicketStoreSQLite
+
+/// The daemon: opens the store, listens for LMTP and SMTP, and on graceful shutdown (SIGTERM) stops accepting,
+/// lets the transactions in flight finish, then closes.
+public struct PostdeskService: Service {
+    public let configuration: PostdeskConfiguration
+    public let logger: Logger
+
+    public init(configuration: PostdeskConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let store = try SQLiteTicketStore(path: configuration.storePath, logger: logger)
+        let router = QueueRouter(queues: configuration.queueDefinitions)
+        let intake = TicketIntake(router: router, store: store, logger: logger, parse: { MessageParser.parse($0) })
+        let server = SMTPServer(
+            configuration: try configuration.serverConfiguration(),
+            backend: TicketIntakeBackend(intake: intake, router: router, logger: logger),
+            logger: logger, group: MultiThreadedEventLoopGroup.singleton)
+        if !configuration.lmtpSocket.isEmpty {
+            try await server.listenUnix(
+                path: configuration.lmtpSocket, dialect: .lmtp, mode: mode_t(configuration.lmtpSocketMode),
+                owner: configuration.lmtpSocketOwner, group: configuration.lmtpSocketGroup)
+            logger.info("listening", metadata: ["lmtp": "\(configuration.lmtpSocket)"])
+        }
+        if let listen = configuration.smtpListen {
+            let port = try await server.listenTCP(host: listen.host, port: listen.port, dialect: .smtp)
+            logger.info(
+                "listening",
+                metadata: ["smtp": "\(listen.host):\(port)", "starttls": "\(configuration.smtpTLS != nil)"])
+        }
+        logger.info(
+            "postdesk ready",
+            metadata: ["store": "\(configuration.storePath)", "queues": "\(configuration.queues.map(\.name))"])
+        // Suspends until SIGTERM/SIGINT; a cancellation ends the wait the same way.
+        try? await gracefulShutdown()
+        logger.info("shutting down: finishing transactions in flight")
+        await server.shutdownGracefully()
+        logger.info("stopped")
+    }
+}
+
+extension PostdeskConfiguration {
+    var queueDefinitions: [QueueDefinition] {
+        queues.map { QueueDefinition(name: $0.name, tag: $0.tag, addresses: $0.addresses) }
+    }
+
+    func serverConfiguration() throws -> SMTPServerConfiguration {
+        var server = SMTPServerConfiguration()
+        server.hostname = hostname
+        server.maxMessageSize = maxMessageSize
+        server.maxRecipients = maxRecipients
+        server.maxConnections = maxConnections
+        server.commandTimeout = .seconds(commandTimeout.components.seconds)
+        server.dataTimeout = .seconds(dataTimeout.components.seconds)
+        if let smtpTLS {
+            let chain = try NIOSSLCertificate.fromPEMFile(smtpTLS.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
+            let key = try NIOSSLPrivateKey(file: smtpTLS.privateKeyPath, format: .pem)
+            let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            server.tls = try NIOSSLContext(configuration: tls)
+        }
+        return server
+    }
+}

@@ -1,0 +1,305 @@
+// SMTPTransport: see DESIGN.md layers. SwiftNIO listeners (unix socket, TCP, STARTTLS) driving SMTPProtocol.
+@_exported import SMTPProtocol
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What the server needs from the application: a cheap recipient check and the durable delivery.
+public protocol SMTPBackend: Sendable {
+    /// RCPT TO check, synchronous and cheap (config lookup). nil = accept, or the refusal reply (e.g. 550 5.1.1).
+    func validateRecipient(_ address: String, session: SMTPSessionInfo) -> SMTPReply?
+    /// The complete message (dot-unstuffed, as received, CRLF line ends). Returns one reply per recipient, in
+    /// order. Must not throw: a store failure is a 451 4.3.0 reply chosen by the backend.
+    func deliver(_ delivery: SMTPDelivery) async -> [SMTPReply]
+}
+
+/// Limits and identity of an `SMTPServer`; the defaults suit a Postfix content filter.
+public struct SMTPServerConfiguration: Sendable {
+    /// Announced in the greeting and EHLO/LHLO replies.
+    public var hostname: String = "localhost"
+    /// Octets after dot-unstuffing; advertised as SIZE.
+    public var maxMessageSize: Int = 52_428_800
+    public var maxRecipients: Int = 100
+    /// Across all listeners of the server.
+    public var maxConnections: Int = 200
+    /// Idle time allowed between commands (RFC 5321 §4.5.3.2 suggests 5 minutes).
+    public var commandTimeout: Duration = .seconds(300)
+    /// Idle time allowed between two reads during DATA.
+    public var dataTimeout: Duration = .seconds(600)
+    /// Enables STARTTLS on SMTP listeners.
+    public var tls: NIOSSLContext?
+
+    public init(
+        hostname: String = "localhost", maxMessageSize: Int = 52_428_800, maxRecipients: Int = 100,
+        maxConnections: Int = 200, commandTimeout: Duration = .seconds(300), dataTimeout: Duration = .seconds(600),
+        tls: NIOSSLContext? = nil
+    ) {
+        self.hostname = hostname
+        self.maxMessageSize = maxMessageSize
+        self.maxRecipients = maxRecipients
+        self.maxConnections = maxConnections
+        self.commandTimeout = commandTimeout
+        self.dataTimeout = dataTimeout
+        self.tls = tls
+    }
+}
+
+/// Why a listener could not be opened.
+public enum SMTPServerError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Another process accepts connections on this socket path.
+    case socketInUse(path: String)
+    /// The path exists and is not a socket: we never delete it.
+    case notASocket(path: String)
+    case unknownUser(String)
+    case unknownGroup(String)
+    /// A system call failed: which one, on what, and errno.
+    case systemCall(String, path: String, errno: Int32)
+    /// `shutdownGracefully()` was already called.
+    case shutDown
+
+    public var description: String {
+        switch self {
+        case .socketInUse(let path): return "another server is listening on \(path)"
+        case .notASocket(let path): return "\(path) exists and is not a socket"
+        case .unknownUser(let name): return "unknown user '\(name)'"
+        case .unknownGroup(let name): return "unknown group '\(name)'"
+        case .systemCall(let call, let path, let errno):
+            return "\(call)(\(path)) failed: \(String(cString: strerror(errno))) (errno \(errno))"
+        case .shutDown: return "the server is shutting down"
+        }
+    }
+}
+
+/// An SMTP/LMTP server with any number of unix and TCP listeners sharing one connection limit.
+public final class SMTPServer: Sendable {
+    private struct State {
+        var listeners: [any Channel] = []
+        var sessions: [ObjectIdentifier: any Channel] = [:]
+        var nextSessionNumber: UInt64 = 0
+        var shuttingDown = false
+    }
+
+    private let configuration: SMTPServerConfiguration
+    private let backend: any SMTPBackend
+    private let logger: Logger
+    private let group: any EventLoopGroup
+    private let state = Mutex(State())
+    /// Distinguishes session ids of two server runs in the logs.
+    private let sessionPrefix: String
+
+    public init(
+        configuration: SMTPServerConfiguration, backend: any SMTPBackend, logger: Logger,
+        group: any EventLoopGroup
+    ) {
+        self.configuration = configuration
+        self.backend = backend
+        self.logger = logger
+        self.group = group
+        self.sessionPrefix = String(UInt32.random(in: 0x1000_0000...UInt32.max), radix: 16, uppercase: true)
+    }
+
+    /// LMTP on a unix socket. A stale socket file is replaced (if something still answers on it, throws
+    /// `SMTPServerError.socketInUse`). Then chmod `mode` and, when given, chown to owner/group (names or ids).
+    public func listenUnix(
+        path: String, dialect: SMTPDialect = .lmtp, mode: mode_t = 0o666, owner: String? = nil,
+        group: String? = nil
+    ) async throws {
+        let uid = try owner.map(Self.userID)
+        let gid = try group.map(Self.groupID)
+        try Self.removeStaleSocket(at: path)
+        let channel = try await bootstrap(dialect: dialect, tcp: false)
+            .bind(unixDomainSocketPath: path).get()
+        do {
+            guard chmod(path, mode) == 0 else { throw SMTPServerError.systemCall("chmod", path: path, errno: errno) }
+            if uid != nil || gid != nil {
+                guard chown(path, uid ?? uid_t.max, gid ?? gid_t.max) == 0 else {
+                    throw SMTPServerError.systemCall("chown", path: path, errno: errno)
+                }
+            }
+            try register(listener: channel)
+        } catch {
+            try? await channel.close()
+            throw error
+        }
+    }
+
+    /// Listens on TCP; returns the bound port (useful with port 0).
+    public func listenTCP(host: String, port: Int, dialect: SMTPDialect = .smtp) async throws -> Int {
+        let channel = try await bootstrap(dialect: dialect, tcp: true).bind(host: host, port: port).get()
+        do {
+            try register(listener: channel)
+        } catch {
+            try? await channel.close()
+            throw error
+        }
+        return channel.localAddress?.port ?? port
+    }
+
+    /// Stops accepting, lets transactions in flight finish (their replies are sent), then closes idle sessions
+    /// with 421. Returns once every session is closed.
+    public func shutdownGracefully() async {
+        let (listeners, sessions) = state.withLock { state in
+            state.shuttingDown = true
+            let listeners = state.listeners
+            state.listeners = []
+            return (listeners, Array(state.sessions.values))
+        }
+        for listener in listeners {
+            try? await listener.close()
+        }
+        for session in sessions {
+            session.eventLoop.execute {
+                session.pipeline.fireUserInboundEventTriggered(SMTPShutdownRequest())
+            }
+        }
+        for session in sessions {
+            try? await session.closeFuture.get()
+        }
+        // Sessions accepted while the listeners were closing.
+        let late = state.withLock { Array($0.sessions.values) }
+        for session in late {
+            try? await session.closeFuture.get()
+        }
+    }
+
+    // MARK: - Internals
+
+    private func register(listener: any Channel) throws {
+        let accepted = state.withLock { state -> Bool in
+            guard !state.shuttingDown else { return false }
+            state.listeners.append(listener)
+            return true
+        }
+        if !accepted { throw SMTPServerError.shutDown }
+    }
+
+    private func bootstrap(dialect: SMTPDialect, tcp: Bool) -> ServerBootstrap {
+        var bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelOption(.maxMessagesPerRead, value: 4)
+        if tcp {
+            bootstrap = bootstrap.serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+        }
+        return bootstrap.childChannelInitializer { [self] channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(self.makeHandler(for: channel, dialect: dialect))
+            }
+        }
+    }
+
+    private func makeHandler(for channel: any Channel, dialect: SMTPDialect) -> SMTPSessionHandler {
+        let key = ObjectIdentifier(channel)
+        let (number, refusal) = state.withLock { state -> (UInt64, SMTPReply?) in
+            state.nextSessionNumber += 1
+            if state.shuttingDown { return (state.nextSessionNumber, .shuttingDown(hostname: configuration.hostname)) }
+            if state.sessions.count >= configuration.maxConnections {
+                return (state.nextSessionNumber, .tooManyConnections(hostname: configuration.hostname))
+            }
+            state.sessions[key] = channel
+            return (state.nextSessionNumber, nil)
+        }
+        if refusal == nil {
+            channel.closeFuture.whenComplete { [self] _ in
+                _ = state.withLock { $0.sessions.removeValue(forKey: key) }
+            }
+        } else {
+            logger.warning(
+                "connection refused", metadata: ["reason": "\(refusal!)", "limit": "\(configuration.maxConnections)"])
+        }
+        let tls = dialect == .smtp ? configuration.tls : nil
+        var remote: String?
+        if let address = channel.remoteAddress, let ip = address.ipAddress {
+            remote = address.port.map { "\(ip):\($0)" } ?? ip
+        }
+        let info = SMTPSessionInfo(
+            sessionID: "\(sessionPrefix)-\(number)", dialect: dialect, remoteAddress: remote)
+        let session = SMTPServerSession(
+            configuration: SMTPSessionConfiguration(
+                hostname: configuration.hostname, maxMessageSize: configuration.maxMessageSize,
+                maxRecipients: configuration.maxRecipients, tlsAvailable: tls != nil),
+            info: info)
+        return SMTPSessionHandler(
+            session: session, backend: backend, logger: logger, tls: tls, commandTimeout: configuration.commandTimeout,
+            dataTimeout: configuration.dataTimeout, refusal: refusal)
+    }
+
+    /// Removes a socket file left by a previous run; refuses to touch a live socket or any other file.
+    private static func removeStaleSocket(at path: String) throws {
+        var status = stat()
+        guard lstat(path, &status) == 0 else {
+            if errno == ENOENT { return }
+            throw SMTPServerError.systemCall("lstat", path: path, errno: errno)
+        }
+        guard (status.st_mode & S_IFMT) == S_IFSOCK else { throw SMTPServerError.notASocket(path: path) }
+        if try isAnswering(path) { throw SMTPServerError.socketInUse(path: path) }
+        guard unlink(path) == 0 || errno == ENOENT else {
+            throw SMTPServerError.systemCall("unlink", path: path, errno: errno)
+        }
+    }
+
+    /// Connects without blocking: refused means stale; connected or pending means someone listens.
+    private static func isAnswering(_ path: String) throws -> Bool {
+        #if canImport(Darwin)
+        let descriptor = socket(AF_UNIX, SOCK_STREAM, 0)
+        #else
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        #endif
+        guard descriptor >= 0 else { throw SMTPServerError.systemCall("socket", path: path, errno: errno) }
+        defer { close(descriptor) }
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard path.utf8.count < capacity else {
+            throw SMTPServerError.systemCall("connect", path: path, errno: ENAMETOOLONG)
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: path.utf8)
+            raw[path.utf8.count] = 0
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        if result == 0 { return true }
+        switch errno {
+        case EINPROGRESS, EAGAIN: return true
+        case ECONNREFUSED, ENOENT: return false
+        default: throw SMTPServerError.systemCall("connect", path: path, errno: errno)
+        }
+    }
+
+    private static func userID(_ name: String) throws -> uid_t {
+        if let numeric = uid_t(name) { return numeric }
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var scratch = [CChar](repeating: 0, count: 16_384)
+        guard getpwnam_r(name, &entry, &scratch, scratch.count, &result) == 0, result != nil else {
+            throw SMTPServerError.unknownUser(name)
+        }
+        return entry.pw_uid
+    }
+
+    private static func groupID(_ name: String) throws -> gid_t {
+        if let numeric = gid_t(name) { return numeric }
+        var entry = Glibc.group()
+        var result: UnsafeMutablePointer<Glibc.group>?
+        var scratch = [CChar](repeating: 0, count: 16_384)
+        guard getgrnam_r(name, &entry, &scratch, scratch.count, &result) == 0, result != nil else {
+            throw SMTPServerError.unknownGroup(name)
+        }
+        return entry.gr_gid
+    }
+}

@@ -1,0 +1,308 @@
+import Foundation
+import MailParser
+
+/// Durable storage for tickets. `write` is the only way to change anything: the pipeline decides inside one
+/// closure (look up, then insert) and the store runs that closure atomically, so a check and the write that
+/// depends on it can never interleave with another delivery.
+public protocol TicketStore: Sendable {
+    /// Runs `work` in a transaction and returns only once that transaction is durably committed.
+    /// Implementations may gather concurrent calls into one commit (group commit), but each caller's work is
+    /// atomic on its own: if `work` throws, none of its writes persist and the error is rethrown to that caller
+    /// alone. Store failures surface as `TicketStoreError`.
+    func write<T: Sendable>(_ work: @escaping @Sendable (any TicketStoreTransaction) throws -> T) async throws -> T
+
+    /// Tickets, newest first.
+    func listTickets(limit: Int, offset: Int) async throws -> [TicketSummary]
+
+    /// One ticket with its articles (oldest first) and their attachment metadata, or nil if there is none.
+    func ticket(number: Int) async throws -> TicketDetail?
+
+    /// The raw bytes of a stored message, by the lower-case hex SHA-256 they were stored under.
+    func rawMessage(sha256: String) async throws -> [UInt8]?
+}
+
+/// The reads and writes the pipeline may perform inside `TicketStore.write`. Only valid during that call.
+public protocol TicketStoreTransaction {
+    /// The ticket a delivery with this key already went to, if any.
+    func deliveredTicket(for key: DeliveryKey) throws -> Int?
+    /// The ticket holding an article with this Message-ID in `queue`, if any (the most recent one).
+    func ticketNumber(forArticleMessageID messageID: String, queue: String) throws -> Int?
+    /// Whether ticket `number` exists and belongs to `queue`.
+    func ticketExists(number: Int, queue: String) throws -> Bool
+    /// Finds or creates the contact for `address` (already lower-cased); fills in a missing name.
+    func upsertContact(address: String, name: String?) throws -> Int64
+    /// Stores the raw message once per distinct content; storing it again is a no-op.
+    func storeRawMessage(sha256: String, bytes: [UInt8], receivedAt: Date) throws
+    /// Creates a ticket and returns its number (sequential, starting at 1).
+    func createTicket(_ ticket: NewTicket) throws -> Int
+    /// Adds an article to an existing ticket (and marks the ticket updated); returns the article id.
+    func addArticle(_ article: NewArticle) throws -> Int64
+    /// Records attachment metadata on an article; the content is stored once per distinct SHA-256.
+    func storeAttachment(_ attachment: ParsedAttachment, articleID: Int64) throws
+    /// Remembers that the delivery with `key` went to `ticket`, so a redelivery is recognised.
+    func recordDelivery(_ key: DeliveryKey, ticket: Int, articleID: Int64, at: Date) throws
+}
+
+/// Identifies one delivery of one message to one queue: a retried delivery of the same bytes has the same key.
+public struct DeliveryKey: Sendable, Hashable, Codable {
+    /// The Message-ID, or `""` when the message has none.
+    public var messageID: String
+    /// Lower-case hex SHA-256 of the raw bytes.
+    public var rawSHA256: String
+    public var queue: String
+
+    public init(messageID: String, rawSHA256: String, queue: String) {
+        self.messageID = messageID
+        self.rawSHA256 = rawSHA256
+        self.queue = queue
+    }
+}
+
+/// A ticket to create. Its number is assigned by the store.
+public struct NewTicket: Sendable {
+    public var queue: String
+    public var subject: String
+    public var requesterID: Int64?
+    public var source: IntakeSource
+    public var createdAt: Date
+
+    public init(queue: String, subject: String, requesterID: Int64?, source: IntakeSource, createdAt: Date) {
+        self.queue = queue
+        self.subject = subject
+        self.requesterID = requesterID
+        self.source = source
+        self.createdAt = createdAt
+    }
+}
+
+/// Whether an article came in from a customer or went out from an agent.
+public enum ArticleDirection: String, Sendable, Codable, Hashable {
+    case inbound, outbound
+}
+
+/// One message stored on a ticket.
+public struct NewArticle: Sendable {
+    public var ticketNumber: Int
+    public var queue: String
+    public var direction: ArticleDirection
+    public var messageID: String?
+    public var inReplyTo: [String]
+    public var references: [String]
+    public var subject: String
+    public var from: MailAddress?
+    public var to: [MailAddress]
+    public var cc: [MailAddress]
+    public var replyTo: [MailAddress]
+    public var text: String
+    public var html: String?
+    /// Envelope sender; `""` for `<>`.
+    public var envelopeSender: String
+    /// The envelope recipients of this queue that the message was delivered to.
+    public var envelopeRecipients: [String]
+    public var source: IntakeSource
+    public var sessionID: String?
+    public var receivedAt: Date
+    /// Key of the raw message, stored with `storeRawMessage` in the same transaction.
+    public var rawSHA256: String
+    public var rawSize: Int
+
+    public init(
+        ticketNumber: Int, queue: String, direction: ArticleDirection = .inbound, messageID: String?,
+        inReplyTo: [String], references: [String], subject: String, from: MailAddress?, to: [MailAddress],
+        cc: [MailAddress], replyTo: [MailAddress], text: String, html: String?, envelopeSender: String,
+        envelopeRecipients: [String], source: IntakeSource, sessionID: String?, receivedAt: Date, rawSHA256: String,
+        rawSize: Int
+    ) {
+        self.ticketNumber = ticketNumber
+        self.queue = queue
+        self.direction = direction
+        self.messageID = messageID
+        self.inReplyTo = inReplyTo
+        self.references = references
+        self.subject = subject
+        self.from = from
+        self.to = to
+        self.cc = cc
+        self.replyTo = replyTo
+        self.text = text
+        self.html = html
+        self.envelopeSender = envelopeSender
+        self.envelopeRecipients = envelopeRecipients
+        self.source = source
+        self.sessionID = sessionID
+        self.receivedAt = receivedAt
+        self.rawSHA256 = rawSHA256
+        self.rawSize = rawSize
+    }
+}
+
+/// A row of `tickets list`.
+public struct TicketSummary: Sendable, Hashable, Codable {
+    public var number: Int
+    public var queue: String
+    public var status: String
+    public var subject: String
+    /// The requester's address, if the message named one.
+    public var requester: String?
+    public var articleCount: Int
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(
+        number: Int, queue: String, status: String, subject: String, requester: String?, articleCount: Int,
+        createdAt: Date, updatedAt: Date
+    ) {
+        self.number = number
+        self.queue = queue
+        self.status = status
+        self.subject = subject
+        self.requester = requester
+        self.articleCount = articleCount
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// A ticket with everything `tickets show` prints.
+public struct TicketDetail: Sendable, Hashable, Codable {
+    public var number: Int
+    public var queue: String
+    public var status: String
+    public var subject: String
+    public var requester: MailAddress?
+    public var source: IntakeSource
+    public var createdAt: Date
+    public var updatedAt: Date
+    /// Oldest first.
+    public var articles: [ArticleDetail]
+
+    public init(
+        number: Int, queue: String, status: String, subject: String, requester: MailAddress?, source: IntakeSource,
+        createdAt: Date, updatedAt: Date, articles: [ArticleDetail]
+    ) {
+        self.number = number
+        self.queue = queue
+        self.status = status
+        self.subject = subject
+        self.requester = requester
+        self.source = source
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.articles = articles
+    }
+}
+
+/// One stored article, as read back.
+public struct ArticleDetail: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var direction: ArticleDirection
+    public var messageID: String?
+    public var inReplyTo: [String]
+    public var references: [String]
+    public var subject: String
+    public var from: MailAddress?
+    public var to: [MailAddress]
+    public var cc: [MailAddress]
+    public var replyTo: [MailAddress]
+    public var text: String
+    public var html: String?
+    public var envelopeSender: String
+    public var envelopeRecipients: [String]
+    public var source: IntakeSource
+    public var sessionID: String?
+    public var receivedAt: Date
+    public var rawSHA256: String
+    public var rawSize: Int
+    public var attachments: [AttachmentInfo]
+
+    public init(
+        id: Int64, direction: ArticleDirection, messageID: String?, inReplyTo: [String], references: [String],
+        subject: String, from: MailAddress?, to: [MailAddress], cc: [MailAddress], replyTo: [MailAddress],
+        text: String, html: String?, envelopeSender: String, envelopeRecipients: [String], source: IntakeSource,
+        sessionID: String?, receivedAt: Date, rawSHA256: String, rawSize: Int, attachments: [AttachmentInfo]
+    ) {
+        self.id = id
+        self.direction = direction
+        self.messageID = messageID
+        self.inReplyTo = inReplyTo
+        self.references = references
+        self.subject = subject
+        self.from = from
+        self.to = to
+        self.cc = cc
+        self.replyTo = replyTo
+        self.text = text
+        self.html = html
+        self.envelopeSender = envelopeSender
+        self.envelopeRecipients = envelopeRecipients
+        self.source = source
+        self.sessionID = sessionID
+        self.receivedAt = receivedAt
+        self.rawSHA256 = rawSHA256
+        self.rawSize = rawSize
+        self.attachments = attachments
+    }
+}
+
+/// Attachment metadata; the content itself is stored once per SHA-256.
+public struct AttachmentInfo: Sendable, Hashable, Codable {
+    public var filename: String?
+    public var contentType: String
+    public var size: Int
+    public var sha256: String
+    public var contentID: String?
+    public var disposition: String?
+
+    public init(
+        filename: String?, contentType: String, size: Int, sha256: String, contentID: String?, disposition: String?
+    ) {
+        self.filename = filename
+        self.contentType = contentType
+        self.size = size
+        self.sha256 = sha256
+        self.contentID = contentID
+        self.disposition = disposition
+    }
+}
+
+/// Why the store could not do what was asked. Every case means "try again later" to the pipeline: the
+/// message was not stored, and the MTA must keep it.
+public struct TicketStoreError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        /// The store was closed; nothing more can be written.
+        case closed
+        /// Another process holds the database lock beyond the busy timeout.
+        case busy
+        /// The disk (or the database's size limit) is full.
+        case full
+        /// The database file cannot be written: read-only file, directory or mount.
+        case readOnly
+        /// An I/O error from the operating system, or the file vanished.
+        case io
+        /// The file is not a database or is damaged.
+        case corrupt
+        /// The database could not be opened or migrated.
+        case open
+        /// Any other database error.
+        case other
+    }
+
+    public var kind: Kind
+    /// What the store was doing, e.g. `commit of 12 writes`.
+    public var operation: String
+    /// The database file.
+    public var path: String
+    /// The underlying error's description.
+    public var underlying: String
+
+    public init(kind: Kind, operation: String, path: String, underlying: String) {
+        self.kind = kind
+        self.operation = operation
+        self.path = path
+        self.underlying = underlying
+    }
+
+    public var description: String {
+        "ticket store \(kind.rawValue) error during \(operation) on \(path): \(underlying)"
+    }
+}

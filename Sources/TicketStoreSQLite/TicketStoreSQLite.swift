@@ -1,0 +1,311 @@
+import Foundation
+import GRDB
+import Logging
+import Synchronization
+import TicketPipeline
+
+/// The SQLite ticket store (WAL, `synchronous=FULL`), with group commit.
+///
+/// Concurrent `write` calls are gathered while the previous commit is in flight and run in ONE transaction:
+/// each caller's work in its own savepoint (a failing caller is rolled back alone), then one commit — one
+/// fsync — for all of them. Every caller is resumed only after that commit returned, because the daemon's
+/// `250` promises durability.
+///
+/// Attachment and raw-message bytes are stored in the database (tables `blobs`, `raw_messages`), not as
+/// files: then the one commit that stores the ticket also makes the bytes durable, atomically. Files would
+/// need their own write + fsync + directory fsync before the commit, and leave orphans after a crash between
+/// the two; backups would have to copy two things consistently. Blobs are content-addressed by SHA-256, so
+/// each distinct content is stored once.
+public final class SQLiteTicketStore: TicketStore {
+    /// The database file.
+    public let path: String
+    private let pool: DatabasePool
+    private let committer: GroupCommitter
+    private let logger: Logger
+
+    /// Opens (creating it and its parent directories if needed) and migrates the database at `path`.
+    /// - Parameter busyTimeout: how long a write waits for another process's lock before failing with `.busy`.
+    public init(path: String, logger: Logger, busyTimeout: TimeInterval = 5) throws {
+        self.path = path
+        self.logger = logger
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw TicketStoreError(
+                kind: .open, operation: "create directory \(directory.path)", path: path, underlying: "\(error)")
+        }
+        var configuration = GRDB.Configuration()
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.label = "postdesk.store"
+        configuration.prepareDatabase { db in
+            // FULL: with WAL, NORMAL may lose the last commits on power loss — after we answered 250.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try TicketStoreSchema.migrator.migrate(pool)
+        } catch {
+            throw Self.storeError(error, operation: "open and migrate", path: path, defaultKind: .open)
+        }
+        committer = GroupCommitter(pool: pool, path: path, logger: logger)
+        logger.debug("ticket store opened", metadata: ["path": "\(path)"])
+    }
+
+    /// Stops accepting writes (they fail with `.closed`), waits for the commit in flight, and closes the
+    /// database. Safe to call more than once.
+    public func close() throws {
+        committer.close()
+        do {
+            try pool.close()
+        } catch {
+            throw Self.storeError(error, operation: "close", path: path, defaultKind: .other)
+        }
+    }
+
+    public func write<T: Sendable>(
+        _ work: @escaping @Sendable (any TicketStoreTransaction) throws -> T
+    ) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            committer.submit(WriteRequest(work: work, continuation: continuation, path: path))
+        }
+    }
+
+    public func listTickets(limit: Int, offset: Int) async throws -> [TicketSummary] {
+        try await read("list tickets") { db in try TicketReads.summaries(db, limit: limit, offset: offset) }
+    }
+
+    public func ticket(number: Int) async throws -> TicketDetail? {
+        try await read("read ticket \(number)") { db in try TicketReads.detail(db, number: number) }
+    }
+
+    public func rawMessage(sha256: String) async throws -> [UInt8]? {
+        try await read("read raw message") { db in
+            try Data.fetchOne(db, sql: "SELECT data FROM raw_messages WHERE sha256 = ?", arguments: [sha256])
+                .map { [UInt8]($0) }
+        }
+    }
+
+    /// How many batches were committed, carrying how many writes: `writes / commits` is the group-commit factor.
+    public var commitStatistics: GroupCommitStatistics { committer.statistics }
+
+    /// Row counts of the main tables, for diagnostics and tests.
+    public func rowCounts() async throws -> [String: Int] {
+        try await read("count rows") { db in
+            var counts: [String: Int] = [:]
+            for table in [
+                "tickets", "articles", "article_addresses", "raw_messages", "contacts", "attachments", "blobs",
+                "delivery_keys",
+            ] {
+                counts[table] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0
+            }
+            return counts
+        }
+    }
+
+    /// The content of an attachment, by SHA-256.
+    public func blob(sha256: String) async throws -> [UInt8]? {
+        try await read("read blob") { db in
+            try Data.fetchOne(db, sql: "SELECT data FROM blobs WHERE sha256 = ?", arguments: [sha256])
+                .map { [UInt8]($0) }
+        }
+    }
+
+    private func read<T: Sendable>(
+        _ operation: String, _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch {
+            throw Self.storeError(error, operation: operation, path: path, defaultKind: .other)
+        }
+    }
+
+    /// Maps a GRDB/SQLite error to the pipeline's typed error; other errors keep `defaultKind`.
+    static func storeError(
+        _ error: any Error, operation: String, path: String, defaultKind: TicketStoreError.Kind
+    ) -> TicketStoreError {
+        if let storeError = error as? TicketStoreError { return storeError }
+        guard let databaseError = error as? DatabaseError else {
+            return TicketStoreError(kind: defaultKind, operation: operation, path: path, underlying: "\(error)")
+        }
+        let kind: TicketStoreError.Kind
+        switch databaseError.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED: kind = .busy
+        case .SQLITE_FULL: kind = .full
+        case .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_AUTH: kind = .readOnly
+        case .SQLITE_IOERR, .SQLITE_CANTOPEN: kind = .io
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB: kind = .corrupt
+        case .SQLITE_MISUSE where databaseError.message?.contains("closed") == true: kind = .closed
+        default: kind = defaultKind
+        }
+        return TicketStoreError(kind: kind, operation: operation, path: path, underlying: "\(databaseError)")
+    }
+}
+
+/// Totals since the store was opened.
+public struct GroupCommitStatistics: Sendable, Hashable {
+    /// Transactions committed.
+    public var commits: Int
+    /// Caller writes carried by those commits (including callers whose own work failed and was rolled back).
+    public var writes: Int
+}
+
+/// One caller's pending write, as the committer sees it.
+protocol PendingWrite: AnyObject, Sendable {
+    /// Runs the caller's work inside the current savepoint; throws if the work threw.
+    func perform(_ db: Database) throws
+    /// Resumes the caller: with its own error if its work failed, else with `batchError` if the batch's
+    /// transaction did not commit, else with its result.
+    func finish(batchError: TicketStoreError?)
+}
+
+/// `@unchecked Sendable` is safe: `result` is written by `perform` and read by `finish`, both called on the
+/// store's single writer, in that order; requests move between threads only through the committer's mutex.
+final class WriteRequest<T: Sendable>: PendingWrite, @unchecked Sendable {
+    private let work: @Sendable (any TicketStoreTransaction) throws -> T
+    private let continuation: CheckedContinuation<T, any Error>
+    private let path: String
+    private var result: Result<T, any Error>?
+
+    init(
+        work: @escaping @Sendable (any TicketStoreTransaction) throws -> T,
+        continuation: CheckedContinuation<T, any Error>, path: String
+    ) {
+        self.work = work
+        self.continuation = continuation
+        self.path = path
+    }
+
+    func perform(_ db: Database) throws {
+        do {
+            result = .success(try work(SQLiteTicketTransaction(db: db)))
+        } catch {
+            result = .failure(error)
+            throw error
+        }
+    }
+
+    func finish(batchError: TicketStoreError?) {
+        switch (result, batchError) {
+        case (.failure(let error)?, _):
+            // The caller's own failure; database errors are typed, its own errors pass through as thrown.
+            let isDatabaseError = error is DatabaseError
+            continuation.resume(
+                throwing: isDatabaseError
+                    ? SQLiteTicketStore.storeError(error, operation: "write", path: path, defaultKind: .other)
+                    : error)
+        case (_, let batchError?):
+            continuation.resume(throwing: batchError)
+        case (.success(let value)?, nil):
+            continuation.resume(returning: value)
+        case (nil, nil):
+            continuation.resume(
+                throwing: TicketStoreError(
+                    kind: .other, operation: "write", path: path, underlying: "write was never performed"))
+        }
+    }
+}
+
+/// Gathers pending writes and commits them in batches on GRDB's writer connection. While a batch commits,
+/// new writes queue up; the next batch takes all of them, so batch size grows with load without any timer.
+final class GroupCommitter: Sendable {
+    private struct State {
+        var pending: [any PendingWrite] = []
+        var draining = false
+        var closed = false
+        var statistics = GroupCommitStatistics(commits: 0, writes: 0)
+    }
+
+    private let pool: DatabasePool
+    private let path: String
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    init(pool: DatabasePool, path: String, logger: Logger) {
+        self.pool = pool
+        self.path = path
+        self.logger = logger
+    }
+
+    func submit(_ request: any PendingWrite) {
+        enum Action { case rejected, queued, startDrain }
+        let action = state.withLock { state -> Action in
+            if state.closed { return .rejected }
+            state.pending.append(request)
+            if state.draining { return .queued }
+            state.draining = true
+            return .startDrain
+        }
+        switch action {
+        case .rejected: request.finish(batchError: closedError)
+        case .queued: break
+        case .startDrain: pool.asyncWriteWithoutTransaction { db in self.drain(db) }
+        }
+    }
+
+    /// Rejects new writes and fails those not yet started; the batch in flight completes normally.
+    func close() {
+        let abandoned = state.withLock { state -> [any PendingWrite] in
+            state.closed = true
+            defer { state.pending.removeAll() }
+            return state.pending
+        }
+        for request in abandoned { request.finish(batchError: closedError) }
+    }
+
+    var statistics: GroupCommitStatistics { state.withLock { $0.statistics } }
+
+    private var closedError: TicketStoreError {
+        TicketStoreError(kind: .closed, operation: "write", path: path, underlying: "the store is closed")
+    }
+
+    private func drain(_ db: Database) {
+        while true {
+            let batch = state.withLock { state -> [any PendingWrite] in
+                if state.pending.isEmpty {
+                    state.draining = false
+                    return []
+                }
+                defer { state.pending.removeAll(keepingCapacity: true) }
+                return state.pending
+            }
+            if batch.isEmpty { return }
+            let batchError = commit(batch, db)
+            if batchError == nil {
+                state.withLock { state in
+                    state.statistics.commits += 1
+                    state.statistics.writes += batch.count
+                }
+            }
+            for request in batch { request.finish(batchError: batchError) }
+        }
+    }
+
+    /// Runs `batch` in one transaction; returns the error that prevented the commit, if any.
+    private func commit(_ batch: [any PendingWrite], _ db: Database) -> TicketStoreError? {
+        do {
+            try db.inTransaction(.immediate) {
+                for request in batch {
+                    do {
+                        try db.inSavepoint {
+                            try request.perform(db)
+                            return .commit
+                        }
+                    } catch {
+                        // SQLite rolls a whole transaction back on some errors (disk full, I/O): then
+                        // nothing of this batch can commit, and every caller must hear it.
+                        guard db.isInsideTransaction else { throw error }
+                    }
+                }
+                return .commit
+            }
+            return nil
+        } catch {
+            let storeError = SQLiteTicketStore.storeError(
+                error, operation: "commit of \(batch.count) writes", path: path, defaultKind: .other)
+            logger.error("ticket store commit failed", metadata: ["error": "\(storeError)"])
+            return storeError
+        }
+    }
+}

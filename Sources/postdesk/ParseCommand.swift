@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import MailParser
+
+struct ParseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parse",
+        abstract: "Parse one message file and print what Postdesk reads from it.",
+        discussion: """
+            With --json, prints one object: message_id, subject, date (RFC 3339 or null), from, to, cc, reply_to \
+            (lists of {name, address}), in_reply_to, references (lists), text, html (or null), attachments (list \
+            of {filename, content_type, size, sha256, content_id, disposition}).
+            """)
+
+    @Argument(help: "An RFC 5322 message (.eml); - reads standard input.") var file: String
+    @Flag(help: "Print the stable JSON document.") var json = false
+
+    func run() async throws {
+        let raw: [UInt8]
+        do {
+            raw =
+                file == "-"
+                ? [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+                : [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+        } catch {
+            printError("cannot read \(file): \(error.localizedDescription)")
+            throw ExitCode(66)  // EX_NOINPUT
+        }
+        let message = MessageParser.parse(raw)
+        if json {
+            FileHandle.standardOutput.write(try message.jsonData(prettyPrinted: true))
+            FileHandle.standardOutput.write(Data("\n".utf8))
+            return
+        }
+        print("Message-ID: \(message.messageID ?? "(none)")")
+        print("Subject:    \(message.subject ?? "(none)")")
+        print("From:       \(message.from.map(Self.format).joined(separator: ", "))")
+        print("To:         \(message.to.map(Self.format).joined(separator: ", "))")
+        if !message.cc.isEmpty { print("Cc:         \(message.cc.map(Self.format).joined(separator: ", "))") }
+        for attachment in message.attachments {
+            print("Attachment: \(attachment.filename ?? "(unnamed)") \(attachment.contentType) \(attachment.size) bytes")
+        }
+        for defect in message.defects { print("Defect:     \(defect)") }
+        print("")
+        print(message.text)
+    }
+
+    static func format(_ address: MailAddress) -> String {
+        address.name.map { "\($0) <\(address.address)>" } ?? address.address
+    }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+
+/// `postdesk`: the daemon and its operator tools.
+@main
+struct PostdeskCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "postdesk",
+        abstract: "Turns email into helpdesk tickets the instant it arrives (LMTP/SMTP intake).",
+        subcommands: [ServeCommand.self, CheckConfigCommand.self, TicketsCommand.self, ParseCommand.self])
+}
+
+/// `--config`, shared by every command that reads the configuration.
+struct ConfigOptions: ParsableArguments {
+    @Option(
+        name: .shortAndLong,
+        help: "Configuration file (YAML). Default: $POSTDESK_CONFIG, else /etc/postdesk/postdesk.yaml if present, else the built-in defaults.")
+    var config: String?
+
+    /// The file to read, or nil for the built-in defaults.
+    var resolvedPath: String? {
+        if let config { return config }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["POSTDESK_CONFIG"], !fromEnvironment.isEmpty {
+            return fromEnvironment
+        }
+        let system = "/etc/postdesk/postdesk.yaml"
+        return FileManager.default.fileExists(atPath: system) ? system : nil
+    }
+}
+
+/// Prints to standard error, for diagnostics that must not mix with `--json` output.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

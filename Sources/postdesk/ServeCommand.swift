@@ -1,0 +1,51 @@
+import ArgumentParser
+import Logging
+import PostdeskDaemon
+import ServiceLifecycle
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the daemon: LMTP/SMTP intake into the ticket store.")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        let configuration: PostdeskConfiguration
+        do {
+            configuration = try await PostdeskConfiguration.load(path: options.resolvedPath)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(78)  // EX_CONFIG
+        }
+        let level = configuration.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "postdesk")
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [PostdeskService(configuration: configuration, logger: logger)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+struct CheckConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config", abstract: "Validate the configuration; list every error with its key.")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        do {
+            let configuration = try await PostdeskConfiguration.load(path: options.resolvedPath)
+            print("configuration OK (\(options.resolvedPath ?? "built-in defaults"))")
+            print(configuration.summary)
+        } catch let errors as ConfigurationErrors {
+            printError(errors.description)
+            throw ExitCode(78)
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MailParser
+import PostdeskDaemon
+import TicketPipeline
+import TicketStoreSQLite
+
+struct TicketsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tickets", abstract: "Look at the tickets in the store.",
+        subcommands: [List.self, Show.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Tickets, newest first.")
+        @OptionGroup var options: ConfigOptions
+        @Flag(help: "Print a JSON array.") var json = false
+        @Option(help: "At most this many tickets.") var limit = 50
+        @Option(help: "Skip this many of the newest tickets.") var offset = 0
+
+        func run() async throws {
+            let store = try await openStore(options)
+            let tickets = try await store.listTickets(limit: limit, offset: offset)
+            if json { return try printJSON(tickets) }
+            let rows = tickets.map { ticket in
+                [
+                    "\(ticket.number)", ticket.queue, ticket.status, "\(ticket.articleCount)",
+                    ticket.requester ?? "", isoDate(ticket.updatedAt), ticket.subject,
+                ]
+            }
+            printTable(header: ["#", "QUEUE", "STATUS", "ARTICLES", "REQUESTER", "UPDATED", "SUBJECT"], rows: rows)
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One ticket with its articles.")
+        @OptionGroup var options: ConfigOptions
+        @Flag(help: "Print a JSON object.") var json = false
+        @Argument(help: "The ticket number.") var number: Int
+
+        func run() async throws {
+            let store = try await openStore(options)
+            guard let ticket = try await store.ticket(number: number) else {
+                printError("no ticket #\(number)")
+                throw ExitCode(1)
+            }
+            if json { return try printJSON(ticket) }
+            print("Ticket #\(ticket.number) [\(ticket.queue)] \(ticket.status): \(ticket.subject)")
+            print("Requester: \(ticket.requester.map(format) ?? "(unknown)")  Source: \(ticket.source.rawValue)")
+            print("Created \(isoDate(ticket.createdAt)), updated \(isoDate(ticket.updatedAt))")
+            for (index, article) in ticket.articles.enumerated() {
+                print("")
+                print("--- Article \(index + 1) (\(article.direction.rawValue), \(isoDate(article.receivedAt)))")
+                print("From: \(article.from.map(format) ?? "<\(article.envelopeSender)>")")
+                if !article.to.isEmpty { print("To: \(article.to.map(format).joined(separator: ", "))") }
+                if !article.cc.isEmpty { print("Cc: \(article.cc.map(format).joined(separator: ", "))") }
+                print("Subject: \(article.subject)")
+                print("Message-ID: \(article.messageID.map { "<\($0)>" } ?? "(none)")")
+                for attachment in article.attachments {
+                    print(
+                        "Attachment: \(attachment.filename ?? "(unnamed)") \(attachment.contentType) \(attachment.size) bytes"
+                    )
+                }
+                print("")
+                print(article.text)
+            }
+        }
+    }
+}
+
+private func openStore(_ options: ConfigOptions) async throws -> SQLiteTicketStore {
+    let configuration: PostdeskConfiguration
+    do {
+        configuration = try await PostdeskConfiguration.load(path: options.resolvedPath)
+    } catch {
+        printError("\(error)")
+        throw ExitCode(78)
+    }
+    return try SQLiteTicketStore(path: configuration.storePath, logger: Logger(label: "postdesk.cli"))
+}
+
+private func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.keyEncodingStrategy = .convertToSnakeCase
+    encoder.dateEncodingStrategy = .iso8601
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    FileHandle.standardOutput.write(try encoder.encode(value))
+    FileHandle.standardOutput.write(Data("\n".utf8))
+}
+
+private func isoDate(_ date: Date) -> String {
+    date.formatted(.iso8601)
+}
+
+private func format(_ address: MailAddress) -> String {
+    address.name.map { "\($0) <\(address.address)>" } ?? address.address
+}
+
+private func printTable(header: [String], rows: [[String]]) {
+    let all = [header] + rows
+    let widths = header.indices.map { column in
+        min(all.map { $0[column].count }.max() ?? 0, column == header.count - 1 ? 200 : 40)
+    }
+    for row in all {
+        let cells = row.enumerated().map { column, cell in
+            column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+        }
+        print(cells.joined(separator: "  "))
+    }
+    if rows.isEmpty { print("(no tickets)") }
+}

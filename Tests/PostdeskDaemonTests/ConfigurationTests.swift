@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+
+@testable import PostdeskDaemon
+
+@Suite struct ConfigurationTests {
+    /// The repository root, found from this file's location.
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    func temporaryFile(_ contents: String) throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pd-config-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let file = directory.appendingPathComponent("postdesk.yaml")
+        try contents.write(to: file, atomically: true, encoding: .utf8)
+        return file.path
+    }
+
+    func issues(_ yaml: String, environment: [String: String] = [:]) async throws -> [ConfigurationIssue] {
+        do {
+            _ = try await PostdeskConfiguration.load(path: try temporaryFile(yaml), environment: environment)
+            return []
+        } catch let errors as ConfigurationErrors {
+            return errors.issues
+        }
+    }
+
+    @Test func sampleFileIsTheBuiltInDefault() async throws {
+        let sample = try await PostdeskConfiguration.load(
+            path: Self.root.appendingPathComponent("conf/postdesk.yaml").path, environment: [:])
+        let builtIn = try await PostdeskConfiguration.load(path: nil, environment: [:])
+        #expect(sample == builtIn)
+        #expect(builtIn.storePath == "./var/postdesk.db")
+        #expect(builtIn.lmtpSocket == "./var/lmtp.sock")
+        #expect(builtIn.smtpListen?.host == "127.0.0.1" && builtIn.smtpListen?.port == 2525)
+        #expect(builtIn.queues == [.init(name: "support", tag: "Support", addresses: ["support@localhost", "*@support.test"])])
+        #expect(builtIn.maxRecipients == 100 && builtIn.lmtpSocketMode == 0o666)
+    }
+
+    @Test func environmentOverridesFileAndDefaults() async throws {
+        let path = try temporaryFile("store:\n  path: /tmp/from-file.db\n")
+        let configuration = try await PostdeskConfiguration.load(
+            path: path,
+            environment: [
+                "POSTDESK_STORE_PATH": "/tmp/from-env.db", "POSTDESK_LIMITS_MAX_RECIPIENTS": "7",
+                "POSTDESK_QUEUES_NAMES": "support,sales", "POSTDESK_QUEUES_SALES_ADDRESSES": "sales@example.test",
+                "POSTDESK_SMTP_LISTEN": "",
+            ])
+        #expect(configuration.storePath == "/tmp/from-env.db")
+        #expect(configuration.maxRecipients == 7)
+        #expect(configuration.queues.map(\.name) == ["support", "sales"])
+        #expect(configuration.queues[1].addresses == ["sales@example.test"])
+        #expect(configuration.queues[1].tag == "Sales")
+        #expect(configuration.smtpListen == nil)
+    }
+
+    @Test func everyErrorIsReportedWithItsKey() async throws {
+        let found = try await issues(
+            """
+            server:
+              hostname: ""
+            log:
+              level: loud
+            lmtp:
+              mode: "999"
+            smtp:
+              listen: "nowhere"
+              tls:
+                certificate: /nonexistent/cert.pem
+            limits:
+              max_recipients: -3
+              data_timeout: soon
+            queues:
+              names: [support, "bad name"]
+              support:
+                tag: "Sup[port]"
+                addresses: ["support@localhost", "broken", "a*@x.test"]
+            """)
+        let keys = Set(found.map(\.key))
+        for key in [
+            "server.hostname", "log.level", "lmtp.mode", "smtp.listen", "smtp.tls.key", "limits.max_recipients",
+            "limits.data_timeout", "queues.names", "queues.support.tag", "queues.support.addresses",
+        ] {
+            #expect(keys.contains(key), "missing an issue for \(key): \(found)")
+        }
+        #expect(found.contains { $0.key == "limits.data_timeout" && $0.message.contains("soon") })
+        #expect(found.contains { $0.key == "queues.support.addresses" && $0.message.contains("'broken'") })
+    }
+
+    @Test func anAddressBelongsToOneQueueOnly() async throws {
+        let found = try await issues(
+            """
+            queues:
+              names: [a, b]
+              a:
+                addresses: ["help@x.test"]
+              b:
+                addresses: ["HELP@x.test"]
+            """)
+        #expect(found == [.init(key: "queues.b.addresses", message: "'HELP@x.test' is already received by queue 'a'")])
+    }
+
+    @Test func noListenerIsAnError() async throws {
+        let found = try await issues("lmtp:\n  socket: \"\"\nsmtp:\n  listen: \"\"\n")
+        #expect(found.map(\.key) == ["lmtp.socket"])
+    }
+
+    @Test func unreadableOrInvalidFileIsReported() async throws {
+        await #expect(throws: ConfigurationErrors.self) {
+            _ = try await PostdeskConfiguration.load(path: "/nonexistent/postdesk.yaml", environment: [:])
+        }
+        let found = try await issues("just a string, not a mapping")
+        #expect(found.first?.key == "(file)")
+    }
+}
+
+@Suite struct TicketIntakeBackendTests {
+    @Test func postfixQueueIDIsTakenFromTheTopReceivedHeader() {
+        let message = Array(
+            ("Received: from client.example.test (localhost [127.0.0.1])\r\n"
+                + "\tby mx.bench.test (Postfix) with ESMTP id 4Fb1C2d3E4\r\n\tfor <help@support.test>; "
+                + "Mon, 23 Nov 2026 10:00:00 +0000 (UTC)\r\nSubject: hi\r\n\r\nbody (Postfix) with ESMTP id NOTME\r\n").utf8)
+        #expect(TicketIntakeBackend.postfixQueueID(in: message) == "4Fb1C2d3E4")
+        let noPostfix = Array("Subject: hi\r\n\r\nby x (Postfix) with ESMTP id NOTME\r\n".utf8)
+        #expect(TicketIntakeBackend.postfixQueueID(in: noPostfix) == nil)
+    }
+}

@@ -1,0 +1,87 @@
+import SMTPProtocol
+
+/// Feeds bytes to an `SMTPServerSession` the way the transport does and records what comes out.
+struct SessionDriver {
+    var session: SMTPServerSession
+    var validate: (String) -> SMTPReply? = { _ in nil }
+    var deliveryReplies: (SMTPDelivery) -> [SMTPReply] = { delivery in
+        delivery.recipients.map { SMTPReply(code: 250, enhancedStatus: "2.0.0", "<\($0)> delivered") }
+    }
+    private(set) var deliveries: [SMTPDelivery] = []
+    private(set) var closed = false
+    private(set) var tlsStarts = 0
+    /// Octets dropped because they followed STARTTLS in the same read.
+    private(set) var discardedAfterSTARTTLS = 0
+
+    init(
+        dialect: SMTPDialect = .smtp, hostname: String = "mx.test", maxMessageSize: Int = 10_000,
+        maxRecipients: Int = 5, tlsAvailable: Bool = false, maxErrors: Int = 20
+    ) {
+        session = SMTPServerSession(
+            configuration: SMTPSessionConfiguration(
+                hostname: hostname, maxMessageSize: maxMessageSize, maxRecipients: maxRecipients,
+                tlsAvailable: tlsAvailable, maxErrors: maxErrors),
+            info: SMTPSessionInfo(sessionID: "test", dialect: dialect))
+    }
+
+    /// One read; returns the replies in order.
+    @discardableResult
+    mutating func feed(_ text: String) -> [SMTPReply] {
+        feed(bytes: Array(text.utf8))
+    }
+
+    /// The bytes, split into reads of `chunkSize` (all at once when nil).
+    @discardableResult
+    mutating func feed(bytes: [UInt8], chunkSize: Int? = nil) -> [SMTPReply] {
+        var replies: [SMTPReply] = []
+        let size = max(1, chunkSize ?? bytes.count)
+        var start = 0
+        while start < bytes.count {
+            var chunk = Array(bytes[start..<min(bytes.count, start + size)])
+            start += size
+            while true {
+                let (consumed, action) = chunk.withUnsafeBytes { session.process($0) }
+                chunk.removeFirst(consumed)
+                guard let action else {
+                    precondition(chunk.isEmpty, "input left unconsumed without a pending question")
+                    break
+                }
+                switch action {
+                case .reply(let reply):
+                    replies.append(reply)
+                case .validateRecipient(let address):
+                    replies.append(session.recipientValidated(validate(address)))
+                case .deliver(let delivery):
+                    deliveries.append(delivery)
+                    replies.append(contentsOf: session.deliveryCompleted(deliveryReplies(delivery)))
+                case .startTLS:
+                    tlsStarts += 1
+                    discardedAfterSTARTTLS += chunk.count
+                    chunk = []
+                    session.tlsStarted()
+                case .close:
+                    closed = true
+                }
+            }
+        }
+        // Actions queued behind the last reply (close after QUIT, the rest of per-recipient refusals).
+        while true {
+            let (_, action) = [UInt8]().withUnsafeBytes { session.process($0) }
+            guard let action else { break }
+            switch action {
+            case .reply(let reply): replies.append(reply)
+            case .close: closed = true
+            case .startTLS:
+                tlsStarts += 1
+                session.tlsStarted()
+            case .validateRecipient, .deliver: preconditionFailure("question without input")
+            }
+        }
+        return replies
+    }
+}
+
+extension Array where Element == SMTPReply {
+    var codes: [Int] { map(\.code) }
+    var statuses: [String] { map { "\($0.code) \($0.enhancedStatus ?? "-")" } }
+}

@@ -1,0 +1,183 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import SMTPTransport
+import Synchronization
+
+/// The backend under these tests: records what it gets, knows a fixed set of recipients, and can hold
+/// deliveries until the test releases them.
+final class RecordingBackend: SMTPBackend {
+    private struct State {
+        var deliveries: [SMTPDelivery] = []
+        var started = 0
+        var holding = false
+        var waiting: [CheckedContinuation<Void, Never>] = []
+    }
+
+    let knownRecipients: Set<String>
+    private let state = Mutex(State())
+
+    init(knownRecipients: Set<String> = ["a@x.test", "b@x.test", "c@x.test"], holdDeliveries: Bool = false) {
+        self.knownRecipients = knownRecipients
+        state.withLock { $0.holding = holdDeliveries }
+    }
+
+    var deliveries: [SMTPDelivery] { state.withLock { $0.deliveries } }
+    var startedDeliveries: Int { state.withLock { $0.started } }
+
+    /// Lets held and future deliveries complete.
+    func release() {
+        let waiting = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.holding = false
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        for continuation in waiting { continuation.resume() }
+    }
+
+    func validateRecipient(_ address: String, session: SMTPSessionInfo) -> SMTPReply? {
+        knownRecipients.contains(address.lowercased()) ? nil : .unknownRecipient(address)
+    }
+
+    func deliver(_ delivery: SMTPDelivery) async -> [SMTPReply] {
+        await withCheckedContinuation { continuation in
+            let proceed = state.withLock { state -> Bool in
+                state.started += 1
+                if state.holding {
+                    state.waiting.append(continuation)
+                    return false
+                }
+                return true
+            }
+            if proceed { continuation.resume() }
+        }
+        state.withLock { $0.deliveries.append(delivery) }
+        return delivery.recipients.enumerated().map { index, recipient in
+            SMTPReply(code: 250, enhancedStatus: "2.0.0", "<\(recipient)> stored as #\(index + 1)")
+        }
+    }
+}
+
+/// A fresh directory under the system temporary directory, removed by `remove()`.
+struct TemporaryDirectory {
+    let path: String
+
+    init() throws {
+        // Unix socket paths must stay under ~100 bytes: keep the name short.
+        path = "/tmp/smtpt-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+struct ProcessResult {
+    var status: Int32
+    var output: String
+    var error: String
+}
+
+enum ProcessFailure: Error, CustomStringConvertible {
+    case timedOut(seconds: Double, stderr: String)
+
+    var description: String {
+        switch self {
+        case .timedOut(let seconds, let stderr): return "process still running after \(seconds) s; stderr: \(stderr)"
+        }
+    }
+}
+
+/// Runs `python3 -c script args...`, killing it (by its pid) if it outlives `timeout`.
+func runPython(_ script: String, arguments: [String] = [], timeout: Double = 20) async throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", script] + arguments
+    let outputPipe = Pipe()
+    let errorPipe = Pipe()
+    process.standardOutput = outputPipe
+    process.standardError = errorPipe
+    try process.run()
+    // Drain the pipes concurrently so a chatty child cannot block on a full pipe.
+    async let output = Task.detached { outputPipe.fileHandleForReading.readDataToEndOfFile() }.value
+    async let errors = Task.detached { errorPipe.fileHandleForReading.readDataToEndOfFile() }.value
+    let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
+    while process.isRunning {
+        if ContinuousClock.now > deadline {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let stderr = String(decoding: await errors, as: UTF8.self)
+            _ = await output
+            throw ProcessFailure.timedOut(seconds: timeout, stderr: stderr)
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    process.waitUntilExit()
+    return ProcessResult(
+        status: process.terminationStatus, output: String(decoding: await output, as: UTF8.self),
+        error: String(decoding: await errors, as: UTF8.self))
+}
+
+/// Polls `condition` every 10 ms for at most `seconds`.
+func eventually(within seconds: Double = 5, _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return condition()
+}
+
+/// A self-signed certificate for 127.0.0.1/localhost made with the openssl CLI, as an NIOSSL server context.
+func makeTLSContext(in directory: TemporaryDirectory) throws -> NIOSSLContext {
+    let certificate = directory.path + "/cert.pem"
+    let key = directory.path + "/key.pem"
+    let openssl = Process()
+    openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+    openssl.arguments = [
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1",
+        "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+    ]
+    openssl.standardOutput = FileHandle.nullDevice
+    openssl.standardError = FileHandle.nullDevice
+    try openssl.run()
+    openssl.waitUntilExit()
+    let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
+    let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
+    return try NIOSSLContext(
+        configuration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey)))
+}
+
+func makeServer(
+    _ configuration: SMTPServerConfiguration = SMTPServerConfiguration(hostname: "mx.test"),
+    backend: RecordingBackend
+) -> SMTPServer {
+    var logger = Logger(label: "smtp-transport-tests")
+    logger.logLevel = .critical
+    return SMTPServer(
+        configuration: configuration, backend: backend, logger: logger, group: MultiThreadedEventLoopGroup.singleton)
+}
+
+/// Python helpers shared by the scripts: a line-oriented raw client.
+let pythonRawClient = """
+    import socket, sys, time, json
+    def connect(target):
+        if isinstance(target, str):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect(target)
+        else:
+            s = socket.create_connection(target)
+        s.settimeout(10)
+        return s, s.makefile('rb')
+    def reply(f):
+        lines = []
+        while True:
+            line = f.readline()
+            if not line:
+                return ' | '.join(lines) if lines else 'EOF'
+            line = line.decode('utf-8', 'replace').rstrip('\\r\\n')
+            lines.append(line)
+            if len(line) < 4 or line[3] != '-':
+                return ' | '.join(lines)
+
+    """

@@ -1,0 +1,206 @@
+#!/bin/bash
+# Intake benchmark: smtp-source drives the same LMTP load into three receivers on a unix socket:
+#   postdesk    the release build of `postdesk serve` (fresh database per run, default durability)
+#   smtp-sink   Postfix's sink: accepts and discards (the ceiling of this machine)
+#   python      bench/peers/lmtp_sqlite_peer.py: aiosmtpd + email + SQLite (WAL, COMMIT per message)
+# and prints msg/s per receiver, the ratios, postdesk's peak RSS, and checks postdesk's ticket count.
+#
+# Environment:
+#   MESSAGES=N   messages per run (default 20000, each case's -m)
+#   REPS=N       runs per case and receiver; the median is reported (default 1, for speed: runs vary
+#                by about ±15% on this 2-core machine, use REPS=3 for figures worth quoting)
+#   CASES="…"    smtp-source options per case, separated by ';' (default: the three below)
+#   RUN_TIMEOUT  seconds one smtp-source run may take (default 900)
+#   RECEIVERS    which receivers to run (default "postdesk smtp-sink python"; without postdesk no build)
+# Needs: scripts/install-test-peers.sh (smtp-source, smtp-sink, python3 + aiosmtpd).
+# Results go to stdout and to bench/out/intake-<UTC date>.txt. Everything started is stopped on exit.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+MESSAGES=${MESSAGES:-20000}
+REPS=${REPS:-1}
+RUN_TIMEOUT=${RUN_TIMEOUT:-900}
+RECEIVERS=${RECEIVERS:-postdesk smtp-sink python}
+DEFAULT_CASES="-d -L -s 10 -l 2048;-d -L -s 10 -l 102400;-d -L -s 1 -l 2048"
+IFS=';' read -r -a CASE_LIST <<<"${CASES:-$DEFAULT_CASES}"
+RECIPIENT=support@support.test
+SENDER=bench@example.test
+
+for tool in smtp-source smtp-sink python3; do
+    command -v "$tool" >/dev/null || PATH=$PATH:/usr/sbin
+    command -v "$tool" >/dev/null || { echo "intake.sh: $tool missing: run scripts/install-test-peers.sh" >&2; exit 1; }
+done
+python3 -c 'import aiosmtpd' 2>/dev/null || { echo "intake.sh: aiosmtpd missing: run scripts/install-test-peers.sh" >&2; exit 1; }
+
+wanted() { [[ " $RECEIVERS " == *" $1 "* ]]; }
+
+export SWIFT_DETERMINISTIC_HASHING=1
+POSTDESK=""
+if wanted postdesk; then
+    echo "building release postdesk…" >&2
+    swift build -c release --product postdesk >&2
+    POSTDESK=$(swift build -c release --show-bin-path)/postdesk
+    [ -x "$POSTDESK" ] || { echo "intake.sh: $POSTDESK not built" >&2; exit 1; }
+fi
+
+# /tmp keeps socket paths short; 0755 so that any receiver user can reach its socket.
+WORK=$(mktemp -d /tmp/pd-bench.XXXXXX)
+chmod 755 "$WORK"
+RECEIVER_PID=""
+
+stop_receiver() {
+    [ -n "$RECEIVER_PID" ] || return 0
+    kill -TERM "$RECEIVER_PID" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$RECEIVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$RECEIVER_PID" 2>/dev/null || true
+    wait "$RECEIVER_PID" 2>/dev/null || true
+    RECEIVER_PID=""
+}
+cleanup() {
+    stop_receiver
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_for_socket() { # path, name
+    for _ in $(seq 300); do
+        [ -S "$1" ] && return 0
+        kill -0 "$RECEIVER_PID" 2>/dev/null || { echo "intake.sh: $2 exited before listening" >&2; return 1; }
+        sleep 0.1
+    done
+    echo "intake.sh: $2 never created $1" >&2
+    return 1
+}
+
+# Start one receiver on $WORK/run/lmtp.sock; sets RECEIVER_PID.
+start_receiver() { # kind
+    rm -rf "$WORK/run"
+    mkdir -p "$WORK/run"
+    chmod 755 "$WORK/run"
+    local socket=$WORK/run/lmtp.sock
+    case $1 in
+    postdesk)
+        cat >"$WORK/run/postdesk.yaml" <<EOF
+log:
+  level: info
+store:
+  path: $WORK/run/postdesk.db
+lmtp:
+  socket: $socket
+  mode: "0666"
+smtp:
+  listen: ""
+queues:
+  names: [support]
+  support:
+    tag: Support
+    addresses: ["$RECIPIENT"]
+EOF
+        "$POSTDESK" serve --config "$WORK/run/postdesk.yaml" 2>"$WORK/run/postdesk.log" &
+        ;;
+    smtp-sink)
+        # Listen backlog 1000; -u: it refuses to run as root otherwise.
+        smtp-sink -u nobody -L "unix:$socket" 1000 2>"$WORK/run/sink.log" &
+        ;;
+    python)
+        python3 "$ROOT/bench/peers/lmtp_sqlite_peer.py" --socket "$socket" --db "$WORK/run/peer.db" \
+            2>"$WORK/run/peer.log" &
+        ;;
+    esac
+    RECEIVER_PID=$!
+    wait_for_socket "$socket" "$1"
+    chmod 666 "$socket" 2>/dev/null || true
+}
+
+# One timed smtp-source run; sets RATE (msg/s or FAIL), and for postdesk LAST_RSS_KB and LAST_COUNT.
+# (Globals, not $(…) output: a subshell would hide the receiver's pid from the cleanup trap.)
+RATE=""
+LAST_RSS_KB=""
+LAST_COUNT=""
+run_once() { # kind, options
+    local kind=$1 options=$2
+    RATE="-"
+    LAST_RSS_KB=""
+    LAST_COUNT=""
+    wanted "$kind" || return 0
+    start_receiver "$kind"
+    local start end
+    start=$(date +%s.%N)
+    # shellcheck disable=SC2086 # options are smtp-source flags, split on purpose
+    if ! timeout "$RUN_TIMEOUT" smtp-source $options -m "$MESSAGES" -f "$SENDER" -t "$RECIPIENT" \
+        "unix:$WORK/run/lmtp.sock" >"$WORK/run/source.log" 2>&1; then
+        echo "intake.sh: smtp-source failed against $kind ($options):" >&2
+        tail -5 "$WORK/run/source.log" >&2
+        [ "$kind" = postdesk ] && tail -20 "$WORK/run/postdesk.log" >&2
+        stop_receiver
+        RATE=FAIL
+        return 0
+    fi
+    end=$(date +%s.%N)
+    if [ "$kind" = postdesk ]; then
+        LAST_RSS_KB=$(awk '/^VmHWM:/ {print $2}' "/proc/$RECEIVER_PID/status")
+        stop_receiver
+        LAST_COUNT=$("$POSTDESK" tickets list --json --config "$WORK/run/postdesk.yaml" 2>"$WORK/run/list.err" |
+            python3 -c 'import json, sys; print(len(json.load(sys.stdin)))' || echo "?")
+    else
+        stop_receiver
+    fi
+    rm -rf "$WORK/run"
+    RATE=$(python3 -c "print(f'{$MESSAGES / ($end - $start):.0f}')")
+}
+
+median() { # values… ("-" = not run, FAIL = failed run)
+    printf '%s\n' "$@" | { grep -Ev '^(FAIL|-)$' || true; } | sort -n |
+        awk -v failed="$(printf '%s\n' "$@" | grep -c FAIL || true)" '
+        { v[NR] = $1 }
+        END { if (NR == 0) print (failed ? "FAIL" : "-"); else if (NR % 2) print v[(NR + 1) / 2];
+              else print int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+ratio() { # a, b
+    python3 -c "import sys; a, b = sys.argv[1:]; print(f'{float(a) / float(b):.2f}' if a.isdigit() and b.isdigit() else '-')" "$1" "$2"
+}
+
+mkdir -p "$ROOT/bench/out"
+OUT=$ROOT/bench/out/intake-$(date -u +%Y%m%dT%H%MZ).txt
+{
+    echo "# Postdesk intake benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $MESSAGES messages per run"
+    echo "# median of REPS=$REPS run(s) per receiver; smtp-source -f $SENDER -t $RECIPIENT over unix:lmtp.sock"
+    echo "# receivers: $RECEIVERS; postdesk: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') release; python: aiosmtpd $(python3 -c 'import aiosmtpd; print(aiosmtpd.__version__)') + sqlite3 WAL synchronous=FULL"
+} | tee "$OUT"
+printf '%-26s %11s %11s %11s %9s %9s %10s %9s\n' case postdesk/s smtp-sink/s python/s pd/sink pd/py pd-RSS-MB tickets | tee -a "$OUT"
+
+status=0
+for options in "${CASE_LIST[@]}"; do
+    options=$(echo "$options" | xargs)
+    pd=() sink=() py=() rss=() counts=()
+    for _ in $(seq "$REPS"); do
+        run_once postdesk "$options"
+        pd+=("$RATE")
+        rss+=("${LAST_RSS_KB:-0}")
+        counts+=("${LAST_COUNT:--}")
+        run_once smtp-sink "$options"
+        sink+=("$RATE")
+        run_once python "$options"
+        py+=("$RATE")
+    done
+    pd_median=$(median "${pd[@]}")
+    sink_median=$(median "${sink[@]}")
+    py_median=$(median "${py[@]}")
+    peak_kb=$(printf '%s\n' "${rss[@]}" | sort -n | tail -1)
+    count_check="ok"
+    wanted postdesk || count_check="-"
+    for count in "${counts[@]}"; do
+        if wanted postdesk && [ "$count" != "$MESSAGES" ]; then
+            count_check="BAD:$count"
+            status=1
+        fi
+    done
+    printf '%-26s %11s %11s %11s %9s %9s %10s %9s\n' "$options" "$pd_median" "$sink_median" "$py_median" \
+        "$(ratio "$pd_median" "$sink_median")" "$(ratio "$pd_median" "$py_median")" \
+        "$((peak_kb / 1024))" "$count_check" | tee -a "$OUT"
+done
+echo "# tickets: ok = postdesk stored exactly one ticket per message sent, in every run" | tee -a "$OUT"
+echo "results written to $OUT" >&2
+exit $status

@@ -1,0 +1,63 @@
+#!/bin/bash
+# Installs the real peers used by the integration tests and benchmarks (Debian 12, run as root):
+# Postfix (with smtp-source/smtp-sink), swaks, sqlite3, openssl, CPython's email test data, and
+# the aiosmtpd Python package. No stock mail service is configured or started: the tests run
+# private instances of their own.
+# Idempotent: when everything is present it returns at once without touching apt or pip.
+set -euo pipefail
+
+packages=(postfix swaks sqlite3 openssl libpython3.11-testsuite python3-pip)
+
+missing=()
+for pkg in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+    [ "$status" = "install ok installed" ] || missing+=("$pkg")
+done
+# python3 -m pip may come from a non-Debian python (pyenv); then python3-pip is not needed.
+if [ ${#missing[@]} -gt 0 ] && [ "${missing[-1]}" = python3-pip ] && python3 -m pip --version >/dev/null 2>&1; then
+    unset 'missing[-1]'
+fi
+
+need_aiosmtpd=0
+python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need_aiosmtpd=1
+
+if [ ${#missing[@]} -eq 0 ] && [ $need_aiosmtpd -eq 0 ]; then
+    echo "install-test-peers: all test peers already installed"
+    exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-test-peers: missing ${missing[*]:-} (aiosmtpd needed: $need_aiosmtpd); run as root" >&2
+    exit 1
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    # "No configuration": the package leaves /etc/postfix unconfigured, so no stock instance exists.
+    debconf-set-selections <<'SEL'
+postfix postfix/main_mailer_type select No configuration
+postfix postfix/mailname string localhost.localdomain
+SEL
+    # Keep maintainer scripts from starting any service while we install; a policy-rc.d the
+    # image already has (Docker images ship one) is left as it is.
+    policy=/usr/sbin/policy-rc.d
+    own_policy=0
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod 755 "$policy"
+        own_policy=1
+        trap '[ $own_policy -eq 1 ] && rm -f "$policy"' EXIT
+    fi
+    echo "install-test-peers: installing ${missing[*]}"
+    if ! apt-get install -y --no-install-recommends "${missing[@]}"; then
+        apt-get update
+        apt-get install -y --no-install-recommends "${missing[@]}"
+    fi
+fi
+
+if [ $need_aiosmtpd -eq 1 ]; then
+    echo "install-test-peers: installing aiosmtpd for $(command -v python3)"
+    # Debian's own python3 is "externally managed" (PEP 668); a pyenv/venv python is not.
+    python3 -m pip install --quiet aiosmtpd ||
+        python3 -m pip install --quiet --break-system-packages aiosmtpd
+fi
