@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SMTPTransport", targets: ["SMTPTransport"]),
         .library(name: "TicketPipeline", targets: ["TicketPipeline"]),
         .library(name: "TicketStoreSQLite", targets: ["TicketStoreSQLite"]),
+        .library(name: "MailClassification", targets: ["MailClassification"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", .upToNextMinor(from: "2.101.2")),
@@ -48,6 +49,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // 4. Mail classification: own mail, loops, bounces, automated mail, filters, attachment policy (pure).
+        .target(name: "MailClassification", dependencies: ["MailParser"], swiftSettings: strict),
         // 4. Ticket pipeline: pure logic over the TicketStore protocol.
         .target(
             name: "TicketPipeline",
@@ -101,6 +104,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
+        .testTarget(name: "MailClassificationTests", dependencies: ["MailClassification"]),
         .testTarget(name: "TicketPipelineTests", dependencies: ["TicketPipeline", "TicketStoreSQLite"]),
         .testTarget(name: "PostdeskDaemonTests", dependencies: ["PostdeskDaemon"]),
         .testTarget(

@@ -57,6 +57,7 @@ stop_receiver() {
     wait "$RECEIVER_PID" 2>/dev/null || true
     RECEIVER_PID=""
 }
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
     stop_receiver
     rm -rf "$WORK"
@@ -142,7 +143,7 @@ run_once() { # kind, options
     if [ "$kind" = postdesk ]; then
         LAST_RSS_KB=$(awk '/^VmHWM:/ {print $2}' "/proc/$RECEIVER_PID/status")
         stop_receiver
-        LAST_COUNT=$("$POSTDESK" tickets list --json --config "$WORK/run/postdesk.yaml" 2>"$WORK/run/list.err" |
+        LAST_COUNT=$("$POSTDESK" tickets list --json --limit 100000000 --config "$WORK/run/postdesk.yaml" 2>"$WORK/run/list.err" |
             python3 -c 'import json, sys; print(len(json.load(sys.stdin)))' || echo "?")
     else
         stop_receiver
@@ -190,6 +191,7 @@ for options in "${CASE_LIST[@]}"; do
     py_median=$(median "${py[@]}")
     peak_kb=$(printf '%s\n' "${rss[@]}" | sort -n | tail -1)
     count_check="ok"
+    [[ " ${pd[*]} ${sink[*]} ${py[*]} " == *" FAIL "* ]] && status=1
     wanted postdesk || count_check="-"
     for count in "${counts[@]}"; do
         if wanted postdesk && [ "$count" != "$MESSAGES" ]; then

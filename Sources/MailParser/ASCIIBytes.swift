@@ -1,3 +1,5 @@
+import Glibc
+
 /// Byte-level helpers: the parser works on UTF-8/ASCII bytes, never on `Character`s.
 enum ASCIIByte {
     static let tab: UInt8 = 0x09
@@ -132,23 +134,32 @@ enum ByteText {
         return String(decoding: output, as: UTF8.self)
     }
 
-    /// Replaces CRLF (and lone CR) with LF.
+    /// Replaces CRLF (and lone CR) with LF; copies runs between CRs in bulk.
     static func normalizingNewlines(_ bytes: [UInt8]) -> [UInt8] {
-        guard bytes.contains(ASCIIByte.cr) else { return bytes }
-        var output: [UInt8] = []
-        output.reserveCapacity(bytes.count)
-        var index = 0
-        let count = bytes.count
-        while index < count {
-            let byte = bytes[index]
-            if byte == ASCIIByte.cr {
-                output.append(ASCIIByte.lf)
-                if index + 1 < count, bytes[index + 1] == ASCIIByte.lf { index += 1 }
-            } else {
-                output.append(byte)
+        bytes.withUnsafeBufferPointer { input in
+            guard let base = input.baseAddress, memchr(base, Int32(ASCIIByte.cr), input.count) != nil else {
+                return bytes
             }
-            index += 1
+            return [UInt8](unsafeUninitializedCapacity: input.count) { output, initialized in
+                var written = 0
+                var position = 0
+                let count = input.count
+                while position < count {
+                    let found = memchr(base + position, Int32(ASCIIByte.cr), count - position)
+                    let crIndex = found.map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? count
+                    let run = crIndex - position
+                    if run > 0 {
+                        (output.baseAddress! + written).update(from: base + position, count: run)
+                        written += run
+                    }
+                    guard crIndex < count else { break }
+                    output[written] = ASCIIByte.lf
+                    written += 1
+                    position = crIndex + 1
+                    if position < count, base[position] == ASCIIByte.lf { position += 1 }
+                }
+                initialized = written
+            }
         }
-        return output
     }
 }

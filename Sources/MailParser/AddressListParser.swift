@@ -12,6 +12,7 @@ enum AddressListParser {
         var bare: [UInt8] = []
         var comment: [UInt8] = []
         var angle: [UInt8]?
+        var bareHasAt = false
         var index = value.startIndex
         let end = value.endIndex
 
@@ -21,6 +22,7 @@ enum AddressListParser {
                 bare.removeAll(keepingCapacity: true)
                 comment.removeAll(keepingCapacity: true)
                 angle = nil
+                bareHasAt = false
             }
             guard addresses.count < maxAddresses else { return }
             var address: [UInt8]
@@ -63,6 +65,7 @@ enum AddressListParser {
                     let inner = value[index]
                     phrase.append(inner == ASCIIByte.cr || inner == ASCIIByte.lf ? ASCIIByte.space : inner)
                     bare.append(inner)
+                    if inner == ASCIIByte.at { bareHasAt = true }
                     index += 1
                 }
                 index += 1
@@ -83,7 +86,7 @@ enum AddressListParser {
             case ASCIIByte.comma:
                 emit(&addresses, &defects)
                 index += 1
-            case ASCIIByte.colon where angle == nil && !bare.contains(ASCIIByte.at):
+            case ASCIIByte.colon where angle == nil && !bareHasAt:
                 // Group name: dropped, its members are read as addresses.
                 phrase.removeAll(keepingCapacity: true)
                 bare.removeAll(keepingCapacity: true)
@@ -93,6 +96,7 @@ enum AddressListParser {
                 emit(&addresses, &defects)
                 index += 1
             default:
+                if byte == ASCIIByte.at { bareHasAt = true }
                 phrase.append(byte == ASCIIByte.cr || byte == ASCIIByte.lf || byte == ASCIIByte.tab ? 0x20 : byte)
                 bare.append(byte)
                 index += 1

@@ -78,6 +78,8 @@ enum EncodedWords {
         }
     }
 
+    static let maxEncodedTextLength = 1024
+
     struct Word {
         /// Lower-cased charset, without an RFC 2231 `*language` suffix.
         var charset: String
@@ -107,12 +109,14 @@ enum EncodedWords {
         guard encoding == 0x62 || encoding == 0x71 else { return nil }  // "b" or "q"
         let textStart = index + 3
         var textEnd = textStart
-        while textEnd + 1 < value.endIndex {
+        // RFC 2047 words are at most 75 bytes; a generous cap keeps many unterminated "=?" linear.
+        let searchEnd = min(value.endIndex, textStart + maxEncodedTextLength)
+        while textEnd + 1 < searchEnd {
             if value[textEnd] == ASCIIByte.question, value[textEnd + 1] == ASCIIByte.equals { break }
             if value[textEnd] == ASCIIByte.cr || value[textEnd] == ASCIIByte.lf { return nil }
             textEnd += 1
         }
-        guard textEnd + 1 < value.endIndex else { return nil }
+        guard textEnd + 1 < searchEnd else { return nil }
         let text = value[textStart..<textEnd]
         let bytes = text.withUnsafeBufferPointer { buffer in
             encoding == 0x62

@@ -48,6 +48,8 @@ enum HTMLText {
         var links: [(href: [UInt8], start: Int)] = []
         var lists: [(ordered: Bool, counter: Int)] = []
         var cellsInRow = 0
+        /// Close tags already searched for in vain: searching again would make many open tags quadratic.
+        var missingCloseTags: Set<String> = []
 
         init(limits: ParserLimits) { self.limits = limits }
 
@@ -119,9 +121,10 @@ enum HTMLText {
             let tagEnd = min(index + 1, count)
             if !closing, ["script", "style", "head", "title", "template", "xml"].contains(name) {
                 // Skip to the matching close tag; a missing </head> only skips the tag itself.
-                if let close = findCaseInsensitive(html, "</" + name, from: tagEnd) {
+                if !missingCloseTags.contains(name), let close = findCaseInsensitive(html, "</" + name, from: tagEnd) {
                     return find(html, ">", from: close).map { $0 + 1 } ?? count
                 }
+                missingCloseTags.insert(name)
                 return name == "head" || name == "title" ? tagEnd : count
             }
             handleTag(name, closing: closing, attributes: attributes)
@@ -196,9 +199,13 @@ enum HTMLText {
             if isMail { href = href.dropFirst(7) }
             let start = min(link.start, output.count)
             let text = ByteText.trimmed(output[start...])
-            if text.isEmpty || Array(text) == Array(href) { return }
+            if text.isEmpty || (text.count <= 4096 && Array(text) == Array(href)) { return }
             // A link whose text is its own URL (with or without the scheme) needs no repetition.
-            if ByteText.hasPrefixIgnoringCase(href, "http"), Array(href).suffix(text.count) == Array(text) { return }
+            if ByteText.hasPrefixIgnoringCase(href, "http"), text.count <= href.count,
+                Array(href).suffix(text.count) == Array(text)
+            {
+                return
+            }
             var decoded: [UInt8] = []
             href.withUnsafeBufferPointer { appendDecodingEntities($0, into: &decoded) }
             output.append(contentsOf: [ASCIIByte.space, ASCIIByte.lessThan])

@@ -112,11 +112,29 @@ struct MIMEHeaderValue: Sendable {
         return (type, subtype)
     }
 
-    /// The parameter's raw bytes, unmodified (used for `boundary`, which is case-sensitive and never
-    /// encoded). The first plain occurrence wins.
+    /// The parameter's bytes without charset conversion (for `boundary`, which is case-sensitive, and for
+    /// `charset`, `format` and similar tokens). The plain form wins; an RFC 2231 form (`boundary*=''x`,
+    /// sections) is joined and percent-decoded.
     func rawParameter(_ name: String) -> [UInt8]? {
-        parameters.first { $0.name == name && $0.section == nil && !$0.extended }?.value
-            ?? parameters.first { $0.name == name }?.value
+        if let plain = parameters.first(where: { $0.name == name && $0.section == nil && !$0.extended }) {
+            return plain.value
+        }
+        let sections = parameters.filter { $0.name == name }.sorted { ($0.section ?? 0) < ($1.section ?? 0) }
+        guard !sections.isEmpty else { return nil }
+        var bytes: [UInt8] = []
+        for (position, part) in sections.enumerated() {
+            var value = part.value[...]
+            if part.extended {
+                if position == 0 {
+                    let quotes = value.indices.filter { value[$0] == ASCIIByte.apostrophe }.prefix(2)
+                    if quotes.count == 2 { value = value[(quotes[1] + 1)...] }
+                }
+                bytes.append(contentsOf: MIMEHeaderValue.percentDecoded(value))
+            } else {
+                bytes.append(contentsOf: value)
+            }
+        }
+        return bytes
     }
 
     /// The decoded parameter: RFC 2231 sections joined and decoded (`charset'lang'%XX`) when present, else

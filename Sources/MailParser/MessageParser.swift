@@ -46,15 +46,19 @@ public enum MessageParser {
         var assembly = BodyAssembly(buffer: buffer, limits: limits, depth: depth, hint: hint)
         assembly.visit(root)
         defects += assembly.defects
+        var textFromHTML: String?
         if !assembly.plainTexts.isEmpty {
             message.text = assembly.plainTexts.count == 1 ? assembly.plainTexts[0] : assembly.plainTexts.joined(separator: "\n")
         } else if let html = assembly.html {
             message.text = HTMLText.text(fromHTML: html, limits: limits)
+            textFromHTML = html
+        } else if !assembly.fallbackTexts.isEmpty {
+            message.text = assembly.fallbackTexts.joined(separator: "\n")
         }
         message.html = assembly.html
         message.attachments = assembly.attachments
         message.attachedMessages = assembly.attachedMessages
-        message.strippedText = QuoteStripping.strippedText(message.text, html: assembly.html)
+        message.strippedText = QuoteStripping.strippedText(message.text, htmlForText: textFromHTML, limits: limits)
         message.defects = defects
         return message
     }
@@ -94,6 +98,8 @@ struct BodyAssembly {
     let depth: Int
     let hint: String?
     var plainTexts: [String] = []
+    /// Text found outside MIME text parts (a TNEF body), used when there is no other text.
+    var fallbackTexts: [String] = []
     var html: String?
     var attachments: [ParsedAttachment] = []
     var attachedMessages: [ParsedMessage] = []
@@ -111,6 +117,7 @@ struct BodyAssembly {
     }
 
     private mutating func absorbParts(of other: BodyAssembly) {
+        fallbackTexts += other.fallbackTexts
         attachments += other.attachments
         attachedMessages += other.attachedMessages
         defects += other.defects
@@ -161,13 +168,24 @@ struct BodyAssembly {
         let filename =
             dispositionHeader?.parameter("filename", hint: hint, limits: limits, defects: &defects)
             ?? part.contentType.parameter("name", hint: hint, limits: limits, defects: &defects)
+        // A text part is body text unless it is an attachment; a named text part marked inline (a .txt
+        // file shown inline, or a body some clients name) is body text only while there is no other.
+        let isText = part.mediaType == "text/plain" || part.mediaType == "text/html"
         let isBodyText =
-            (part.mediaType == "text/plain" || part.mediaType == "text/html") && disposition != "attachment"
-            && filename == nil && !inline
+            isText && disposition != "attachment" && !inline
+            && (filename == nil
+                || (disposition == "inline"
+                    && (part.mediaType == "text/plain" ? plainTexts.isEmpty : html == nil && plainTexts.isEmpty)))
         let content = decodedContent(part)
         if isBodyText {
-            let text = decodeText(part, content: content.bytes)
+            var bytes = content.bytes
+            if part.mediaType == "text/plain", content.encoding != "x-uuencode" { extractUuencodedFiles(&bytes) }
+            var text = decodeText(part, content: bytes)
             if part.mediaType == "text/plain" {
+                if let format = part.contentType.rawParameter("format"), ByteText.equalsIgnoringCase(format, "flowed") {
+                    let deleteSpace = part.contentType.rawParameter("delsp").map { ByteText.equalsIgnoringCase($0, "yes") }
+                    text = FlowedText.unflow(text, deleteSpace: deleteSpace ?? false)
+                }
                 plainTexts.append(text)
             } else if html == nil {
                 html = text
@@ -175,6 +193,12 @@ struct BodyAssembly {
                 html! += "\n" + text
             }
             return
+        }
+        if part.mediaType == "application/ms-tnef" || part.mediaType == "application/vnd.ms-tnef"
+            || filename?.lowercased() == "winmail.dat"
+        {
+            if appendTNEFContent(content.bytes) { return }
+            defects.append("winmail.dat is not readable TNEF; kept as an attachment")
         }
         var name = filename.map(sanitizedFilename)
         if part.mediaType == "message/rfc822" || part.mediaType == "message/global" {
@@ -196,6 +220,43 @@ struct BodyAssembly {
             ParsedAttachment(
                 filename: name, contentType: part.mediaType, data: content.bytes, sha256: sha256Hex(content.bytes),
                 contentID: contentID, disposition: disposition ?? (inline ? "inline" : nil)))
+    }
+
+    /// Adds the attachments and body of a TNEF container; false when it is not readable TNEF.
+    private mutating func appendTNEFContent(_ bytes: [UInt8]) -> Bool {
+        guard let tnef = TNEFDecoder.decode(bytes, limits: limits, defects: &defects),
+            !tnef.attachments.isEmpty || tnef.text != nil || tnef.html != nil
+        else { return false }
+        for attachment in tnef.attachments {
+            let name = attachment.filename.map(sanitizedFilename)
+            attachments.append(
+                ParsedAttachment(
+                    filename: name, contentType: attachment.contentType ?? MediaTypes.guess(filename: name),
+                    data: attachment.data, sha256: sha256Hex(attachment.data), contentID: attachment.contentID,
+                    disposition: "attachment"))
+        }
+        if let text = tnef.text, !text.isEmpty {
+            fallbackTexts.append(String(decoding: ByteText.normalizingNewlines(Array(text.utf8)), as: UTF8.self))
+        }
+        if html == nil, let tnefHTML = tnef.html { html = tnefHTML }
+        return true
+    }
+
+    /// Moves uuencoded files out of a plain-text body into attachments.
+    private mutating func extractUuencodedFiles(_ bytes: inout [UInt8]) {
+        guard Uuencode.mayContainBlock(bytes) else { return }
+        let files = bytes.withUnsafeBufferPointer { Uuencode.files(in: $0) }
+        guard !files.isEmpty else { return }
+        for file in files.reversed() {
+            bytes.removeSubrange(file.range)
+        }
+        for file in files {
+            let name = sanitizedFilename(file.name)
+            attachments.append(
+                ParsedAttachment(
+                    filename: name, contentType: MediaTypes.guess(filename: name), data: file.data,
+                    sha256: sha256Hex(file.data), contentID: nil, disposition: "attachment"))
+        }
     }
 
     /// The part's bytes with its Content-Transfer-Encoding undone.
@@ -221,9 +282,14 @@ struct BodyAssembly {
     mutating func decodeText(_ part: MIMEPart, content: [UInt8]) -> String {
         var label = part.contentType.rawParameter("charset").map { ByteText.lowercasedString($0) }
         if label == nil, part.mediaType == "text/html" { label = HTMLText.declaredCharset(content) }
-        let text = CharsetDecoding.decode(content, label: label, hint: hint, limits: limits, defects: &defects)
-        guard text.utf8.contains(ASCIIByte.cr) else { return text }
-        return String(decoding: ByteText.normalizingNewlines(Array(text.utf8)), as: UTF8.self)
+        // Line breaks are normalised on the bytes when the charset keeps ASCII bytes as ASCII (all but
+        // UTF-16/32 and UTF-7), which avoids a second pass over the decoded string.
+        if case .iconv(let name, _) = CharsetDecoding.classify(label), name.hasPrefix("UTF-") || name.hasPrefix("UCS-") {
+            let text = CharsetDecoding.decode(content, label: label, hint: hint, limits: limits, defects: &defects)
+            return String(decoding: ByteText.normalizingNewlines(Array(text.utf8)), as: UTF8.self)
+        }
+        return CharsetDecoding.decode(
+            ByteText.normalizingNewlines(content), label: label, hint: hint, limits: limits, defects: &defects)
     }
 
     /// Drops directory components (`C:\path\file.pdf`) and control characters from a filename.

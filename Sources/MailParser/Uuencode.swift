@@ -39,6 +39,21 @@ enum Uuencode {
         return files
     }
 
+    /// Cheap pre-check: a line starting with "begin ".
+    static func mayContainBlock(_ bytes: [UInt8]) -> Bool {
+        let needle = Array("begin ".utf8)
+        var index = 0
+        while index + needle.count <= bytes.count {
+            if bytes[index] == 0x62, index == 0 || bytes[index - 1] == ASCIIByte.lf,
+                bytes[index..<index + needle.count].elementsEqual(needle)
+            {
+                return true
+            }
+            index += 1
+        }
+        return false
+    }
+
     static func firstFile(in text: UnsafeBufferPointer<UInt8>) -> File? {
         files(in: text).first
     }

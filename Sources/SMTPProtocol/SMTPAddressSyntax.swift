@@ -49,7 +49,7 @@ enum SMTPAddressSyntax {
             guard let colon = path.firstIndex(of: ":") else { return nil }
             path = path[path.index(after: colon)...]
         }
-        if allowPostmaster && path.lowercased() == "postmaster" {
+        if allowPostmaster && path.utf8.count == 10 && path.lowercased() == "postmaster" {
             return PathAndParameters(address: String(path), parameters: parameters)
         }
         guard isValidMailbox(path) else { return nil }
@@ -68,7 +68,7 @@ enum SMTPAddressSyntax {
                 let byte = utf8[index]
                 if byte == UInt8(ascii: "\\") {
                     index = utf8.index(after: index)
-                    guard index < utf8.endIndex, utf8[index] >= 0x20 || utf8[index] >= 0x80 else { return false }
+                    guard index < utf8.endIndex, utf8[index] >= 0x20, utf8[index] != 0x7F else { return false }
                 } else if byte == UInt8(ascii: "\"") {
                     closed = true
                     index = utf8.index(after: index)

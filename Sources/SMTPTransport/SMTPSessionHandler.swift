@@ -232,13 +232,14 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             logger.debug(
                 "reply", metadata: ["session": "\(session.info.sessionID)", "reply": "\(reply)"])
         }
-        output?.writeString(reply.wireText)
+        output?.writeSMTPReply(reply)
     }
 
     private func flushOutput() {
-        guard let context, let pending = output, pending.readableBytes > 0 else { return }
-        output = context.channel.allocator.buffer(capacity: 512)
-        context.writeAndFlush(wrapOutboundOut(pending), promise: nil)
+        guard let context, let pending = output?.readableBytes, pending > 0 else { return }
+        context.writeAndFlush(wrapOutboundOut(output!), promise: nil)
+        // Reuses the storage when the socket took the bytes at once (the usual case); copy-on-write otherwise.
+        output!.clear()
     }
 
     private func close() {
@@ -274,5 +275,25 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         } else {
             scheduleTimeout(at: deadline)
         }
+    }
+}
+
+extension ByteBuffer {
+    /// Writes the reply as `SMTPReply.wireText` does, without building an intermediate String for the common
+    /// single-line reply.
+    mutating func writeSMTPReply(_ reply: SMTPReply) {
+        let utf8 = reply.text.utf8
+        guard !utf8.contains(UInt8(ascii: "\n")), !utf8.contains(UInt8(ascii: "\r")) else {
+            writeString(reply.wireText)
+            return
+        }
+        writeString(String(reply.code))
+        writeInteger(UInt8(ascii: " "))
+        if let status = reply.enhancedStatus {
+            writeString(status)
+            writeInteger(UInt8(ascii: " "))
+        }
+        writeString(reply.text)
+        writeStaticString("\r\n")
     }
 }

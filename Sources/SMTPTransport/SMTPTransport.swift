@@ -14,6 +14,16 @@ import Musl
 import Darwin
 #endif
 
+#if canImport(Glibc)
+/// `struct group` from <grp.h>; the bare name is shadowed by `listenUnix`'s `group` parameter and the
+/// server's event loop group.
+private typealias GroupEntry = Glibc.group
+#elseif canImport(Musl)
+private typealias GroupEntry = Musl.group
+#elseif canImport(Darwin)
+private typealias GroupEntry = Darwin.group
+#endif
+
 /// What the server needs from the application: a cheap recipient check and the durable delivery.
 public protocol SMTPBackend: Sendable {
     /// RCPT TO check, synchronous and cheap (config lookup). nil = accept, or the refusal reply (e.g. 550 5.1.1).
@@ -250,10 +260,10 @@ public final class SMTPServer: Sendable {
 
     /// Connects without blocking: refused means stale; connected or pending means someone listens.
     private static func isAnswering(_ path: String) throws -> Bool {
-        #if canImport(Darwin)
-        let descriptor = socket(AF_UNIX, SOCK_STREAM, 0)
-        #else
+        #if canImport(Glibc)
         let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let descriptor = socket(AF_UNIX, SOCK_STREAM, 0)
         #endif
         guard descriptor >= 0 else { throw SMTPServerError.systemCall("socket", path: path, errno: errno) }
         defer { close(descriptor) }
@@ -294,8 +304,8 @@ public final class SMTPServer: Sendable {
 
     private static func groupID(_ name: String) throws -> gid_t {
         if let numeric = gid_t(name) { return numeric }
-        var entry = Glibc.group()
-        var result: UnsafeMutablePointer<Glibc.group>?
+        var entry = GroupEntry()
+        var result: UnsafeMutablePointer<GroupEntry>?
         var scratch = [CChar](repeating: 0, count: 16_384)
         guard getgrnam_r(name, &entry, &scratch, scratch.count, &result) == 0, result != nil else {
             throw SMTPServerError.unknownGroup(name)

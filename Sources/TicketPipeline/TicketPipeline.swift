@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Logging
 import MailParser
@@ -42,7 +41,7 @@ public final class TicketIntake: Sendable {
     /// - Parameter parse: turns raw bytes into the model; replaceable so tests can feed hand-built messages.
     public init(
         router: QueueRouter, store: any TicketStore, logger: Logger, threading: ThreadMatcher = ThreadMatcher(),
-        parse: @escaping @Sendable ([UInt8]) -> ParsedMessage
+        parse: @escaping @Sendable ([UInt8]) -> ParsedMessage = { MessageParser.parse($0) }
     ) {
         self.router = router
         self.store = store
@@ -72,10 +71,10 @@ public final class TicketIntake: Sendable {
         // Everything CPU-heavy happens here, outside the store's serialized writer.
         var parsed = parse(message.raw)
         for index in parsed.attachments.indices where parsed.attachments[index].sha256.isEmpty {
-            parsed.attachments[index].sha256 = Self.sha256Hex(parsed.attachments[index].data)
+            parsed.attachments[index].sha256 = sha256Hex(parsed.attachments[index].data)
         }
         let plan = DeliveryPlan(
-            message: message, parsed: parsed, rawSHA256: Self.sha256Hex(message.raw),
+            message: message, parsed: parsed, rawSHA256: sha256Hex(message.raw),
             deliveries: deliveries.map { delivery in
                 var delivery = delivery
                 delivery.clues = threading.clues(for: parsed, queue: delivery.queue)
@@ -104,19 +103,6 @@ public final class TicketIntake: Sendable {
             }
             return RecipientOutcome(recipient: recipient, queue: queue, result: result)
         }
-    }
-
-    /// Lower-case hex SHA-256: the content address of raw messages and attachments.
-    public static func sha256Hex(_ bytes: [UInt8]) -> String {
-        let digest = SHA256.hash(data: bytes)
-        let hexDigits = Array("0123456789abcdef".utf8)
-        var hex = [UInt8]()
-        hex.reserveCapacity(64)
-        for byte in digest {
-            hex.append(hexDigits[Int(byte >> 4)])
-            hex.append(hexDigits[Int(byte & 0x0f)])
-        }
-        return String(decoding: hex, as: UTF8.self)
     }
 }
 

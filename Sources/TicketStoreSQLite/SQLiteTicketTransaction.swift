@@ -10,8 +10,12 @@ struct SQLiteTicketTransaction: TicketStoreTransaction {
 
     func deliveredTicket(for key: DeliveryKey) throws -> Int? {
         let statement = try db.cachedStatement(
-            sql: "SELECT ticket_number FROM delivery_keys WHERE raw_sha256 = ? AND queue = ? AND message_id = ?")
-        return try Int.fetchOne(statement, arguments: [key.rawSHA256, key.queue, key.messageID])
+            sql: """
+                SELECT d.ticket_number FROM raw_messages r
+                JOIN delivery_keys d ON d.raw_message_id = r.id AND d.queue = ? AND d.message_id = ?
+                WHERE r.sha256 = ?
+                """)
+        return try Int.fetchOne(statement, arguments: [key.queue, key.messageID, key.rawSHA256])
     }
 
     func ticketNumber(forArticleMessageID messageID: String, queue: String) throws -> Int? {
@@ -26,20 +30,22 @@ struct SQLiteTicketTransaction: TicketStoreTransaction {
     }
 
     func upsertContact(address: String, name: String?) throws -> Int64 {
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT INTO contacts(address, name, created_at) VALUES (?, ?, ?)
-                ON CONFLICT(address) DO UPDATE SET name = COALESCE(contacts.name, excluded.name)
-                RETURNING id
-                """)
         let name = name.flatMap { $0.isEmpty ? nil : $0 }
-        guard
-            let id = try Int64.fetchOne(
-                statement, arguments: [address, name, Date().timeIntervalSince1970])
-        else {
-            throw DatabaseError(resultCode: .SQLITE_INTERNAL, message: "contact upsert returned no id")
+        // Read first: most mail comes from known contacts, and a read dirties no page.
+        let lookup = try db.cachedStatement(sql: "SELECT id, name IS NULL FROM contacts WHERE address = ?")
+        if let row = try Row.fetchOne(lookup, arguments: [address]) {
+            let id: Int64 = row[0]
+            let nameMissing: Bool = row[1]
+            if nameMissing, let name {
+                let update = try db.cachedStatement(sql: "UPDATE contacts SET name = ? WHERE id = ?")
+                try update.execute(arguments: [name, id])
+            }
+            return id
         }
-        return id
+        let insert = try db.cachedStatement(
+            sql: "INSERT INTO contacts(address, name, created_at) VALUES (?, ?, ?)")
+        try insert.execute(arguments: [address, name, Date().timeIntervalSince1970])
+        return db.lastInsertedRowID
     }
 
     func storeRawMessage(sha256: String, bytes: [UInt8], receivedAt: Date) throws {
@@ -114,11 +120,15 @@ struct SQLiteTicketTransaction: TicketStoreTransaction {
     func recordDelivery(_ key: DeliveryKey, ticket: Int, articleID: Int64, at time: Date) throws {
         let statement = try db.cachedStatement(
             sql: """
-                INSERT INTO delivery_keys(raw_sha256, queue, message_id, ticket_number, article_id, delivered_at)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO delivery_keys(raw_message_id, queue, message_id, ticket_number, article_id, delivered_at)
+                SELECT id, ?, ?, ?, ?, ? FROM raw_messages WHERE sha256 = ?
                 """)
         try statement.execute(
-            arguments: [key.rawSHA256, key.queue, key.messageID, ticket, articleID, time.timeIntervalSince1970])
+            arguments: [key.queue, key.messageID, ticket, articleID, time.timeIntervalSince1970, key.rawSHA256])
+        guard db.changesCount == 1 else {
+            throw DatabaseError(
+                resultCode: .SQLITE_CONSTRAINT, message: "delivery recorded before its raw message was stored")
+        }
     }
 }
 

@@ -5,7 +5,9 @@ import GRDB
 enum TicketStoreSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1: tickets, articles, raw messages, contacts, attachments, delivery keys") { db in
+        migrator.registerMigration(
+            "v1 (2026-11-23): tickets, articles, raw messages, contacts, attachments, delivery keys"
+        ) { db in
             try db.execute(
                 sql: """
                     CREATE TABLE contacts (
@@ -27,7 +29,6 @@ enum TicketStoreSchema {
                         created_at REAL NOT NULL,
                         updated_at REAL NOT NULL
                     );
-                    CREATE INDEX tickets_by_queue ON tickets(queue, number);
                     CREATE TABLE raw_messages (
                         id INTEGER PRIMARY KEY,
                         sha256 TEXT NOT NULL UNIQUE,
@@ -84,15 +85,17 @@ enum TicketStoreSchema {
                         disposition TEXT
                     );
                     CREATE INDEX attachments_by_article ON attachments(article_id);
-                    -- Idempotency: Message-ID ('' if none) + SHA-256 of the raw bytes + queue.
+                    -- Idempotency: Message-ID ('' if none) + SHA-256 of the raw bytes (through the raw
+                    -- message's id) + queue. Keyed by the ever-growing raw id rather than the hash, inserts land on
+                    -- the last page instead of a random one: one page less to write per message.
                     CREATE TABLE delivery_keys (
-                        raw_sha256 TEXT NOT NULL,
+                        raw_message_id INTEGER NOT NULL REFERENCES raw_messages(id),
                         queue TEXT NOT NULL,
                         message_id TEXT NOT NULL,
                         ticket_number INTEGER NOT NULL REFERENCES tickets(number),
                         article_id INTEGER NOT NULL REFERENCES articles(id),
                         delivered_at REAL NOT NULL,
-                        PRIMARY KEY (raw_sha256, queue, message_id)
+                        PRIMARY KEY (raw_message_id, queue, message_id)
                     ) WITHOUT ROWID;
                     """)
         }

@@ -104,7 +104,7 @@ struct MIMEBodyTests {
     @Test func invalidBytesBecomeReplacementCharacters() {
         var defects: [String] = []
         let text = CharsetDecoding.decode([0x41, 0x82, 0x42], label: "shift_jis", limits: .default, defects: &defects)
-        #expect(text == "A\u{FFFD}")
+        #expect(text == "A\u{FFFD}B")
         #expect(!defects.isEmpty)
         let unknown = CharsetDecoding.decode(Array("abc".utf8) + [0xE9], label: "x-no-such", limits: .default, defects: &defects)
         #expect(unknown == "abcé")

@@ -125,3 +125,12 @@ import Testing
         #expect(TicketIntakeBackend.postfixQueueID(in: noPostfix) == nil)
     }
 }
+
+@Suite struct TransactionLogTests {
+    @Test(arguments: [
+        (Duration.milliseconds(3) + .microseconds(650), "3.65"), (.microseconds(40), "0.04"), (.seconds(2), "2000.00"),
+    ])
+    func millisecondsHaveTwoDecimals(duration: Duration, text: String) {
+        #expect(TicketIntakeBackend.milliseconds(duration) == text)
+    }
+}

@@ -11,21 +11,29 @@ import Synchronization
 final class RecordingBackend: SMTPBackend {
     private struct State {
         var deliveries: [SMTPDelivery] = []
+        var deliveryCount = 0
         var started = 0
         var holding = false
         var waiting: [CheckedContinuation<Void, Never>] = []
     }
 
     let knownRecipients: Set<String>
+    /// Off for throughput runs, which only count.
+    let recordData: Bool
     private let state = Mutex(State())
 
-    init(knownRecipients: Set<String> = ["a@x.test", "b@x.test", "c@x.test"], holdDeliveries: Bool = false) {
+    init(
+        knownRecipients: Set<String> = ["a@x.test", "b@x.test", "c@x.test"], holdDeliveries: Bool = false,
+        recordData: Bool = true
+    ) {
         self.knownRecipients = knownRecipients
+        self.recordData = recordData
         state.withLock { $0.holding = holdDeliveries }
     }
 
     var deliveries: [SMTPDelivery] { state.withLock { $0.deliveries } }
     var startedDeliveries: Int { state.withLock { $0.started } }
+    var deliveryCount: Int { state.withLock { $0.deliveryCount } }
 
     /// Lets held and future deliveries complete.
     func release() {
@@ -53,7 +61,10 @@ final class RecordingBackend: SMTPBackend {
             }
             if proceed { continuation.resume() }
         }
-        state.withLock { $0.deliveries.append(delivery) }
+        state.withLock { state in
+            state.deliveryCount += 1
+            if recordData { state.deliveries.append(delivery) }
+        }
         return delivery.recipients.enumerated().map { index, recipient in
             SMTPReply(code: 250, enhancedStatus: "2.0.0", "<\(recipient)> stored as #\(index + 1)")
         }
@@ -90,33 +101,43 @@ enum ProcessFailure: Error, CustomStringConvertible {
 }
 
 /// Runs `python3 -c script args...`, killing it (by its pid) if it outlives `timeout`.
+///
+/// Output goes to temporary files, not pipes: draining pipes would block threads of the cooperative pool,
+/// which the server's backend tasks need.
 func runPython(_ script: String, arguments: [String] = [], timeout: Double = 20) async throws -> ProcessResult {
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let outputPath = directory.path + "/stdout"
+    let errorPath = directory.path + "/stderr"
+    FileManager.default.createFile(atPath: outputPath, contents: nil)
+    FileManager.default.createFile(atPath: errorPath, contents: nil)
+    let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+    let errors = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
+    defer {
+        try? output.close()
+        try? errors.close()
+    }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["python3", "-c", script] + arguments
-    let outputPipe = Pipe()
-    let errorPipe = Pipe()
-    process.standardOutput = outputPipe
-    process.standardError = errorPipe
+    process.standardOutput = output
+    process.standardError = errors
     try process.run()
-    // Drain the pipes concurrently so a chatty child cannot block on a full pipe.
-    async let output = Task.detached { outputPipe.fileHandleForReading.readDataToEndOfFile() }.value
-    async let errors = Task.detached { errorPipe.fileHandleForReading.readDataToEndOfFile() }.value
     let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
     while process.isRunning {
         if ContinuousClock.now > deadline {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
-            let stderr = String(decoding: await errors, as: UTF8.self)
-            _ = await output
+            let stderr = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
             throw ProcessFailure.timedOut(seconds: timeout, stderr: stderr)
         }
         try await Task.sleep(for: .milliseconds(20))
     }
     process.waitUntilExit()
     return ProcessResult(
-        status: process.terminationStatus, output: String(decoding: await output, as: UTF8.self),
-        error: String(decoding: await errors, as: UTF8.self))
+        status: process.terminationStatus,
+        output: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "",
+        error: (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "")
 }
 
 /// Polls `condition` every 10 ms for at most `seconds`.
@@ -154,7 +175,7 @@ func makeServer(
     backend: RecordingBackend
 ) -> SMTPServer {
     var logger = Logger(label: "smtp-transport-tests")
-    logger.logLevel = .critical
+    logger.logLevel = ProcessInfo.processInfo.environment["SMTP_TEST_LOG"] != nil ? .trace : .critical
     return SMTPServer(
         configuration: configuration, backend: backend, logger: logger, group: MultiThreadedEventLoopGroup.singleton)
 }

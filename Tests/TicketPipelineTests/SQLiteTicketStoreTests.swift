@@ -90,7 +90,7 @@ struct SQLiteTicketStoreTests {
             #expect(ticket.subject == "Printer on fire")
             #expect(ticket.articles.first?.attachments.first?.filename == "kept.txt")
             #expect(
-                try await reopened.rawMessage(sha256: TicketIntake.sha256Hex(Array("raw".utf8))) == Array("raw".utf8))
+                try await reopened.rawMessage(sha256: sha256Hex(Array("raw".utf8))) == Array("raw".utf8))
             #expect(try await reopened.rowCounts()["tickets"] == 1 + reopening)
             // Numbering continues after the existing tickets.
             let next = try await reopened.write { try $0.createTicket(self.newTicket("next")) }
@@ -127,6 +127,19 @@ struct SQLiteTicketStoreTests {
         // Nothing of the failed write persisted; the store keeps working.
         #expect(try await store.rawMessage(sha256: "00") == nil)
         #expect(try await store.write { try $0.createTicket(self.newTicket("after")) } == 1)
+    }
+
+    @Test func writerIsDurable() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try SQLiteTicketStore(path: directory.databasePath, logger: Logger(label: "test"))
+        defer { try? store.close() }
+        let settings = try await store.writerSettings()
+        #expect(settings["journal_mode"] == "wal")
+        // 2 = FULL: every commit is fsynced before `write` returns (GRDB's pool default would be NORMAL).
+        #expect(settings["synchronous"] == "2")
+        #expect(settings["temp_store"] == "2")
+        #expect(settings["busy_timeout"] == "5000")
     }
 
     @Test func closedStoreRejectsWritesWithATypedError() async throws {

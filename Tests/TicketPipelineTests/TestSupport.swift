@@ -118,6 +118,6 @@ func mail(
 func attachment(_ content: String, name: String) -> ParsedAttachment {
     let data = Array(content.utf8)
     return ParsedAttachment(
-        filename: name, contentType: "text/plain", data: data, sha256: TicketIntake.sha256Hex(data), contentID: nil,
+        filename: name, contentType: "text/plain", data: data, sha256: sha256Hex(data), contentID: nil,
         disposition: "attachment")
 }

@@ -2,7 +2,8 @@ import Foundation
 import MailParser
 import Testing
 import TicketPipeline
-import TicketStoreSQLite
+
+@testable import TicketStoreSQLite
 
 @Suite("Ticket intake: tickets per queue, threading, idempotency, contacts")
 struct TicketIntakeTests {
@@ -228,6 +229,25 @@ struct TicketIntakeTests {
         if case .temporaryFailure(let reason) = outcomes[0].result {
             #expect(reason.contains("closed"))
         }
+    }
+
+    @Test func fullDatabaseGivesTemporaryFailureAndKeepsNothing() async throws {
+        let fixture = try IntakeFixture()
+        defer { fixture.tearDown() }
+        #expect(await fixture.deliver(mail(id: "before@example.com")).map(\.result) == [.created(ticket: 1)])
+        // Cap the file at its current size: the next message needs new pages, as on a full disk.
+        try await fixture.store.executeOnWriter("PRAGMA max_page_count = 1")
+        let big = String(repeating: "x", count: 64 * 1024)
+        let outcomes = await fixture.deliver(mail(id: "full@example.com"), body: big)
+        #expect(outcomes.count == 1)
+        guard case .temporaryFailure(let reason) = outcomes[0].result else {
+            Issue.record("expected a temporary failure, got \(outcomes[0].result)")
+            return
+        }
+        #expect(reason.contains("full"))
+        #expect(try await fixture.store.rowCounts()["tickets"] == 1)
+        try await fixture.store.executeOnWriter("PRAGMA max_page_count = 1073741823")
+        #expect(await fixture.deliver(mail(id: "after@example.com"), body: big).map(\.result) == [.created(ticket: 2)])
     }
 
     @Test func lockedDatabaseGivesTemporaryFailure() async throws {

@@ -25,6 +25,9 @@ struct TicketDetail: Decodable {
         let messageID: String?
         let subject: String?
 
+        /// The Message-ID without its angle brackets, however the store spells it.
+        var bareMessageID: String? { messageID.map(bareMessageIDText) }
+
         enum CodingKeys: String, CodingKey {
             case subject
             case messageID = "message_id"
@@ -34,6 +37,11 @@ struct TicketDetail: Decodable {
     let queue: String
     let subject: String?
     let articles: [Article]
+}
+
+/// "<id@host>" and "id@host" name the same message.
+func bareMessageIDText(_ text: String) -> String {
+    text.trimmingCharacters(in: CharacterSet(charactersIn: "<> \t"))
 }
 
 /// The real `postdesk` executable: `serve` as a child process with a config the test writes,
@@ -179,7 +187,8 @@ final class PostdeskServer {
     }
 
     func listTickets() async throws -> [TicketSummary] {
-        let output = try await runCommand(["tickets", "list", "--json"], label: "list")
+        // The CLI shows the newest 50 by default; the tests want them all.
+        let output = try await runCommand(["tickets", "list", "--json", "--limit", "1000000"], label: "list")
         do {
             return try JSONDecoder().decode([TicketSummary].self, from: Data(output.utf8))
         } catch {
@@ -190,7 +199,40 @@ final class PostdeskServer {
     }
 
     func showTicket(_ number: Int) async throws -> TicketDetail {
-        let output = try await runCommand(["tickets", "show", String(number), "--json"], label: "show")
+        generation += 1
+        return try await Self.show(
+            number, executable: executable, configPath: configPath,
+            outputPrefix: scratch.file("cli-show-\(generation)"))
+    }
+
+    /// `showTicket` for many tickets, a few CLI processes at a time (each one opens the store).
+    func showTickets(_ numbers: [Int], concurrency: Int = 3) async throws -> [TicketDetail] {
+        let executable = executable, configPath = configPath, prefix = scratch.file("cli-show-many")
+        return try await withThrowingTaskGroup(of: TicketDetail.self) { group in
+            var pending = numbers[...]
+            var details: [TicketDetail] = []
+            func launchNext() {
+                guard let number = pending.popFirst() else { return }
+                group.addTask {
+                    try await Self.show(
+                        number, executable: executable, configPath: configPath, outputPrefix: "\(prefix)-\(number)")
+                }
+            }
+            for _ in 0..<max(1, concurrency) { launchNext() }
+            while let detail = try await group.next() {
+                details.append(detail)
+                launchNext()
+            }
+            return details
+        }
+    }
+
+    private static func show(_ number: Int, executable: String, configPath: String, outputPrefix: String)
+        async throws -> TicketDetail
+    {
+        let output = try await ChildProcess.run(
+            executable, ["tickets", "show", String(number), "--json", "--config", configPath],
+            outputPrefix: outputPrefix, timeout: 60)
         do {
             return try JSONDecoder().decode(TicketDetail.self, from: Data(output.utf8))
         } catch {
@@ -198,16 +240,5 @@ final class PostdeskServer {
                 command: "postdesk tickets show \(number) --json", reason: "not the expected JSON (\(error))",
                 output: String(output.prefix(2000)))
         }
-    }
-
-    /// Polls the store until it holds `count` tickets (or more); returns the last listing.
-    @discardableResult
-    func waitForTickets(count: Int, seconds: Double) async throws -> [TicketSummary] {
-        var last: [TicketSummary] = []
-        _ = try await waitUntil(seconds: seconds, interval: .milliseconds(250)) {
-            last = try await listTickets()
-            return last.count >= count
-        }
-        return last
     }
 }

@@ -19,7 +19,8 @@ final class PostfixInstance {
     private let scratch: ScratchDirectory
     private var masterPID: Int32?
 
-    static let installHint = "Postfix is not installed: run `sudo scripts/install-test-peers.sh` (CI installs it first)."
+    static let installHint =
+        "Postfix is not installed: run `sudo scripts/install-test-peers.sh` (CI installs it first)."
 
     /// Throws a clear message when Postfix (or a tool the rig needs) is missing.
     static func requireInstalled() throws {
@@ -167,7 +168,8 @@ final class PostfixInstance {
             guard let walker = FileManager.default.enumerator(atPath: queueDirectory + "/" + name) else { continue }
             while let entry = walker.nextObject() as? String {
                 var status = stat()
-                if lstat(queueDirectory + "/" + name + "/" + entry, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG {
+                if lstat(queueDirectory + "/" + name + "/" + entry, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG
+                {
                     count += 1
                 }
             }

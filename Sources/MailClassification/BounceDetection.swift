@@ -1,0 +1,290 @@
+import MailParser
+
+/// What recognises a non-standard bounce.
+public struct BounceDetectionConfiguration: Sendable, Hashable {
+    /// Subject prefixes of bounces from common servers, compared case-insensitively after leading blanks.
+    /// A subject alone is not enough (a person may write "Undeliverable: ..."): the message must also come
+    /// from the null reverse-path, a `postmaster`, or a "Mail Delivery ..." display name.
+    public var subjectPrefixes: [String]
+
+    public static let defaultSubjectPrefixes = [
+        "Undelivered Mail Returned to Sender",  // Postfix
+        "Mail delivery failed",  // Exim
+        "Delivery Status Notification (Failure)",  // Gmail
+        "Delivery Status Notification (Delay)",  // Gmail
+        "Undeliverable:",  // Exchange, Outlook
+        "Undeliverable mail",
+        "Returned mail:",  // Sendmail
+        "failure notice",  // qmail
+        "Delivery Failure",
+        "Delivery failure",
+        "Mail System Error - Returned Mail",
+        "Warning: message",  // Exim delay warnings
+        "Nondeliverable mail",
+        "Unzustellbar:",  // Exchange, German
+        "Non remis :",  // Exchange, French
+        "Non recapitabile:",  // Exchange, Italian
+        "No se puede entregar:",  // Exchange, Spanish
+    ]
+
+    public init(subjectPrefixes: [String] = BounceDetectionConfiguration.defaultSubjectPrefixes) {
+        self.subjectPrefixes = subjectPrefixes
+    }
+}
+
+/// Stage 2: bounces and reports. Never a new ticket.
+///
+/// Standard reports are recognised by their MIME structure: `multipart/report` with `report-type`
+/// `delivery-status` (rule `dsn`), `feedback-report` (`arf`) or `disposition-notification` (`mdn`), or,
+/// for reports with a wrong top-level type, by a `message/delivery-status`, `message/feedback-report` or
+/// `message/disposition-notification` part (`*-part` rules). Non-standard bounces by, in order:
+/// `x-failed-recipients` (Exim), `exchange-ndr-header` (`X-MS-Exchange-Message-Is-Ndr`),
+/// `mailer-daemon-sender` (From local part `MAILER-DAEMON`), `bounce-subject` (a subject prefix plus a
+/// null reverse-path, a `postmaster` sender or a "Mail Delivery" display name) and `postmaster-sender`
+/// (From `postmaster` with a null reverse-path).
+struct BounceDetection: Sendable {
+    let subjectPrefixes: [String]
+
+    init(_ configuration: BounceDetectionConfiguration) {
+        subjectPrefixes = configuration.subjectPrefixes.filter { !$0.isEmpty }
+    }
+
+    static let deliveryStatusTypes: Set<String> = ["message/delivery-status", "message/global-delivery-status"]
+    static let dispositionTypes: Set<String> = [
+        "message/disposition-notification", "message/global-disposition-notification",
+    ]
+    static let feedbackTypes: Set<String> = ["message/feedback-report"]
+    static let headerPartTypes: Set<String> = [
+        "text/rfc822-headers", "message/rfc822-headers", "text/rfc822-header", "message/global-headers",
+    ]
+
+    func evaluate(_ message: ParsedMessage, signals: HeaderSignals, envelope: MailEnvelope) -> BounceReport? {
+        var reportType: String?
+        if let contentType = signals.contentType {
+            let value = MIMEValue(contentType)
+            if value.token == "multipart/report" {
+                reportType = value.parameters["report-type"].map { HeaderText.lowercasedASCII($0) } ?? ""
+            }
+        }
+        func part(_ types: Set<String>) -> ParsedAttachment? {
+            message.attachments.first { types.contains($0.contentType) }
+        }
+        var report: BounceReport
+        if reportType == "delivery-status" || reportType == "global-delivery-status"
+            || part(Self.deliveryStatusTypes) != nil
+        {
+            let rule = reportType?.hasSuffix("delivery-status") == true ? "dsn" : "delivery-status-part"
+            report = deliveryStatus(part(Self.deliveryStatusTypes), rule: rule)
+            if report.recipients.isEmpty {
+                report.recipients = failedRecipientsFromHeaders(signals, body: message.text)
+            }
+        } else if reportType == "feedback-report" || part(Self.feedbackTypes) != nil {
+            report = feedbackReport(
+                part(Self.feedbackTypes), rule: reportType == "feedback-report" ? "arf" : "feedback-report-part")
+        } else if reportType == "disposition-notification" || reportType == "global-disposition-notification"
+            || part(Self.dispositionTypes) != nil
+        {
+            let rule =
+                reportType?.hasSuffix("disposition-notification") == true ? "mdn" : "disposition-notification-part"
+            report = dispositionNotification(part(Self.dispositionTypes), rule: rule)
+        } else if let rule = nonStandardRule(message, signals: signals, envelope: envelope) {
+            report = BounceReport(
+                kind: .nonStandardBounce, rule: rule,
+                recipients: failedRecipientsFromHeaders(signals, body: message.text))
+            if report.recipients.isEmpty { report.recipients = QmailStyleBody.recipients(in: message.text) }
+        } else {
+            return nil
+        }
+        // A DSN's X-Original-Message-ID (Gmail) or an MDN's Original-Message-ID name the original directly.
+        let reportField = report.disposition?.originalMessageID ?? report.originalMessageID
+        if let found = Self.originalMessageID(of: message, reportField: reportField) {
+            report.originalMessageID = found.id
+            report.originalMessageIDSource = found.source
+        }
+        return report
+    }
+
+    private func deliveryStatus(_ part: ParsedAttachment?, rule: String) -> BounceReport {
+        var report = BounceReport(kind: .deliveryStatus, rule: rule)
+        guard let part else { return report }
+        let blocks = ReportFieldBlock.blocks(part.data)
+        guard let perMessage = blocks.first else { return report }
+        report.reportingMTA = perMessage.value("reporting-mta").map(ReportFieldBlock.untyped)
+        if let original = perMessage.value("x-original-message-id") ?? perMessage.value("original-message-id"),
+            let id = MessageIDText.identifier(in: original)
+        {
+            report.originalMessageID = id
+            report.originalMessageIDSource = .reportField
+        }
+        // The per-message block has no recipient fields; a DSN without one (malformed) still lists recipients.
+        let recipientBlocks = blocks.filter {
+            $0.value("final-recipient") != nil || $0.value("original-recipient") != nil
+        }
+        for block in recipientBlocks {
+            let final = block.value("final-recipient") ?? block.value("original-recipient")!
+            report.recipients.append(
+                BounceRecipient(
+                    finalRecipient: ReportFieldBlock.untyped(final),
+                    originalRecipient: block.value("original-recipient").map(ReportFieldBlock.untyped),
+                    action: block.value("action").flatMap { DeliveryAction(rawValue: HeaderText.firstToken($0)) },
+                    status: block.value("status").map(ReportFieldBlock.statusCode),
+                    diagnostic: block.value("diagnostic-code").map(ReportFieldBlock.untyped),
+                    remoteMTA: block.value("remote-mta").map(ReportFieldBlock.untyped)))
+        }
+        return report
+    }
+
+    private func feedbackReport(_ part: ParsedAttachment?, rule: String) -> BounceReport {
+        var report = BounceReport(kind: .feedbackReport, rule: rule)
+        guard let part else { return report }
+        var fields = ReportFieldBlock()
+        for block in ReportFieldBlock.blocks(part.data) { fields.fields += block.fields }
+        let recipients = fields.values("original-rcpt-to").map(ReportFieldBlock.untyped)
+        report.feedback = FeedbackReport(
+            feedbackType: fields.value("feedback-type").map(HeaderText.firstToken) ?? "unknown",
+            userAgent: fields.value("user-agent"), version: fields.value("version"),
+            originalMailFrom: fields.value("original-mail-from").map(ReportFieldBlock.untyped),
+            originalRecipients: recipients,
+            arrivalDate: fields.value("arrival-date") ?? fields.value("received-date"),
+            sourceIP: fields.value("source-ip"),
+            reportingMTA: fields.value("reporting-mta").map(ReportFieldBlock.untyped),
+            reportedDomains: fields.values("reported-domain"))
+        report.reportingMTA = report.feedback?.reportingMTA
+        report.recipients = recipients.map { BounceRecipient(finalRecipient: $0) }
+        return report
+    }
+
+    private func dispositionNotification(_ part: ParsedAttachment?, rule: String) -> BounceReport {
+        var report = BounceReport(kind: .dispositionNotification, rule: rule)
+        guard let part else { return report }
+        var fields = ReportFieldBlock()
+        for block in ReportFieldBlock.blocks(part.data) { fields.fields += block.fields }
+        guard let disposition = fields.value("disposition") else { return report }
+        var dispositionType: String?
+        if let semicolon = disposition.lastIndex(of: ";") {
+            // `displayed` or `deleted/error` (a modifier after the slash).
+            let type = HeaderText.trimmed(disposition[disposition.index(after: semicolon)...])
+            dispositionType = HeaderText.lowercasedASCII(type.split(separator: "/").first ?? type)
+        }
+        let final = fields.value("final-recipient").map(ReportFieldBlock.untyped)
+        report.disposition = DispositionNotification(
+            disposition: disposition, dispositionType: dispositionType, finalRecipient: final,
+            originalRecipient: fields.value("original-recipient").map(ReportFieldBlock.untyped),
+            originalMessageID: fields.value("original-message-id").flatMap(MessageIDText.identifier(in:)),
+            reportingUA: fields.value("reporting-ua"))
+        if let final { report.recipients = [BounceRecipient(finalRecipient: final, diagnostic: disposition)] }
+        return report
+    }
+
+    private func nonStandardRule(_ message: ParsedMessage, signals: HeaderSignals, envelope: MailEnvelope) -> String? {
+        if !signals.xFailedRecipients.isEmpty { return "x-failed-recipients" }
+        // Exchange sends this field with an empty value: its presence is the flag.
+        if signals.exchangeIsNDR != nil { return "exchange-ndr-header" }
+        let localParts = message.from.map { AddressForm.localPart($0.address) }
+        if localParts.contains("mailer-daemon") { return "mailer-daemon-sender" }
+        let nullReturnPath = signals.hasNullReturnPath(envelope)
+        let fromPostmaster = localParts.contains("postmaster")
+        if let subject = message.subject, hasBounceSubject(subject) {
+            let deliverySystemName = message.from.contains { sender in
+                sender.name.map { HeaderText.lowercasedASCII($0).contains("mail delivery") } ?? false
+            }
+            if nullReturnPath || fromPostmaster || deliverySystemName { return "bounce-subject" }
+        }
+        if fromPostmaster, nullReturnPath { return "postmaster-sender" }
+        return nil
+    }
+
+    func hasBounceSubject(_ subject: String) -> Bool {
+        let trimmedSubject = HeaderText.trimmed(subject)
+        return subjectPrefixes.contains { HeaderText.hasPrefixIgnoringCase(trimmedSubject, $0) }
+    }
+
+    /// Recipients named in `X-Failed-Recipients`, with the diagnostic the body gives for each (Exim prints the
+    /// address on its own line followed by the indented server reply).
+    private func failedRecipientsFromHeaders(_ signals: HeaderSignals, body: String) -> [BounceRecipient] {
+        var seen: Set<String> = []
+        var recipients: [BounceRecipient] = []
+        for value in signals.xFailedRecipients {
+            for item in HeaderText.commaSeparated(value) {
+                let address = ReportFieldBlock.untyped(String(item))
+                guard seen.insert(HeaderText.lowercasedASCII(address)).inserted else { continue }
+                let diagnostic = EximStyleBody.diagnostic(for: address, in: body)
+                recipients.append(
+                    BounceRecipient(
+                        finalRecipient: address, action: .failed,
+                        status: diagnostic.flatMap { EnhancedStatusCode.first(in: $0) }, diagnostic: diagnostic))
+            }
+        }
+        return recipients
+    }
+
+    /// The original message's Message-ID, strongest evidence first.
+    static func originalMessageID(
+        of message: ParsedMessage, reportField: String?
+    ) -> (id: String, source: BounceReport.OriginalMessageSource)? {
+        if let reportField { return (reportField, .reportField) }
+        if let id = message.attachedMessages.lazy.compactMap(\.messageID).first { return (id, .attachedMessage) }
+        for attachment in message.attachments where headerPartTypes.contains(attachment.contentType) {
+            // A headers-only part parses as a message with an empty body.
+            if let id = MessageParser.parse(attachment.data).messageID { return (id, .attachedHeaders) }
+        }
+        if let id = message.inReplyTo.first { return (id, .inReplyTo) }
+        if let id = message.references.last { return (id, .references) }
+        if let id = MessageIDText.firstMessageIDHeader(inBody: message.text) { return (id, .body) }
+        return nil
+    }
+}
+
+/// Exim-style text bounces: the failed address on a line of its own, the server's reply indented below.
+enum EximStyleBody {
+    static func diagnostic(for address: String, in body: String) -> String? {
+        let lines = TextLines.lines(body)
+        for (index, line) in lines.enumerated() {
+            let content = HeaderText.trimmed(line)
+            let bare = content.hasPrefix("<") && content.hasSuffix(">:") ? content.dropFirst().dropLast(2) : content
+            guard HeaderText.equalsIgnoringCase(bare, address) else { continue }
+            let indent = line.prefix { $0 == " " || $0 == "\t" }.count
+            var text: [Substring] = []
+            for following in lines[(index + 1)...] {
+                let followingIndent = following.prefix { $0 == " " || $0 == "\t" }.count
+                let trimmedFollowing = HeaderText.trimmed(following)
+                if trimmedFollowing.isEmpty || (followingIndent <= indent && indent > 0) { break }
+                text.append(trimmedFollowing)
+                if text.count >= 8 { break }
+            }
+            if !text.isEmpty { return text.joined(separator: " ") }
+        }
+        return nil
+    }
+}
+
+/// qmail-style text bounces ("failure notice"): `<address>:` on its own line, then the reason.
+enum QmailStyleBody {
+    static func recipients(in body: String) -> [BounceRecipient] {
+        var recipients: [BounceRecipient] = []
+        var current: (address: String, text: [Substring])?
+        func finish() {
+            guard let found = current else { return }
+            let diagnostic = found.text.isEmpty ? nil : found.text.joined(separator: " ")
+            recipients.append(
+                BounceRecipient(
+                    finalRecipient: found.address, action: .failed,
+                    status: diagnostic.flatMap { EnhancedStatusCode.first(in: $0) }, diagnostic: diagnostic))
+            current = nil
+        }
+        for rawLine in TextLines.lines(body) {
+            let line = HeaderText.trimmed(rawLine)
+            if line.hasPrefix("<"), line.hasSuffix(">:"), line.contains("@"), !line.contains(" ") {
+                finish()
+                current = (String(line.dropFirst().dropLast(2)), [])
+            } else if line.isEmpty || line.hasPrefix("---") {
+                finish()
+                if line.hasPrefix("---") { break }
+            } else if current != nil, current!.text.count < 8 {
+                current!.text.append(line)
+            }
+        }
+        finish()
+        return recipients
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+
+/// The `postdesk` command line, run as a real process.
+@Suite(.serialized) struct CLITests {
+    let scratch: URL
+    let executable: String
+
+    init() throws {
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("pd-cli-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        executable = try PostdeskServer.locateExecutable()
+    }
+
+    func run(_ arguments: [String], accepting statuses: Set<Int32> = [0], label: String) async throws -> (
+        stdout: String, stderr: String
+    ) {
+        let prefix = scratch.appendingPathComponent(label).path
+        let output = try await ChildProcess.run(
+            executable, arguments, outputPrefix: prefix, timeout: 60, acceptedStatuses: statuses)
+        let errors = (try? String(contentsOfFile: prefix + ".err", encoding: .utf8)) ?? ""
+        return (output, errors)
+    }
+
+    @Test func parseJSONHasTheDocumentedShape() async throws {
+        let message = """
+            Message-ID: <abc.123@example.test>\r
+            Date: Mon, 23 Nov 2026 10:00:00 +0100\r
+            From: =?UTF-8?Q?J=C3=BCrgen_M=C3=BCller?= <jm@example.test>\r
+            To: Support <support@support.test>, other@example.test\r
+            Reply-To: replies@example.test\r
+            In-Reply-To: <prev.1@example.test>\r
+            References: <root.0@example.test> <prev.1@example.test>\r
+            Subject: Printer =?ISO-8859-1?Q?kaputt?=\r
+            MIME-Version: 1.0\r
+            Content-Type: multipart/mixed; boundary="b1"\r
+            \r
+            --b1\r
+            Content-Type: text/plain; charset=utf-8\r
+            \r
+            Hello, the printer is broken.\r
+            --b1\r
+            Content-Type: application/pdf; name="report.pdf"\r
+            Content-Disposition: attachment; filename="report.pdf"\r
+            Content-Transfer-Encoding: base64\r
+            \r
+            JVBERi0xLjQK\r
+            --b1--\r
+
+            """
+        let file = scratch.appendingPathComponent("m.eml")
+        try message.write(to: file, atomically: true, encoding: .utf8)
+        let output = try await run(["parse", file.path, "--json"], label: "parse").stdout
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+        #expect(
+            Set(object.keys) == [
+                "message_id", "subject", "date", "from", "to", "cc", "reply_to", "in_reply_to", "references", "text",
+                "html", "attachments",
+            ])
+        #expect(object["message_id"] as? String == "abc.123@example.test")
+        #expect(object["subject"] as? String == "Printer kaputt")
+        #expect(object["date"] as? String == "2026-11-23T09:00:00Z")
+        let from = try #require(object["from"] as? [[String: Any]])
+        #expect(from.first?["name"] as? String == "Jürgen Müller")
+        #expect(from.first?["address"] as? String == "jm@example.test")
+        #expect((object["to"] as? [[String: Any]])?.count == 2)
+        #expect((object["cc"] as? [Any])?.isEmpty == true)
+        #expect(object["in_reply_to"] as? [String] == ["prev.1@example.test"])
+        #expect(object["references"] as? [String] == ["root.0@example.test", "prev.1@example.test"])
+        #expect((object["text"] as? String)?.contains("the printer is broken") == true)
+        #expect(object["html"] is NSNull)
+        let attachment = try #require((object["attachments"] as? [[String: Any]])?.first)
+        #expect(attachment["filename"] as? String == "report.pdf")
+        #expect(attachment["content_type"] as? String == "application/pdf")
+        #expect(attachment["size"] as? Int == 9)
+        #expect(attachment["disposition"] as? String == "attachment")
+        #expect(attachment["content_id"] is NSNull)
+        // sha256("%PDF-1.4\n")
+        #expect(attachment["sha256"] as? String == "e5c62df5dab5c87b6a015ef3d43597074d1eec433b15f51aec63b8582d0e4ab4")
+    }
+
+    @Test func parseOfAMissingFileSaysSo() async throws {
+        let result = try await run(["parse", "/nonexistent/x.eml", "--json"], accepting: [66], label: "parse-missing")
+        #expect(result.stderr.contains("cannot read /nonexistent/x.eml"))
+    }
+
+    @Test func checkConfigListsEveryErrorWithItsKey() async throws {
+        let file = scratch.appendingPathComponent("bad.yaml")
+        try "limits:\n  max_recipients: lots\nqueues:\n  names: [support]\n  support:\n    addresses: [nope]\n".write(
+            to: file, atomically: true, encoding: .utf8)
+        let result = try await run(["check-config", "--config", file.path], accepting: [78], label: "check-bad")
+        #expect(result.stderr.contains("limits.max_recipients: must be a positive integer, got 'lots'"))
+        #expect(result.stderr.contains("queues.support.addresses: 'nope' is neither local@domain nor *@domain"))
+        let good = try await run(
+            ["check-config", "--config", PostdeskConfigurationFile.sample], label: "check-good")
+        #expect(good.stdout.contains("configuration OK"))
+    }
+
+    @Test func ticketsListOnAnEmptyStore() async throws {
+        let file = scratch.appendingPathComponent("empty.yaml")
+        try "store:\n  path: \(scratch.path)/empty.db\n".write(to: file, atomically: true, encoding: .utf8)
+        let table = try await run(["tickets", "list", "--config", file.path], label: "list-empty").stdout
+        #expect(table.contains("(no tickets)"))
+        let json = try await run(["tickets", "list", "--json", "--config", file.path], label: "list-json").stdout
+        let array = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [Any]
+        #expect(array?.isEmpty == true)
+        let missing = try await run(["tickets", "show", "42", "--config", file.path], accepting: [1], label: "show")
+        #expect(missing.stderr.contains("no ticket #42"))
+    }
+}
+
+enum PostdeskConfigurationFile {
+    /// `conf/postdesk.yaml` in this checkout.
+    static let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("conf/postdesk.yaml").path
+}
