@@ -11,6 +11,7 @@
 #                by about ±15% on this 2-core machine, use REPS=3 for figures worth quoting)
 #   CASES="…"    smtp-source options per case, separated by ';' (default: the three below)
 #   RUN_TIMEOUT  seconds one smtp-source run may take (default 900)
+#   LOG_LEVEL    postdesk's log.level (default info, as shipped; "warning" shows the cost of logging)
 #   RECEIVERS    which receivers to run (default "postdesk smtp-sink python"; without postdesk no build)
 # Needs: scripts/install-test-peers.sh (smtp-source, smtp-sink, python3 + aiosmtpd).
 # Results go to stdout and to bench/out/intake-<UTC date>.txt. Everything started is stopped on exit.
@@ -22,6 +23,7 @@ MESSAGES=${MESSAGES:-20000}
 REPS=${REPS:-1}
 RUN_TIMEOUT=${RUN_TIMEOUT:-900}
 RECEIVERS=${RECEIVERS:-postdesk smtp-sink python}
+LOG_LEVEL=${LOG_LEVEL:-info}
 DEFAULT_CASES="-d -L -s 10 -l 2048;-d -L -s 10 -l 102400;-d -L -s 1 -l 2048"
 IFS=';' read -r -a CASE_LIST <<<"${CASES:-$DEFAULT_CASES}"
 RECIPIENT=support@support.test
@@ -85,7 +87,7 @@ start_receiver() { # kind
     postdesk)
         cat >"$WORK/run/postdesk.yaml" <<EOF
 log:
-  level: info
+  level: $LOG_LEVEL
 store:
   path: $WORK/run/postdesk.db
 lmtp:
@@ -168,7 +170,7 @@ OUT=$ROOT/bench/out/intake-$(date -u +%Y%m%dT%H%MZ).txt
 {
     echo "# Postdesk intake benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $MESSAGES messages per run"
     echo "# median of REPS=$REPS run(s) per receiver; smtp-source -f $SENDER -t $RECIPIENT over unix:lmtp.sock"
-    echo "# receivers: $RECEIVERS; postdesk: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') release; python: aiosmtpd $(python3 -c 'import aiosmtpd; print(aiosmtpd.__version__)') + sqlite3 WAL synchronous=FULL"
+    echo "# receivers: $RECEIVERS; postdesk: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') release, log.level $LOG_LEVEL; python: aiosmtpd $(python3 -c 'import aiosmtpd; print(aiosmtpd.__version__)') + sqlite3 WAL synchronous=FULL"
 } | tee "$OUT"
 printf '%-26s %11s %11s %11s %9s %9s %10s %9s\n' case postdesk/s smtp-sink/s python/s pd/sink pd/py pd-RSS-MB tickets | tee -a "$OUT"
 

@@ -18,8 +18,12 @@ public struct AttachmentPolicy: Sendable, Hashable, Codable {
 
     /// One decision per attachment, in order.
     public func decisions(for attachments: [ParsedAttachment]) -> [AttachmentDecision] {
+        decisions(for: attachments, globs: ignoredFileNames.map(FileNameGlob.init))
+    }
+
+    /// The same, with the patterns compiled once (the classifier keeps them).
+    func decisions(for attachments: [ParsedAttachment], globs: [FileNameGlob]) -> [AttachmentDecision] {
         guard !attachments.isEmpty else { return [] }
-        let globs = ignoredFileNames.map(FileNameGlob.init)
         return attachments.enumerated().map { index, attachment in
             let name = attachment.filename ?? "(unnamed \(attachment.contentType))"
             if let filename = attachment.filename, let glob = globs.first(where: { $0.matches(filename) }) {

@@ -59,12 +59,8 @@ struct BounceDetection: Sendable {
     ]
 
     func evaluate(_ message: ParsedMessage, signals: HeaderSignals, envelope: MailEnvelope) -> BounceReport? {
-        var reportType: String?
-        if let contentType = signals.contentType {
-            let value = MIMEValue(contentType)
-            if value.token == "multipart/report" {
-                reportType = value.parameters["report-type"].map { HeaderText.lowercasedASCII($0) } ?? ""
-            }
+        let reportType = signals.multipartReport.map { report in
+            report.parameters["report-type"].map { HeaderText.lowercasedASCII($0) } ?? ""
         }
         func part(_ types: Set<String>) -> ParsedAttachment? {
             message.attachments.first { types.contains($0.contentType) }
@@ -180,15 +176,19 @@ struct BounceDetection: Sendable {
         if !signals.xFailedRecipients.isEmpty { return "x-failed-recipients" }
         // Exchange sends this field with an empty value: its presence is the flag.
         if signals.exchangeIsNDR != nil { return "exchange-ndr-header" }
-        let localParts = message.from.map { AddressForm.localPart($0.address) }
-        if localParts.contains("mailer-daemon") { return "mailer-daemon-sender" }
+        if message.from.contains(where: { HeaderText.localPart(of: $0.address, is: "mailer-daemon") }) {
+            return "mailer-daemon-sender"
+        }
+        // Cheap sender checks first: the subject prefixes are only compared when one of them holds.
         let nullReturnPath = signals.hasNullReturnPath(envelope)
-        let fromPostmaster = localParts.contains("postmaster")
-        if let subject = message.subject, hasBounceSubject(subject) {
-            let deliverySystemName = message.from.contains { sender in
-                sender.name.map { HeaderText.lowercasedASCII($0).contains("mail delivery") } ?? false
-            }
-            if nullReturnPath || fromPostmaster || deliverySystemName { return "bounce-subject" }
+        let fromPostmaster = message.from.contains { HeaderText.localPart(of: $0.address, is: "postmaster") }
+        let deliverySystemName = message.from.contains { sender in
+            sender.name.map { HeaderText.containsIgnoringCase($0, "mail delivery") } ?? false
+        }
+        if nullReturnPath || fromPostmaster || deliverySystemName, let subject = message.subject,
+            hasBounceSubject(subject)
+        {
+            return "bounce-subject"
         }
         if fromPostmaster, nullReturnPath { return "postmaster-sender" }
         return nil
@@ -274,7 +274,7 @@ enum QmailStyleBody {
         }
         for rawLine in TextLines.lines(body) {
             let line = HeaderText.trimmed(rawLine)
-            if line.hasPrefix("<"), line.hasSuffix(">:"), line.contains("@"), !line.contains(" ") {
+            if line.hasPrefix("<"), line.hasSuffix(">:"), line.utf8.contains(0x40), !line.utf8.contains(0x20) {
                 finish()
                 current = (String(line.dropFirst().dropLast(2)), [])
             } else if line.isEmpty || line.hasPrefix("---") {

@@ -3,9 +3,19 @@ import MailParser
 /// Small ASCII-only text operations on header values. Header names, tokens and addresses are ASCII in
 /// practice, so working on UTF-8 bytes avoids Unicode case folding on the per-message path.
 enum HeaderText {
-    static func lowercasedASCII(_ text: some StringProtocol) -> String {
-        guard text.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return String(text) }
-        return String(decoding: text.utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+    static func lowercasedASCII(_ text: String) -> String { lowercasedASCII(text[...]) }
+
+    static func lowercasedASCII(_ text: Substring) -> String {
+        let utf8 = text.utf8
+        guard utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return String(text) }
+        return String(unsafeUninitializedCapacity: utf8.count) { buffer in
+            var count = 0
+            for byte in utf8 {
+                buffer[count] = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+                count += 1
+            }
+            return count
+        }
     }
 
     static func isBlank(_ byte: UInt8) -> Bool {
@@ -15,17 +25,41 @@ enum HeaderText {
     static func trimmed(_ text: some StringProtocol) -> Substring {
         let string = Substring(text)
         guard let first = string.utf8.firstIndex(where: { !isBlank($0) }) else { return "" }
-        let last = string.utf8.lastIndex(where: { !isBlank($0) })!
-        return string[first...last]
+        // The byte after the last non-blank one is on a scalar boundary (blanks are ASCII), the last
+        // non-blank byte itself may be inside a multi-byte scalar.
+        let end = string.utf8.index(after: string.utf8.lastIndex(where: { !isBlank($0) })!)
+        return string[first..<end]
     }
 
     /// Compares ASCII case-insensitively without allocating.
     static func equalsIgnoringCase(_ lhs: some StringProtocol, _ rhs: some StringProtocol) -> Bool {
-        lhs.utf8.count == rhs.utf8.count && zip(lhs.utf8, rhs.utf8).allSatisfy(sameIgnoringCase)
+        lhs.utf8.count == rhs.utf8.count && hasPrefixIgnoringCase(lhs, rhs)
     }
 
     static func hasPrefixIgnoringCase(_ text: some StringProtocol, _ prefix: some StringProtocol) -> Bool {
-        text.utf8.count >= prefix.utf8.count && zip(text.utf8, prefix.utf8).allSatisfy(sameIgnoringCase)
+        var textBytes = text.utf8.makeIterator()
+        for expected in prefix.utf8 {
+            guard let byte = textBytes.next(), sameIgnoringCase(byte, expected) else { return false }
+        }
+        return true
+    }
+
+    /// Whether `text` contains `needle` (ASCII case-insensitive).
+    static func containsIgnoringCase(_ text: String, _ needle: String) -> Bool {
+        var rest = text[...]
+        while rest.utf8.count >= needle.utf8.count {
+            if hasPrefixIgnoringCase(rest, needle) { return true }
+            rest = Substring(rest.utf8.dropFirst())
+        }
+        return false
+    }
+
+    /// Whether an address's local part (before the last `@`) is `localPart` (given in lower case).
+    static func localPart(of address: String, is localPart: String) -> Bool {
+        guard let at = address.utf8.lastIndex(of: UInt8(ascii: "@")) else { return false }
+        var local = address[..<at]
+        if local.utf8.first == UInt8(ascii: "<") { local = local.dropFirst() }
+        return equalsIgnoringCase(local, localPart)
     }
 
     private static func sameIgnoringCase(_ a: UInt8, _ b: UInt8) -> Bool {
@@ -57,16 +91,16 @@ enum AddressForm {
         if value.hasPrefix("<") { value = value.dropFirst() }
         if value.hasSuffix(">") { value = value.dropLast() }
         let lowered = HeaderText.lowercasedASCII(HeaderText.trimmed(value))
-        guard let at = lowered.lastIndex(of: "@") else { return lowered }
+        guard let at = lowered.utf8.lastIndex(of: UInt8(ascii: "@")) else { return lowered }
         let local = lowered[..<at]
-        guard let plus = local.firstIndex(of: "+"), plus != local.startIndex else { return lowered }
+        guard let plus = local.utf8.firstIndex(of: UInt8(ascii: "+")), plus != local.startIndex else { return lowered }
         return String(local[..<plus]) + String(lowered[at...])
     }
 
     /// The lower-cased domain of an address, without a trailing dot; nil without `@`.
     static func domain(_ address: some StringProtocol) -> String? {
         let lowered = normalized(address)
-        guard let at = lowered.lastIndex(of: "@") else { return nil }
+        guard let at = lowered.utf8.lastIndex(of: UInt8(ascii: "@")) else { return nil }
         var domain = lowered[lowered.index(after: at)...]
         if domain.hasSuffix(".") { domain = domain.dropLast() }
         return domain.isEmpty ? nil : String(domain)
@@ -75,7 +109,7 @@ enum AddressForm {
     /// The lower-cased local part; the whole value without `@`.
     static func localPart(_ address: some StringProtocol) -> String {
         let lowered = normalized(address)
-        guard let at = lowered.lastIndex(of: "@") else { return lowered }
+        guard let at = lowered.utf8.lastIndex(of: UInt8(ascii: "@")) else { return lowered }
         return String(lowered[..<at])
     }
 
@@ -135,9 +169,9 @@ enum MessageIDText {
         let value = HeaderText.trimmed(text)
         if let open = value.firstIndex(of: "<"), let close = value[open...].firstIndex(of: ">") {
             let inner = HeaderText.trimmed(value[value.index(after: open)..<close])
-            if !inner.isEmpty, !inner.contains(" ") { return String(inner) }
+            if !inner.isEmpty, !inner.utf8.contains(0x20) { return String(inner) }
         }
-        for word in value.split(whereSeparator: { $0 == " " || $0 == "\t" }) where word.contains("@") {
+        for word in value.split(whereSeparator: { $0 == " " || $0 == "\t" }) where word.utf8.contains(0x40) {
             return String(word.trimmingCharacters(in: "<>,;"))
         }
         return nil

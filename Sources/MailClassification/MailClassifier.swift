@@ -36,18 +36,20 @@ public struct MailClassifier: Sendable {
     private let ownMail: OwnMailDetection
     private let bounces: BounceDetection
     private let automated = AutomatedMailDetection()
+    private let ignoredFileNames: [FileNameGlob]
 
     public init(_ configuration: ClassifierConfiguration) {
         self.configuration = configuration
         ownMail = OwnMailDetection(configuration.ownMail)
         bounces = BounceDetection(configuration.bounces)
+        ignoredFileNames = configuration.attachments.ignoredFileNames.map(FileNameGlob.init)
     }
 
     public func classify(_ message: ParsedMessage, envelope: MailEnvelope) -> Classification {
         let signals = HeaderSignals(message)
         var decisions: [ClassificationDecision] = []
         decisions.reserveCapacity(6)
-        let attachments = configuration.attachments.decisions(for: message.attachments)
+        let attachments = configuration.attachments.decisions(for: message.attachments, globs: ignoredFileNames)
         func finish(_ classification: Classification) -> Classification {
             var result = classification
             result.attachments = attachments

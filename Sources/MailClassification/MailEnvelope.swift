@@ -31,33 +31,57 @@ struct HeaderSignals {
     var postdeskLoop: [String] = []
     var xLoop: [String] = []
 
+    private enum Field {
+        case contentType, autoSubmitted, xAutoreply, xAutorespond, precedence, xAutoResponseSuppress
+        case exchangeInboxRulesLoop, listID, listUnsubscribe, returnPath, xFailedRecipients, exchangeIsNDR
+        case postdeskLoop, xLoop
+    }
+
+    /// The fields by name length: most header names have a length none of these has, and the rest are compared
+    /// byte by byte without lower-casing (this runs for every header of every message).
+    private static let fieldsByLength: [Int: [(name: String, field: Field)]] = Dictionary(
+        grouping: [
+            ("content-type", Field.contentType), ("auto-submitted", .autoSubmitted), ("x-autoreply", .xAutoreply),
+            ("x-autorespond", .xAutorespond), ("precedence", .precedence),
+            ("x-auto-response-suppress", .xAutoResponseSuppress),
+            ("x-ms-exchange-inbox-rules-loop", .exchangeInboxRulesLoop), ("list-id", .listID),
+            ("list-unsubscribe", .listUnsubscribe), ("return-path", .returnPath),
+            ("x-failed-recipients", .xFailedRecipients), ("x-ms-exchange-message-is-ndr", .exchangeIsNDR),
+            ("x-postdesk-loop", .postdeskLoop), ("x-loop", .xLoop),
+        ] as [(name: String, field: Field)], by: { $0.name.utf8.count })
+
     init(_ message: ParsedMessage) {
-        for field in message.headers {
-            // Most fields are none of these; checking the length first skips the lower-casing for them.
-            let name = field.name
-            switch name.utf8.count {
-            case 6, 7, 10, 11, 12, 13, 14, 15, 16, 19, 24, 28, 30: break
-            default: continue
-            }
-            switch HeaderText.lowercasedASCII(name) {
-            case "content-type": if contentType == nil { contentType = field.value }
-            case "auto-submitted": if autoSubmitted == nil { autoSubmitted = field.value }
-            case "x-autoreply": if xAutoreply == nil { xAutoreply = field.value }
-            case "x-autorespond": if xAutorespond == nil { xAutorespond = field.value }
-            case "precedence": if precedence == nil { precedence = field.value }
-            case "x-auto-response-suppress": if xAutoResponseSuppress == nil { xAutoResponseSuppress = field.value }
-            case "x-ms-exchange-inbox-rules-loop":
-                if exchangeInboxRulesLoop == nil { exchangeInboxRulesLoop = field.value }
-            case "list-id": if listID == nil { listID = field.value }
-            case "list-unsubscribe": if listUnsubscribe == nil { listUnsubscribe = field.value }
-            case "return-path": if returnPath == nil { returnPath = field.value }
-            case "x-failed-recipients": xFailedRecipients.append(field.value)
-            case "x-ms-exchange-message-is-ndr": if exchangeIsNDR == nil { exchangeIsNDR = field.value }
-            case "x-postdesk-loop": postdeskLoop.append(field.value)
-            case "x-loop": xLoop.append(field.value)
-            default: continue
+        for header in message.headers {
+            guard let candidates = Self.fieldsByLength[header.name.utf8.count],
+                let field = candidates.first(where: { HeaderText.equalsIgnoringCase(header.name, $0.name) })?.field
+            else { continue }
+            let value = header.value
+            switch field {
+            case .contentType: if contentType == nil { contentType = value }
+            case .autoSubmitted: if autoSubmitted == nil { autoSubmitted = value }
+            case .xAutoreply: if xAutoreply == nil { xAutoreply = value }
+            case .xAutorespond: if xAutorespond == nil { xAutorespond = value }
+            case .precedence: if precedence == nil { precedence = value }
+            case .xAutoResponseSuppress: if xAutoResponseSuppress == nil { xAutoResponseSuppress = value }
+            case .exchangeInboxRulesLoop: if exchangeInboxRulesLoop == nil { exchangeInboxRulesLoop = value }
+            case .listID: if listID == nil { listID = value }
+            case .listUnsubscribe: if listUnsubscribe == nil { listUnsubscribe = value }
+            case .returnPath: if returnPath == nil { returnPath = value }
+            case .xFailedRecipients: xFailedRecipients.append(value)
+            case .exchangeIsNDR: if exchangeIsNDR == nil { exchangeIsNDR = value }
+            case .postdeskLoop: postdeskLoop.append(value)
+            case .xLoop: xLoop.append(value)
             }
         }
+    }
+
+    /// The parsed Content-Type when it is `multipart/report`; nil otherwise (without parsing other types).
+    var multipartReport: MIMEValue? {
+        guard let contentType,
+            HeaderText.hasPrefixIgnoringCase(HeaderText.trimmed(contentType), "multipart/report")
+        else { return nil }
+        let value = MIMEValue(contentType)
+        return value.token == "multipart/report" ? value : nil
     }
 
     /// Whether the message came with the null reverse-path: the envelope says so, or (envelope unknown)

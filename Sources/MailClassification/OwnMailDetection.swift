@@ -52,7 +52,9 @@ struct OwnMailDetection: Sendable {
                     reason: "\(OwnMailConfiguration.loopHeaderName) names this instance (\(instanceName))")
             }
         }
-        if !messageIDDomains.isEmpty, let messageID = message.messageID, let at = messageID.lastIndex(of: "@") {
+        if !messageIDDomains.isEmpty, let messageID = message.messageID,
+            let at = messageID.utf8.lastIndex(of: UInt8(ascii: "@"))
+        {
             let domain = HeaderText.lowercasedASCII(messageID[messageID.index(after: at)...])
             if messageIDDomains.contains(domain) {
                 return .ownMail(rule: "own-message-id", reason: "Message-ID <\(messageID)> is in our domain \(domain)")

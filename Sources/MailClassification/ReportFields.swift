@@ -29,9 +29,9 @@ struct ReportFieldBlock {
                 current.fields[current.fields.count - 1].value += " " + HeaderText.trimmed(line)
                 continue
             }
-            guard let colon = line.firstIndex(of: ":") else { continue }
+            guard let colon = line.utf8.firstIndex(of: UInt8(ascii: ":")) else { continue }
             let name = HeaderText.lowercasedASCII(HeaderText.trimmed(line[..<colon]))
-            guard !name.isEmpty, !name.contains(" ") else { continue }
+            guard !name.isEmpty, !name.utf8.contains(0x20) else { continue }
             current.fields.append((name, String(HeaderText.trimmed(line[line.index(after: colon)...]))))
         }
         if !current.fields.isEmpty { blocks.append(current) }
@@ -42,9 +42,9 @@ struct ReportFieldBlock {
     /// type prefix, and an address without angle brackets.
     static func untyped(_ value: String) -> String {
         var result = HeaderText.trimmed(value)
-        if let semicolon = result.firstIndex(of: ";") {
+        if let semicolon = result.utf8.firstIndex(of: UInt8(ascii: ";")) {
             let type = result[..<semicolon]
-            if !type.isEmpty, !type.contains("@"), !type.contains(" "), !type.contains("<") {
+            if !type.isEmpty, !type.utf8.contains(where: { $0 == 0x40 || $0 == 0x20 || $0 == 0x3C }) {
                 result = HeaderText.trimmed(result[result.index(after: semicolon)...])
             }
         }

@@ -90,9 +90,11 @@ enum CharsetDecoding {
 
     /// `iso-8859-5`, `iso8859-5`, `iso_8859-5:1988`, `iso-8859-8-i`, `latin2` … → the part number.
     private static func isoPart(_ name: String) -> Int? {
-        let latinParts = ["latin2": 2, "latin3": 3, "latin4": 4, "latin5": 9, "latin6": 10, "latin7": 13,
+        let latinParts = [
+            "latin2": 2, "latin3": 3, "latin4": 4, "latin5": 9, "latin6": 10, "latin7": 13,
             "latin8": 14, "latin9": 15, "latin10": 16, "l2": 2, "l9": 15, "cyrillic": 5, "greek": 7, "hebrew": 8,
-            "arabic": 6]
+            "arabic": 6,
+        ]
         if let part = latinParts[name] { return part }
         let bytes = Array(name.utf8)
         guard bytes.count >= 8, ByteText.hasPrefixIgnoringCase(bytes[...], "iso") else { return nil }
@@ -207,9 +209,9 @@ enum CharsetDecoding {
     static func convert(
         _ input: UnsafeBufferPointer<UInt8>, from name: String, strict: Bool
     ) -> (text: String, errors: Int)? {
-        let descriptor = iconv_open("UTF-8", name)
-        guard let descriptor, descriptor != iconv_t(bitPattern: -1) else { return nil }
-        defer { iconv_close(descriptor) }
+        guard let pooled = IconvDescriptorPool.shared.take(name) else { return nil }
+        defer { IconvDescriptorPool.shared.give(pooled, for: name) }
+        let descriptor = pooled.raw
         guard let inputBase = input.baseAddress, !input.isEmpty else { return ("", 0) }
         var output: [UInt8] = []
         output.reserveCapacity(input.count * 2 + 16)

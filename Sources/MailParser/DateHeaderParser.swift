@@ -50,8 +50,9 @@ enum DateHeaderParser {
                 if token.count <= 2, day == nil, month == nil || year == nil {
                     day = number
                 } else if year == nil {
-                    year = token.count == 2 ? (number < 50 ? 2000 + number : 1900 + number) :
-                        token.count == 3 ? 1900 + number : number
+                    year =
+                        token.count == 2
+                        ? (number < 50 ? 2000 + number : 1900 + number) : token.count == 3 ? 1900 + number : number
                 } else if day == nil {
                     day = number
                 }
@@ -84,10 +85,15 @@ enum DateHeaderParser {
         return (values[0], values[1], values.count == 3 ? values[2] : 0)
     }
 
+    private static let monthNames: [[UInt8]] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+        "nov", "dec",
+    ].map { Array($0.utf8) }
+
     private static func monthNumber(_ word: [UInt8]) -> Int? {
-        let names = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-        let prefix = String(decoding: word.prefix(3), as: UTF8.self)
-        return names.firstIndex(of: prefix).map { $0 + 1 }
+        guard word.count >= 3 else { return nil }
+        let prefix = word.prefix(3)
+        return monthNames.firstIndex { $0.elementsEqual(prefix) }.map { $0 + 1 }
     }
 
     /// Obsolete zone names (RFC 5322 §4.3) plus common non-standard abbreviations. Military letters mean
@@ -125,6 +131,7 @@ enum DateHeaderParser {
 
     /// `2024-01-02T03:04:05Z`, `2024-01-02 03:04:05+01:00`.
     private static func parseISO8601(_ value: ArraySlice<UInt8>) -> Date? {
+        guard value.count >= 16, value[value.startIndex + 4] == ASCIIByte.hyphen else { return nil }
         let bytes = Array(value)
         guard bytes.count >= 16, bytes[0...3].allSatisfy({ $0.isDigit }), bytes[4] == ASCIIByte.hyphen,
             bytes[7] == ASCIIByte.hyphen, bytes[10] == 0x54 || bytes[10] == 0x74 || bytes[10] == ASCIIByte.space,

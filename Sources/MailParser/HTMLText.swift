@@ -19,14 +19,16 @@ enum HTMLText {
         while index + marker.count <= head.count {
             if head[index] == 0x63, Array(head[index..<index + marker.count]) == marker {
                 var start = index + marker.count
-                while start < head.count, head[start] == ASCIIByte.quote || head[start] == ASCIIByte.apostrophe
-                    || head[start].isBlank
+                while start < head.count,
+                    head[start] == ASCIIByte.quote || head[start] == ASCIIByte.apostrophe
+                        || head[start].isBlank
                 {
                     start += 1
                 }
                 var end = start
-                while end < head.count, head[end].isASCIILetter || head[end].isDigit || head[end] == ASCIIByte.hyphen
-                    || head[end] == ASCIIByte.underscore || head[end] == ASCIIByte.dot || head[end] == 0x3A
+                while end < head.count,
+                    head[end].isASCIILetter || head[end].isDigit || head[end] == ASCIIByte.hyphen
+                        || head[end] == ASCIIByte.underscore || head[end] == ASCIIByte.dot || head[end] == 0x3A
                 {
                     end += 1
                 }
@@ -194,7 +196,8 @@ enum HTMLText {
             let isMail = ByteText.hasPrefixIgnoringCase(href, "mailto:")
             guard
                 isMail || ByteText.hasPrefixIgnoringCase(href, "http://")
-                    || ByteText.hasPrefixIgnoringCase(href, "https://") || ByteText.hasPrefixIgnoringCase(href, "ftp://")
+                    || ByteText.hasPrefixIgnoringCase(href, "https://")
+                    || ByteText.hasPrefixIgnoringCase(href, "ftp://")
             else { return }
             if isMail { href = href.dropFirst(7) }
             let start = min(link.start, output.count)
@@ -280,7 +283,9 @@ enum HTMLText {
                     continue
                 }
                 var end = index + 1
-                while end < count, end - index <= 32, text[end].isASCIILetter || text[end].isDigit || text[end] == ASCIIByte.hash {
+                while end < count, end - index <= 32,
+                    text[end].isASCIILetter || text[end].isDigit || text[end] == ASCIIByte.hash
+                {
                     end += 1
                 }
                 let name = UnsafeBufferPointer(rebasing: text[(index + 1)..<end])
@@ -339,7 +344,9 @@ enum HTMLText {
                         return Array(attributes[start..<end])
                     }
                     var end = cursor
-                    while end < attributes.count, !attributes[end].isWhitespace, attributes[end] != ASCIIByte.greaterThan {
+                    while end < attributes.count, !attributes[end].isWhitespace,
+                        attributes[end] != ASCIIByte.greaterThan
+                    {
                         end += 1
                     }
                     return Array(attributes[cursor..<end])
@@ -359,7 +366,8 @@ enum HTMLText {
             return nil
         }
 
-        private func findCaseInsensitive(_ html: UnsafeBufferPointer<UInt8>, _ needle: String, from start: Int) -> Int? {
+        private func findCaseInsensitive(_ html: UnsafeBufferPointer<UInt8>, _ needle: String, from start: Int) -> Int?
+        {
             let bytes = Array(needle.utf8)
             var index = start
             while index + bytes.count <= html.count {

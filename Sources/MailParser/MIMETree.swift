@@ -124,7 +124,8 @@ struct MIMETreeBuilder {
                 else { continue }
                 var after = candidate + needle.count
                 var isClosing = false
-                if after + 1 < body.upperBound, buffer[after] == ASCIIByte.hyphen, buffer[after + 1] == ASCIIByte.hyphen {
+                if after + 1 < body.upperBound, buffer[after] == ASCIIByte.hyphen, buffer[after + 1] == ASCIIByte.hyphen
+                {
                     isClosing = true
                     after += 2
                 }

@@ -18,7 +18,8 @@ enum MessageIDParser {
             if byte == ASCIIByte.lessThan {
                 sawBracket = true
                 var close = index + 1
-                while close < value.endIndex, value[close] != ASCIIByte.greaterThan, value[close] != ASCIIByte.lessThan {
+                while close < value.endIndex, value[close] != ASCIIByte.greaterThan, value[close] != ASCIIByte.lessThan
+                {
                     close += 1
                 }
                 let inner = value[(index + 1)..<close].filter { !$0.isWhitespace }

@@ -48,7 +48,8 @@ public enum MessageParser {
         defects += assembly.defects
         var textFromHTML: String?
         if !assembly.plainTexts.isEmpty {
-            message.text = assembly.plainTexts.count == 1 ? assembly.plainTexts[0] : assembly.plainTexts.joined(separator: "\n")
+            message.text =
+                assembly.plainTexts.count == 1 ? assembly.plainTexts[0] : assembly.plainTexts.joined(separator: "\n")
         } else if let html = assembly.html {
             message.text = HTMLText.text(fromHTML: html, limits: limits)
             textFromHTML = html
@@ -168,14 +169,13 @@ struct BodyAssembly {
         let filename =
             dispositionHeader?.parameter("filename", hint: hint, limits: limits, defects: &defects)
             ?? part.contentType.parameter("name", hint: hint, limits: limits, defects: &defects)
-        // A text part is body text unless it is an attachment; a named text part marked inline (a .txt
-        // file shown inline, or a body some clients name) is body text only while there is no other.
+        // A text part is body text unless it is an attachment; a named text part not marked as an
+        // attachment (some clients name the body) is body text only while there is no other.
         let isText = part.mediaType == "text/plain" || part.mediaType == "text/html"
         let isBodyText =
             isText && disposition != "attachment" && !inline
             && (filename == nil
-                || (disposition == "inline"
-                    && (part.mediaType == "text/plain" ? plainTexts.isEmpty : html == nil && plainTexts.isEmpty)))
+                || (part.mediaType == "text/plain" ? plainTexts.isEmpty : html == nil && plainTexts.isEmpty))
         let content = decodedContent(part)
         if isBodyText {
             var bytes = content.bytes
@@ -183,7 +183,9 @@ struct BodyAssembly {
             var text = decodeText(part, content: bytes)
             if part.mediaType == "text/plain" {
                 if let format = part.contentType.rawParameter("format"), ByteText.equalsIgnoringCase(format, "flowed") {
-                    let deleteSpace = part.contentType.rawParameter("delsp").map { ByteText.equalsIgnoringCase($0, "yes") }
+                    let deleteSpace = part.contentType.rawParameter("delsp").map {
+                        ByteText.equalsIgnoringCase($0, "yes")
+                    }
                     text = FlowedText.unflow(text, deleteSpace: deleteSpace ?? false)
                 }
                 plainTexts.append(text)
@@ -284,7 +286,8 @@ struct BodyAssembly {
         if label == nil, part.mediaType == "text/html" { label = HTMLText.declaredCharset(content) }
         // Line breaks are normalised on the bytes when the charset keeps ASCII bytes as ASCII (all but
         // UTF-16/32 and UTF-7), which avoids a second pass over the decoded string.
-        if case .iconv(let name, _) = CharsetDecoding.classify(label), name.hasPrefix("UTF-") || name.hasPrefix("UCS-") {
+        if case .iconv(let name, _) = CharsetDecoding.classify(label), name.hasPrefix("UTF-") || name.hasPrefix("UCS-")
+        {
             let text = CharsetDecoding.decode(content, label: label, hint: hint, limits: limits, defects: &defects)
             return String(decoding: ByteText.normalizingNewlines(Array(text.utf8)), as: UTF8.self)
         }
@@ -294,11 +297,18 @@ struct BodyAssembly {
 
     /// Drops directory components (`C:\path\file.pdf`) and control characters from a filename.
     func sanitizedFilename(_ name: String) -> String {
+        if !name.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == ASCIIByte.slash || $0 == ASCIIByte.backslash }
+        ),
+            name.utf8.first.map({ !$0.isWhitespace }) ?? true, name.utf8.last.map({ !$0.isWhitespace }) ?? true
+        {
+            return name
+        }
         var base = Substring(name)
         if let separator = base.lastIndex(where: { $0 == "/" || $0 == "\\" }) {
             base = base[base.index(after: separator)...]
         }
-        let cleaned = String(String.UnicodeScalarView(base.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }))
+        let cleaned = String(
+            String.UnicodeScalarView(base.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }))
         return cleaned.trimmingSpaces
     }
 }

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Removes quoted history and signatures from a reply, leaving what the sender wrote: attribution lines
 /// ("On … wrote:" in English, French, German, Spanish, Dutch, Italian, Portuguese), Outlook separators and
 /// From/Sent/To/Subject blocks, trailing `>` quotes, `-- ` signatures and "Sent from my phone" lines.
@@ -36,7 +38,9 @@ enum QuoteStripping {
         return best
     }
 
-    private static func firstIndex(of needle: [UInt8], in haystack: UnsafeBufferPointer<UInt8>, before limit: Int) -> Int? {
+    private static func firstIndex(of needle: [UInt8], in haystack: UnsafeBufferPointer<UInt8>, before limit: Int)
+        -> Int?
+    {
         guard let first = needle.first, needle.count <= haystack.count else { return nil }
         var index = 0
         let last = min(limit, haystack.count - needle.count + 1)
@@ -47,99 +51,158 @@ enum QuoteStripping {
         return nil
     }
 
+    /// Works on UTF-8 bytes, one pass to find lines; what is kept is always one contiguous range of the
+    /// input (leading blank lines to the cut), so the result is a single copy.
     static func stripPlainText(_ text: String) -> String {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if let cut = historyStart(lines) { lines.removeSubrange(cut...) }
-        // Trailing quoted block (and blank lines around it).
-        while let last = lines.last, last.trimmingSpaces.isEmpty || last.hasPrefix(">") { lines.removeLast() }
-        if let signature = lines.firstIndex(where: { $0 == "-- " || $0 == "--" }), signature > 0 {
-            lines.removeSubrange(signature...)
+        let bytes = Array(text.utf8)
+        var lines: [Range<Int>] = []
+        var lineStart = 0
+        bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            while lineStart <= buffer.count {
+                let remaining = buffer.count - lineStart
+                let found = remaining > 0 ? memchr(base + lineStart, Int32(ASCIIByte.lf), remaining) : nil
+                let lineEnd = found.map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? buffer.count
+                lines.append(lineStart..<lineEnd)
+                lineStart = lineEnd + 1
+            }
         }
-        while let last = lines.last, last.trimmingSpaces.isEmpty || isMobileSignature(last) { lines.removeLast() }
-        while let first = lines.first, first.trimmingSpaces.isEmpty { lines.removeFirst() }
-        return lines.joined(separator: "\n")
+        var keep = lines.count
+        if let cut = historyStart(bytes, lines) { keep = cut }
+        func trimmed(_ index: Int) -> ArraySlice<UInt8> { ByteText.trimmed(bytes[lines[index]]) }
+        // Trailing quoted block (and blank lines around it).
+        while keep > 0, trimmed(keep - 1).isEmpty || bytes[lines[keep - 1]].first == ASCIIByte.greaterThan {
+            keep -= 1
+        }
+        for index in 1..<max(1, keep) {
+            let line = bytes[lines[index]]
+            if line.elementsEqual("-- ".utf8) || line.elementsEqual("--".utf8) {
+                keep = index
+                break
+            }
+        }
+        while keep > 0, trimmed(keep - 1).isEmpty || isMobileSignature(trimmed(keep - 1)) { keep -= 1 }
+        var first = 0
+        while first < keep, trimmed(first).isEmpty { first += 1 }
+        guard first < keep else { return "" }
+        return String(decoding: bytes[lines[first].lowerBound..<lines[keep - 1].upperBound], as: UTF8.self)
     }
 
     /// The index of the first line of quoted history, if any.
-    static func historyStart(_ lines: [String]) -> Int? {
-        for (index, rawLine) in lines.enumerated() {
-            let line = rawLine.trimmingSpaces
-            if line.isEmpty { continue }
-            if isSeparator(line) { return index }
-            if isAttribution(line) { return index }
+    static func historyStart(_ bytes: [UInt8], _ lines: [Range<Int>]) -> Int? {
+        for index in lines.indices {
+            let line = ByteText.trimmed(bytes[lines[index]])
+            guard !line.isEmpty, line.count < 400 else { continue }
+            if isSeparator(line) || isAttribution(line) { return index }
             // An attribution wrapped over two lines.
-            if index + 1 < lines.count, line.count < 200, attributionStarts(line) {
-                let joined = line + " " + lines[index + 1].trimmingSpaces
-                if isAttribution(joined) { return index }
+            if index + 1 < lines.count, line.count < 200, startsWithAny(line, attributionPrefixes) {
+                let joined = Array(line) + [ASCIIByte.space] + Array(ByteText.trimmed(bytes[lines[index + 1]]))
+                if isAttribution(joined[...]) { return index }
             }
-            if isHeaderBlock(lines, at: index) { return index }
+            if isHeaderBlock(bytes, lines, at: index) { return index }
         }
         return nil
     }
 
-    private static let separators = [
+    private static func bytesList(_ strings: [String]) -> [[UInt8]] { strings.map { Array($0.utf8) } }
+
+    /// ASCII-case-insensitive prefix test (`prefix` is lower-case).
+    private static func hasPrefix(_ line: ArraySlice<UInt8>, _ prefix: [UInt8]) -> Bool {
+        guard line.count >= prefix.count else { return false }
+        var index = line.startIndex
+        for byte in prefix {
+            if line[index].lowercasedASCII != byte { return false }
+            index += 1
+        }
+        return true
+    }
+
+    private static func hasSuffix(_ line: ArraySlice<UInt8>, _ suffix: [UInt8]) -> Bool {
+        guard line.count >= suffix.count else { return false }
+        return hasPrefix(line[(line.endIndex - suffix.count)...], suffix)
+    }
+
+    private static func contains(_ line: ArraySlice<UInt8>, _ needle: [UInt8]) -> Bool {
+        guard line.count >= needle.count else { return false }
+        var index = line.startIndex
+        while index + needle.count <= line.endIndex {
+            if hasPrefix(line[index...], needle) { return true }
+            index += 1
+        }
+        return false
+    }
+
+    private static func startsWithAny(_ line: ArraySlice<UInt8>, _ prefixes: [[UInt8]]) -> Bool {
+        prefixes.contains { hasPrefix(line, $0) }
+    }
+
+    private static let separators = bytesList([
         "-----original message-----", "-----ursprüngliche nachricht-----", "-----original-nachricht-----",
         "-----message d'origine-----", "-----mensaje original-----", "-----messaggio originale-----",
         "-----oorspronkelijk bericht-----", "-----mensagem original-----",
-    ]
+    ])
 
-    private static func isSeparator(_ line: String) -> Bool {
-        let lowered = line.lowercased()
-        if separators.contains(where: { lowered.hasPrefix($0) }) { return true }
+    private static func isSeparator(_ line: ArraySlice<UInt8>) -> Bool {
+        if line.first == ASCIIByte.hyphen, startsWithAny(line, separators) { return true }
         // Outlook's underscore rule before the header block.
-        return line.count >= 20 && line.allSatisfy { $0 == "_" }
+        return line.count >= 20 && line.allSatisfy { $0 == ASCIIByte.underscore }
     }
 
-    private static let attributionPrefixes = ["on ", "le ", "am ", "el ", "op ", "il ", "em ", "en "]
-    private static let attributionSuffixes = [
+    private static let attributionPrefixes = bytesList(["on ", "le ", "am ", "el ", "op ", "il ", "em ", "en "])
+    private static let attributionSuffixes = bytesList([
         "wrote:", "a écrit :", "a écrit:", "schrieb:", "escribió:", "schreef:", "ha scritto:", "escreveu:",
         "wrote :", "écrit :",
-    ]
+    ])
+    private static let wroteSuffix = Array("wrote:".utf8)
+    private static let germanWrote = Array(" schrieb ".utf8)
+    private static let germanPrefix = Array("am ".utf8)
 
-    private static func attributionStarts(_ line: String) -> Bool {
-        let lowered = line.lowercased()
-        return attributionPrefixes.contains { lowered.hasPrefix($0) }
-    }
-
-    private static func isAttribution(_ line: String) -> Bool {
-        guard line.count < 400 else { return false }
-        let lowered = line.lowercased()
-        guard attributionPrefixes.contains(where: { lowered.hasPrefix($0) }) else {
-            return lowered.hasSuffix("wrote:") && lowered.contains("@")
+    private static func isAttribution(_ line: ArraySlice<UInt8>) -> Bool {
+        guard line.last == ASCIIByte.colon else { return false }
+        guard startsWithAny(line, attributionPrefixes) else {
+            return hasSuffix(line, wroteSuffix) && line.contains(ASCIIByte.at)
         }
-        if attributionSuffixes.contains(where: { lowered.hasSuffix($0) }) { return true }
+        if attributionSuffixes.contains(where: { hasSuffix(line, $0) }) { return true }
         // German clients: "Am 02.01.2024 um 10:00 schrieb Name <mail>:".
-        return lowered.hasPrefix("am ") && lowered.contains(" schrieb ") && lowered.hasSuffix(":")
+        return hasPrefix(line, germanPrefix) && contains(line, germanWrote)
     }
 
-    private static let fromLabels = ["from:", "von:", "de :", "de:", "da:", "van:"]
-    private static let headerLabels = [
+    private static let fromLabels = bytesList(["from:", "von:", "de :", "de:", "da:", "van:"])
+    private static let headerLabels = bytesList([
         "sent:", "gesendet:", "envoyé :", "envoyé:", "enviado:", "enviado el:", "inviato:", "verzonden:", "date:",
         "datum:", "fecha:", "to:", "an:", "à :", "à:", "para:", "a:", "aan:", "subject:", "betreff:", "objet :",
         "objet:", "asunto:", "oggetto:", "onderwerp:", "cc:",
-    ]
+    ])
+
+    /// Without Markdown-style bold markers (`*From:*`), which some clients put in plain text.
+    private static func unstarred(_ line: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        line.contains(ASCIIByte.asterisk) ? line.filter { $0 != ASCIIByte.asterisk }[...] : line
+    }
 
     /// An Outlook-style header block: a From line followed closely by Sent/To/Subject lines.
-    private static func isHeaderBlock(_ lines: [String], at index: Int) -> Bool {
-        let line = lines[index].trimmingSpaces.lowercased().replacingOccurrences(of: "*", with: "")
-        guard fromLabels.contains(where: { line.hasPrefix($0) }) else { return false }
+    private static func isHeaderBlock(_ bytes: [UInt8], _ lines: [Range<Int>], at index: Int) -> Bool {
+        let trimmedLine = ByteText.trimmed(bytes[lines[index]])
+        // Cheap first-letter filter: every From label starts with f, v or d (or a '*' marker).
+        guard let first = trimmedLine.first?.lowercasedASCII,
+            first == 0x66 || first == 0x76 || first == 0x64 || first == ASCIIByte.asterisk
+        else { return false }
+        let line = unstarred(trimmedLine)
+        guard startsWithAny(line, fromLabels) else { return false }
         var matches = 0
         for next in lines[(index + 1)..<min(lines.count, index + 6)] {
-            let lowered = next.trimmingSpaces.lowercased().replacingOccurrences(of: "*", with: "")
-            if headerLabels.contains(where: { lowered.hasPrefix($0) }) { matches += 1 }
+            if startsWithAny(unstarred(ByteText.trimmed(bytes[next])), headerLabels) { matches += 1 }
         }
         return matches >= 2
     }
 
-    private static let mobileSignatures = [
+    private static let mobileSignatures = bytesList([
         "sent from my iphone", "sent from my ipad", "sent from my android", "sent from my samsung",
         "sent from outlook for", "get outlook for", "envoyé de mon iphone", "envoyé de mon ipad",
         "von meinem iphone gesendet", "von meinem ipad gesendet", "enviado desde mi iphone", "enviado desde mi ipad",
         "sent from my mobile", "sent from mail for windows",
-    ]
+    ])
 
-    private static func isMobileSignature(_ line: String) -> Bool {
-        let lowered = line.trimmingSpaces.lowercased()
-        return lowered.count < 80 && mobileSignatures.contains { lowered.hasPrefix($0) }
+    private static func isMobileSignature(_ line: ArraySlice<UInt8>) -> Bool {
+        line.count < 80 && startsWithAny(line, mobileSignatures)
     }
 }

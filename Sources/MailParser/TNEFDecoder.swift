@@ -104,7 +104,8 @@ enum TNEFDecoder {
                             current?.filename = name
                         }
                     case 0x370E:  // PR_ATTACH_MIME_TAG
-                        current?.contentType = mapiString(property, codepage: codepage, limits: limits, defects: &defects)?
+                        current?.contentType = mapiString(
+                            property, codepage: codepage, limits: limits, defects: &defects)?
                             .lowercased()
                     case 0x3712:  // PR_ATTACH_CONTENT_ID
                         current?.contentID = mapiString(property, codepage: codepage, limits: limits, defects: &defects)

@@ -28,7 +28,27 @@ enum TransferDecoding {
                 var written = 0
                 var quantum: UInt32 = 0
                 var pending = 0
-                for byte in input {
+                var index = 0
+                let count = input.count
+                while index < count {
+                    // Fast path: four alphabet characters at a quantum boundary (all of a 76-column line).
+                    if pending == 0, index + 4 <= count {
+                        let a = table[Int(input[index])]
+                        let b = table[Int(input[index + 1])]
+                        let c = table[Int(input[index + 2])]
+                        let d = table[Int(input[index + 3])]
+                        if (a | b | c | d) & 0xC0 == 0 {
+                            let bits = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                            output[written] = UInt8(truncatingIfNeeded: bits >> 16)
+                            output[written + 1] = UInt8(truncatingIfNeeded: bits >> 8)
+                            output[written + 2] = UInt8(truncatingIfNeeded: bits)
+                            written += 3
+                            index += 4
+                            continue
+                        }
+                    }
+                    let byte = input[index]
+                    index += 1
                     let value = table[Int(byte)]
                     if value < 64 {
                         quantum = quantum << 6 | UInt32(value)
@@ -77,56 +97,65 @@ enum TransferDecoding {
     /// kept literally. Blanks before a line break are transport padding and dropped. With `underscoreIsSpace`
     /// it decodes RFC 2047 "Q" text.
     static func quotedPrintable(_ input: UnsafeBufferPointer<UInt8>, underscoreIsSpace: Bool = false) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: input.count) { output, initialized in
+        guard let source = input.baseAddress else { return [] }
+        return [UInt8](unsafeUninitializedCapacity: input.count) { output, initialized in
+            let target = output.baseAddress!
             var written = 0
             var index = 0
             let count = input.count
             while index < count {
-                let byte = input[index]
+                let byte = source[index]
+                // Most bytes are ordinary text: copy them with a single range check.
+                if byte > ASCIIByte.space, byte != ASCIIByte.equals, byte != ASCIIByte.underscore {
+                    target[written] = byte
+                    written += 1
+                    index += 1
+                    continue
+                }
                 if byte == ASCIIByte.equals {
-                    if index + 2 < count, let high = input[index + 1].hexValue, let low = input[index + 2].hexValue
-                    {
-                        output[written] = high << 4 | low
+                    if index + 2 < count, let high = source[index + 1].hexValue, let low = source[index + 2].hexValue {
+                        target[written] = high << 4 | low
                         written += 1
                         index += 3
                         continue
                     }
                     var next = index + 1
-                    while next < count, input[next].isBlank { next += 1 }
+                    while next < count, source[next].isBlank { next += 1 }
                     if next == count {
                         index = next
                         continue
                     }
-                    if input[next] == ASCIIByte.lf {
+                    if source[next] == ASCIIByte.lf {
                         index = next + 1
                         continue
                     }
-                    if input[next] == ASCIIByte.cr {
+                    if source[next] == ASCIIByte.cr {
                         index = next + 1
-                        if index < count, input[index] == ASCIIByte.lf { index += 1 }
+                        if index < count, source[index] == ASCIIByte.lf { index += 1 }
                         continue
                     }
-                    output[written] = byte
+                    target[written] = byte
                     written += 1
                     index += 1
                 } else if byte.isBlank {
+                    // Blanks before a line break are transport padding.
                     var next = index + 1
-                    while next < count, input[next].isBlank { next += 1 }
-                    if next == count || input[next] == ASCIIByte.cr || input[next] == ASCIIByte.lf {
+                    while next < count, source[next].isBlank { next += 1 }
+                    if next == count || source[next] == ASCIIByte.cr || source[next] == ASCIIByte.lf {
                         index = next
                         continue
                     }
                     while index < next {
-                        output[written] = input[index]
+                        target[written] = source[index]
                         written += 1
                         index += 1
                     }
                 } else if underscoreIsSpace && byte == ASCIIByte.underscore {
-                    output[written] = ASCIIByte.space
+                    target[written] = ASCIIByte.space
                     written += 1
                     index += 1
                 } else {
-                    output[written] = byte
+                    target[written] = byte
                     written += 1
                     index += 1
                 }

@@ -1,3 +1,5 @@
+import Glibc
+
 /// uuencoded files (`begin 644 name` … `end`), as old clients put them in plain-text bodies.
 enum Uuencode {
     struct File {
@@ -25,7 +27,9 @@ enum Uuencode {
                 if ByteText.equalsIgnoringCase(ByteText.trimmed(line), "end") {
                     let end = min(lineEnd + 1, bytes.count)
                     files.append(
-                        File(name: block.name, data: TransferDecoding.uudecode(lines: block.lines), range: block.start..<end))
+                        File(
+                            name: block.name, data: TransferDecoding.uudecode(lines: block.lines),
+                            range: block.start..<end))
                     current = nil
                 } else {
                     block.lines.append(line)
@@ -41,17 +45,23 @@ enum Uuencode {
 
     /// Cheap pre-check: a line starting with "begin ".
     static func mayContainBlock(_ bytes: [UInt8]) -> Bool {
-        let needle = Array("begin ".utf8)
-        var index = 0
-        while index + needle.count <= bytes.count {
-            if bytes[index] == 0x62, index == 0 || bytes[index - 1] == ASCIIByte.lf,
-                bytes[index..<index + needle.count].elementsEqual(needle)
-            {
-                return true
+        bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return false }
+            var lineStart = 0
+            while lineStart < buffer.count {
+                if buffer.count - lineStart >= 6, base[lineStart] == 0x62, base[lineStart + 1] == 0x65,
+                    base[lineStart + 2] == 0x67, base[lineStart + 3] == 0x69, base[lineStart + 4] == 0x6E,
+                    base[lineStart + 5] == ASCIIByte.space
+                {
+                    return true
+                }
+                guard let found = memchr(base + lineStart, Int32(ASCIIByte.lf), buffer.count - lineStart) else {
+                    return false
+                }
+                lineStart = base.distance(to: found.assumingMemoryBound(to: UInt8.self)) + 1
             }
-            index += 1
+            return false
         }
-        return false
     }
 
     static func firstFile(in text: UnsafeBufferPointer<UInt8>) -> File? {

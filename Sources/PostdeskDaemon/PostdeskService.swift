@@ -66,7 +66,9 @@ extension PostdeskConfiguration {
         server.commandTimeout = .seconds(commandTimeout.components.seconds)
         server.dataTimeout = .seconds(dataTimeout.components.seconds)
         if let smtpTLS {
-            let chain = try NIOSSLCertificate.fromPEMFile(smtpTLS.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
+            let chain = try NIOSSLCertificate.fromPEMFile(smtpTLS.certificatePath).map {
+                NIOSSLCertificateSource.certificate($0)
+            }
             let key = try NIOSSLPrivateKey(file: smtpTLS.privateKeyPath, format: .pem)
             let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
             server.tls = try NIOSSLContext(configuration: tls)

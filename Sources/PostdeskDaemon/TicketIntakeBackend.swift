@@ -90,16 +90,35 @@ struct TicketIntakeBackend: SMTPBackend {
     /// The Postfix queue id from the `Received: ... (Postfix) with ESMTP id XXXX` header Postfix's smtpd put on
     /// top, so an operator can match our log line with Postfix's. Only the header's first 2 KB are looked at.
     static func postfixQueueID(in data: [UInt8]) -> String? {
-        let head = data.prefix(2048)
-        let headerEnd = head.firstRange(of: Array("\r\n\r\n".utf8))?.lowerBound ?? head.endIndex
-        let header = head[..<headerEnd]
-        guard let postfix = header.firstRange(of: Array("(Postfix) with ".utf8)),
-            let id = header[postfix.upperBound...].firstRange(of: Array(" id ".utf8))
-        else { return nil }
-        let queueID = header[id.upperBound...].prefix { byte in
-            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
-                || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+        data.withUnsafeBytes { bytes -> String? in
+            let head = UnsafeRawBufferPointer(rebasing: bytes.prefix(2048))
+            let header = UnsafeRawBufferPointer(
+                rebasing: head.prefix(firstOffset(of: "\r\n\r\n", in: head) ?? head.count))
+            guard let postfix = firstOffset(of: "(Postfix) with ", in: header) else { return nil }
+            let afterPostfix = UnsafeRawBufferPointer(rebasing: header.dropFirst(postfix))
+            guard let id = firstOffset(of: " id ", in: afterPostfix) else { return nil }
+            let queueID = afterPostfix.dropFirst(id + 4).prefix { byte in
+                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                    || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                    || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+            }
+            return queueID.isEmpty ? nil : String(decoding: queueID, as: UTF8.self)
         }
-        return queueID.isEmpty ? nil : String(decoding: queueID, as: UTF8.self)
+    }
+
+    /// A `memchr` + `memcmp` search: Foundation's generic `firstRange(of:)` showed as 5% of the daemon's CPU in a
+    /// profile of this one call.
+    private static func firstOffset(of needle: StaticString, in haystack: UnsafeRawBufferPointer) -> Int? {
+        let count = needle.utf8CodeUnitCount
+        guard let base = haystack.baseAddress, haystack.count >= count else { return nil }
+        let first = Int32(needle.utf8Start.pointee)
+        var offset = 0
+        while offset + count <= haystack.count {
+            guard let hit = memchr(base + offset, first, haystack.count - offset - count + 1) else { return nil }
+            let position = base.distance(to: UnsafeRawPointer(hit))
+            if memcmp(base + position, needle.utf8Start, count) == 0 { return position }
+            offset = position + 1
+        }
+        return nil
     }
 }

@@ -1,27 +1,27 @@
-// SMTPTransport: see DESIGN.md layers. SwiftNIO listeners (unix socket, TCP, STARTTLS) driving SMTPProtocol.
-@_exported import SMTPProtocol
 import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+// SMTPTransport: see DESIGN.md layers. SwiftNIO listeners (unix socket, TCP, STARTTLS) driving SMTPProtocol.
+@_exported import SMTPProtocol
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 #if canImport(Glibc)
-/// `struct group` from <grp.h>; the bare name is shadowed by `listenUnix`'s `group` parameter and the
-/// server's event loop group.
-private typealias GroupEntry = Glibc.group
+    /// `struct group` from <grp.h>; the bare name is shadowed by `listenUnix`'s `group` parameter and the
+    /// server's event loop group.
+    private typealias GroupEntry = Glibc.group
 #elseif canImport(Musl)
-private typealias GroupEntry = Musl.group
+    private typealias GroupEntry = Musl.group
 #elseif canImport(Darwin)
-private typealias GroupEntry = Darwin.group
+    private typealias GroupEntry = Darwin.group
 #endif
 
 /// What the server needs from the application: a cheap recipient check and the durable delivery.
@@ -261,9 +261,9 @@ public final class SMTPServer: Sendable {
     /// Connects without blocking: refused means stale; connected or pending means someone listens.
     private static func isAnswering(_ path: String) throws -> Bool {
         #if canImport(Glibc)
-        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         #else
-        let descriptor = socket(AF_UNIX, SOCK_STREAM, 0)
+            let descriptor = socket(AF_UNIX, SOCK_STREAM, 0)
         #endif
         guard descriptor >= 0 else { throw SMTPServerError.systemCall("socket", path: path, errno: errno) }
         defer { close(descriptor) }

@@ -38,7 +38,8 @@ struct ParseCommand: AsyncParsableCommand {
         print("To:         \(message.to.map(Self.format).joined(separator: ", "))")
         if !message.cc.isEmpty { print("Cc:         \(message.cc.map(Self.format).joined(separator: ", "))") }
         for attachment in message.attachments {
-            print("Attachment: \(attachment.filename ?? "(unnamed)") \(attachment.contentType) \(attachment.size) bytes")
+            print(
+                "Attachment: \(attachment.filename ?? "(unnamed)") \(attachment.contentType) \(attachment.size) bytes")
         }
         for defect in message.defects { print("Defect:     \(defect)") }
         print("")

@@ -14,7 +14,9 @@ struct PostdeskCommand: AsyncParsableCommand {
 struct ConfigOptions: ParsableArguments {
     @Option(
         name: .shortAndLong,
-        help: "Configuration file (YAML). Default: $POSTDESK_CONFIG, else /etc/postdesk/postdesk.yaml if present, else the built-in defaults.")
+        help:
+            "Configuration file (YAML). Default: $POSTDESK_CONFIG, else /etc/postdesk/postdesk.yaml if present, else the built-in defaults."
+    )
     var config: String?
 
     /// The file to read, or nil for the built-in defaults.

@@ -65,7 +65,9 @@ struct CorpusTests {
         let russian = try Self.parse("windows-1251-outlook-express")
         #expect(russian.subject == "Не работает почта")
         #expect(russian.from.first?.name == "Иван Петров")
-        #expect(russian.strippedText == "Здравствуйте!\n\nНе работает почта на сервере, письма не уходят с утра.\nПрошу срочно проверить.")
+        #expect(
+            russian.strippedText
+                == "Здравствуйте!\n\nНе работает почта на сервере, письма не уходят с утра.\nПрошу срочно проверить.")
         let chinese = try Self.parse("gbk-attachment-name")
         #expect(chinese.subject == "系统报错截图")
         #expect(chinese.attachments.first?.filename == "截图.png")
@@ -129,13 +131,18 @@ struct CorpusTests {
     @Test func htmlOnlyAlertBecomesReadableText() throws {
         let parsed = try Self.parse("monitoring-alert-html")
         #expect(parsed.text.contains("Host | Severity | Value\nweb01 | High | 97.3 %"))
-        #expect(parsed.text.contains("CPU > 90% for 5m — see event <https://monitor.example/tr_events.php?triggerid=13&eventid=42>."))
+        #expect(
+            parsed.text.contains(
+                "CPU > 90% for 5m — see event <https://monitor.example/tr_events.php?triggerid=13&eventid=42>."))
         #expect(parsed.text.contains("- Original problem ID: 42\n- Trigger: CPU"))
     }
 
     @Test(arguments: [
         ("outlook-reply-html", "Hi,\n\nThe VPN works again, thanks!\n\nBest regards\nTom Baker\nIT Coordinator"),
-        ("outlook-original-message-de", "Hallo,\n\nder Drucker druckt wieder, vielen Dank für die schnelle Hilfe.\n\nMit freundlichen Grüßen\nKlaus Weber"),
+        (
+            "outlook-original-message-de",
+            "Hallo,\n\nder Drucker druckt wieder, vielen Dank für die schnelle Hilfe.\n\nMit freundlichen Grüßen\nKlaus Weber"
+        ),
         ("thunderbird-reply-fr", "Bonjour,\n\nC'est réglé, merci beaucoup !"),
         ("gmail-reply-es", "Hola,\n\nYa puedo acceder, gracias."),
     ])

@@ -46,7 +46,8 @@ struct HeaderParsingTests {
         var raw = Array("Subject: Grüße\r\nContent-Type: text/plain; charset=koi8-r\r\n\r\n".utf8)
         #expect(MessageParser.parse(raw).subject == "Grüße")
         // KOI8-R "Привет" as raw 8-bit in the subject: read with the body's charset.
-        raw = Array("Subject: ".utf8) + [0xF0, 0xD2, 0xC9, 0xD7, 0xC5, 0xD4]
+        raw =
+            Array("Subject: ".utf8) + [0xF0, 0xD2, 0xC9, 0xD7, 0xC5, 0xD4]
             + Array("\r\nContent-Type: text/plain; charset=koi8-r\r\n\r\n".utf8)
         #expect(MessageParser.parse(raw).subject == "Привет")
     }
@@ -124,7 +125,8 @@ struct HeaderParsingTests {
     }
 
     @Test func mboxFromLineIsSkipped() {
-        let parsed = MessageParser.parse(message("From someone@example.com Mon Jan 1 00:00:00 2024", "Subject: x", "", "b"))
+        let parsed = MessageParser.parse(
+            message("From someone@example.com Mon Jan 1 00:00:00 2024", "Subject: x", "", "b"))
         #expect(parsed.subject == "x")
     }
 }

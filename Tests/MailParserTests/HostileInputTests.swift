@@ -153,7 +153,8 @@ struct HostileInputTests {
             var raw: [UInt8] = []
             for _ in 0..<length {
                 let roll = generator.next()
-                raw.append(roll % 4 == 0 ? UInt8(truncatingIfNeeded: roll >> 8) : alphabet[Int(roll >> 16) % alphabet.count])
+                raw.append(
+                    roll % 4 == 0 ? UInt8(truncatingIfNeeded: roll >> 8) : alphabet[Int(roll >> 16) % alphabet.count])
             }
             let parsed = MessageParser.parse(raw)
             _ = try? parsed.jsonData()

@@ -24,7 +24,8 @@ struct MIMEBodyTests {
         let parsed = MessageParser.parse(
             message(
                 "Subject: alt", "MIME-Version: 1.0", "Content-Type: multipart/alternative; boundary=\"b1\"", "",
-                "preamble", "--b1", "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: quoted-printable",
+                "preamble", "--b1", "Content-Type: text/plain; charset=utf-8",
+                "Content-Transfer-Encoding: quoted-printable",
                 "", "Gr=C3=BC=C3=9Fe", "--b1", "Content-Type: text/html; charset=utf-8", "",
                 "<p>Gr&uuml;&szlig;e</p>", "--b1--", "epilogue"))
         #expect(parsed.text == "Grüße")
@@ -106,7 +107,8 @@ struct MIMEBodyTests {
         let text = CharsetDecoding.decode([0x41, 0x82, 0x42], label: "shift_jis", limits: .default, defects: &defects)
         #expect(text == "A\u{FFFD}B")
         #expect(!defects.isEmpty)
-        let unknown = CharsetDecoding.decode(Array("abc".utf8) + [0xE9], label: "x-no-such", limits: .default, defects: &defects)
+        let unknown = CharsetDecoding.decode(
+            Array("abc".utf8) + [0xE9], label: "x-no-such", limits: .default, defects: &defects)
         #expect(unknown == "abcé")
     }
 
@@ -121,7 +123,8 @@ struct MIMEBodyTests {
     ])
     func detection(_ label: String, _ bytes: [UInt8], _ expected: String) {
         var defects: [String] = []
-        let text = CharsetDecoding.decode(bytes, label: label.isEmpty ? nil : label, limits: .default, defects: &defects)
+        let text = CharsetDecoding.decode(
+            bytes, label: label.isEmpty ? nil : label, limits: .default, defects: &defects)
         #expect(text == expected)
     }
 
@@ -140,7 +143,8 @@ struct MIMEBodyTests {
     @Test func boundaryPrefixOfLongerBoundaryIsNotADelimiter() {
         let parsed = MessageParser.parse(
             message(
-                "Content-Type: multipart/mixed; boundary=ab", "", "--ab", "Content-Type: multipart/alternative; boundary=abc",
+                "Content-Type: multipart/mixed; boundary=ab", "", "--ab",
+                "Content-Type: multipart/alternative; boundary=abc",
                 "", "--abc", "Content-Type: text/plain", "", "inner text", "--abc--", "--ab--"))
         #expect(parsed.text == "inner text")
     }
@@ -157,6 +161,33 @@ struct MIMEBodyTests {
         #expect(embedded.text == "original body")
         #expect(parsed.attachments.first?.filename == "Original.eml")
         #expect(parsed.attachments.first?.contentType == "message/rfc822")
+    }
+
+    @Test func encryptedAndDigestParts() {
+        let encrypted = MessageParser.parse(
+            message(
+                "Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=e", "", "--e",
+                "Content-Type: application/pgp-encrypted", "", "Version: 1", "--e",
+                "Content-Type: application/octet-stream; name=\"encrypted.asc\"", "",
+                "-----BEGIN PGP MESSAGE-----", "hQEMA", "-----END PGP MESSAGE-----", "--e--"))
+        #expect(encrypted.text == "")
+        #expect(encrypted.attachments.map(\.contentType) == ["application/pgp-encrypted", "application/octet-stream"])
+        #expect(encrypted.attachments.last?.filename == "encrypted.asc")
+        let digest = MessageParser.parse(
+            message(
+                "Content-Type: multipart/digest; boundary=d", "", "--d", "", "Subject: first", "", "one", "--d", "",
+                "Subject: second", "", "two", "--d--"))
+        #expect(digest.attachedMessages.map(\.subject) == ["first", "second"])
+        #expect(digest.attachments.map(\.contentType) == ["message/rfc822", "message/rfc822"])
+    }
+
+    @Test func formatFlowedIsUnflowed() {
+        let parsed = MessageParser.parse(
+            message(
+                "Content-Type: text/plain; charset=utf-8; format=flowed; delsp=yes", "", "This is a long para ",
+                "graph that was wrapped.  ", "Next line.", ">> quoted soft  ", ">> break", "", "-- ", "Sig"))
+        #expect(
+            parsed.text == "This is a long paragraph that was wrapped. Next line.\n>> quoted soft break\n\n-- \nSig")
     }
 
     @Test func jsonShapeIsStable() throws {

@@ -121,7 +121,8 @@ struct PythonComparisonTests {
         let parsed = MessageParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: reference.path))))
         var found: [(String, String)] = []
         if let subject = reference.subject, normalized(subject) != normalized(parsed.subject ?? "") {
-            found.append(("subject", "python \(subject.debugDescription), ours \((parsed.subject ?? "nil").debugDescription)"))
+            found.append(
+                ("subject", "python \(subject.debugDescription), ours \((parsed.subject ?? "nil").debugDescription)"))
         }
         for (field, python, ours) in [
             ("from", reference.from, parsed.from), ("to", reference.to, parsed.to), ("cc", reference.cc, parsed.cc),
@@ -134,8 +135,10 @@ struct PythonComparisonTests {
             }
             for (their, mine) in zip(theirs, ours) where normalized(their.name) != normalized(mine.name ?? "") {
                 found.append(
-                    (their.name.isEmpty ? "comment-name" : field,
-                        "\(field) python \(their.name.debugDescription), ours \((mine.name ?? "nil").debugDescription)"))
+                    (
+                        their.name.isEmpty ? "comment-name" : field,
+                        "\(field) python \(their.name.debugDescription), ours \((mine.name ?? "nil").debugDescription)"
+                    ))
             }
         }
         if let text = reference.text {
@@ -144,7 +147,9 @@ struct PythonComparisonTests {
             // We also join inline text parts that follow the first one (Apple Mail splits the body around
             // attachments); Python's get_body returns the first only, so ours may continue after it.
             if theirs != mine, !mine.hasPrefix(theirs), withoutWhitespace(theirs) != withoutWhitespace(mine) {
-                found.append(("text", "python \(theirs.prefix(300).debugDescription), ours \(mine.prefix(300).debugDescription)"))
+                found.append(
+                    ("text", "python \(theirs.prefix(300).debugDescription), ours \(mine.prefix(300).debugDescription)")
+                )
             }
         }
         if let attachments = reference.attachments {

@@ -33,7 +33,10 @@ import Testing
         #expect(builtIn.storePath == "./var/postdesk.db")
         #expect(builtIn.lmtpSocket == "./var/lmtp.sock")
         #expect(builtIn.smtpListen?.host == "127.0.0.1" && builtIn.smtpListen?.port == 2525)
-        #expect(builtIn.queues == [.init(name: "support", tag: "Support", addresses: ["support@localhost", "*@support.test"])])
+        #expect(
+            builtIn.queues == [
+                .init(name: "support", tag: "Support", addresses: ["support@localhost", "*@support.test"])
+            ])
         #expect(builtIn.maxRecipients == 100 && builtIn.lmtpSocketMode == 0o666)
     }
 
@@ -119,10 +122,13 @@ import Testing
         let message = Array(
             ("Received: from client.example.test (localhost [127.0.0.1])\r\n"
                 + "\tby mx.bench.test (Postfix) with ESMTP id 4Fb1C2d3E4\r\n\tfor <help@support.test>; "
-                + "Mon, 23 Nov 2026 10:00:00 +0000 (UTC)\r\nSubject: hi\r\n\r\nbody (Postfix) with ESMTP id NOTME\r\n").utf8)
+                + "Mon, 23 Nov 2026 10:00:00 +0000 (UTC)\r\nSubject: hi\r\n\r\nbody (Postfix) with ESMTP id NOTME\r\n")
+                .utf8)
         #expect(TicketIntakeBackend.postfixQueueID(in: message) == "4Fb1C2d3E4")
         let noPostfix = Array("Subject: hi\r\n\r\nby x (Postfix) with ESMTP id NOTME\r\n".utf8)
         #expect(TicketIntakeBackend.postfixQueueID(in: noPostfix) == nil)
+        #expect(TicketIntakeBackend.postfixQueueID(in: []) == nil)
+        #expect(TicketIntakeBackend.postfixQueueID(in: Array("Received: by x (Postfix) with ESMTP id ".utf8)) == nil)
     }
 }
 

@@ -146,7 +146,8 @@ struct TransactionTests {
         unstuffed.remove(at: Array(body.utf8).firstIndex(of: UInt8(ascii: "."))!)
         let firstDotCR = Array("\r\n.\rnot".utf8)
         // ".\rnot end": the leading dot is transparency stuffing too, the CR stays.
-        if let start = unstuffed.indices.first(where: { Array(unstuffed[$0...].prefix(firstDotCR.count)) == firstDotCR }) {
+        if let start = unstuffed.indices.first(where: { Array(unstuffed[$0...].prefix(firstDotCR.count)) == firstDotCR }
+        ) {
             unstuffed.remove(at: start + 2)
         }
         #expect(expected == unstuffed)
@@ -162,7 +163,9 @@ struct TransactionTests {
     @Test func postmasterWithoutDomainAndQuotedLocalPart() {
         var driver = SessionDriver()
         var received: [String] = []
-        driver.validate = { received.append($0); return nil }
+        driver.validate = {
+            received.append($0); return nil
+        }
         driver.feed("EHLO c\r\nMAIL FROM:<\"john doe\"@example.org>\r\n")
         let replies = driver.feed("RCPT TO:<Postmaster>\r\nRCPT TO:<@relay.test:user@x.test>\r\n")
         #expect(replies.statuses == ["250 2.1.5", "250 2.1.5"])
@@ -273,7 +276,8 @@ struct ErrorTests {
         driver.feed("EHLO c\r\n")
         let replies = driver.feed(
             "MAIL FROM:<a@b.test> SIZE=1001\r\nMAIL FROM:<a@b.test> SIZE=abc\r\nMAIL FROM:<a@b.test> BODY=BINARYMIME\r\n"
-                + "MAIL FROM:<a@b.test> XFOO=1\r\nMAIL FROM:<a@b.test> SMTPUTF8=yes\r\nMAIL FROM:<a@b.test> SIZE=1000\r\n")
+                + "MAIL FROM:<a@b.test> XFOO=1\r\nMAIL FROM:<a@b.test> SMTPUTF8=yes\r\nMAIL FROM:<a@b.test> SIZE=1000\r\n"
+        )
         #expect(replies.statuses == ["552 5.3.4", "501 5.5.4", "501 5.5.4", "555 5.5.4", "501 5.5.4", "250 2.1.0"])
     }
 

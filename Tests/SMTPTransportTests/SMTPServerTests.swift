@@ -33,8 +33,11 @@ struct SMTPServerTests {
         #expect(replies.count == 9)
         #expect(replies.prefix(5).compactMap { $0 as? Int } == [250, 550, 250, 250, 354])
         let perRecipient = replies[5..<8].compactMap { ($0 as? [Any])?.last as? String }
-        #expect(perRecipient == ["2.0.0 <a@x.test> stored as #1", "2.0.0 <b@x.test> stored as #2",
-                                 "2.0.0 <c@x.test> stored as #3"])
+        #expect(
+            perRecipient == [
+                "2.0.0 <a@x.test> stored as #1", "2.0.0 <b@x.test> stored as #2",
+                "2.0.0 <c@x.test> stored as #3",
+            ])
         let delivery = try #require(backend.deliveries.first)
         #expect(delivery.recipients == ["a@x.test", "b@x.test", "c@x.test"])
         #expect(delivery.data == Array("Subject: hello\r\n\r\n.dot\r\nbody\r\n".utf8))
@@ -82,14 +85,14 @@ struct SMTPServerTests {
         let port = try await server.listenTCP(host: "127.0.0.1", port: 0, dialect: .lmtp)
         let script =
             pythonRawClient + """
-            s, f = connect(('127.0.0.1', int(sys.argv[1])))
-            out = [reply(f)]
-            msg = b'MAIL FROM:<s@x.test>\\r\\nRCPT TO:<a@x.test>\\r\\nRCPT TO:<b@x.test>\\r\\nDATA\\r\\nhi\\r\\n.\\r\\n'
-            s.sendall(b'LHLO c\\r\\n' + msg + b'RSET\\r\\n' + msg + b'QUIT\\r\\n')
-            for _ in range(17):
-                out.append(reply(f)[:3])
-            print(' '.join(out[1:]))
-            """
+                s, f = connect(('127.0.0.1', int(sys.argv[1])))
+                out = [reply(f)]
+                msg = b'MAIL FROM:<s@x.test>\\r\\nRCPT TO:<a@x.test>\\r\\nRCPT TO:<b@x.test>\\r\\nDATA\\r\\nhi\\r\\n.\\r\\n'
+                s.sendall(b'LHLO c\\r\\n' + msg + b'RSET\\r\\n' + msg + b'QUIT\\r\\n')
+                for _ in range(17):
+                    out.append(reply(f)[:3])
+                print(' '.join(out[1:]))
+                """
         let result = try await runPython(script, arguments: [String(port)])
         #expect(result.status == 0, "\(result.error)")
         #expect(
@@ -139,17 +142,17 @@ struct SMTPServerTests {
         let port = try await server.listenTCP(host: "127.0.0.1", port: 0)
         let script =
             pythonRawClient + """
-            import ssl
-            s, f = connect(('127.0.0.1', int(sys.argv[1])))
-            reply(f)
-            s.sendall(b'EHLO c\\r\\n'); reply(f)
-            s.sendall(b'STARTTLS\\r\\nMAIL FROM:<injected@x.test>\\r\\n')
-            print(reply(f)[:3])
-            t = ssl.create_default_context(cafile=sys.argv[2]).wrap_socket(s, server_hostname='localhost')
-            tf = t.makefile('rb')
-            t.sendall(b'RCPT TO:<a@x.test>\\r\\n')
-            print(reply(tf)[:9])
-            """
+                import ssl
+                s, f = connect(('127.0.0.1', int(sys.argv[1])))
+                reply(f)
+                s.sendall(b'EHLO c\\r\\n'); reply(f)
+                s.sendall(b'STARTTLS\\r\\nMAIL FROM:<injected@x.test>\\r\\n')
+                print(reply(f)[:3])
+                t = ssl.create_default_context(cafile=sys.argv[2]).wrap_socket(s, server_hostname='localhost')
+                tf = t.makefile('rb')
+                t.sendall(b'RCPT TO:<a@x.test>\\r\\n')
+                print(reply(tf)[:9])
+                """
         let result = try await runPython(script, arguments: [String(port), directory.path + "/cert.pem"])
         #expect(result.status == 0, "\(result.error)")
         // Had the injected MAIL survived, RCPT would have been accepted.
@@ -165,18 +168,18 @@ struct SMTPServerTests {
         let port = try await server.listenTCP(host: "127.0.0.1", port: 0)
         let script =
             pythonRawClient + """
-            a, af = connect(('127.0.0.1', int(sys.argv[1]))); print(reply(af)[:3])
-            b, bf = connect(('127.0.0.1', int(sys.argv[1]))); print(reply(bf)[:3])
-            c, cf = connect(('127.0.0.1', int(sys.argv[1]))); print(reply(cf)[:9], reply(cf))
-            a.sendall(b'QUIT\\r\\n'); reply(af); reply(af)
-            for attempt in range(50):
-                d, df = connect(('127.0.0.1', int(sys.argv[1])))
-                r = reply(df)
-                if r.startswith('220'):
-                    break
-                time.sleep(0.05)
-            print(r[:3])
-            """
+                a, af = connect(('127.0.0.1', int(sys.argv[1]))); print(reply(af)[:3])
+                b, bf = connect(('127.0.0.1', int(sys.argv[1]))); print(reply(bf)[:3])
+                c, cf = connect(('127.0.0.1', int(sys.argv[1]))); print(reply(cf)[:9], reply(cf))
+                a.sendall(b'QUIT\\r\\n'); reply(af); reply(af)
+                for attempt in range(50):
+                    d, df = connect(('127.0.0.1', int(sys.argv[1])))
+                    r = reply(df)
+                    if r.startswith('220'):
+                        break
+                    time.sleep(0.05)
+                print(r[:3])
+                """
         let result = try await runPython(script, arguments: [String(port)])
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output == "220\n220\n421 4.3.2 EOF\n220\n")
@@ -192,18 +195,18 @@ struct SMTPServerTests {
         let port = try await server.listenTCP(host: "127.0.0.1", port: 0)
         let script =
             pythonRawClient + """
-            s, f = connect(('127.0.0.1', int(sys.argv[1]))); reply(f)
-            start = time.monotonic()
-            print(reply(f)[:9], reply(f), round(time.monotonic() - start, 1) >= 0.3)
-            s, f = connect(('127.0.0.1', int(sys.argv[1]))); reply(f)
-            s.sendall(b'EHLO c\\r\\nMAIL FROM:<s@x.test>\\r\\nRCPT TO:<a@x.test>\\r\\nDATA\\r\\n')
-            for _ in range(4): reply(f)
-            # Activity during DATA keeps the session alive past the command timeout.
-            for _ in range(4):
-                s.sendall(b'line\\r\\n'); time.sleep(0.2)
-            start = time.monotonic()
-            print(reply(f)[:9], reply(f), round(time.monotonic() - start, 1) >= 0.5)
-            """
+                s, f = connect(('127.0.0.1', int(sys.argv[1]))); reply(f)
+                start = time.monotonic()
+                print(reply(f)[:9], reply(f), round(time.monotonic() - start, 1) >= 0.3)
+                s, f = connect(('127.0.0.1', int(sys.argv[1]))); reply(f)
+                s.sendall(b'EHLO c\\r\\nMAIL FROM:<s@x.test>\\r\\nRCPT TO:<a@x.test>\\r\\nDATA\\r\\n')
+                for _ in range(4): reply(f)
+                # Activity during DATA keeps the session alive past the command timeout.
+                for _ in range(4):
+                    s.sendall(b'line\\r\\n'); time.sleep(0.2)
+                start = time.monotonic()
+                print(reply(f)[:9], reply(f), round(time.monotonic() - start, 1) >= 0.5)
+                """
         let result = try await runPython(script, arguments: [String(port)])
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output == "421 4.4.2 EOF True\n421 4.4.2 EOF True\n")
@@ -270,14 +273,14 @@ struct SMTPServerTests {
         let port = try await server.listenTCP(host: "127.0.0.1", port: 0, dialect: .lmtp)
         let script =
             pythonRawClient + """
-            idle, idlef = connect(('127.0.0.1', int(sys.argv[1]))); reply(idlef)
-            s, f = connect(('127.0.0.1', int(sys.argv[1]))); reply(f)
-            s.sendall(b'LHLO c\\r\\nMAIL FROM:<s@x.test>\\r\\nRCPT TO:<a@x.test>\\r\\nDATA\\r\\n')
-            for _ in range(4): reply(f)
-            s.sendall(b'held\\r\\n.\\r\\nNOOP\\r\\n')
-            print(reply(f)[:9], reply(f)[:9], reply(f))
-            print(reply(idlef)[:9], reply(idlef))
-            """
+                idle, idlef = connect(('127.0.0.1', int(sys.argv[1]))); reply(idlef)
+                s, f = connect(('127.0.0.1', int(sys.argv[1]))); reply(f)
+                s.sendall(b'LHLO c\\r\\nMAIL FROM:<s@x.test>\\r\\nRCPT TO:<a@x.test>\\r\\nDATA\\r\\n')
+                for _ in range(4): reply(f)
+                s.sendall(b'held\\r\\n.\\r\\nNOOP\\r\\n')
+                print(reply(f)[:9], reply(f)[:9], reply(f))
+                print(reply(idlef)[:9], reply(idlef))
+                """
         async let client = runPython(script, arguments: [String(port)])
         #expect(await eventually { backend.startedDeliveries == 1 })
         let shutdown = Task { await server.shutdownGracefully() }
@@ -303,12 +306,12 @@ struct SMTPServerTests {
         let port = try await server.listenTCP(host: "127.0.0.1", port: 0)
         let script =
             pythonRawClient + """
-            s, f = connect(('127.0.0.1', int(sys.argv[1]))); reply(f)
-            s.sendall(b'EHLO c\\r\\nMAIL FROM:<s@x.test>\\r\\nRCPT TO:<a@x.test>\\r\\nDATA\\r\\n')
-            for _ in range(4): reply(f)
-            s.sendall(b'bye\\r\\n.\\r\\n')
-            s.close()
-            """
+                s, f = connect(('127.0.0.1', int(sys.argv[1]))); reply(f)
+                s.sendall(b'EHLO c\\r\\nMAIL FROM:<s@x.test>\\r\\nRCPT TO:<a@x.test>\\r\\nDATA\\r\\n')
+                for _ in range(4): reply(f)
+                s.sendall(b'bye\\r\\n.\\r\\n')
+                s.close()
+                """
         let gone = try await runPython(script, arguments: [String(port)])
         #expect(gone.status == 0, "\(gone.error)")
         #expect(await eventually { backend.startedDeliveries == 1 })
@@ -317,9 +320,9 @@ struct SMTPServerTests {
         #expect(await eventually { backend.deliveries.count == 1 })
         let next = try await runPython(
             pythonRawClient + """
-            s, f = connect(('127.0.0.1', int(sys.argv[1]))); reply(f)
-            s.sendall(b'EHLO c\\r\\nQUIT\\r\\n'); print(reply(f)[:3], reply(f)[:3])
-            """, arguments: [String(port)])
+                s, f = connect(('127.0.0.1', int(sys.argv[1]))); reply(f)
+                s.sendall(b'EHLO c\\r\\nQUIT\\r\\n'); print(reply(f)[:3], reply(f)[:3])
+                """, arguments: [String(port)])
         #expect(next.output == "250 221\n")
         await server.shutdownGracefully()
     }
@@ -332,14 +335,14 @@ struct SMTPServerTests {
         let port = try await server.listenTCP(host: "127.0.0.1", port: 0, dialect: .lmtp)
         let script =
             pythonRawClient + """
-            s, f = connect(('127.0.0.1', int(sys.argv[1]))); reply(f)
-            s.sendall(b'LHLO c\\r\\nMAIL FROM:<s@x.test> SIZE=100001\\r\\n'); reply(f); print(reply(f)[:9])
-            s.sendall(b'MAIL FROM:<s@x.test>\\r\\nRCPT TO:<a@x.test>\\r\\nRCPT TO:<b@x.test>\\r\\nDATA\\r\\n')
-            for _ in range(4): reply(f)
-            s.sendall((b'x' * 998 + b'\\r\\n') * 2000 + b'.\\r\\n')
-            print(reply(f)[:9], reply(f)[:9])
-            s.sendall(b'NOOP\\r\\n'); print(reply(f)[:3])
-            """
+                s, f = connect(('127.0.0.1', int(sys.argv[1]))); reply(f)
+                s.sendall(b'LHLO c\\r\\nMAIL FROM:<s@x.test> SIZE=100001\\r\\n'); reply(f); print(reply(f)[:9])
+                s.sendall(b'MAIL FROM:<s@x.test>\\r\\nRCPT TO:<a@x.test>\\r\\nRCPT TO:<b@x.test>\\r\\nDATA\\r\\n')
+                for _ in range(4): reply(f)
+                s.sendall((b'x' * 998 + b'\\r\\n') * 2000 + b'.\\r\\n')
+                print(reply(f)[:9], reply(f)[:9])
+                s.sendall(b'NOOP\\r\\n'); print(reply(f)[:3])
+                """
         let result = try await runPython(script, arguments: [String(port)])
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output == "552 5.3.4\n552 5.3.4 552 5.3.4\n250\n")

@@ -6,7 +6,8 @@ import Testing
 /// Opt-in (`SMTP_BENCHMARK=1`) because it takes the whole machine for a few seconds; it prints msg/s.
 @Suite("SMTP server throughput", .serialized)
 struct ThroughputTests {
-    static let enabled = ProcessInfo.processInfo.environment["SMTP_BENCHMARK"] != nil
+    static let enabled =
+        ProcessInfo.processInfo.environment["SMTP_BENCHMARK"] != nil
         && FileManager.default.isExecutableFile(atPath: "/usr/sbin/smtp-source")
 
     @Test(.enabled(if: enabled), .timeLimit(.minutes(2)), arguments: [false, true])
@@ -35,7 +36,9 @@ struct ThroughputTests {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         #expect(process.terminationStatus == 0)
         #expect(backend.deliveryCount == messages)
-        print("smtp-source LMTP reuse=\(reuseConnections): \(messages) messages in \(seconds) s = \(Int(Double(messages) / seconds)) msg/s")
+        print(
+            "smtp-source LMTP reuse=\(reuseConnections): \(messages) messages in \(seconds) s = \(Int(Double(messages) / seconds)) msg/s"
+        )
         await server.shutdownGracefully()
     }
 }
