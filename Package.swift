@@ -56,7 +56,6 @@ let package = Package(
             name: "TicketPipeline",
             dependencies: [
                 "MailParser",
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
