@@ -65,6 +65,7 @@ let package = Package(
             dependencies: [
                 "TicketPipeline",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

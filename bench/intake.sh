@@ -4,6 +4,8 @@
 #   smtp-sink   Postfix's sink: accepts and discards (the ceiling of this machine)
 #   python      bench/peers/lmtp_sqlite_peer.py: aiosmtpd + email + SQLite (WAL, COMMIT per message)
 # and prints msg/s per receiver, the ratios, postdesk's peak RSS, and checks postdesk's ticket count.
+# Before each case it probes the disk's fdatasync latency (bench/fsync_latency.py): a durable receiver with S
+# sessions cannot exceed S / latency msg/s, and on a VM that latency can change several-fold from minute to minute.
 #
 # Environment:
 #   MESSAGES=N   messages per run (default 20000, each case's -m)
@@ -177,6 +179,10 @@ printf '%-26s %11s %11s %11s %9s %9s %10s %9s\n' case postdesk/s smtp-sink/s pyt
 status=0
 for options in "${CASE_LIST[@]}"; do
     options=$(echo "$options" | xargs)
+    # Every durable receiver waits for an fsync per message: the disk's fsync latency bounds it (see the probe).
+    sessions=$(echo "$options" | sed -n 's/.*-s \([0-9]*\).*/\1/p')
+    echo "# disk before '$options': $(python3 "$ROOT/bench/fsync_latency.py" "$WORK" --samples 100 --sessions "${sessions:-1}")" |
+        tee -a "$OUT"
     pd=() sink=() py=() rss=() counts=()
     for _ in $(seq "$REPS"); do
         run_once postdesk "$options"

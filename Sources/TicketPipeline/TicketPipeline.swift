@@ -37,17 +37,22 @@ public final class TicketIntake: Sendable {
     public let threading: ThreadMatcher
     private let logger: Logger
     private let parse: @Sendable ([UInt8]) -> ParsedMessage
+    /// Whether `parse` is `MessageParser`'s: only then can the store render an article's text from its raw
+    /// message on read instead of storing it.
+    private let parsesWithMessageParser: Bool
 
-    /// - Parameter parse: turns raw bytes into the model; replaceable so tests can feed hand-built messages.
+    /// - Parameter parse: turns raw bytes into the model; nil for `MessageParser`. Replaceable so tests can feed
+    ///   hand-built messages (their texts are then stored as given).
     public init(
         router: QueueRouter, store: any TicketStore, logger: Logger, threading: ThreadMatcher = ThreadMatcher(),
-        parse: @escaping @Sendable ([UInt8]) -> ParsedMessage = { MessageParser.parse($0) }
+        parse: (@Sendable ([UInt8]) -> ParsedMessage)? = nil
     ) {
         self.router = router
         self.store = store
         self.logger = logger
         self.threading = threading
-        self.parse = parse
+        self.parse = parse ?? { MessageParser.parse($0) }
+        self.parsesWithMessageParser = parse == nil
     }
 
     /// Parses once, then for each distinct queue among the recipients commits one ticket (or article)
@@ -80,7 +85,7 @@ public final class TicketIntake: Sendable {
                 delivery.clues = threading.clues(for: parsed, queue: delivery.queue)
                 return delivery
             },
-            threading: threading)
+            threading: threading, textDerivedFromRaw: parsesWithMessageParser)
 
         let results: [String: RecipientOutcome.Result]
         do {
@@ -120,6 +125,7 @@ struct DeliveryPlan: Sendable {
     let rawSHA256: String
     let deliveries: [QueueDelivery]
     let threading: ThreadMatcher
+    let textDerivedFromRaw: Bool
 
     /// The requester: the first From address, else the envelope sender; nil for `<>` without From.
     var requester: MailAddress? {
@@ -178,6 +184,6 @@ struct DeliveryPlan: Sendable {
             from: parsed.from.first, to: parsed.to, cc: parsed.cc, replyTo: parsed.replyTo, text: parsed.text,
             html: parsed.html, envelopeSender: message.sender, envelopeRecipients: delivery.recipients,
             source: message.source, sessionID: message.sessionID, receivedAt: message.receivedAt,
-            rawSHA256: rawSHA256, rawSize: message.raw.count)
+            rawSHA256: rawSHA256, rawSize: message.raw.count, textDerivedFromRaw: textDerivedFromRaw)
     }
 }

@@ -17,8 +17,8 @@ public protocol TicketStore: Sendable {
     /// One ticket with its articles (oldest first) and their attachment metadata, or nil if there is none.
     func ticket(number: Int) async throws -> TicketDetail?
 
-    /// The raw bytes of a stored message, by the lower-case hex SHA-256 they were stored under.
-    func rawMessage(sha256: String) async throws -> [UInt8]?
+    /// The raw message an article was stored from, or nil if the article has none.
+    func rawMessage(articleID: Int64) async throws -> [UInt8]?
 }
 
 /// The reads and writes the pipeline may perform inside `TicketStore.write`. Only valid during that call.
@@ -31,7 +31,7 @@ public protocol TicketStoreTransaction {
     func ticketExists(number: Int, queue: String) throws -> Bool
     /// Finds or creates the contact for `address` (already lower-cased); fills in a missing name.
     func upsertContact(address: String, name: String?) throws -> Int64
-    /// Stores the raw message once per distinct content; storing it again is a no-op.
+    /// Stores the raw message; storing the same content again in the same write is a no-op.
     func storeRawMessage(sha256: String, bytes: [UInt8], receivedAt: Date) throws
     /// Creates a ticket and returns its number (sequential, starting at 1).
     func createTicket(_ ticket: NewTicket) throws -> Int
@@ -102,17 +102,21 @@ public struct NewArticle: Sendable {
     public var source: IntakeSource
     public var sessionID: String?
     public var receivedAt: Date
-    /// Key of the raw message, stored with `storeRawMessage` in the same transaction.
+    /// Key of the raw message, stored with `storeRawMessage` earlier in the same write.
     public var rawSHA256: String
     public var rawSize: Int
+    /// True when `text` and `html` are exactly what `MessageParser` renders from the raw message: the store may
+    /// then keep only the raw message and render them again on read, instead of writing the bytes twice.
+    public var textDerivedFromRaw: Bool
 
     public init(
         ticketNumber: Int, queue: String, direction: ArticleDirection = .inbound, messageID: String?,
         inReplyTo: [String], references: [String], subject: String, from: MailAddress?, to: [MailAddress],
         cc: [MailAddress], replyTo: [MailAddress], text: String, html: String?, envelopeSender: String,
         envelopeRecipients: [String], source: IntakeSource, sessionID: String?, receivedAt: Date, rawSHA256: String,
-        rawSize: Int
+        rawSize: Int, textDerivedFromRaw: Bool = false
     ) {
+        self.textDerivedFromRaw = textDerivedFromRaw
         self.ticketNumber = ticketNumber
         self.queue = queue
         self.direction = direction

@@ -7,97 +7,142 @@ import TicketPipeline
 /// statement: the writer is the serialized part of intake, so it must not re-parse SQL for each message.
 struct SQLiteTicketTransaction: TicketStoreTransaction {
     let db: Database
+    /// What this write created so far, which later calls of the same write build on.
+    private let created = CreatedRows()
+
+    init(db: Database) {
+        self.db = db
+    }
 
     func deliveredTicket(for key: DeliveryKey) throws -> Int? {
-        let statement = try db.cachedStatement(
-            sql: """
-                SELECT d.ticket_number FROM raw_messages r
-                JOIN delivery_keys d ON d.raw_message_id = r.id AND d.queue = ? AND d.message_id = ?
-                WHERE r.sha256 = ?
-                """)
-        return try Int.fetchOne(statement, arguments: [key.queue, key.messageID, key.rawSHA256])
+        let statement = try WriterStatement(
+            db, "SELECT ticket_number FROM delivery_keys WHERE message_id = ? AND content_sha256 = ? AND queue = ?")
+        statement.bind(1, key.messageID)
+        statement.bind(2, key.rawSHA256)
+        statement.bind(3, key.queue)
+        return try statement.fetchInteger().map { Int($0) }
     }
 
     func ticketNumber(forArticleMessageID messageID: String, queue: String) throws -> Int? {
-        let statement = try db.cachedStatement(
-            sql: "SELECT ticket_number FROM articles WHERE message_id = ? AND queue = ? ORDER BY id DESC LIMIT 1")
-        return try Int.fetchOne(statement, arguments: [messageID, queue])
+        // The most recent article wins when a Message-ID was stored twice (same ID, different bytes).
+        let statement = try WriterStatement(
+            db,
+            """
+            SELECT ticket_number FROM delivery_keys WHERE message_id = ? AND queue = ?
+            ORDER BY article_id DESC LIMIT 1
+            """)
+        statement.bind(1, messageID)
+        statement.bind(2, queue)
+        return try statement.fetchInteger().map { Int($0) }
     }
 
     func ticketExists(number: Int, queue: String) throws -> Bool {
-        let statement = try db.cachedStatement(sql: "SELECT 1 FROM tickets WHERE number = ? AND queue = ?")
-        return try Bool.fetchOne(statement, arguments: [number, queue]) != nil
+        let statement = try WriterStatement(db, "SELECT 1 FROM tickets WHERE number = ? AND queue = ?")
+        statement.bind(1, number)
+        statement.bind(2, queue)
+        return try statement.fetchInteger() != nil
     }
 
     func upsertContact(address: String, name: String?) throws -> Int64 {
         let name = name.flatMap { $0.isEmpty ? nil : $0 }
         // Read first: most mail comes from known contacts, and a read dirties no page.
-        let lookup = try db.cachedStatement(sql: "SELECT id, name IS NULL FROM contacts WHERE address = ?")
-        if let row = try Row.fetchOne(lookup, arguments: [address]) {
-            let id: Int64 = row[0]
-            let nameMissing: Bool = row[1]
-            if nameMissing, let name {
-                let update = try db.cachedStatement(sql: "UPDATE contacts SET name = ? WHERE id = ?")
-                try update.execute(arguments: [name, id])
+        let lookup = try WriterStatement(db, "SELECT id, name IS NULL FROM contacts WHERE address = ?")
+        lookup.bind(1, address)
+        if let (id, nameMissing) = try lookup.fetchIntegerPair() {
+            if nameMissing != 0, let name {
+                let update = try WriterStatement(db, "UPDATE contacts SET name = ? WHERE id = ?")
+                update.bind(1, name)
+                update.bind(2, id)
+                try update.execute()
             }
             return id
         }
-        let insert = try db.cachedStatement(
-            sql: "INSERT INTO contacts(address, name, created_at) VALUES (?, ?, ?)")
-        try insert.execute(arguments: [address, name, Date().timeIntervalSince1970])
+        let insert = try WriterStatement(db, "INSERT INTO contacts(address, name, created_at) VALUES (?, ?, ?)")
+        insert.bind(1, address)
+        insert.bind(2, name)
+        insert.bind(3, Date().timeIntervalSince1970)
+        try insert.execute()
         return db.lastInsertedRowID
     }
 
     func storeRawMessage(sha256: String, bytes: [UInt8], receivedAt: Date) throws {
-        let statement = try db.cachedStatement(
-            sql: "INSERT INTO raw_messages(sha256, size, data, received_at) VALUES (?, ?, ?, ?) "
-                + "ON CONFLICT(sha256) DO NOTHING")
-        try statement.execute(arguments: [sha256, bytes.count, Data(bytes), receivedAt.timeIntervalSince1970])
+        if created.rawMessages[sha256] != nil { return }
+        let statement = try WriterStatement(
+            db, "INSERT INTO raw_messages(sha256, size, data, received_at) VALUES (?, ?, ?, ?)")
+        statement.bind(1, sha256)
+        statement.bind(2, bytes.count)
+        statement.bind(3, bytes: bytes)
+        statement.bind(4, receivedAt.timeIntervalSince1970)
+        try statement.execute()
+        created.rawMessages[sha256] = db.lastInsertedRowID
     }
 
     func createTicket(_ ticket: NewTicket) throws -> Int {
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT INTO tickets(queue, subject, requester_id, source, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """)
+        let statement = try WriterStatement(
+            db,
+            """
+            INSERT INTO tickets(queue, subject, requester_id, source, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """)
         let time = ticket.createdAt.timeIntervalSince1970
-        try statement.execute(
-            arguments: [ticket.queue, ticket.subject, ticket.requesterID, ticket.source.rawValue, time, time])
-        return Int(db.lastInsertedRowID)
+        statement.bind(1, ticket.queue)
+        statement.bind(2, ticket.subject)
+        statement.bind(3, ticket.requesterID)
+        statement.bind(4, ticket.source.rawValue)
+        statement.bind(5, time)
+        statement.bind(6, time)
+        try statement.execute()
+        let number = Int(db.lastInsertedRowID)
+        created.tickets.insert(number)
+        return number
     }
 
     func addArticle(_ article: NewArticle) throws -> Int64 {
-        let insert = try db.cachedStatement(
-            sql: """
-                INSERT INTO articles(ticket_number, queue, direction, message_id, in_reply_to_ids, reference_ids,
-                    subject, from_name, from_address, text, html, envelope_sender, envelope_recipients, source,
-                    session_id, received_at, raw_sha256, raw_size)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+        let rawMessageID = created.rawMessages[article.rawSHA256]
+        if rawMessageID == nil && article.textDerivedFromRaw {
+            throw TicketStoreError(
+                kind: .other, operation: "add article to ticket \(article.ticketNumber)", path: "",
+                underlying: "its text is to be rendered from a raw message not stored in this write")
+        }
+        let insert = try WriterStatement(
+            db,
+            """
+            INSERT INTO articles(ticket_number, queue, direction, message_id, in_reply_to_ids, reference_ids,
+                subject, from_name, from_address, addresses, text, html, envelope_sender, envelope_recipients,
+                source, session_id, received_at, raw_message_id, raw_sha256, raw_size)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
         let received = article.receivedAt.timeIntervalSince1970
-        let values: [(any DatabaseValueConvertible)?] = [
-            article.ticketNumber, article.queue, article.direction.rawValue, article.messageID,
-            ListColumn.encode(article.inReplyTo), ListColumn.encode(article.references), article.subject,
-            article.from?.name, article.from?.address, article.text, article.html, article.envelopeSender,
-            ListColumn.encode(article.envelopeRecipients), article.source.rawValue, article.sessionID, received,
-            article.rawSHA256, article.rawSize,
-        ]
-        try insert.execute(arguments: StatementArguments(values))
+        insert.bind(1, article.ticketNumber)
+        insert.bind(2, article.queue)
+        insert.bind(3, article.direction.rawValue)
+        insert.bind(4, article.messageID)
+        insert.bind(5, ListColumn.encode(article.inReplyTo))
+        insert.bind(6, ListColumn.encode(article.references))
+        insert.bind(7, article.subject)
+        insert.bind(8, article.from?.name)
+        insert.bind(9, article.from?.address)
+        insert.bind(10, AddressColumn.encode(to: article.to, cc: article.cc, replyTo: article.replyTo))
+        insert.bind(11, article.textDerivedFromRaw ? nil : article.text)
+        insert.bind(12, article.textDerivedFromRaw ? nil : article.html)
+        insert.bind(13, article.envelopeSender)
+        insert.bind(14, ListColumn.encode(article.envelopeRecipients))
+        insert.bind(15, article.source.rawValue)
+        insert.bind(16, article.sessionID)
+        insert.bind(17, received)
+        insert.bind(18, rawMessageID)
+        insert.bind(19, article.rawSHA256)
+        insert.bind(20, article.rawSize)
+        try insert.execute()
         let articleID = db.lastInsertedRowID
 
-        let addresses = try db.cachedStatement(
-            sql: "INSERT INTO article_addresses(article_id, role, position, name, address) VALUES (?, ?, ?, ?, ?)")
-        for (role, list) in [("to", article.to), ("cc", article.cc), ("reply-to", article.replyTo)] {
-            for (position, address) in list.enumerated() {
-                try addresses.execute(arguments: [articleID, role, position, address.name, address.address])
-            }
+        // A ticket created in this write already carries this time; only a reply changes it.
+        if !created.tickets.contains(article.ticketNumber) {
+            let touch = try WriterStatement(db, "UPDATE tickets SET updated_at = MAX(updated_at, ?) WHERE number = ?")
+            touch.bind(1, received)
+            touch.bind(2, article.ticketNumber)
+            try touch.execute()
         }
-
-        let touch = try db.cachedStatement(
-            sql: "UPDATE tickets SET updated_at = MAX(updated_at, ?), article_count = article_count + 1 "
-                + "WHERE number = ?")
-        try touch.execute(arguments: [received, article.ticketNumber])
         return articleID
     }
 
@@ -118,18 +163,28 @@ struct SQLiteTicketTransaction: TicketStoreTransaction {
     }
 
     func recordDelivery(_ key: DeliveryKey, ticket: Int, articleID: Int64, at time: Date) throws {
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT INTO delivery_keys(raw_message_id, queue, message_id, ticket_number, article_id, delivered_at)
-                SELECT id, ?, ?, ?, ?, ? FROM raw_messages WHERE sha256 = ?
-                """)
-        try statement.execute(
-            arguments: [key.queue, key.messageID, ticket, articleID, time.timeIntervalSince1970, key.rawSHA256])
-        guard db.changesCount == 1 else {
-            throw DatabaseError(
-                resultCode: .SQLITE_CONSTRAINT, message: "delivery recorded before its raw message was stored")
-        }
+        let statement = try WriterStatement(
+            db,
+            """
+            INSERT INTO delivery_keys(message_id, content_sha256, queue, ticket_number, article_id, delivered_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        statement.bind(1, key.messageID)
+        statement.bind(2, key.rawSHA256)
+        statement.bind(3, key.queue)
+        statement.bind(4, ticket)
+        statement.bind(5, articleID)
+        statement.bind(6, time.timeIntervalSince1970)
+        try statement.execute()
     }
+}
+
+/// Rows one write created, keyed the way its later calls ask for them. A class, so the transaction value the
+/// pipeline holds can stay a struct and still remember across calls.
+private final class CreatedRows {
+    /// Raw message row ids by SHA-256: a message reaching several queues is stored once.
+    var rawMessages: [String: Int64] = [:]
+    var tickets: Set<Int> = []
 }
 
 /// Lists of Message-IDs and envelope addresses are stored newline-separated: neither can contain a line break
@@ -142,5 +197,38 @@ enum ListColumn {
     static func decode(_ column: String?) -> [String] {
         guard let column, !column.isEmpty else { return [] }
         return column.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+    }
+}
+
+/// To, Cc and Reply-To of an article in one column: a line per address, "role TAB name TAB address". Cheaper on
+/// the writer than a row per address; tabs and line breaks inside names (decoded encoded-words can hold them) are
+/// written as spaces.
+enum AddressColumn {
+    static func encode(to: [MailAddress], cc: [MailAddress], replyTo: [MailAddress]) -> String {
+        var lines: [String] = []
+        lines.reserveCapacity(to.count + cc.count + replyTo.count)
+        for (role, list) in [("to", to), ("cc", cc), ("reply-to", replyTo)] {
+            for address in list {
+                lines.append(role + "\t" + clean(address.name ?? "") + "\t" + clean(address.address))
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Addresses by role, in their original order; an empty name reads back as nil.
+    static func decode(_ column: String) -> [String: [MailAddress]] {
+        var roles: [String: [MailAddress]] = [:]
+        for line in column.split(separator: "\n", omittingEmptySubsequences: true) {
+            let fields = line.split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false)
+            guard fields.count == 3 else { continue }
+            roles[String(fields[0]), default: []].append(
+                MailAddress(name: fields[1].isEmpty ? nil : String(fields[1]), address: String(fields[2])))
+        }
+        return roles
+    }
+
+    private static func clean(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 == 9 || $0 == 10 || $0 == 13 }) else { return text }
+        return String(text.map { $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" ? " " : $0 })
     }
 }

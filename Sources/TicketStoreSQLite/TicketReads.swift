@@ -9,8 +9,8 @@ enum TicketReads {
         try Row.fetchAll(
             db,
             sql: """
-                SELECT t.number, t.queue, t.status, t.subject, c.address, t.article_count, t.created_at,
-                    t.updated_at
+                SELECT t.number, t.queue, t.status, t.subject, c.address,
+                    (SELECT COUNT(*) FROM articles a WHERE a.ticket_number = t.number), t.created_at, t.updated_at
                 FROM tickets t LEFT JOIN contacts c ON c.id = t.requester_id
                 ORDER BY t.number DESC LIMIT ? OFFSET ?
                 """, arguments: [max(0, limit), max(0, offset)]
@@ -36,23 +36,13 @@ enum TicketReads {
         let articleRows = try Row.fetchAll(
             db,
             sql: """
-                SELECT id, direction, message_id, in_reply_to_ids, reference_ids, subject, from_name, from_address,
-                    text, html, envelope_sender, envelope_recipients, source, session_id, received_at, raw_sha256,
-                    raw_size
-                FROM articles WHERE ticket_number = ? ORDER BY id
+                SELECT a.id, a.direction, a.message_id, a.in_reply_to_ids, a.reference_ids, a.subject, a.from_name,
+                    a.from_address, a.text, a.html, a.envelope_sender, a.envelope_recipients, a.source, a.session_id,
+                    a.received_at, a.raw_sha256, a.raw_size, a.addresses,
+                    CASE WHEN a.text IS NULL THEN r.data END
+                FROM articles a LEFT JOIN raw_messages r ON r.id = a.raw_message_id
+                WHERE a.ticket_number = ? ORDER BY a.id
                 """, arguments: [number])
-
-        var addresses: [Int64: [String: [MailAddress]]] = [:]
-        for row in try Row.fetchAll(
-            db,
-            sql: """
-                SELECT a.article_id, a.role, a.name, a.address FROM article_addresses a
-                JOIN articles ar ON ar.id = a.article_id
-                WHERE ar.ticket_number = ? ORDER BY a.article_id, a.role, a.position
-                """, arguments: [number])
-        {
-            addresses[row[0], default: [:]][row[1], default: []].append(MailAddress(name: row[2], address: row[3]))
-        }
 
         var attachments: [Int64: [AttachmentInfo]] = [:]
         for row in try Row.fetchAll(
@@ -72,12 +62,22 @@ enum TicketReads {
         let articles = articleRows.map { row -> ArticleDetail in
             let id: Int64 = row[0]
             let fromAddress: String? = row[7]
+            let addresses = AddressColumn.decode(row[17])
+            var text: String? = row[8]
+            var html: String? = row[9]
+            if text == nil {
+                // Stored once, as the raw message: render it the way intake did.
+                let raw: Data? = row[18]
+                let parsed = MessageParser.parse(raw.map { [UInt8]($0) } ?? [])
+                text = parsed.text
+                html = parsed.html
+            }
             return ArticleDetail(
                 id: id, direction: ArticleDirection(rawValue: row[1]) ?? .inbound, messageID: row[2],
                 inReplyTo: ListColumn.decode(row[3]), references: ListColumn.decode(row[4]), subject: row[5],
                 from: fromAddress.map { MailAddress(name: row[6], address: $0) },
-                to: addresses[id]?["to"] ?? [], cc: addresses[id]?["cc"] ?? [],
-                replyTo: addresses[id]?["reply-to"] ?? [], text: row[8], html: row[9], envelopeSender: row[10],
+                to: addresses["to"] ?? [], cc: addresses["cc"] ?? [], replyTo: addresses["reply-to"] ?? [],
+                text: text ?? "", html: html, envelopeSender: row[10],
                 envelopeRecipients: ListColumn.decode(row[11]), source: IntakeSource(rawValue: row[12]) ?? .replay,
                 sessionID: row[13], receivedAt: Date(timeIntervalSince1970: row[14]), rawSHA256: row[15],
                 rawSize: row[16], attachments: attachments[id] ?? [])

@@ -25,13 +25,16 @@ enum TicketStoreSchema {
                         subject TEXT NOT NULL,
                         requester_id INTEGER REFERENCES contacts(id),
                         source TEXT NOT NULL,
-                        article_count INTEGER NOT NULL DEFAULT 0,
                         created_at REAL NOT NULL,
-                        updated_at REAL NOT NULL
+                        updated_at REAL NOT NULL          -- last article or change
                     );
+                    -- Not content-addressed: a message is stored once per delivery transaction (shared by every
+                    -- queue it reaches there); a UNIQUE index on the hash would cost one random page write per
+                    -- message on the serialized writer, to save space only when a later, separate delivery brings
+                    -- the same bytes to another queue.
                     CREATE TABLE raw_messages (
                         id INTEGER PRIMARY KEY,
-                        sha256 TEXT NOT NULL UNIQUE,
+                        sha256 TEXT NOT NULL,             -- of `data`, to verify it
                         size INTEGER NOT NULL,
                         data BLOB NOT NULL,
                         received_at REAL NOT NULL
@@ -39,7 +42,7 @@ enum TicketStoreSchema {
                     CREATE TABLE articles (
                         id INTEGER PRIMARY KEY,
                         ticket_number INTEGER NOT NULL REFERENCES tickets(number),
-                        queue TEXT NOT NULL,              -- copied from the ticket so threading is one index probe
+                        queue TEXT NOT NULL,
                         direction TEXT NOT NULL,
                         message_id TEXT,
                         in_reply_to_ids TEXT NOT NULL,    -- newline-separated Message-IDs
@@ -47,27 +50,21 @@ enum TicketStoreSchema {
                         subject TEXT NOT NULL,
                         from_name TEXT,
                         from_address TEXT,
-                        text TEXT NOT NULL,
+                        addresses TEXT NOT NULL,          -- To, Cc, Reply-To: one "role TAB name TAB address" per line
+                        -- NULL: the text is what the parser renders from the raw message, and is rendered on read
+                        -- rather than stored a second time; set for articles that have no such source (notes).
+                        text TEXT,
                         html TEXT,
                         envelope_sender TEXT NOT NULL,
                         envelope_recipients TEXT NOT NULL, -- newline-separated
                         source TEXT NOT NULL,
                         session_id TEXT,
                         received_at REAL NOT NULL,
-                        raw_sha256 TEXT NOT NULL REFERENCES raw_messages(sha256),
+                        raw_message_id INTEGER REFERENCES raw_messages(id),
+                        raw_sha256 TEXT NOT NULL,
                         raw_size INTEGER NOT NULL
                     );
-                    CREATE INDEX articles_by_message_id ON articles(message_id, queue);
                     CREATE INDEX articles_by_ticket ON articles(ticket_number, id);
-                    -- To, Cc and Reply-To, one row per address: queryable, and cheaper to write than JSON.
-                    CREATE TABLE article_addresses (
-                        article_id INTEGER NOT NULL REFERENCES articles(id),
-                        role TEXT NOT NULL,               -- to, cc, reply-to
-                        position INTEGER NOT NULL,
-                        name TEXT,
-                        address TEXT NOT NULL,
-                        PRIMARY KEY (article_id, role, position)
-                    ) WITHOUT ROWID;
                     CREATE TABLE blobs (
                         id INTEGER PRIMARY KEY,
                         sha256 TEXT NOT NULL UNIQUE,
@@ -85,17 +82,19 @@ enum TicketStoreSchema {
                         disposition TEXT
                     );
                     CREATE INDEX attachments_by_article ON attachments(article_id);
-                    -- Idempotency: Message-ID ('' if none) + SHA-256 of the raw bytes (through the raw
-                    -- message's id) + queue. Keyed by the ever-growing raw id rather than the hash, inserts land on
-                    -- the last page instead of a random one: one page less to write per message.
+                    -- One row per message stored in a queue, keyed by Message-ID ('' if none), then content hash,
+                    -- then queue. It serves both lookups on the hot path with ONE index: idempotency (the whole
+                    -- key) and threading (an In-Reply-To/References Message-ID + queue). A Message-ID is random,
+                    -- so each insert dirties one random page; a second index on articles(message_id) would cost
+                    -- another.
                     CREATE TABLE delivery_keys (
-                        raw_message_id INTEGER NOT NULL REFERENCES raw_messages(id),
-                        queue TEXT NOT NULL,
                         message_id TEXT NOT NULL,
+                        content_sha256 TEXT NOT NULL,
+                        queue TEXT NOT NULL,
                         ticket_number INTEGER NOT NULL REFERENCES tickets(number),
                         article_id INTEGER NOT NULL REFERENCES articles(id),
                         delivered_at REAL NOT NULL,
-                        PRIMARY KEY (raw_message_id, queue, message_id)
+                        PRIMARY KEY (message_id, content_sha256, queue)
                     ) WITHOUT ROWID;
                     """)
         }

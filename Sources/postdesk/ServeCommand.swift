@@ -19,10 +19,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let level = configuration.logLevel
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = BatchedLogHandler(label: label)
             handler.logLevel = level
             return handler
         }
+        defer { BatchedLogOutput.standardError.flush() }
         let logger = Logger(label: "postdesk")
         let group = ServiceGroup(
             configuration: .init(

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MailParser
 import Testing
 import TicketPipeline
 import TicketStoreSQLite
@@ -86,7 +87,8 @@ struct RealParserIntakeTests {
         #expect(article.attachments.map(\.filename) == ["log.txt"])
         #expect(article.attachments.first?.size == "error log\n".utf8.count)
         #expect(try await store.blob(sha256: article.attachments[0].sha256) == Array("error log\n".utf8))
-        #expect(try await store.rawMessage(sha256: article.rawSHA256) == original)
+        #expect(try await store.rawMessage(articleID: article.id) == original)
+        #expect(article.rawSHA256 == sha256Hex(original))
         #expect(ticket.articles[1].inReplyTo == ["vpn-1@example.com"])
     }
 }
