@@ -34,6 +34,8 @@ public struct PostdeskConfiguration: Sendable, Equatable {
     public var maxConnections: Int
     public var commandTimeout: Duration
     public var dataTimeout: Duration
+    /// After SIGTERM, how long a client still sending DATA may take before it gets 421 and its session closes.
+    public var shutdownGrace: Duration = .seconds(30)
     public var queues: [Queue]
 
     public static func == (lhs: Self, rhs: Self) -> Bool {
@@ -44,6 +46,7 @@ public struct PostdeskConfiguration: Sendable, Equatable {
             && lhs.smtpTLS == rhs.smtpTLS && lhs.maxMessageSize == rhs.maxMessageSize
             && lhs.maxRecipients == rhs.maxRecipients && lhs.maxConnections == rhs.maxConnections
             && lhs.commandTimeout == rhs.commandTimeout && lhs.dataTimeout == rhs.dataTimeout
+            && lhs.shutdownGrace == rhs.shutdownGrace
             && lhs.queues == rhs.queues
     }
 }
@@ -80,6 +83,7 @@ extension PostdeskConfiguration {
         "limits.max_connections": 200,
         "limits.command_timeout": 300,
         "limits.data_timeout": 600,
+        "limits.shutdown_grace": 30,
         "queues.names": .init(.stringArray(["support"]), isSecret: false),
         "queues.support.tag": "Support",
         "queues.support.addresses": .init(.stringArray(["support@localhost", "*@support.test"]), isSecret: false),
@@ -172,6 +176,7 @@ extension PostdeskConfiguration {
         let maxConnections = reader.positiveInt("limits.max_connections")
         let commandTimeout = reader.positiveInt("limits.command_timeout")
         let dataTimeout = reader.positiveInt("limits.data_timeout")
+        let shutdownGrace = reader.positiveInt("limits.shutdown_grace")
 
         var queues: [Queue] = []
         var owners: [String: String] = [:]
@@ -210,11 +215,13 @@ extension PostdeskConfiguration {
         }
 
         if !reader.issues.isEmpty { throw ConfigurationErrors(source: source, issues: reader.issues) }
-        return PostdeskConfiguration(
+        var configuration = PostdeskConfiguration(
             hostname: hostname, logLevel: logLevel!, storePath: storePath, lmtpSocket: lmtpSocket,
             lmtpSocketMode: mode!, lmtpSocketOwner: owner, lmtpSocketGroup: group, smtpListen: smtpListen,
             smtpTLS: tls, maxMessageSize: maxMessageSize, maxRecipients: maxRecipients, maxConnections: maxConnections,
             commandTimeout: .seconds(commandTimeout), dataTimeout: .seconds(dataTimeout), queues: queues)
+        configuration.shutdownGrace = .seconds(shutdownGrace)
+        return configuration
     }
 }
 
@@ -273,7 +280,8 @@ extension PostdeskConfiguration {
             "  smtp.listen: \(smtpListen.map { "\($0.host):\($0.port)" } ?? "(disabled)")"
                 + (smtpTLS == nil ? "" : " with STARTTLS"),
             "  limits: message \(maxMessageSize) bytes, \(maxRecipients) recipients, \(maxConnections) connections, "
-                + "timeouts \(commandTimeout.components.seconds) s command / \(dataTimeout.components.seconds) s data",
+                + "timeouts \(commandTimeout.components.seconds) s command / \(dataTimeout.components.seconds) s data, "
+                + "\(shutdownGrace.components.seconds) s shutdown grace",
         ]
         for queue in queues {
             lines.append("  queue \(queue.name) [\(queue.tag)]: \(queue.addresses.joined(separator: ", "))")

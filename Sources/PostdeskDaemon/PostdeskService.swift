@@ -47,7 +47,7 @@ public struct PostdeskService: Service {
         // Suspends until SIGTERM/SIGINT; a cancellation ends the wait the same way.
         try? await gracefulShutdown()
         logger.info("shutting down: finishing transactions in flight")
-        await server.shutdownGracefully()
+        await server.shutdownGracefully(grace: configuration.shutdownGrace)
         let statistics = store.commitStatistics
         do {
             try store.close()

@@ -4,7 +4,11 @@ import NIOSSL
 import SMTPProtocol
 
 /// Asks a session to finish its transaction in flight and then close with 421.
-struct SMTPShutdownRequest: Sendable {}
+struct SMTPShutdownRequest: Sendable {
+    /// Close even a session in the middle of DATA (the shutdown grace period is over); a delivery already
+    /// handed to the backend still completes first.
+    var immediately: Bool
+}
 
 /// Drives one `SMTPServerSession` over a channel: frames input through the state machine, writes replies once
 /// per read batch, calls the backend, stops reading while a delivery is in flight, and enforces idle timeouts.
@@ -30,6 +34,8 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var readHeld = false
     private var closing = false
     private var shutdownRequested = false
+    /// The grace period is over: DATA in progress no longer keeps the session open.
+    private var shutdownImmediately = false
     private var lastActivity = NIODeadline.now()
     private var timeoutTask: Scheduled<Void>?
 
@@ -119,8 +125,9 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is SMTPShutdownRequest {
+        if let request = event as? SMTPShutdownRequest {
             shutdownRequested = true
+            if request.immediately { shutdownImmediately = true }
             closeIfShuttingDownAndIdle()
             return
         }
@@ -219,8 +226,15 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .command, .awaitingTLS:
             write(.shuttingDown(hostname: session.configuration.hostname))
             close()
-        case .data, .awaitingRecipientValidation, .awaitingDelivery, .closed:
-            // DATA in progress finishes first (bounded by the data timeout).
+        case .data, .awaitingRecipientValidation:
+            // DATA in progress finishes first, until the grace period ends (or the data timeout).
+            guard shutdownImmediately else { return }
+            logger.info(
+                "closing a session in mid-transaction: shutdown grace period over",
+                metadata: ["session": "\(session.info.sessionID)"])
+            write(.shuttingDown(hostname: session.configuration.hostname))
+            close()
+        case .awaitingDelivery, .closed:
             break
         }
     }

@@ -155,9 +155,15 @@ public final class SMTPServer: Sendable {
         return channel.localAddress?.port ?? port
     }
 
+    /// Sessions currently open, on every listener.
+    public var activeSessions: Int { state.withLock { $0.sessions.count } }
+
     /// Stops accepting, lets transactions in flight finish (their replies are sent), then closes idle sessions
     /// with 421. Returns once every session is closed.
-    public func shutdownGracefully() async {
+    /// - Parameter grace: how long a client still sending DATA may take to finish; after that its session gets
+    ///   `421 4.3.2` and is closed without its message (the MTA retries it later). A delivery already handed to
+    ///   the backend always completes. nil waits as long as the data timeout allows.
+    public func shutdownGracefully(grace: Duration? = nil) async {
         let (listeners, sessions) = state.withLock { state in
             state.shuttingDown = true
             let listeners = state.listeners
@@ -169,9 +175,21 @@ public final class SMTPServer: Sendable {
         }
         for session in sessions {
             session.eventLoop.execute {
-                session.pipeline.fireUserInboundEventTriggered(SMTPShutdownRequest())
+                session.pipeline.fireUserInboundEventTriggered(SMTPShutdownRequest(immediately: false))
             }
         }
+        let deadline = grace.map { graceDuration in
+            Task {
+                try await Task.sleep(for: graceDuration)
+                let remaining = self.state.withLock { Array($0.sessions.values) }
+                for session in remaining {
+                    session.eventLoop.execute {
+                        session.pipeline.fireUserInboundEventTriggered(SMTPShutdownRequest(immediately: true))
+                    }
+                }
+            }
+        }
+        defer { deadline?.cancel() }
         for session in sessions {
             try? await session.closeFuture.get()
         }

@@ -267,6 +267,32 @@ struct SMTPServerTests {
         await second.shutdownGracefully()
     }
 
+    @Test func shutdownGraceEndsAStalledDataPhaseWith421() async throws {
+        let backend = RecordingBackend()
+        let server = makeServer(backend: backend)
+        let port = try await server.listenTCP(host: "127.0.0.1", port: 0, dialect: .lmtp)
+        // The client starts a message and then sends nothing more, as a stuck peer would.
+        let script =
+            pythonRawClient + """
+                s, f = connect(('127.0.0.1', int(sys.argv[1]))); reply(f)
+                s.sendall(b'LHLO c\\r\\nMAIL FROM:<s@x.test>\\r\\nRCPT TO:<a@x.test>\\r\\nDATA\\r\\n')
+                for _ in range(4): reply(f)
+                s.sendall(b'Subject: half a message\\r\\n')
+                print(reply(f))
+                """
+        async let client = runPython(script, arguments: [String(port)])
+        #expect(await eventually { server.activeSessions == 1 })
+        try await Task.sleep(for: .milliseconds(200))
+        let started = ContinuousClock.now
+        await server.shutdownGracefully(grace: .milliseconds(300))
+        // Without the grace period this would wait for the data timeout.
+        #expect(ContinuousClock.now - started < .seconds(5))
+        let result = try await client
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output.hasPrefix("421 4.3.2"))
+        #expect(backend.deliveries.isEmpty, "half a message is never delivered")
+    }
+
     @Test func gracefulShutdownWaitsForDeliveryInFlight() async throws {
         let backend = RecordingBackend(holdDeliveries: true)
         let server = makeServer(backend: backend)
