@@ -65,7 +65,8 @@ public struct PostdeskService: Service {
 }
 
 extension PostdeskConfiguration {
-    var queueDefinitions: [QueueDefinition] {
+    /// The queues as the pipeline routes to them.
+    public var queueDefinitions: [QueueDefinition] {
         queues.map { QueueDefinition(name: $0.name, tag: $0.tag, addresses: $0.addresses) }
     }
 

@@ -7,7 +7,9 @@ struct PostdeskCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "postdesk",
         abstract: "Turns email into helpdesk tickets the instant it arrives (LMTP/SMTP intake).",
-        subcommands: [ServeCommand.self, CheckConfigCommand.self, TicketsCommand.self, ParseCommand.self])
+        subcommands: [
+            ServeCommand.self, CheckConfigCommand.self, DeliverCommand.self, TicketsCommand.self, ParseCommand.self,
+        ])
 }
 
 /// `--config`, shared by every command that reads the configuration.

@@ -12,12 +12,13 @@ import Testing
         executable = try PostdeskServer.locateExecutable()
     }
 
-    func run(_ arguments: [String], accepting statuses: Set<Int32> = [0], label: String) async throws -> (
-        stdout: String, stderr: String
-    ) {
+    func run(
+        _ arguments: [String], accepting statuses: Set<Int32> = [0], label: String, input: String = "/dev/null"
+    ) async throws -> (stdout: String, stderr: String) {
         let prefix = scratch.appendingPathComponent(label).path
         let output = try await ChildProcess.run(
-            executable, arguments, outputPrefix: prefix, timeout: 60, acceptedStatuses: statuses)
+            executable, arguments, outputPrefix: prefix, timeout: 60, acceptedStatuses: statuses,
+            standardInputPath: input)
         let errors = (try? String(contentsOfFile: prefix + ".err", encoding: .utf8)) ?? ""
         return (output, errors)
     }
@@ -94,6 +95,44 @@ import Testing
         let good = try await run(
             ["check-config", "--config", PostdeskConfigurationFile.sample], label: "check-good")
         #expect(good.stdout.contains("configuration OK"))
+    }
+
+    @Test func deliverStoresAMessageFromStandardInputOnce() async throws {
+        let file = scratch.appendingPathComponent("deliver.yaml")
+        try "store:\n  path: \(scratch.path)/deliver.db\nlimits:\n  max_message_size: 4096\n".write(
+            to: file, atomically: true, encoding: .utf8)
+        let message = scratch.appendingPathComponent("in.eml")
+        try "Message-ID: <piped.1@example.test>\r\nFrom: Ann <ann@example.test>\r\nSubject: Via pipe\r\n\r\nHello\r\n"
+            .write(to: message, atomically: true, encoding: .utf8)
+        let arguments = [
+            "deliver", "--config", file.path, "--sender", "ann@example.test", "--recipient", "support@localhost",
+        ]
+        let first = try await run(arguments, label: "deliver-1", input: message.path)
+        #expect(first.stdout == "support@localhost: created ticket #1\n")
+        // Delivered again (the MTA retried): stored once.
+        let again = try await run(arguments, label: "deliver-2", input: message.path)
+        #expect(again.stdout == "support@localhost: already stored in ticket #1\n")
+        let shown = try await run(["tickets", "show", "1", "--config", file.path], label: "deliver-show").stdout
+        #expect(shown.contains("Via pipe"))
+        #expect(shown.contains("Hello"))
+
+        // sysexits(3) statuses, which Postfix's pipe(8) turns into bounce or retry.
+        let unknown = try await run(
+            ["deliver", "--config", file.path, "--recipient", "nobody@elsewhere.test"], accepting: [67],
+            label: "deliver-unknown", input: message.path)
+        #expect(unknown.stderr.contains("nobody@elsewhere.test: no queue receives this address"))
+        let big = scratch.appendingPathComponent("big.eml")
+        try ("Subject: big\r\n\r\n" + String(repeating: "x", count: 5000)).write(
+            to: big, atomically: true, encoding: .utf8)
+        let tooLarge = try await run(
+            ["deliver", "--config", file.path, "--recipient", "support@localhost"], accepting: [65],
+            label: "deliver-big", input: big.path)
+        #expect(tooLarge.stderr.contains("larger than limits.max_message_size (4096 bytes)"))
+        let unwritable = scratch.appendingPathComponent("unwritable.yaml")
+        try "store:\n  path: /proc/postdesk/deliver.db\n".write(to: unwritable, atomically: true, encoding: .utf8)
+        _ = try await run(
+            ["deliver", "--config", unwritable.path, "--recipient", "support@localhost"], accepting: [75],
+            label: "deliver-tempfail", input: message.path)
     }
 
     @Test func ticketsListOnAnEmptyStore() async throws {

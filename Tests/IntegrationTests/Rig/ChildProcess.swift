@@ -49,7 +49,7 @@ final class ChildProcess {
     /// Starts `executable` with `arguments`; output goes to `<outputPrefix>.out` / `.err`.
     init(
         executable: String, arguments: [String], outputPrefix: String,
-        environment: [String: String]? = nil
+        environment: [String: String]? = nil, standardInputPath: String = "/dev/null"
     ) throws {
         commandLine = ([executable] + arguments).joined(separator: " ")
         stdoutPath = outputPrefix + ".out"
@@ -58,7 +58,7 @@ final class ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, standardInputPath, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
 
@@ -139,10 +139,12 @@ final class ChildProcess {
     @discardableResult
     static func run(
         _ executable: String, _ arguments: [String], outputPrefix: String, timeout: Double = 60,
-        acceptedStatuses: Set<Int32> = [0], environment: [String: String]? = nil
+        acceptedStatuses: Set<Int32> = [0], environment: [String: String]? = nil,
+        standardInputPath: String = "/dev/null"
     ) async throws -> String {
         let child = try ChildProcess(
-            executable: executable, arguments: arguments, outputPrefix: outputPrefix, environment: environment)
+            executable: executable, arguments: arguments, outputPrefix: outputPrefix, environment: environment,
+            standardInputPath: standardInputPath)
         guard await child.waitForExit(seconds: timeout) else {
             await child.stop(graceSeconds: 1)
             throw RigError.timedOut(
