@@ -15,6 +15,8 @@
 #   RUN_TIMEOUT  seconds one smtp-source run may take (default 900)
 #   LOG_LEVEL    postdesk's log.level (default info, as shipped; "warning" shows the cost of logging)
 #   RECEIVERS    which receivers to run (default "postdesk smtp-sink python"; without postdesk no build)
+#   BASELINE=BIN another postdesk binary (e.g. an earlier commit's release build) run right after postdesk in
+#                each repetition, with the same configuration: adds the columns baseline/s and pd/base
 # Needs: scripts/install-test-peers.sh (smtp-source, smtp-sink, python3 + aiosmtpd).
 # Results go to stdout and to bench/out/intake-<UTC date>.txt. Everything started is stopped on exit.
 set -euo pipefail
@@ -37,6 +39,9 @@ for tool in smtp-source smtp-sink python3; do
 done
 python3 -c 'import aiosmtpd' 2>/dev/null || { echo "intake.sh: aiosmtpd missing: run scripts/install-test-peers.sh" >&2; exit 1; }
 
+BASELINE=${BASELINE:-}
+[ -z "$BASELINE" ] || [ -x "$BASELINE" ] || { echo "intake.sh: BASELINE=$BASELINE is not an executable" >&2; exit 1; }
+[ -z "$BASELINE" ] || RECEIVERS="$RECEIVERS baseline"
 wanted() { [[ " $RECEIVERS " == *" $1 "* ]]; }
 
 export SWIFT_DETERMINISTIC_HASHING=1
@@ -86,7 +91,7 @@ start_receiver() { # kind
     chmod 755 "$WORK/run"
     local socket=$WORK/run/lmtp.sock
     case $1 in
-    postdesk)
+    postdesk | baseline)
         cat >"$WORK/run/postdesk.yaml" <<EOF
 log:
   level: $LOG_LEVEL
@@ -103,7 +108,9 @@ queues:
     tag: Support
     addresses: ["$RECIPIENT"]
 EOF
-        "$POSTDESK" serve --config "$WORK/run/postdesk.yaml" 2>"$WORK/run/postdesk.log" &
+        local binary=$POSTDESK
+        [ "$1" = baseline ] && binary=$BASELINE
+        "$binary" serve --config "$WORK/run/postdesk.yaml" 2>"$WORK/run/postdesk.log" &
         ;;
     smtp-sink)
         # Listen backlog 1000; -u: it refuses to run as root otherwise.
@@ -138,7 +145,7 @@ run_once() { # kind, options
         "unix:$WORK/run/lmtp.sock" >"$WORK/run/source.log" 2>&1; then
         echo "intake.sh: smtp-source failed against $kind ($options):" >&2
         tail -5 "$WORK/run/source.log" >&2
-        [ "$kind" = postdesk ] && tail -20 "$WORK/run/postdesk.log" >&2
+        [[ $kind == postdesk || $kind == baseline ]] && tail -20 "$WORK/run/postdesk.log" >&2
         stop_receiver
         RATE=FAIL
         return 0
@@ -174,7 +181,9 @@ OUT=$ROOT/bench/out/intake-$(date -u +%Y%m%dT%H%MZ).txt
     echo "# median of REPS=$REPS run(s) per receiver; smtp-source -f $SENDER -t $RECIPIENT over unix:lmtp.sock"
     echo "# receivers: $RECEIVERS; postdesk: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') release, log.level $LOG_LEVEL; python: aiosmtpd $(python3 -c 'import aiosmtpd; print(aiosmtpd.__version__)') + sqlite3 WAL synchronous=FULL"
 } | tee "$OUT"
-printf '%-26s %11s %11s %11s %9s %9s %10s %9s\n' case postdesk/s smtp-sink/s python/s pd/sink pd/py pd-RSS-MB tickets | tee -a "$OUT"
+[ -z "$BASELINE" ] || echo "# baseline: $BASELINE" | tee -a "$OUT"
+printf '%-26s %11s %11s %11s %9s %9s %10s %9s %11s %8s\n' case postdesk/s smtp-sink/s python/s pd/sink pd/py pd-RSS-MB tickets \
+    baseline/s pd/base | tee -a "$OUT"
 
 status=0
 for options in "${CASE_LIST[@]}"; do
@@ -183,12 +192,14 @@ for options in "${CASE_LIST[@]}"; do
     sessions=$(echo "$options" | sed -n 's/.*-s \([0-9]*\).*/\1/p')
     echo "# disk before '$options': $(python3 "$ROOT/bench/fsync_latency.py" "$WORK" --samples 100 --sessions "${sessions:-1}")" |
         tee -a "$OUT"
-    pd=() sink=() py=() rss=() counts=()
+    pd=() sink=() py=() rss=() counts=() base=()
     for _ in $(seq "$REPS"); do
         run_once postdesk "$options"
         pd+=("$RATE")
         rss+=("${LAST_RSS_KB:-0}")
         counts+=("${LAST_COUNT:--}")
+        run_once baseline "$options"
+        base+=("$RATE")
         run_once smtp-sink "$options"
         sink+=("$RATE")
         run_once python "$options"
@@ -197,9 +208,10 @@ for options in "${CASE_LIST[@]}"; do
     pd_median=$(median "${pd[@]}")
     sink_median=$(median "${sink[@]}")
     py_median=$(median "${py[@]}")
+    base_median=$(median "${base[@]}")
     peak_kb=$(printf '%s\n' "${rss[@]}" | sort -n | tail -1)
     count_check="ok"
-    [[ " ${pd[*]} ${sink[*]} ${py[*]} " == *" FAIL "* ]] && status=1
+    [[ " ${pd[*]} ${sink[*]} ${py[*]} ${base[*]} " == *" FAIL "* ]] && status=1
     wanted postdesk || count_check="-"
     for count in "${counts[@]}"; do
         if wanted postdesk && [ "$count" != "$MESSAGES" ]; then
@@ -207,9 +219,9 @@ for options in "${CASE_LIST[@]}"; do
             status=1
         fi
     done
-    printf '%-26s %11s %11s %11s %9s %9s %10s %9s\n' "$options" "$pd_median" "$sink_median" "$py_median" \
+    printf '%-26s %11s %11s %11s %9s %9s %10s %9s %11s %8s\n' "$options" "$pd_median" "$sink_median" "$py_median" \
         "$(ratio "$pd_median" "$sink_median")" "$(ratio "$pd_median" "$py_median")" \
-        "$((peak_kb / 1024))" "$count_check" | tee -a "$OUT"
+        "$((peak_kb / 1024))" "$count_check" "$base_median" "$(ratio "$pd_median" "$base_median")" | tee -a "$OUT"
 done
 echo "# tickets: ok = postdesk stored exactly one ticket per message sent, in every run" | tee -a "$OUT"
 echo "results written to $OUT" >&2
