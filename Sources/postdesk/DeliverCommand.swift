@@ -29,13 +29,7 @@ struct DeliverCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let configuration: PostdeskConfiguration
-        do {
-            configuration = try await PostdeskConfiguration.load(path: options.resolvedPath)
-        } catch {
-            printError("\(error)")
-            throw ExitCode(78)
-        }
+        let configuration = try await options.loadConfiguration()
         var logger = Logger(label: "postdesk.deliver")
         logger.logLevel = configuration.logLevel
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PostdeskDaemon
 
 /// `postdesk`: the daemon and its operator tools.
 @main
@@ -29,6 +30,16 @@ struct ConfigOptions: ParsableArguments {
         }
         let system = "/etc/postdesk/postdesk.yaml"
         return FileManager.default.fileExists(atPath: system) ? system : nil
+    }
+
+    /// The configuration; on any error, prints every problem and exits 78 (EX_CONFIG).
+    func loadConfiguration() async throws -> PostdeskConfiguration {
+        do {
+            return try await PostdeskConfiguration.load(path: resolvedPath)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(78)
+        }
     }
 }
 

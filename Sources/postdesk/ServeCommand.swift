@@ -10,13 +10,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOptions
 
     func run() async throws {
-        let configuration: PostdeskConfiguration
-        do {
-            configuration = try await PostdeskConfiguration.load(path: options.resolvedPath)
-        } catch {
-            printError("\(error)")
-            throw ExitCode(78)  // EX_CONFIG
-        }
+        let configuration = try await options.loadConfiguration()
         let level = configuration.logLevel
         LoggingSystem.bootstrap { label in
             var handler = BatchedLogHandler(label: label)

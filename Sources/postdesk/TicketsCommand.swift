@@ -69,13 +69,7 @@ struct TicketsCommand: AsyncParsableCommand {
 }
 
 private func openStore(_ options: ConfigOptions) async throws -> SQLiteTicketStore {
-    let configuration: PostdeskConfiguration
-    do {
-        configuration = try await PostdeskConfiguration.load(path: options.resolvedPath)
-    } catch {
-        printError("\(error)")
-        throw ExitCode(78)
-    }
+    let configuration = try await options.loadConfiguration()
     return try SQLiteTicketStore(path: configuration.storePath, logger: Logger(label: "postdesk.cli"))
 }
 
