@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Logging
 import SystemPackage
+import TicketPipeline
 
 /// Everything the daemon reads from `postdesk.yaml` and `POSTDESK_*` environment variables, validated.
 ///
@@ -11,6 +12,8 @@ public struct PostdeskConfiguration: Sendable, Equatable {
         public var name: String
         public var tag: String
         public var addresses: [String]
+        /// The pipeline's options for this queue (`queues.<name>.*`).
+        public var policy = QueuePolicy()
     }
 
     public struct TLSFiles: Sendable, Equatable {
@@ -35,6 +38,8 @@ public struct PostdeskConfiguration: Sendable, Equatable {
     public var commandTimeout: Duration
     public var dataTimeout: Duration
     public var queues: [Queue]
+    /// The pipeline's options shared by all queues (`pipeline.*`, `identity.*`).
+    public var pipeline = PipelineOptions()
 
     public static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.hostname == rhs.hostname && lhs.logLevel == rhs.logLevel && lhs.storePath == rhs.storePath
@@ -44,7 +49,7 @@ public struct PostdeskConfiguration: Sendable, Equatable {
             && lhs.smtpTLS == rhs.smtpTLS && lhs.maxMessageSize == rhs.maxMessageSize
             && lhs.maxRecipients == rhs.maxRecipients && lhs.maxConnections == rhs.maxConnections
             && lhs.commandTimeout == rhs.commandTimeout && lhs.dataTimeout == rhs.dataTimeout
-            && lhs.queues == rhs.queues
+            && lhs.queues == rhs.queues && lhs.pipeline == rhs.pipeline
     }
 }
 
@@ -209,18 +214,25 @@ extension PostdeskConfiguration {
             queues.append(Queue(name: name, tag: tag, addresses: addresses))
         }
 
+        for index in queues.indices {
+            queues[index].policy = reader.queuePolicy(queue: queues[index].name)
+        }
+        let pipeline = reader.pipelineOptions(hostname: hostname)
+
         if !reader.issues.isEmpty { throw ConfigurationErrors(source: source, issues: reader.issues) }
-        return PostdeskConfiguration(
+        var configuration = PostdeskConfiguration(
             hostname: hostname, logLevel: logLevel!, storePath: storePath, lmtpSocket: lmtpSocket,
             lmtpSocketMode: mode!, lmtpSocketOwner: owner, lmtpSocketGroup: group, smtpListen: smtpListen,
             smtpTLS: tls, maxMessageSize: maxMessageSize, maxRecipients: maxRecipients, maxConnections: maxConnections,
             commandTimeout: .seconds(commandTimeout), dataTimeout: .seconds(dataTimeout), queues: queues)
+        configuration.pipeline = pipeline
+        return configuration
     }
 }
 
 /// Reads typed values and collects a `ConfigurationIssue` for each one of the wrong type, instead of silently
 /// falling back to a default as `ConfigReader`'s non-throwing getters do.
-private struct ValidatingReader {
+struct ValidatingReader {
     let config: ConfigReader
     var issues: [ConfigurationIssue] = []
 
@@ -277,7 +289,9 @@ extension PostdeskConfiguration {
         ]
         for queue in queues {
             lines.append("  queue \(queue.name) [\(queue.tag)]: \(queue.addresses.joined(separator: ", "))")
+            lines.append("    \(queue.policy.summary)")
         }
+        lines.append("  \(pipeline.summary)")
         return lines.joined(separator: "\n")
     }
 }

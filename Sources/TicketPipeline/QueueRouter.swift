@@ -6,11 +6,14 @@ public struct QueueDefinition: Sendable, Hashable {
     public var tag: String
     /// Exact addresses (`support@localhost`) and domain wildcards (`*@support.test`).
     public var addresses: [String]
+    /// The pipeline's options for this queue.
+    public var policy: QueuePolicy
 
-    public init(name: String, tag: String, addresses: [String]) {
+    public init(name: String, tag: String, addresses: [String], policy: QueuePolicy = QueuePolicy()) {
         self.name = name
         self.tag = tag
         self.addresses = addresses
+        self.policy = policy
     }
 }
 

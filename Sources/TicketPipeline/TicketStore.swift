@@ -19,6 +19,19 @@ public protocol TicketStore: Sendable {
 
     /// The raw bytes of a stored message, by the lower-case hex SHA-256 they were stored under.
     func rawMessage(sha256: String) async throws -> [UInt8]?
+
+    /// Message records, newest first.
+    func messageRecords(limit: Int, offset: Int) async throws -> [MessageRecord]
+    /// One message record, or nil.
+    func messageRecord(id: Int64) async throws -> MessageRecord?
+    /// How many message records carry each disposition (the counters of the metrics endpoint).
+    func dispositionCounts() async throws -> [MessageDisposition: Int]
+    /// Bounce records, newest first; with `unmatchedOnly`, only the bounce list (no ticket found).
+    func bounceRecords(unmatchedOnly: Bool, limit: Int) async throws -> [BounceRecord]
+    /// Quarantined messages, newest first, without their raw bytes.
+    func quarantinedMessages(limit: Int, offset: Int) async throws -> [QuarantineEntry]
+    /// One quarantined message with its raw bytes, or nil.
+    func quarantinedMessage(id: Int64) async throws -> QuarantineEntry?
 }
 
 /// The reads and writes the pipeline may perform inside `TicketStore.write`. Only valid during that call.
@@ -41,6 +54,50 @@ public protocol TicketStoreTransaction {
     func storeAttachment(_ attachment: ParsedAttachment, articleID: Int64) throws
     /// Remembers that the delivery with `key` went to `ticket`, so a redelivery is recognised.
     func recordDelivery(_ key: DeliveryKey, ticket: Int, articleID: Int64, at: Date) throws
+
+    /// The contact with this (lower-cased) address, if there is one.
+    func contactID(address: String) throws -> Int64?
+    /// Stores the one record of a message.
+    func recordMessage(_ record: NewMessageRecord) throws
+    /// Adds a system activity to a ticket.
+    func addActivity(_ activity: NewActivity) throws
+    /// Stores one bounce record.
+    func recordBounce(_ bounce: NewBounceRecord) throws
+    /// The ticket holding an article with this Message-ID in any queue (the most recent one): bounces name
+    /// the original message, not a queue.
+    func ticketNumber(forAnyArticleMessageID messageID: String) throws -> Int?
+    /// Counts one more automated message from `sender` (a budget key) on the UTC day starting at `day`, and
+    /// returns the count including this one.
+    func countAutomatedMessage(sender: String, day: Date) throws -> Int
+    /// Puts a message into quarantine; returns its id.
+    func quarantine(_ entry: NewQuarantineEntry) throws -> Int64
+    /// Marks a quarantined message as replayed, with what the replay did.
+    func markReplayed(quarantineID: Int64, at: Date, result: String) throws
+    /// Whether the quarantined message was already replayed (read inside the write, so two replays cannot
+    /// both run it).
+    func quarantineReplayed(id: Int64) throws -> Bool
+    /// Status, requester address and last update of a ticket, for threading decisions.
+    func ticketState(number: Int) throws -> TicketState?
+    /// Whether `address` (lower-cased) is the requester of ticket `number`, sent an article to it, or was
+    /// named in To/Cc of one of its articles.
+    func isParticipant(address: String, ticket number: Int) throws -> Bool
+    /// Changes a ticket's status (e.g. reopens it).
+    func setStatus(_ status: String, ticket number: Int, at: Date) throws
+}
+
+/// What threading needs to know about an existing ticket.
+public struct TicketState: Sendable, Hashable {
+    public var number: Int
+    public var queue: String
+    public var status: String
+    public var updatedAt: Date
+
+    public init(number: Int, queue: String, status: String, updatedAt: Date) {
+        self.number = number
+        self.queue = queue
+        self.status = status
+        self.updatedAt = updatedAt
+    }
 }
 
 /// Identifies one delivery of one message to one queue: a retried delivery of the same bytes has the same key.
@@ -78,6 +135,8 @@ public struct NewTicket: Sendable {
 /// Whether an article came in from a customer or went out from an agent.
 public enum ArticleDirection: String, Sendable, Codable, Hashable {
     case inbound, outbound
+    /// Added by the pipeline for the record, not a conversation message: automated mail and bounces.
+    case note
 }
 
 /// One message stored on a ticket.
@@ -175,11 +234,14 @@ public struct TicketDetail: Sendable, Hashable, Codable {
     public var updatedAt: Date
     /// Oldest first.
     public var articles: [ArticleDetail]
+    /// System activities (why it threaded, what was stripped, ...), oldest first.
+    public var activities: [ActivityDetail]
 
     public init(
         number: Int, queue: String, status: String, subject: String, requester: MailAddress?, source: IntakeSource,
-        createdAt: Date, updatedAt: Date, articles: [ArticleDetail]
+        createdAt: Date, updatedAt: Date, articles: [ArticleDetail], activities: [ActivityDetail] = []
     ) {
+        self.activities = activities
         self.number = number
         self.queue = queue
         self.status = status

@@ -99,6 +99,7 @@ enum TicketStoreSchema {
                     ) WITHOUT ROWID;
                     """)
         }
+        registerPipelineRecords(&migrator)
         return migrator
     }
 }

@@ -7,7 +7,10 @@ struct PostdeskCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "postdesk",
         abstract: "Turns email into helpdesk tickets the instant it arrives (LMTP/SMTP intake).",
-        subcommands: [ServeCommand.self, CheckConfigCommand.self, TicketsCommand.self, ParseCommand.self])
+        subcommands: [
+            ServeCommand.self, CheckConfigCommand.self, TicketsCommand.self, MessagesCommand.self,
+            QuarantineCommand.self, BouncesCommand.self, ParseCommand.self,
+        ])
 }
 
 /// `--config`, shared by every command that reads the configuration.
