@@ -9,6 +9,8 @@ struct DeliveryPlan: Sendable {
     let message: InboundMessage
     let parsed: ParsedMessage
     let rawSHA256: String
+    /// The normalised body's hash: with the Message-ID, the deduplication key.
+    let contentSHA256: String
     let deliveries: [QueueDelivery]
     let threading: ThreadMatcher
     let signer: MessageIDSigner?
@@ -49,11 +51,14 @@ struct DeliveryPlan: Sendable {
         var state = CommitState()
         for delivery in deliveries {
             let queue = delivery.queue.name
-            let key = DeliveryKey(messageID: parsed.messageID ?? "", rawSHA256: rawSHA256, queue: queue)
+            let key = DeliveryKey(
+                messageID: parsed.messageID ?? "", rawSHA256: rawSHA256, queue: queue, contentSHA256: contentSHA256)
             let result: RecipientOutcome.Result
             let disposition: MessageDisposition
             var ticket: Int?
-            if let delivered = try transaction.deliveredTicket(for: key) {
+            if let delivered = try transaction.deliveredTicket(for: key)
+                ?? transaction.deliveredTicket(sameContentAs: key)
+            {
                 (result, disposition, ticket) = (.duplicate(ticket: delivered), .duplicate, delivered)
             } else {
                 switch delivery.action {

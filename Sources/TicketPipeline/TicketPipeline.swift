@@ -229,7 +229,8 @@ public final class TicketIntake: Sendable {
             planned.append(delivery)
         }
         return DeliveryPlan(
-            message: message, parsed: parsed, rawSHA256: sha256Hex(message.raw), deliveries: planned,
+            message: message, parsed: parsed, rawSHA256: sha256Hex(message.raw),
+            contentSHA256: BodyFingerprint.sha256(raw: message.raw), deliveries: planned,
             threading: threading, signer: settings.messageIDs, classification: classificationName,
             decisions: decisionLines.joined(separator: "\n"))
     }

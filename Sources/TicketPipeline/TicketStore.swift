@@ -55,6 +55,9 @@ public protocol TicketStoreTransaction {
     /// Remembers that the delivery with `key` went to `ticket`, so a redelivery is recognised.
     func recordDelivery(_ key: DeliveryKey, ticket: Int, articleID: Int64, at: Date) throws
 
+    /// The ticket a delivery of the same content went to in `key.queue`: same Message-ID and normalised-body
+    /// hash, or for messages without a Message-ID the same hash alone.
+    func deliveredTicket(sameContentAs key: DeliveryKey) throws -> Int?
     /// The contact with this (lower-cased) address, if there is one.
     func contactID(address: String) throws -> Int64?
     /// Stores the one record of a message.
@@ -100,18 +103,22 @@ public struct TicketState: Sendable, Hashable {
     }
 }
 
-/// Identifies one delivery of one message to one queue: a retried delivery of the same bytes has the same key.
+/// Identifies one delivery of one message to one queue: a retried delivery of the same bytes has the same key,
+/// and the same mail by another path or to another of our addresses has the same `contentSHA256`.
 public struct DeliveryKey: Sendable, Hashable, Codable {
     /// The Message-ID, or `""` when the message has none.
     public var messageID: String
     /// Lower-case hex SHA-256 of the raw bytes.
     public var rawSHA256: String
     public var queue: String
+    /// Lower-case hex SHA-256 of the normalised body (see `BodyFingerprint`); `""` when not computed.
+    public var contentSHA256: String
 
-    public init(messageID: String, rawSHA256: String, queue: String) {
+    public init(messageID: String, rawSHA256: String, queue: String, contentSHA256: String = "") {
         self.messageID = messageID
         self.rawSHA256 = rawSHA256
         self.queue = queue
+        self.contentSHA256 = contentSHA256
     }
 }
 

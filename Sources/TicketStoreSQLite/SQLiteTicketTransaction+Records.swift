@@ -5,6 +5,28 @@ import TicketPipeline
 /// The pipeline's record keeping: message records, activities, bounces, budgets, quarantine, and the ticket
 /// lookups threading needs. Cached statements, like the rest of the writer's work.
 extension SQLiteTicketTransaction {
+    func deliveredTicket(sameContentAs key: DeliveryKey) throws -> Int? {
+        guard !key.contentSHA256.isEmpty else { return nil }
+        if key.messageID.isEmpty {
+            let statement = try db.cachedStatement(
+                sql: """
+                    SELECT ticket_number FROM delivery_keys
+                    WHERE message_id = '' AND queue = ? AND content_sha256 = ? LIMIT 1
+                    """)
+            return try Int.fetchOne(statement, arguments: [key.queue, key.contentSHA256])
+        }
+        // Every stored copy of this Message-ID in the queue (articles_by_message_id), then its delivery key
+        // through the raw message (primary keys only).
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT d.ticket_number FROM articles a
+                JOIN raw_messages r ON r.sha256 = a.raw_sha256
+                JOIN delivery_keys d ON d.raw_message_id = r.id AND d.queue = a.queue AND d.message_id = a.message_id
+                WHERE a.message_id = ? AND a.queue = ? AND d.content_sha256 = ? LIMIT 1
+                """)
+        return try Int.fetchOne(statement, arguments: [key.messageID, key.queue, key.contentSHA256])
+    }
+
     func contactID(address: String) throws -> Int64? {
         let statement = try db.cachedStatement(sql: "SELECT id FROM contacts WHERE address = ?")
         return try Int64.fetchOne(statement, arguments: [address])

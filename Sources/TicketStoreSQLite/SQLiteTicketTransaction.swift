@@ -120,11 +120,15 @@ struct SQLiteTicketTransaction: TicketStoreTransaction {
     func recordDelivery(_ key: DeliveryKey, ticket: Int, articleID: Int64, at time: Date) throws {
         let statement = try db.cachedStatement(
             sql: """
-                INSERT INTO delivery_keys(raw_message_id, queue, message_id, ticket_number, article_id, delivered_at)
-                SELECT id, ?, ?, ?, ?, ? FROM raw_messages WHERE sha256 = ?
+                INSERT INTO delivery_keys(raw_message_id, queue, message_id, ticket_number, article_id, delivered_at,
+                    content_sha256)
+                SELECT id, ?, ?, ?, ?, ?, ? FROM raw_messages WHERE sha256 = ?
                 """)
         try statement.execute(
-            arguments: [key.queue, key.messageID, ticket, articleID, time.timeIntervalSince1970, key.rawSHA256])
+            arguments: [
+                key.queue, key.messageID, ticket, articleID, time.timeIntervalSince1970,
+                key.contentSHA256.isEmpty ? nil : key.contentSHA256, key.rawSHA256,
+            ])
         guard db.changesCount == 1 else {
             throw DatabaseError(
                 resultCode: .SQLITE_CONSTRAINT, message: "delivery recorded before its raw message was stored")

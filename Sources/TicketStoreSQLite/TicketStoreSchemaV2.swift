@@ -56,6 +56,12 @@ extension TicketStoreSchema {
                         count INTEGER NOT NULL,
                         PRIMARY KEY (sender, day)
                     ) WITHOUT ROWID;
+                    -- Deduplication by content (Message-ID + normalised-body hash). Messages with a Message-ID
+                    -- are found through articles_by_message_id; only those without one need this partial
+                    -- index, so an ordinary message costs no extra index write.
+                    ALTER TABLE delivery_keys ADD COLUMN content_sha256 TEXT;
+                    CREATE INDEX delivery_keys_by_content_without_message_id
+                        ON delivery_keys(queue, content_sha256) WHERE message_id = '';
                     CREATE TABLE quarantine (
                         id INTEGER PRIMARY KEY,
                         received_at REAL NOT NULL,
