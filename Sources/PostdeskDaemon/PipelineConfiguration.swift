@@ -12,6 +12,8 @@ public struct PipelineOptions: Sendable, Equatable {
     /// `pipeline.own_mail.addresses`: our addresses besides the queues' exact addresses (e.g. the notification
     /// sender); mail from them is a loop.
     public var ownAddresses: [String] = []
+    /// `pipeline.triage_queue`: where `deliver`/poller/replay mail for no configured queue goes; empty: nowhere.
+    public var triageQueue: String?
     /// `identity.domain`: the domain of the Message-IDs we sign; defaults to `server.hostname`.
     public var identityDomain = "localhost"
     /// `identity.secret`: the HMAC secret, at least 16 characters; empty: read (or create) `secret_file`.
@@ -21,7 +23,8 @@ public struct PipelineOptions: Sendable, Equatable {
     public var identitySecretFile: String?
 
     var summary: String {
-        "pipeline: max \(maxAttachments) attachments; own Message-ID domains \(ownMessageIDDomains); "
+        "pipeline: max \(maxAttachments) attachments; triage queue \(triageQueue ?? "(none)"); "
+            + "own Message-ID domains \(ownMessageIDDomains); "
             + "own addresses \(ownAddresses); signed Message-IDs @\(identityDomain) with the secret "
             + (identitySecret == nil
                 ? "in \(identitySecretFile ?? "message-id.key next to the database")" : "from identity.secret")
@@ -46,7 +49,9 @@ extension QueuePolicy {
         return "filters: allow \(filter.allow.count) / ignore \(filter.ignore.count) rules; attachments: ignore "
             + "\(attachments.ignoredFileNames), max size \(attachments.maximumSize.map(String.init) ?? "none"); "
             + "automated mail \(automatedBudget.messagesPerDay)/sender/day; closed replies: \(closed); "
-            + "unknown senders: \(unknown); reply-to as requester: \(replyToAsRequester)"
+            + "unknown senders: \(unknown); reply-to as requester: \(replyToAsRequester); agents \(agentAddresses); "
+            + "defaults category \(ticketDefaults.category ?? "-"), priority \(ticketDefaults.priority ?? "-"), "
+            + "type \(ticketDefaults.type ?? "-")"
     }
 }
 
@@ -111,7 +116,34 @@ extension ValidatingReader {
                 prefix + "requester.unknown_senders", "must be create, fallback, redirect or reject, got '\(unknown)'")
         }
         policy.replyToAsRequester = bool(prefix + "requester.reply_to", default: false)
+        policy.agentAddresses = stringArray(prefix + "requester.agents").map { $0.lowercased() }
+        for agent in policy.agentAddresses where !agent.contains("@") {
+            fail(prefix + "requester.agents", "'\(agent)' is not an address")
+        }
+        policy.ticketDefaults = TicketDefaults(
+            category: optionalString(prefix + "defaults.category"),
+            priority: optionalString(prefix + "defaults.priority"),
+            type: optionalString(prefix + "defaults.type"))
         return policy
+    }
+
+    /// `queues.<name>.plus_queues`: entries `detail=queue`, e.g. `billing=billing`.
+    mutating func subQueues(queue name: String, known: Set<String>) -> [String: String] {
+        let key = "queues.\(name).plus_queues"
+        var result: [String: String] = [:]
+        for entry in stringArray(key) {
+            let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, !parts[0].contains("@") else {
+                fail(key, "'\(entry)' must be detail=queue, e.g. billing=billing")
+                continue
+            }
+            guard known.contains(parts[1]) else {
+                fail(key, "'\(entry)' names the queue '\(parts[1])', which is not in queues.names")
+                continue
+            }
+            result[parts[0].lowercased()] = parts[1]
+        }
+        return result
     }
 
     /// Rules written `address:a@b`, `domain:example.com`, `domain:*.example.com` (with subdomains),
@@ -144,9 +176,13 @@ extension ValidatingReader {
         }
     }
 
-    mutating func pipelineOptions(hostname: String) -> PipelineOptions {
+    mutating func pipelineOptions(hostname: String, queueNames: Set<String>) -> PipelineOptions {
         var options = PipelineOptions()
         options.maxAttachments = optionalInt("pipeline.max_attachments", default: 1000, minimum: 1)
+        options.triageQueue = optionalString("pipeline.triage_queue")
+        if let triage = options.triageQueue, !queueNames.contains(triage) {
+            fail("pipeline.triage_queue", "'\(triage)' is not in queues.names")
+        }
         options.ownMessageIDDomains = stringArray("pipeline.own_mail.message_id_domains").map { $0.lowercased() }
         options.ownAddresses = stringArray("pipeline.own_mail.addresses").map { $0.lowercased() }
         for address in options.ownAddresses where !address.contains("@") {
@@ -192,7 +228,8 @@ extension PostdeskConfiguration {
                 instanceName: hostname, messageIDDomains: pipeline.ownMessageIDDomains,
                 ownAddresses: exactAddresses + pipeline.ownAddresses),
             maximumAttachments: pipeline.maxAttachments,
-            messageIDs: MessageIDSigner(secret: secret, domain: pipeline.identityDomain))
+            messageIDs: MessageIDSigner(secret: secret, domain: pipeline.identityDomain),
+            triageQueue: pipeline.triageQueue)
     }
 
     static func loadOrCreateSecret(at path: String) throws -> [UInt8] {

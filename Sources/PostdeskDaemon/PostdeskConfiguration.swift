@@ -14,6 +14,8 @@ public struct PostdeskConfiguration: Sendable, Equatable {
         public var addresses: [String]
         /// The pipeline's options for this queue (`queues.<name>.*`).
         public var policy = QueuePolicy()
+        /// `queues.<name>.plus_queues`: `support+billing@…` goes to another queue, by `+detail`.
+        public var subQueues: [String: String] = [:]
     }
 
     public struct TLSFiles: Sendable, Equatable {
@@ -216,8 +218,9 @@ extension PostdeskConfiguration {
 
         for index in queues.indices {
             queues[index].policy = reader.queuePolicy(queue: queues[index].name)
+            queues[index].subQueues = reader.subQueues(queue: queues[index].name, known: Set(names))
         }
-        let pipeline = reader.pipelineOptions(hostname: hostname)
+        let pipeline = reader.pipelineOptions(hostname: hostname, queueNames: Set(names))
 
         if !reader.issues.isEmpty { throw ConfigurationErrors(source: source, issues: reader.issues) }
         var configuration = PostdeskConfiguration(

@@ -54,7 +54,10 @@ public struct PostdeskService: Service {
 
 extension PostdeskConfiguration {
     var queueDefinitions: [QueueDefinition] {
-        queues.map { QueueDefinition(name: $0.name, tag: $0.tag, addresses: $0.addresses, policy: $0.policy) }
+        queues.map {
+            QueueDefinition(
+                name: $0.name, tag: $0.tag, addresses: $0.addresses, policy: $0.policy, subQueues: $0.subQueues)
+        }
     }
 
     /// The pipeline exactly as the daemon runs it, over `store`: also used by `postdesk quarantine replay`.

@@ -28,10 +28,21 @@ struct DeliveryPlan: Sendable {
         return message.sender.isEmpty ? nil : MailAddress(name: nil, address: message.sender)
     }
 
-    /// The requester of a new ticket under `policy`: Reply-To when the queue says so, else the sender.
-    func requester(_ policy: QueuePolicy) -> MailAddress? {
-        if policy.replyToAsRequester, let replyTo = parsed.replyTo.first, !replyTo.address.isEmpty { return replyTo }
-        return sender
+    /// The requester of a new ticket under `policy`: the original sender of a message an agent forwarded,
+    /// else Reply-To when the queue says so, else the sender. The note says which rule chose it.
+    func requester(_ policy: QueuePolicy) -> (address: MailAddress?, note: String?) {
+        if let sender, !policy.agentAddresses.isEmpty,
+            policy.agentAddresses.contains(where: { $0.lowercased() == sender.address.lowercased() }),
+            let original = ForwardedMessage.originalSender(of: parsed)
+        {
+            return (
+                original, "forwarded by agent \(sender.address): requester is the original sender \(original.address)"
+            )
+        }
+        if policy.replyToAsRequester, let replyTo = parsed.replyTo.first, !replyTo.address.isEmpty {
+            return (replyTo, "requester taken from Reply-To: \(replyTo.address)")
+        }
+        return (sender, nil)
     }
 
     /// What one commit decided and wrote, gathered for the message record.
@@ -178,10 +189,12 @@ struct DeliveryPlan: Sendable {
                 state.lines.append("\(queue) requester/\(disposition.rawValue): \(reason)")
                 return (.recorded(disposition), disposition, nil)
             }
-            number = try transaction.createTicket(
-                NewTicket(
-                    queue: queue, subject: parsed.subject ?? "", requesterID: requesterID, source: message.source,
-                    createdAt: message.receivedAt))
+            var ticket = NewTicket(
+                queue: queue, subject: parsed.subject ?? "", requesterID: requesterID, source: message.source,
+                createdAt: message.receivedAt)
+            ticket.defaults = policy.ticketDefaults
+            number = try transaction.createTicket(ticket)
+            for reason in delivery.triageReasons { activities.append((nil, "triage", reason)) }
             if let linkTo {
                 activities.append((nil, "linked", "linked to #\(linkTo.ticket): \(linkTo.reason)"))
                 activities.append((linkTo.ticket, "linked", "new ticket #\(number) opened: \(linkTo.reason)"))
@@ -214,23 +227,24 @@ struct DeliveryPlan: Sendable {
     private func resolveRequester(
         _ policy: QueuePolicy, state: inout CommitState, in transaction: any TicketStoreTransaction
     ) throws -> RequesterResolution {
-        guard let requester = requester(policy) else { return .contact(nil, note: nil) }
+        let (chosen, rule) = requester(policy)
+        guard let requester = chosen else { return .contact(nil, note: nil) }
         let address = requester.address.lowercased()
         switch policy.unknownSenders {
         case .createContact:
-            if !policy.replyToAsRequester, let cached = state.createdContactID { return .contact(cached, note: nil) }
+            if rule == nil, let cached = state.createdContactID { return .contact(cached, note: nil) }
             let id = try transaction.upsertContact(address: address, name: requester.name)
-            if !policy.replyToAsRequester { state.createdContactID = id }
-            return .contact(id, note: nil)
+            if rule == nil { state.createdContactID = id }
+            return .contact(id, note: rule)
         case .fallbackContact(let fallback):
-            if let id = try transaction.contactID(address: address) { return .contact(id, note: nil) }
+            if let id = try transaction.contactID(address: address) { return .contact(id, note: rule) }
             let id = try transaction.upsertContact(address: fallback.lowercased(), name: nil)
             return .contact(id, note: "unknown sender \(address): requester is the fallback contact \(fallback)")
         case .redirect(let target):
-            if let id = try transaction.contactID(address: address) { return .contact(id, note: nil) }
+            if let id = try transaction.contactID(address: address) { return .contact(id, note: rule) }
             return .refused(.redirected, reason: "unknown sender \(address): to be redirected to \(target)")
         case .reject:
-            if let id = try transaction.contactID(address: address) { return .contact(id, note: nil) }
+            if let id = try transaction.contactID(address: address) { return .contact(id, note: rule) }
             return .refused(.rejected, reason: "unknown sender \(address): rejected by the queue's policy")
         }
     }
@@ -375,5 +389,38 @@ struct DeliveryPlan: Sendable {
                     "message-id": "\(parsed.messageID ?? "-")", "from": "\(sender?.address ?? "<>")",
                 ])
         }
+    }
+}
+
+/// The original sender of a message an agent forwarded into a queue.
+enum ForwardedMessage {
+    /// The From of an attached message (forward as attachment), else the first `From:` line after a
+    /// forwarded-message marker in the text (inline forward, as Gmail, Outlook and Thunderbird write it).
+    static func originalSender(of parsed: ParsedMessage) -> MailAddress? {
+        if let attached = parsed.attachedMessages.first?.from.first, !attached.address.isEmpty { return attached }
+        var afterMarker = false
+        for line in parsed.text.split(whereSeparator: \.isNewline) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let lowered = trimmed.lowercased()
+            if lowered.contains("forwarded message") || lowered.contains("original message")
+                || lowered.hasPrefix("begin forwarded message")
+            {
+                afterMarker = true
+                continue
+            }
+            guard afterMarker, lowered.hasPrefix("from:") else { continue }
+            let value = trimmed.dropFirst(5).trimmingCharacters(in: .whitespaces)
+            if let open = value.lastIndex(of: "<"), let close = value.lastIndex(of: ">"), open < close {
+                let address = String(value[value.index(after: open)..<close])
+                let name = value[..<open].trimmingCharacters(in: CharacterSet(charactersIn: " \""))
+                guard address.contains("@") else { return nil }
+                return MailAddress(name: name.isEmpty ? nil : name, address: address)
+            }
+            if let token = value.split(separator: " ").first(where: { $0.contains("@") }) {
+                return MailAddress(name: nil, address: String(token))
+            }
+            return nil
+        }
+        return nil
     }
 }

@@ -37,12 +37,18 @@ public struct QueuePolicy: Sendable, Hashable {
     public var unknownSenders: UnknownSenderPolicy
     /// Use the first Reply-To address as the requester instead of From.
     public var replyToAsRequester: Bool
+    /// Addresses of agents: mail from one of them that forwards a message (an attached message, or a
+    /// forwarded-message block) makes the original sender the requester.
+    public var agentAddresses: [String]
+    /// Category, priority and type of new tickets in this queue.
+    public var ticketDefaults: TicketDefaults
 
     public init(
         filter: MailFilter = MailFilter(), attachments: AttachmentPolicy = AttachmentPolicy(),
         automatedBudget: AutomatedSenderBudget = AutomatedSenderBudget(),
         closedTicketReplies: ClosedTicketReplyPolicy = .reopenWithin(days: 14),
-        unknownSenders: UnknownSenderPolicy = .createContact, replyToAsRequester: Bool = false
+        unknownSenders: UnknownSenderPolicy = .createContact, replyToAsRequester: Bool = false,
+        agentAddresses: [String] = [], ticketDefaults: TicketDefaults = TicketDefaults()
     ) {
         self.filter = filter
         self.attachments = attachments
@@ -50,6 +56,21 @@ public struct QueuePolicy: Sendable, Hashable {
         self.closedTicketReplies = closedTicketReplies
         self.unknownSenders = unknownSenders
         self.replyToAsRequester = replyToAsRequester
+        self.agentAddresses = agentAddresses
+        self.ticketDefaults = ticketDefaults
+    }
+}
+
+/// What a new ticket of a queue starts with.
+public struct TicketDefaults: Sendable, Hashable, Codable {
+    public var category: String?
+    public var priority: String?
+    public var type: String?
+
+    public init(category: String? = nil, priority: String? = nil, type: String? = nil) {
+        self.category = category
+        self.priority = priority
+        self.type = type
     }
 }
 
@@ -64,16 +85,21 @@ public struct PipelineSettings: Sendable {
     public var maximumAttachments: Int
     /// Signs and verifies our own Message-IDs; nil: only stored Message-IDs thread.
     public var messageIDs: MessageIDSigner?
+    /// The queue that takes mail no queue receives, on paths that cannot refuse a recipient (`deliver`, the
+    /// poller, replays): it becomes a ticket there, marked for triage. nil: such recipients are unknown.
+    /// LMTP and SMTP refuse unknown recipients at RCPT and never use it.
+    public var triageQueue: String?
 
     public init(
         ownMail: OwnMailConfiguration = OwnMailConfiguration(instanceName: ""),
         bounces: BounceDetectionConfiguration = BounceDetectionConfiguration(), maximumAttachments: Int = 1000,
-        messageIDs: MessageIDSigner? = nil
+        messageIDs: MessageIDSigner? = nil, triageQueue: String? = nil
     ) {
         self.ownMail = ownMail
         self.bounces = bounces
         self.maximumAttachments = maximumAttachments
         self.messageIDs = messageIDs
+        self.triageQueue = triageQueue
     }
 }
 

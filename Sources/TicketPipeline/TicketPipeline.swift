@@ -107,15 +107,31 @@ public final class TicketIntake: Sendable {
         }
     }
 
-    /// The distinct queues of the message's recipients, and each recipient's queue name (nil: unknown).
+    /// The distinct queues of the message's recipients, and each recipient's queue name (nil: unknown). On
+    /// paths that cannot refuse a recipient, one no queue receives goes to the triage queue, if configured.
     func route(_ message: InboundMessage) -> ([QueueDelivery], [String?]) {
         var deliveries: [QueueDelivery] = []
+        let triage: QueueDefinition? =
+            switch message.source {
+            case .lmtp, .smtp: nil
+            case .deliver, .replay: settings.triageQueue.flatMap { router.queue(named: $0) }
+            }
         let routes = message.recipients.map { recipient -> String? in
-            guard let queue = router.queue(for: recipient) else { return nil }
+            var triageReason: String?
+            guard
+                let queue = router.queue(for: recipient)
+                    ?? triage.map({
+                        triageReason = "routing: no queue receives <\(recipient)>: triage queue"
+                        return $0
+                    })
+            else { return nil }
             if let index = deliveries.firstIndex(where: { $0.queue.name == queue.name }) {
                 deliveries[index].recipients.append(recipient)
+                if let triageReason { deliveries[index].triageReasons.append(triageReason) }
             } else {
-                deliveries.append(QueueDelivery(queue: queue, recipients: [recipient]))
+                var delivery = QueueDelivery(queue: queue, recipients: [recipient])
+                if let triageReason { delivery.triageReasons.append(triageReason) }
+                deliveries.append(delivery)
             }
             return queue.name
         }
@@ -303,6 +319,8 @@ struct QueueDelivery: Sendable {
     var keptAttachments: [ParsedAttachment] = []
     /// Why the others were ignored or stripped (noted on the ticket).
     var attachmentNotes: [String] = []
+    /// Set when recipients reached this queue only as the triage queue (noted on the ticket).
+    var triageReasons: [String] = []
 }
 
 /// What a message that cannot be read looks like: decided on the raw bytes, before any parsing result.

@@ -129,6 +129,8 @@ public struct NewTicket: Sendable {
     public var requesterID: Int64?
     public var source: IntakeSource
     public var createdAt: Date
+    /// The queue's category, priority and type for new tickets.
+    public var defaults = TicketDefaults()
 
     public init(queue: String, subject: String, requesterID: Int64?, source: IntakeSource, createdAt: Date) {
         self.queue = queue
@@ -243,6 +245,8 @@ public struct TicketDetail: Sendable, Hashable, Codable {
     public var articles: [ArticleDetail]
     /// System activities (why it threaded, what was stripped, ...), oldest first.
     public var activities: [ActivityDetail]
+    /// Category, priority and type the ticket was created with.
+    public var defaults = TicketDefaults()
 
     public init(
         number: Int, queue: String, status: String, subject: String, requester: MailAddress?, source: IntakeSource,

@@ -93,6 +93,14 @@ enum RecordReads {
         ).map { quarantineEntry($0, withRaw: true) }
     }
 
+    static func ticketDefaults(_ db: Database, ticket: Int) throws -> TicketDefaults {
+        guard
+            let row = try Row.fetchOne(
+                db, sql: "SELECT category, priority, type FROM tickets WHERE number = ?", arguments: [ticket])
+        else { return TicketDefaults() }
+        return TicketDefaults(category: row[0], priority: row[1], type: row[2])
+    }
+
     static func activities(_ db: Database, ticket: Int) throws -> [ActivityDetail] {
         try Row.fetchAll(
             db, sql: "SELECT kind, text, created_at FROM activities WHERE ticket_number = ? ORDER BY id",

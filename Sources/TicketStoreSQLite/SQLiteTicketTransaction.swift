@@ -58,12 +58,16 @@ struct SQLiteTicketTransaction: TicketStoreTransaction {
     func createTicket(_ ticket: NewTicket) throws -> Int {
         let statement = try db.cachedStatement(
             sql: """
-                INSERT INTO tickets(queue, subject, requester_id, source, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO tickets(queue, subject, requester_id, source, created_at, updated_at, category, priority,
+                    type)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         let time = ticket.createdAt.timeIntervalSince1970
         try statement.execute(
-            arguments: [ticket.queue, ticket.subject, ticket.requesterID, ticket.source.rawValue, time, time])
+            arguments: [
+                ticket.queue, ticket.subject, ticket.requesterID, ticket.source.rawValue, time, time,
+                ticket.defaults.category, ticket.defaults.priority, ticket.defaults.type,
+            ])
         return Int(db.lastInsertedRowID)
     }
 

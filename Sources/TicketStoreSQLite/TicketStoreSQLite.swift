@@ -88,6 +88,7 @@ public final class SQLiteTicketStore: TicketStore {
         try await read("read ticket \(number)") { db in
             var detail = try TicketReads.detail(db, number: number)
             detail?.activities = try RecordReads.activities(db, ticket: number)
+            detail?.defaults = try RecordReads.ticketDefaults(db, ticket: number)
             return detail
         }
     }

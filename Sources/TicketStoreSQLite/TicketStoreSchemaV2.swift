@@ -62,6 +62,10 @@ extension TicketStoreSchema {
                     ALTER TABLE delivery_keys ADD COLUMN content_sha256 TEXT;
                     CREATE INDEX delivery_keys_by_content_without_message_id
                         ON delivery_keys(queue, content_sha256) WHERE message_id = '';
+                    -- A queue's defaults for new tickets.
+                    ALTER TABLE tickets ADD COLUMN category TEXT;
+                    ALTER TABLE tickets ADD COLUMN priority TEXT;
+                    ALTER TABLE tickets ADD COLUMN type TEXT;
                     CREATE TABLE quarantine (
                         id INTEGER PRIMARY KEY,
                         received_at REAL NOT NULL,

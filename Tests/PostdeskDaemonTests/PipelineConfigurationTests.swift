@@ -147,3 +147,60 @@ import TicketPipeline
         #expect(second.ticket(fromMessageID: first.messageID(ticket: 9, article: 1)) == 9)
     }
 }
+
+@Suite struct RoutingConfigurationTests {
+    @Test func subQueuesTriageDefaultsAndAgents() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pd-routing-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("postdesk.yaml").path
+        try """
+        pipeline:
+          triage_queue: triage
+        queues:
+          names: [support, billing, triage]
+          support:
+            addresses: ["support@localhost"]
+            plus_queues: ["billing=billing"]
+            defaults:
+              category: general
+              priority: normal
+              type: incident
+            requester:
+              agents: [Agent@Localhost]
+          billing:
+            addresses: ["billing@localhost"]
+          triage:
+            addresses: ["triage@localhost"]
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        let configuration = try await PostdeskConfiguration.load(path: file, environment: [:])
+        #expect(configuration.queues[0].subQueues == ["billing": "billing"])
+        #expect(
+            configuration.queues[0].policy.ticketDefaults
+                == TicketDefaults(category: "general", priority: "normal", type: "incident"))
+        #expect(configuration.queues[0].policy.agentAddresses == ["agent@localhost"])
+        #expect(configuration.pipeline.triageQueue == "triage")
+        #expect(configuration.queueDefinitions[0].subQueues == ["billing": "billing"])
+
+        try """
+        pipeline:
+          triage_queue: nowhere
+        queues:
+          names: [support]
+          support:
+            addresses: ["support@localhost"]
+            plus_queues: ["billing=missing", "broken"]
+            requester:
+              agents: [not-an-address]
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        do {
+            _ = try await PostdeskConfiguration.load(path: file, environment: [:])
+            Issue.record("invalid routing options were accepted")
+        } catch let errors as ConfigurationErrors {
+            let keys = errors.issues.map(\.key)
+            #expect(keys.filter { $0 == "queues.support.plus_queues" }.count == 2)
+            #expect(keys.contains("pipeline.triage_queue"))
+            #expect(keys.contains("queues.support.requester.agents"))
+        }
+    }
+}
