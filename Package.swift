@@ -55,7 +55,8 @@ let package = Package(
         .target(
             name: "TicketPipeline",
             dependencies: [
-                "MailParser",
+                "MailParser", "MailClassification",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -73,7 +74,7 @@ let package = Package(
         .target(
             name: "PostdeskDaemon",
             dependencies: [
-                "MailParser", "SMTPProtocol", "SMTPTransport", "TicketPipeline", "TicketStoreSQLite",
+                "MailParser", "SMTPProtocol", "SMTPTransport", "TicketPipeline", "TicketStoreSQLite", "MailClassification",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -105,7 +106,8 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
         .testTarget(name: "MailClassificationTests", dependencies: ["MailClassification"]),
-        .testTarget(name: "TicketPipelineTests", dependencies: ["TicketPipeline", "TicketStoreSQLite"]),
+        .testTarget(
+            name: "TicketPipelineTests", dependencies: ["TicketPipeline", "TicketStoreSQLite", "MailClassification"]),
         .testTarget(name: "PostdeskDaemonTests", dependencies: ["PostdeskDaemon"]),
         .testTarget(
             name: "IntegrationTests",

@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Logging
 import SystemPackage
+import TicketPipeline
 
 /// Everything the daemon reads from `postdesk.yaml` and `POSTDESK_*` environment variables, validated.
 ///
@@ -11,6 +12,10 @@ public struct PostdeskConfiguration: Sendable, Equatable {
         public var name: String
         public var tag: String
         public var addresses: [String]
+        /// The pipeline's options for this queue (`queues.<name>.*`).
+        public var policy = QueuePolicy()
+        /// `queues.<name>.plus_queues`: `support+billing@…` goes to another queue, by `+detail`.
+        public var subQueues: [String: String] = [:]
     }
 
     public struct TLSFiles: Sendable, Equatable {
@@ -37,6 +42,8 @@ public struct PostdeskConfiguration: Sendable, Equatable {
     /// After SIGTERM, how long a client still sending DATA may take before it gets 421 and its session closes.
     public var shutdownGrace: Duration = .seconds(30)
     public var queues: [Queue]
+    /// The pipeline's options shared by all queues (`pipeline.*`, `identity.*`).
+    public var pipeline = PipelineOptions()
 
     public static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.hostname == rhs.hostname && lhs.logLevel == rhs.logLevel && lhs.storePath == rhs.storePath
@@ -47,7 +54,7 @@ public struct PostdeskConfiguration: Sendable, Equatable {
             && lhs.maxRecipients == rhs.maxRecipients && lhs.maxConnections == rhs.maxConnections
             && lhs.commandTimeout == rhs.commandTimeout && lhs.dataTimeout == rhs.dataTimeout
             && lhs.shutdownGrace == rhs.shutdownGrace
-            && lhs.queues == rhs.queues
+            && lhs.queues == rhs.queues && lhs.pipeline == rhs.pipeline
     }
 }
 
@@ -214,6 +221,12 @@ extension PostdeskConfiguration {
             queues.append(Queue(name: name, tag: tag, addresses: addresses))
         }
 
+        for index in queues.indices {
+            queues[index].policy = reader.queuePolicy(queue: queues[index].name)
+            queues[index].subQueues = reader.subQueues(queue: queues[index].name, known: Set(names))
+        }
+        let pipeline = reader.pipelineOptions(hostname: hostname, queueNames: Set(names))
+
         if !reader.issues.isEmpty { throw ConfigurationErrors(source: source, issues: reader.issues) }
         var configuration = PostdeskConfiguration(
             hostname: hostname, logLevel: logLevel!, storePath: storePath, lmtpSocket: lmtpSocket,
@@ -221,13 +234,14 @@ extension PostdeskConfiguration {
             smtpTLS: tls, maxMessageSize: maxMessageSize, maxRecipients: maxRecipients, maxConnections: maxConnections,
             commandTimeout: .seconds(commandTimeout), dataTimeout: .seconds(dataTimeout), queues: queues)
         configuration.shutdownGrace = .seconds(shutdownGrace)
+        configuration.pipeline = pipeline
         return configuration
     }
 }
 
 /// Reads typed values and collects a `ConfigurationIssue` for each one of the wrong type, instead of silently
 /// falling back to a default as `ConfigReader`'s non-throwing getters do.
-private struct ValidatingReader {
+struct ValidatingReader {
     let config: ConfigReader
     var issues: [ConfigurationIssue] = []
 
@@ -285,7 +299,9 @@ extension PostdeskConfiguration {
         ]
         for queue in queues {
             lines.append("  queue \(queue.name) [\(queue.tag)]: \(queue.addresses.joined(separator: ", "))")
+            lines.append("    \(queue.policy.summary)")
         }
+        lines.append("  \(pipeline.summary)")
         return lines.joined(separator: "\n")
     }
 }

@@ -23,8 +23,8 @@ public struct PostdeskService: Service {
 
     public func run() async throws {
         let store = try SQLiteTicketStore(path: configuration.storePath, logger: logger)
-        let router = QueueRouter(queues: configuration.queueDefinitions)
-        let intake = TicketIntake(router: router, store: store, logger: logger)
+        let intake = try configuration.makeIntake(store: store, logger: logger)
+        let router = intake.router
         let server = SMTPServer(
             configuration: try configuration.serverConfiguration(),
             backend: TicketIntakeBackend(intake: intake, router: router, logger: logger),
@@ -67,7 +67,17 @@ public struct PostdeskService: Service {
 extension PostdeskConfiguration {
     /// The queues as the pipeline routes to them.
     public var queueDefinitions: [QueueDefinition] {
-        queues.map { QueueDefinition(name: $0.name, tag: $0.tag, addresses: $0.addresses) }
+        queues.map {
+            QueueDefinition(
+                name: $0.name, tag: $0.tag, addresses: $0.addresses, policy: $0.policy, subQueues: $0.subQueues)
+        }
+    }
+
+    /// The pipeline exactly as the daemon runs it, over `store`: also used by `postdesk quarantine replay`.
+    public func makeIntake(store: any TicketStore, logger: Logger) throws -> TicketIntake {
+        TicketIntake(
+            router: QueueRouter(queues: queueDefinitions), store: store, logger: logger,
+            settings: try pipelineSettings(), parse: { MessageParser.parse($0) })
     }
 
     func serverConfiguration() throws -> SMTPServerConfiguration {

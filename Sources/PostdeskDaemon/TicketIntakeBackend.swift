@@ -40,6 +40,17 @@ struct TicketIntakeBackend: SMTPBackend {
             return SMTPReply(
                 code: 250, enhancedStatus: "2.0.0",
                 "<\(outcome.recipient)> Ok: already stored in ticket #\(ticket), not stored again")
+        case .noted(let ticket):
+            return SMTPReply(
+                code: 250, enhancedStatus: "2.0.0", "<\(outcome.recipient)> Ok: noted on ticket #\(ticket)")
+        case .recorded(let disposition):
+            // Own mail, loops, ignored or automated mail, bounces: on record, deliberately no ticket.
+            return SMTPReply(
+                code: 250, enhancedStatus: "2.0.0", "<\(outcome.recipient)> Ok: recorded (\(disposition.rawValue))")
+        case .quarantined(let id):
+            // It is safe with us: an operator replays it; a retry by the MTA would only fail the same way.
+            return SMTPReply(
+                code: 250, enhancedStatus: "2.0.0", "<\(outcome.recipient)> Ok: held for review (quarantine \(id))")
         case .unknownRecipient:
             return SMTPReply(
                 code: 550, enhancedStatus: "5.1.1",
@@ -73,6 +84,9 @@ struct TicketIntakeBackend: SMTPBackend {
             case .created(let ticket): line += " created #\(ticket)"
             case .appended(let ticket): line += " appended #\(ticket)"
             case .duplicate(let ticket): line += " duplicate #\(ticket)"
+            case .noted(let ticket): line += " noted #\(ticket)"
+            case .recorded(let disposition): line += " recorded \(disposition.rawValue)"
+            case .quarantined(let id): line += " quarantined \(id)"
             case .unknownRecipient: line += " unknown recipient"
             case .temporaryFailure(let reason): line += " deferred (\(reason))"
             }

@@ -6,24 +6,36 @@ public struct QueueDefinition: Sendable, Hashable {
     public var tag: String
     /// Exact addresses (`support@localhost`) and domain wildcards (`*@support.test`).
     public var addresses: [String]
+    /// The pipeline's options for this queue.
+    public var policy: QueuePolicy
+    /// Plus-addressing sub-queues: `support+billing@…` goes to the queue named `subQueues["billing"]`
+    /// (details compared lower-cased).
+    public var subQueues: [String: String]
 
-    public init(name: String, tag: String, addresses: [String]) {
+    public init(
+        name: String, tag: String, addresses: [String], policy: QueuePolicy = QueuePolicy(),
+        subQueues: [String: String] = [:]
+    ) {
         self.name = name
         self.tag = tag
         self.addresses = addresses
+        self.policy = policy
+        self.subQueues = subQueues
     }
 }
 
 /// Maps an envelope recipient to its queue. Matching is case-insensitive, and a `+detail` sub-address
-/// (`support+billing@localhost`) matches its base address. Exact addresses win over domain wildcards;
-/// among equals, the first configured queue wins.
+/// (`support+billing@localhost`) matches its base address — or the base queue's sub-queue for that detail.
+/// Exact addresses win over domain wildcards; among equals, the first configured queue wins.
 public struct QueueRouter: Sendable {
     public let queues: [QueueDefinition]
     private let exact: [String: QueueDefinition]
     private let domains: [String: QueueDefinition]
+    private let byName: [String: QueueDefinition]
 
     public init(queues: [QueueDefinition]) {
         self.queues = queues
+        byName = Dictionary(queues.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var exact: [String: QueueDefinition] = [:]
         var domains: [String: QueueDefinition] = [:]
         for queue in queues {
@@ -54,8 +66,19 @@ public struct QueueRouter: Sendable {
         if let queue = exact[address] { return queue }
         if let plus = local.firstIndex(of: "+") {
             let base = local[..<plus]
-            if !base.isEmpty, let queue = exact[base + "@" + domain] { return queue }
+            if !base.isEmpty, let queue = exact[base + "@" + domain] {
+                let detail = String(local[local.index(after: plus)...])
+                if let name = queue.subQueues[detail], let subQueue = byName[name] { return subQueue }
+                return queue
+            }
         }
         return domains[String(domain)]
+    }
+}
+
+extension QueueRouter {
+    /// The queue named `name`, if configured.
+    public func queue(named name: String) -> QueueDefinition? {
+        byName[name]
     }
 }

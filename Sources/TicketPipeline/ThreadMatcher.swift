@@ -43,13 +43,40 @@ public struct ThreadMatcher: Sendable {
     public func ticket(
         for clues: ThreadingClues, queue: String, in transaction: any TicketStoreTransaction
     ) throws -> Int? {
+        try match(clues, queue: queue, sender: nil, signer: nil, in: transaction).match?.ticket
+    }
+
+    /// The strongest evidence tying the message to a ticket of `queue`: a Message-ID we signed, then a stored
+    /// Message-ID, then a subject tag — the tag only when `sender` (lower-cased) is the ticket's requester or a
+    /// participant; a tag from anyone else is returned as `refusedTag` (a hijack attempt or a forward) so the
+    /// caller can open a new ticket linked to it. With `sender` nil, tags are not checked.
+    public func match(
+        _ clues: ThreadingClues, queue: String, sender: String?, signer: MessageIDSigner?,
+        in transaction: any TicketStoreTransaction
+    ) throws -> (match: ThreadMatch?, refusedTag: Int?) {
+        if let signer {
+            for id in clues.referencedMessageIDs {
+                guard let number = signer.ticket(fromMessageID: id) else { continue }
+                if try transaction.ticketExists(number: number, queue: queue) {
+                    return (ThreadMatch(ticket: number, evidence: .signedMessageID, messageID: id), nil)
+                }
+            }
+        }
         for id in clues.referencedMessageIDs {
-            if let number = try transaction.ticketNumber(forArticleMessageID: id, queue: queue) { return number }
+            if let number = try transaction.ticketNumber(forArticleMessageID: id, queue: queue) {
+                return (ThreadMatch(ticket: number, evidence: .storedMessageID, messageID: id), nil)
+            }
         }
+        var refused: Int?
         for number in clues.subjectTicketNumbers {
-            if try transaction.ticketExists(number: number, queue: queue) { return number }
+            guard try transaction.ticketExists(number: number, queue: queue) else { continue }
+            if let sender, !(try transaction.isParticipant(address: sender, ticket: number)) {
+                if refused == nil { refused = number }
+                continue
+            }
+            return (ThreadMatch(ticket: number, evidence: .subjectTag, messageID: nil), nil)
         }
-        return nil
+        return (nil, refused)
     }
 
     /// Numbers from every `[<tag> #<digits>]` in `subject`; the tag matches case-insensitively, and spaces
@@ -88,5 +115,31 @@ public struct ThreadMatcher: Sendable {
             if !numbers.contains(value) { numbers.append(value) }
         }
         return numbers
+    }
+}
+
+/// Why a message continues a ticket.
+public struct ThreadMatch: Sendable, Hashable {
+    public enum Evidence: String, Sendable, Hashable {
+        /// In-Reply-To/References named a Message-ID we generated and signed.
+        case signedMessageID = "signed-message-id"
+        /// In-Reply-To/References named the Message-ID of an article of the ticket.
+        case storedMessageID = "stored-message-id"
+        /// The subject carried the ticket's tag, and the sender takes part in the ticket.
+        case subjectTag = "subject-tag"
+    }
+
+    public var ticket: Int
+    public var evidence: Evidence
+    /// The Message-ID that matched, for the two Message-ID kinds.
+    public var messageID: String?
+
+    /// A sentence for the ticket's activity log.
+    public var reason: String {
+        switch evidence {
+        case .signedMessageID: "threaded: references our signed Message-ID <\(messageID ?? "")>"
+        case .storedMessageID: "threaded: references <\(messageID ?? "")>, an article of this ticket"
+        case .subjectTag: "threaded: subject tag #\(ticket), sent by the requester or a participant"
+        }
     }
 }

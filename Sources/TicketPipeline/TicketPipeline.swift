@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MailClassification
 import MailParser
 
 /// What happened to one envelope recipient of a message.
@@ -11,6 +12,13 @@ public struct RecipientOutcome: Sendable, Hashable {
         case appended(ticket: Int)
         /// This exact message was already stored for this queue; nothing was created.
         case duplicate(ticket: Int)
+        /// Automated mail or a bounce, added as a note to this ticket (no status change).
+        case noted(ticket: Int)
+        /// Kept on record without a ticket: own mail, loops, ignored or unthreaded automated mail, unmatched
+        /// bounces, rejected senders. The message is safe with us (250).
+        case recorded(MessageDisposition)
+        /// The pipeline failed on the message; it is in quarantine with its raw bytes (250).
+        case quarantined(id: Int64)
         /// No queue receives this address.
         case unknownRecipient
         /// The message was not stored; the sender must try again later.
@@ -29,12 +37,15 @@ public struct RecipientOutcome: Sendable, Hashable {
     }
 }
 
-/// Turns inbound messages into tickets: routes recipients to queues, parses once, threads, and commits one
-/// ticket (or article) per queue durably before reporting.
+/// Turns inbound messages into tickets, the same way for every intake path: routes recipients to queues,
+/// parses once, classifies (bounces, own mail and loops, automated mail, filters, attachments), then commits
+/// per queue a ticket, an article, a note or just the record — with one message record for every message.
 public final class TicketIntake: Sendable {
     public let router: QueueRouter
     public let store: any TicketStore
     public let threading: ThreadMatcher
+    public let settings: PipelineSettings
+    private let classifiers: [String: MailClassifier]
     private let logger: Logger
     private let parse: @Sendable ([UInt8]) -> ParsedMessage
     /// Whether `parse` is `MessageParser`'s: only then can the store render an article's text from its raw
@@ -45,145 +56,297 @@ public final class TicketIntake: Sendable {
     ///   hand-built messages (their texts are then stored as given).
     public init(
         router: QueueRouter, store: any TicketStore, logger: Logger, threading: ThreadMatcher = ThreadMatcher(),
+        settings: PipelineSettings = PipelineSettings(),
         parse: (@Sendable ([UInt8]) -> ParsedMessage)? = nil
     ) {
         self.router = router
         self.store = store
         self.logger = logger
         self.threading = threading
+        self.settings = settings
         self.parse = parse ?? { MessageParser.parse($0) }
         self.parsesWithMessageParser = parse == nil
+        var classifiers: [String: MailClassifier] = [:]
+        for queue in router.queues {
+            classifiers[queue.name] = MailClassifier(
+                ClassifierConfiguration(
+                    ownMail: settings.ownMail, bounces: settings.bounces, filter: queue.policy.filter,
+                    attachments: queue.policy.attachments, automatedBudget: queue.policy.automatedBudget))
+        }
+        self.classifiers = classifiers
     }
 
-    /// Parses once, then for each distinct queue among the recipients commits one ticket (or article)
-    /// durably; returns one outcome per recipient, in order. Never throws: a store error becomes
-    /// `.temporaryFailure` for every routed recipient, and nothing of the message is kept.
+    /// Runs the pipeline and commits durably; returns one outcome per recipient, in order. Never throws: a
+    /// store failure becomes `.temporaryFailure` for every routed recipient (nothing of the message is kept);
+    /// an error in the pipeline's own logic puts the message in quarantine (`.quarantined`).
     public func process(_ message: InboundMessage) async -> [RecipientOutcome] {
-        var deliveries: [QueueDelivery] = []
-        let routes = message.recipients.map { recipient -> String? in
-            guard let queue = router.queue(for: recipient) else { return nil }
-            if let index = deliveries.firstIndex(where: { $0.queue.name == queue.name }) {
-                deliveries[index].recipients.append(recipient)
-            } else {
-                deliveries.append(QueueDelivery(queue: queue, recipients: [recipient]))
-            }
-            return queue.name
-        }
+        let (deliveries, routes) = route(message)
         guard !deliveries.isEmpty else {
             return message.recipients.map { RecipientOutcome(recipient: $0, queue: nil, result: .unknownRecipient) }
         }
-
-        // Everything CPU-heavy happens here, outside the store's serialized writer.
-        var parsed = parse(message.raw)
-        for index in parsed.attachments.indices where parsed.attachments[index].sha256.isEmpty {
-            parsed.attachments[index].sha256 = sha256Hex(parsed.attachments[index].data)
-        }
-        let plan = DeliveryPlan(
-            message: message, parsed: parsed, rawSHA256: sha256Hex(message.raw),
-            deliveries: deliveries.map { delivery in
-                var delivery = delivery
-                delivery.clues = threading.clues(for: parsed, queue: delivery.queue)
-                return delivery
-            },
-            threading: threading, textDerivedFromRaw: parsesWithMessageParser)
-
         let results: [String: RecipientOutcome.Result]
-        do {
-            results = try await store.write { transaction in try plan.commit(in: transaction) }
-        } catch {
+        switch await run(message, deliveries: deliveries, replayOf: nil) {
+        case .success(let outcome):
+            results = outcome
+        case .failure(.store(let error)):
             logger.error(
                 "could not store message",
                 metadata: [
-                    "session": "\(message.sessionID ?? "-")", "error": "\(error)",
-                    "size": "\(message.raw.count)",
+                    "session": "\(message.sessionID ?? "-")", "error": "\(error)", "size": "\(message.raw.count)",
                 ])
-            let failure = RecipientOutcome.Result.temporaryFailure(reason: "\(error)")
-            return zip(message.recipients, routes).map { recipient, queue in
-                RecipientOutcome(recipient: recipient, queue: queue, result: queue == nil ? .unknownRecipient : failure)
-            }
+            return Self.outcomes(message, routes: routes) { _ in .temporaryFailure(reason: "\(error)") }
+        case .failure(.pipeline(let error)):
+            results = await quarantine(message, deliveries: deliveries, error: error)
         }
-        return zip(message.recipients, routes).map { recipient, queue in
-            guard let queue, let result = results[queue] else {
+        return Self.outcomes(message, routes: routes) { results[$0] ?? .unknownRecipient }
+    }
+
+    private static func outcomes(
+        _ message: InboundMessage, routes: [String?], result: (String) -> RecipientOutcome.Result
+    ) -> [RecipientOutcome] {
+        zip(message.recipients, routes).map { recipient, queue in
+            guard let queue else {
                 return RecipientOutcome(recipient: recipient, queue: nil, result: .unknownRecipient)
             }
-            return RecipientOutcome(recipient: recipient, queue: queue, result: result)
+            return RecipientOutcome(recipient: recipient, queue: queue, result: result(queue))
+        }
+    }
+
+    /// The distinct queues of the message's recipients, and each recipient's queue name (nil: unknown). On
+    /// paths that cannot refuse a recipient, one no queue receives goes to the triage queue, if configured.
+    func route(_ message: InboundMessage) -> ([QueueDelivery], [String?]) {
+        var deliveries: [QueueDelivery] = []
+        let triage: QueueDefinition? =
+            switch message.source {
+            case .lmtp, .smtp: nil
+            case .deliver, .replay: settings.triageQueue.flatMap { router.queue(named: $0) }
+            }
+        let routes = message.recipients.map { recipient -> String? in
+            var triageReason: String?
+            guard
+                let queue = router.queue(for: recipient)
+                    ?? triage.map({
+                        triageReason = "routing: no queue receives <\(recipient)>: triage queue"
+                        return $0
+                    })
+            else { return nil }
+            if let index = deliveries.firstIndex(where: { $0.queue.name == queue.name }) {
+                deliveries[index].recipients.append(recipient)
+                if let triageReason { deliveries[index].triageReasons.append(triageReason) }
+            } else {
+                var delivery = QueueDelivery(queue: queue, recipients: [recipient])
+                if let triageReason { delivery.triageReasons.append(triageReason) }
+                deliveries.append(delivery)
+            }
+            return queue.name
+        }
+        return (deliveries, routes)
+    }
+
+    enum Failure: Error {
+        /// The store could not write: the MTA must retry (451).
+        case store(TicketStoreError)
+        /// The pipeline's own logic failed: quarantine.
+        case pipeline(any Error)
+    }
+
+    /// Plans outside the store's writer, then commits. With `replayOf`, the quarantine entry is checked and
+    /// marked replayed in the same transaction.
+    func run(
+        _ message: InboundMessage, deliveries: [QueueDelivery], replayOf quarantineID: Int64?
+    ) async -> Result<[String: RecipientOutcome.Result], Failure> {
+        let plan: DeliveryPlan
+        do {
+            plan = try prepare(message, deliveries: deliveries)
+        } catch {
+            return .failure(.pipeline(error))
+        }
+        do {
+            let results = try await store.write { transaction in
+                if let quarantineID, try transaction.quarantineReplayed(id: quarantineID) {
+                    throw ReplayConflict()
+                }
+                let results = try plan.commit(in: transaction)
+                if let quarantineID {
+                    try transaction.markReplayed(
+                        quarantineID: quarantineID, at: Date(), result: plan.summary(of: results))
+                }
+                return results
+            }
+            plan.log(results, logger: logger)
+            return .success(results)
+        } catch let error as TicketStoreError where error.kind != .other {
+            return .failure(.store(error))
+        } catch {
+            return .failure(.pipeline(error))
+        }
+    }
+
+    /// Everything CPU-heavy happens here, outside the store's serialized writer.
+    func prepare(_ message: InboundMessage, deliveries: [QueueDelivery]) throws -> DeliveryPlan {
+        var parsed = parse(message.raw)
+        if parsed.attachments.count > settings.maximumAttachments {
+            throw PipelineError.tooManyAttachments(count: parsed.attachments.count, limit: settings.maximumAttachments)
+        }
+        for index in parsed.attachments.indices where parsed.attachments[index].sha256.isEmpty {
+            parsed.attachments[index].sha256 = sha256Hex(parsed.attachments[index].data)
+        }
+        let unreadable = UnreadableMessage.reason(raw: message.raw)
+        let envelope = MailEnvelope(sender: message.sender, recipients: message.recipients)
+        var planned: [QueueDelivery] = []
+        var classificationName = "accepted"
+        var decisionLines: [String] = []
+        for (index, original) in deliveries.enumerated() {
+            var delivery = original
+            delivery.clues = threading.clues(for: parsed, queue: delivery.queue)
+            let prefix = deliveries.count > 1 ? "\(delivery.queue.name): " : ""
+            if let unreadable {
+                delivery.action = .errorTicket(reason: unreadable)
+                if index == 0 { classificationName = "unreadable" }
+                decisionLines.append("\(prefix)parser/unreadable: \(unreadable)")
+                planned.append(delivery)
+                continue
+            }
+            guard let classifier = classifiers[delivery.queue.name] else {
+                throw PipelineError.stageFailed(
+                    stage: "classification", reason: "no classifier for queue \(delivery.queue.name)")
+            }
+            let classification = classifier.classify(parsed, envelope: envelope)
+            for decision in classification.decisions {
+                decisionLines.append("\(prefix)\(decision.stage.rawValue)/\(decision.rule): \(decision.reason)")
+            }
+            let name: String
+            switch classification.verdict {
+            case .bounce(let report):
+                name = "bounce"
+                delivery.action = .bounce(report)
+            case .ownMail(let reason):
+                name = "own-mail"
+                delivery.action = .record(.dropped, reason: reason)
+            case .loop(let reason):
+                name = "loop"
+                delivery.action = .record(.dropped, reason: reason)
+            case .ignored(let filter):
+                name = "ignored"
+                delivery.action = .record(.ignored, reason: filter.reason)
+            case .automated:
+                name = "automated"
+                let senderAddress = parsed.from.first?.address ?? message.sender
+                delivery.action = .automated(
+                    senderKey: AutomatedSenderBudget.senderKey(senderAddress),
+                    budget: delivery.queue.policy.automatedBudget,
+                    day: AutomatedSenderBudget.countingDay(containing: message.receivedAt).start)
+            case .accepted:
+                name = "accepted"
+            }
+            if index == 0 { classificationName = name }
+            for decision in classification.attachments {
+                if decision.action == .keep {
+                    delivery.keptAttachments.append(parsed.attachments[decision.index])
+                } else {
+                    delivery.attachmentNotes.append(decision.reason)
+                }
+            }
+            planned.append(delivery)
+        }
+        return DeliveryPlan(
+            message: message, parsed: parsed, rawSHA256: sha256Hex(message.raw),
+            contentSHA256: BodyFingerprint.sha256(raw: message.raw), deliveries: planned,
+            threading: threading, signer: settings.messageIDs, classification: classificationName,
+            decisions: decisionLines.joined(separator: "\n"), textDerivedFromRaw: parsesWithMessageParser)
+    }
+
+    /// Stores the message in quarantine; on failure to do even that, the MTA must retry.
+    private func quarantine(
+        _ message: InboundMessage, deliveries: [QueueDelivery], error: any Error
+    ) async -> [String: RecipientOutcome.Result] {
+        let reason = "\(error)"
+        let record = NewMessageRecord(
+            receivedAt: message.receivedAt, source: message.source, sessionID: message.sessionID,
+            envelopeSender: message.sender, envelopeRecipients: message.recipients, messageID: nil, subject: nil,
+            fromAddress: nil, rawSHA256: sha256Hex(message.raw), rawSize: message.raw.count,
+            classification: "error", disposition: .quarantined, ticketNumber: nil,
+            queues: deliveries.map(\.queue.name), decisions: "pipeline/error: \(reason)")
+        let entry = NewQuarantineEntry(
+            receivedAt: message.receivedAt, source: message.source, sessionID: message.sessionID,
+            envelopeSender: message.sender, envelopeRecipients: message.recipients, raw: message.raw, error: reason)
+        do {
+            let id = try await store.write { transaction in
+                let id = try transaction.quarantine(entry)
+                var record = record
+                record.decisions += "\nquarantine: entry \(id)"
+                try transaction.recordMessage(record)
+                return id
+            }
+            logger.error(
+                "message quarantined",
+                metadata: ["session": "\(message.sessionID ?? "-")", "quarantine": "\(id)", "error": "\(reason)"])
+            var results: [String: RecipientOutcome.Result] = [:]
+            for delivery in deliveries { results[delivery.queue.name] = .quarantined(id: id) }
+            return results
+        } catch {
+            logger.error(
+                "could not quarantine message",
+                metadata: [
+                    "session": "\(message.sessionID ?? "-")", "error": "\(error)", "pipeline-error": "\(reason)",
+                ])
+            var results: [String: RecipientOutcome.Result] = [:]
+            for delivery in deliveries { results[delivery.queue.name] = .temporaryFailure(reason: "\(error)") }
+            return results
         }
     }
 }
 
-/// The recipients of one message that route to one queue.
+/// Thrown inside a replay's transaction when another replay got there first.
+struct ReplayConflict: Error {}
+
+/// What the pipeline decided to do for one queue, before the writer runs.
+enum PlannedAction: Sendable {
+    /// Ordinary mail: thread into a ticket or open one.
+    case ticket
+    /// Automated mail: counted against the sender's budget; a note where it threads, else only the record.
+    case automated(senderKey: String, budget: AutomatedSenderBudget, day: Date)
+    /// A bounce or report: a bounce record, and a note on the original's ticket if there is one.
+    case bounce(BounceReport)
+    /// Only the record.
+    case record(MessageDisposition, reason: String)
+    /// An unreadable message: an error ticket with the raw message and the reason.
+    case errorTicket(reason: String)
+}
+
+/// The recipients of one message that route to one queue, and what to do for them.
 struct QueueDelivery: Sendable {
     var queue: QueueDefinition
     var recipients: [String]
     var clues = ThreadingClues(referencedMessageIDs: [], subjectTicketNumbers: [])
+    var action = PlannedAction.ticket
+    /// Attachments the queue's policy keeps.
+    var keptAttachments: [ParsedAttachment] = []
+    /// Why the others were ignored or stripped (noted on the ticket).
+    var attachmentNotes: [String] = []
+    /// Set when recipients reached this queue only as the triage queue (noted on the ticket).
+    var triageReasons: [String] = []
 }
 
-/// Everything decided about a message before the store's writer runs; `commit` does only store calls.
-struct DeliveryPlan: Sendable {
-    let message: InboundMessage
-    let parsed: ParsedMessage
-    let rawSHA256: String
-    let deliveries: [QueueDelivery]
-    let threading: ThreadMatcher
-    let textDerivedFromRaw: Bool
-
-    /// The requester: the first From address, else the envelope sender; nil for `<>` without From.
-    var requester: MailAddress? {
-        if let from = parsed.from.first, !from.address.isEmpty { return from }
-        return message.sender.isEmpty ? nil : MailAddress(name: nil, address: message.sender)
-    }
-
-    /// Runs inside the store's transaction: per queue, a redelivery is recognised, else the message
-    /// threads into a ticket of that queue or opens a new one.
-    func commit(in transaction: any TicketStoreTransaction) throws -> [String: RecipientOutcome.Result] {
-        var results: [String: RecipientOutcome.Result] = [:]
-        var requesterID: Int64?
-        var requesterResolved = false
-        var rawStored = false
-        for delivery in deliveries {
-            let queue = delivery.queue.name
-            let key = DeliveryKey(messageID: parsed.messageID ?? "", rawSHA256: rawSHA256, queue: queue)
-            if let ticket = try transaction.deliveredTicket(for: key) {
-                results[queue] = .duplicate(ticket: ticket)
-                continue
+/// What a message that cannot be read looks like: decided on the raw bytes, before any parsing result.
+enum UnreadableMessage {
+    /// Why `raw` is not a readable message, or nil. Readable means: it starts with a header field
+    /// (`name:` where the name is 1–76 printable ASCII characters other than `:`), so there is a header section
+    /// at all. Anything else (an empty message, binary garbage, a body without headers) cannot be trusted to
+    /// say who sent it or what it is about.
+    static func reason(raw: [UInt8]) -> String? {
+        if raw.isEmpty { return "the message is empty" }
+        var index = 0
+        while index < raw.count, index <= 76 {
+            let byte = raw[index]
+            if byte == UInt8(ascii: ":") {
+                return index == 0 ? "the first line has an empty header field name" : nil
             }
-            if !rawStored {
-                try transaction.storeRawMessage(sha256: rawSHA256, bytes: message.raw, receivedAt: message.receivedAt)
-                rawStored = true
+            guard byte > 32, byte < 127 else {
+                return "no header section: the first line is not a header field"
             }
-            if !requesterResolved {
-                requesterID = try requester.map {
-                    try transaction.upsertContact(address: $0.address.lowercased(), name: $0.name)
-                }
-                requesterResolved = true
-            }
-            let number: Int
-            let threaded = try threading.ticket(for: delivery.clues, queue: queue, in: transaction)
-            if let threaded {
-                number = threaded
-            } else {
-                number = try transaction.createTicket(
-                    NewTicket(
-                        queue: queue, subject: parsed.subject ?? "", requesterID: requesterID,
-                        source: message.source, createdAt: message.receivedAt))
-            }
-            let articleID = try transaction.addArticle(article(ticket: number, delivery: delivery))
-            for attachment in parsed.attachments {
-                try transaction.storeAttachment(attachment, articleID: articleID)
-            }
-            try transaction.recordDelivery(key, ticket: number, articleID: articleID, at: message.receivedAt)
-            results[queue] = threaded == nil ? .created(ticket: number) : .appended(ticket: number)
+            index += 1
         }
-        return results
-    }
-
-    private func article(ticket: Int, delivery: QueueDelivery) -> NewArticle {
-        NewArticle(
-            ticketNumber: ticket, queue: delivery.queue.name, messageID: parsed.messageID,
-            inReplyTo: parsed.inReplyTo, references: parsed.references, subject: parsed.subject ?? "",
-            from: parsed.from.first, to: parsed.to, cc: parsed.cc, replyTo: parsed.replyTo, text: parsed.text,
-            html: parsed.html, envelopeSender: message.sender, envelopeRecipients: delivery.recipients,
-            source: message.source, sessionID: message.sessionID, receivedAt: message.receivedAt,
-            rawSHA256: rawSHA256, rawSize: message.raw.count, textDerivedFromRaw: textDerivedFromRaw)
+        return "no header section: the first line is not a header field"
     }
 }

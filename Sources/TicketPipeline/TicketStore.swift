@@ -19,6 +19,19 @@ public protocol TicketStore: Sendable {
 
     /// The raw message an article was stored from, or nil if the article has none.
     func rawMessage(articleID: Int64) async throws -> [UInt8]?
+
+    /// Message records, newest first.
+    func messageRecords(limit: Int, offset: Int) async throws -> [MessageRecord]
+    /// One message record, or nil.
+    func messageRecord(id: Int64) async throws -> MessageRecord?
+    /// How many message records carry each disposition (the counters of the metrics endpoint).
+    func dispositionCounts() async throws -> [MessageDisposition: Int]
+    /// Bounce records, newest first; with `unmatchedOnly`, only the bounce list (no ticket found).
+    func bounceRecords(unmatchedOnly: Bool, limit: Int) async throws -> [BounceRecord]
+    /// Quarantined messages, newest first, without their raw bytes.
+    func quarantinedMessages(limit: Int, offset: Int) async throws -> [QuarantineEntry]
+    /// One quarantined message with its raw bytes, or nil.
+    func quarantinedMessage(id: Int64) async throws -> QuarantineEntry?
 }
 
 /// The reads and writes the pipeline may perform inside `TicketStore.write`. Only valid during that call.
@@ -41,20 +54,71 @@ public protocol TicketStoreTransaction {
     func storeAttachment(_ attachment: ParsedAttachment, articleID: Int64) throws
     /// Remembers that the delivery with `key` went to `ticket`, so a redelivery is recognised.
     func recordDelivery(_ key: DeliveryKey, ticket: Int, articleID: Int64, at: Date) throws
+
+    /// The ticket a delivery of the same content went to in `key.queue`: same Message-ID and normalised-body
+    /// hash, or for messages without a Message-ID the same hash alone.
+    func deliveredTicket(sameContentAs key: DeliveryKey) throws -> Int?
+    /// The contact with this (lower-cased) address, if there is one.
+    func contactID(address: String) throws -> Int64?
+    /// Stores the one record of a message.
+    func recordMessage(_ record: NewMessageRecord) throws
+    /// Adds a system activity to a ticket.
+    func addActivity(_ activity: NewActivity) throws
+    /// Stores one bounce record.
+    func recordBounce(_ bounce: NewBounceRecord) throws
+    /// The ticket holding an article with this Message-ID in any queue (the most recent one): bounces name
+    /// the original message, not a queue.
+    func ticketNumber(forAnyArticleMessageID messageID: String) throws -> Int?
+    /// Counts one more automated message from `sender` (a budget key) on the UTC day starting at `day`, and
+    /// returns the count including this one.
+    func countAutomatedMessage(sender: String, day: Date) throws -> Int
+    /// Puts a message into quarantine; returns its id.
+    func quarantine(_ entry: NewQuarantineEntry) throws -> Int64
+    /// Marks a quarantined message as replayed, with what the replay did.
+    func markReplayed(quarantineID: Int64, at: Date, result: String) throws
+    /// Whether the quarantined message was already replayed (read inside the write, so two replays cannot
+    /// both run it).
+    func quarantineReplayed(id: Int64) throws -> Bool
+    /// Status, requester address and last update of a ticket, for threading decisions.
+    func ticketState(number: Int) throws -> TicketState?
+    /// Whether `address` (lower-cased) is the requester of ticket `number`, sent an article to it, or was
+    /// named in To/Cc of one of its articles.
+    func isParticipant(address: String, ticket number: Int) throws -> Bool
+    /// Changes a ticket's status (e.g. reopens it).
+    func setStatus(_ status: String, ticket number: Int, at: Date) throws
 }
 
-/// Identifies one delivery of one message to one queue: a retried delivery of the same bytes has the same key.
+/// What threading needs to know about an existing ticket.
+public struct TicketState: Sendable, Hashable {
+    public var number: Int
+    public var queue: String
+    public var status: String
+    public var updatedAt: Date
+
+    public init(number: Int, queue: String, status: String, updatedAt: Date) {
+        self.number = number
+        self.queue = queue
+        self.status = status
+        self.updatedAt = updatedAt
+    }
+}
+
+/// Identifies one delivery of one message to one queue: a retried delivery of the same bytes has the same key,
+/// and the same mail by another path or to another of our addresses has the same `contentSHA256`.
 public struct DeliveryKey: Sendable, Hashable, Codable {
     /// The Message-ID, or `""` when the message has none.
     public var messageID: String
     /// Lower-case hex SHA-256 of the raw bytes.
     public var rawSHA256: String
     public var queue: String
+    /// Lower-case hex SHA-256 of the normalised body (see `BodyFingerprint`); `""` when not computed.
+    public var contentSHA256: String
 
-    public init(messageID: String, rawSHA256: String, queue: String) {
+    public init(messageID: String, rawSHA256: String, queue: String, contentSHA256: String = "") {
         self.messageID = messageID
         self.rawSHA256 = rawSHA256
         self.queue = queue
+        self.contentSHA256 = contentSHA256
     }
 }
 
@@ -65,6 +129,8 @@ public struct NewTicket: Sendable {
     public var requesterID: Int64?
     public var source: IntakeSource
     public var createdAt: Date
+    /// The queue's category, priority and type for new tickets.
+    public var defaults = TicketDefaults()
 
     public init(queue: String, subject: String, requesterID: Int64?, source: IntakeSource, createdAt: Date) {
         self.queue = queue
@@ -78,6 +144,8 @@ public struct NewTicket: Sendable {
 /// Whether an article came in from a customer or went out from an agent.
 public enum ArticleDirection: String, Sendable, Codable, Hashable {
     case inbound, outbound
+    /// Added by the pipeline for the record, not a conversation message: automated mail and bounces.
+    case note
 }
 
 /// One message stored on a ticket.
@@ -179,11 +247,16 @@ public struct TicketDetail: Sendable, Hashable, Codable {
     public var updatedAt: Date
     /// Oldest first.
     public var articles: [ArticleDetail]
+    /// System activities (why it threaded, what was stripped, ...), oldest first.
+    public var activities: [ActivityDetail]
+    /// Category, priority and type the ticket was created with.
+    public var defaults = TicketDefaults()
 
     public init(
         number: Int, queue: String, status: String, subject: String, requester: MailAddress?, source: IntakeSource,
-        createdAt: Date, updatedAt: Date, articles: [ArticleDetail]
+        createdAt: Date, updatedAt: Date, articles: [ArticleDetail], activities: [ActivityDetail] = []
     ) {
+        self.activities = activities
         self.number = number
         self.queue = queue
         self.status = status

@@ -18,7 +18,7 @@ struct SQLiteTicketTransaction: TicketStoreTransaction {
         let statement = try WriterStatement(
             db, "SELECT ticket_number FROM delivery_keys WHERE message_id = ? AND content_sha256 = ? AND queue = ?")
         statement.bind(1, key.messageID)
-        statement.bind(2, key.rawSHA256)
+        statement.bind(2, key.storedContentSHA256)
         statement.bind(3, key.queue)
         return try statement.fetchInteger().map { Int($0) }
     }
@@ -81,8 +81,8 @@ struct SQLiteTicketTransaction: TicketStoreTransaction {
         let statement = try WriterStatement(
             db,
             """
-            INSERT INTO tickets(queue, subject, requester_id, source, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?)
+            INSERT INTO tickets(queue, subject, requester_id, source, created_at, updated_at, category, priority, type)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let time = ticket.createdAt.timeIntervalSince1970
         statement.bind(1, ticket.queue)
@@ -91,6 +91,9 @@ struct SQLiteTicketTransaction: TicketStoreTransaction {
         statement.bind(4, ticket.source.rawValue)
         statement.bind(5, time)
         statement.bind(6, time)
+        statement.bind(7, ticket.defaults.category)
+        statement.bind(8, ticket.defaults.priority)
+        statement.bind(9, ticket.defaults.type)
         try statement.execute()
         let number = Int(db.lastInsertedRowID)
         created.tickets.insert(number)
@@ -170,13 +173,18 @@ struct SQLiteTicketTransaction: TicketStoreTransaction {
             VALUES (?, ?, ?, ?, ?, ?)
             """)
         statement.bind(1, key.messageID)
-        statement.bind(2, key.rawSHA256)
+        statement.bind(2, key.storedContentSHA256)
         statement.bind(3, key.queue)
         statement.bind(4, ticket)
         statement.bind(5, articleID)
         statement.bind(6, time.timeIntervalSince1970)
         try statement.execute()
     }
+}
+
+extension DeliveryKey {
+    /// The hash `delivery_keys.content_sha256` holds: the normalised body's when known, else the raw bytes'.
+    var storedContentSHA256: String { contentSHA256.isEmpty ? rawSHA256 : contentSHA256 }
 }
 
 /// Rows one write created, keyed the way its later calls ask for them. A class, so the transaction value the

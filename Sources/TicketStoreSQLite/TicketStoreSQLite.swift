@@ -100,7 +100,12 @@ public final class SQLiteTicketStore: TicketStore {
     }
 
     public func ticket(number: Int) async throws -> TicketDetail? {
-        try await read("read ticket \(number)") { db in try TicketReads.detail(db, number: number) }
+        try await read("read ticket \(number)") { db in
+            var detail = try TicketReads.detail(db, number: number)
+            detail?.activities = try RecordReads.activities(db, ticket: number)
+            detail?.defaults = try RecordReads.ticketDefaults(db, ticket: number)
+            return detail
+        }
     }
 
     public func rawMessage(articleID: Int64) async throws -> [UInt8]? {
@@ -162,7 +167,7 @@ public final class SQLiteTicketStore: TicketStore {
         }
     }
 
-    private func read<T: Sendable>(
+    func read<T: Sendable>(
         _ operation: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
         do {

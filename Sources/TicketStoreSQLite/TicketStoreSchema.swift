@@ -98,6 +98,7 @@ enum TicketStoreSchema {
                     ) WITHOUT ROWID;
                     """)
         }
+        registerPipelineRecords(&migrator)
         return migrator
     }
 }

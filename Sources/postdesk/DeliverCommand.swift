@@ -53,8 +53,13 @@ struct DeliverCommand: AsyncParsableCommand {
             throw ExitCode(75)
         }
         defer { try? store.close() }
-        let router = QueueRouter(queues: configuration.queueDefinitions)
-        let intake = TicketIntake(router: router, store: store, logger: logger)
+        let intake: TicketIntake
+        do {
+            intake = try configuration.makeIntake(store: store, logger: logger)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(78)
+        }
         let outcomes = await intake.process(
             InboundMessage(sender: sender, recipients: recipient, raw: raw, source: .deliver))
 

@@ -9,7 +9,8 @@ struct PostdeskCommand: AsyncParsableCommand {
         commandName: "postdesk",
         abstract: "Turns email into helpdesk tickets the instant it arrives (LMTP/SMTP intake).",
         subcommands: [
-            ServeCommand.self, CheckConfigCommand.self, DeliverCommand.self, TicketsCommand.self, ParseCommand.self,
+            ServeCommand.self, CheckConfigCommand.self, DeliverCommand.self, TicketsCommand.self, MessagesCommand.self,
+            QuarantineCommand.self, BouncesCommand.self, ParseCommand.self,
         ])
 }
 

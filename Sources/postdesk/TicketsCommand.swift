@@ -64,16 +64,23 @@ struct TicketsCommand: AsyncParsableCommand {
                 print("")
                 print(article.text)
             }
+            if !ticket.activities.isEmpty {
+                print("")
+                print("--- Activities")
+                for activity in ticket.activities {
+                    print("\(isoDate(activity.createdAt)) [\(activity.kind)] \(activity.text)")
+                }
+            }
         }
     }
 }
 
-private func openStore(_ options: ConfigOptions) async throws -> SQLiteTicketStore {
+func openStore(_ options: ConfigOptions) async throws -> SQLiteTicketStore {
     let configuration = try await options.loadConfiguration()
     return try SQLiteTicketStore(path: configuration.storePath, logger: Logger(label: "postdesk.cli"))
 }
 
-private func printJSON(_ value: some Encodable) throws {
+func printJSON(_ value: some Encodable) throws {
     let encoder = JSONEncoder()
     encoder.keyEncodingStrategy = .convertToSnakeCase
     encoder.dateEncodingStrategy = .iso8601
@@ -82,7 +89,7 @@ private func printJSON(_ value: some Encodable) throws {
     FileHandle.standardOutput.write(Data("\n".utf8))
 }
 
-private func isoDate(_ date: Date) -> String {
+func isoDate(_ date: Date) -> String {
     date.formatted(.iso8601)
 }
 
@@ -90,7 +97,7 @@ private func format(_ address: MailAddress) -> String {
     address.name.map { "\($0) <\(address.address)>" } ?? address.address
 }
 
-private func printTable(header: [String], rows: [[String]]) {
+func printTable(header: [String], rows: [[String]], empty: String = "(no tickets)") {
     let all = [header] + rows
     let widths = header.indices.map { column in
         min(all.map { $0[column].count }.max() ?? 0, column == header.count - 1 ? 200 : 40)
@@ -101,5 +108,5 @@ private func printTable(header: [String], rows: [[String]]) {
         }
         print(cells.joined(separator: "  "))
     }
-    if rows.isEmpty { print("(no tickets)") }
+    if rows.isEmpty { print(empty) }
 }

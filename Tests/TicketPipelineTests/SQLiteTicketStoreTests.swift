@@ -68,6 +68,7 @@ struct SQLiteTicketStoreTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let logger = Logger(label: "test")
+        let rawBytes = "Subject: durable\r\n\r\nraw"
         do {
             let store = try SQLiteTicketStore(path: directory.databasePath, logger: logger)
             let intake = TicketIntake(
@@ -77,7 +78,7 @@ struct SQLiteTicketStoreTests {
                 })
             let outcomes = await intake.process(
                 InboundMessage(
-                    sender: "a@example.com", recipients: ["support@localhost"], raw: Array("raw".utf8),
+                    sender: "a@example.com", recipients: ["support@localhost"], raw: Array(rawBytes.utf8),
                     source: .smtp))
             #expect(outcomes.map(\.result) == [.created(ticket: 1)])
             try store.close()
@@ -90,7 +91,7 @@ struct SQLiteTicketStoreTests {
             #expect(ticket.subject == "Printer on fire")
             #expect(ticket.articles.first?.attachments.first?.filename == "kept.txt")
             let articleID = try #require(ticket.articles.first?.id)
-            #expect(try await reopened.rawMessage(articleID: articleID) == Array("raw".utf8))
+            #expect(try await reopened.rawMessage(articleID: articleID) == Array(rawBytes.utf8))
             #expect(try await reopened.rowCounts()["tickets"] == 1 + reopening)
             // Numbering continues after the existing tickets.
             let next = try await reopened.write { try $0.createTicket(self.newTicket("next")) }

@@ -87,8 +87,8 @@ extension RecipientOutcome.Result {
     /// The ticket number of a stored (or already stored) message.
     var ticket: Int? {
         switch self {
-        case .created(let ticket), .appended(let ticket), .duplicate(let ticket): return ticket
-        case .unknownRecipient, .temporaryFailure: return nil
+        case .created(let ticket), .appended(let ticket), .duplicate(let ticket), .noted(let ticket): return ticket
+        case .unknownRecipient, .temporaryFailure, .recorded, .quarantined: return nil
         }
     }
 

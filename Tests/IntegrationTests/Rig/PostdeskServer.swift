@@ -85,7 +85,21 @@ final class PostdeskServer {
                 addresses: ["\(Self.salesAddress)"]
 
             """
+        baseConfig = config
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    private let baseConfig: String
+
+    /// Adds top-level YAML sections (e.g. `pipeline:`) to the config; takes effect at the next `start()` or
+    /// CLI command.
+    func setExtraConfig(_ yaml: String) throws {
+        try (baseConfig + yaml).write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    /// Runs `postdesk <arguments> --config <this config>` and returns its standard output.
+    func cli(_ arguments: [String], label: String) async throws -> String {
+        try await runCommand(arguments, label: label)
     }
 
     /// The `postdesk` built next to the running test binary (`swift build --build-tests` builds both),

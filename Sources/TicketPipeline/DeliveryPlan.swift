@@ -1,0 +1,429 @@
+import Foundation
+import Logging
+import MailClassification
+import MailParser
+
+/// Everything decided about a message before the store's writer runs; `commit` does only store calls and the
+/// decisions that need what the store holds (redelivery, threading, budgets, ticket status).
+struct DeliveryPlan: Sendable {
+    let message: InboundMessage
+    let parsed: ParsedMessage
+    let rawSHA256: String
+    /// The normalised body's hash: with the Message-ID, the deduplication key.
+    let contentSHA256: String
+    let deliveries: [QueueDelivery]
+    let threading: ThreadMatcher
+    let signer: MessageIDSigner?
+    /// The classifier's verdict for the first queue (`accepted`, `bounce`, ...).
+    let classification: String
+    /// The classification decisions, one per line, encoded before the writer runs.
+    let decisions: String
+    /// Articles' texts are `MessageParser`'s rendering of the raw message, which the store may keep alone.
+    let textDerivedFromRaw: Bool
+
+    static let closedStatuses: Set<String> = ["closed", "solved"]
+
+    /// The address the message is from: the first From address, else the envelope sender; nil for `<>`
+    /// without From.
+    var sender: MailAddress? {
+        if let from = parsed.from.first, !from.address.isEmpty { return from }
+        return message.sender.isEmpty ? nil : MailAddress(name: nil, address: message.sender)
+    }
+
+    /// The requester of a new ticket under `policy`: the original sender of a message an agent forwarded,
+    /// else Reply-To when the queue says so, else the sender. The note says which rule chose it.
+    func requester(_ policy: QueuePolicy) -> (address: MailAddress?, note: String?) {
+        if let sender, !policy.agentAddresses.isEmpty,
+            policy.agentAddresses.contains(where: { $0.lowercased() == sender.address.lowercased() }),
+            let original = ForwardedMessage.originalSender(of: parsed)
+        {
+            return (
+                original, "forwarded by agent \(sender.address): requester is the original sender \(original.address)"
+            )
+        }
+        if policy.replyToAsRequester, let replyTo = parsed.replyTo.first, !replyTo.address.isEmpty {
+            return (replyTo, "requester taken from Reply-To: \(replyTo.address)")
+        }
+        return (sender, nil)
+    }
+
+    /// What one commit decided and wrote, gathered for the message record.
+    private struct CommitState {
+        var rawStored = false
+        var createdContactID: Int64??
+        var bounce: (result: RecipientOutcome.Result, disposition: MessageDisposition, ticket: Int?)?
+        var lines: [String] = []
+        var disposition: MessageDisposition?
+        var ticket: Int?
+    }
+
+    /// Runs inside the store's transaction: per queue, a redelivery is recognised, else the planned action is
+    /// carried out; then the one message record is written.
+    func commit(in transaction: any TicketStoreTransaction) throws -> [String: RecipientOutcome.Result] {
+        var results: [String: RecipientOutcome.Result] = [:]
+        var state = CommitState()
+        for delivery in deliveries {
+            let queue = delivery.queue.name
+            let key = DeliveryKey(
+                messageID: parsed.messageID ?? "", rawSHA256: rawSHA256, queue: queue, contentSHA256: contentSHA256)
+            let result: RecipientOutcome.Result
+            let disposition: MessageDisposition
+            var ticket: Int?
+            if let delivered = try transaction.deliveredTicket(for: key)
+                ?? transaction.deliveredTicket(sameContentAs: key)
+            {
+                (result, disposition, ticket) = (.duplicate(ticket: delivered), .duplicate, delivered)
+            } else {
+                switch delivery.action {
+                case .record(let recorded, _):
+                    (result, disposition) = (.recorded(recorded), recorded)
+                case .bounce(let report):
+                    if let earlier = state.bounce {
+                        (result, disposition, ticket) = earlier
+                    } else {
+                        (result, disposition, ticket) = try commitBounce(
+                            report, delivery: delivery, key: key, state: &state, in: transaction)
+                        state.bounce = (result, disposition, ticket)
+                    }
+                case .automated(let senderKey, let budget, let day):
+                    (result, disposition, ticket) = try commitAutomated(
+                        delivery: delivery, key: key, senderKey: senderKey, budget: budget, day: day, state: &state,
+                        in: transaction)
+                case .errorTicket(let reason):
+                    let number = try commitErrorTicket(
+                        reason: reason, delivery: delivery, key: key, state: &state, in: transaction)
+                    (result, disposition, ticket) = (.created(ticket: number), .errorTicket, number)
+                case .ticket:
+                    (result, disposition, ticket) = try commitTicket(
+                        delivery: delivery, key: key, state: &state, in: transaction)
+                }
+            }
+            results[queue] = result
+            if state.disposition == nil {
+                state.disposition = disposition
+                state.ticket = ticket
+            }
+            state.lines.append("\(queue): \(disposition.rawValue)" + (ticket.map { " #\($0)" } ?? ""))
+        }
+        try transaction.recordMessage(
+            NewMessageRecord(
+                receivedAt: message.receivedAt, source: message.source, sessionID: message.sessionID,
+                envelopeSender: message.sender, envelopeRecipients: message.recipients, messageID: parsed.messageID,
+                subject: parsed.subject, fromAddress: sender?.address, rawSHA256: rawSHA256,
+                rawSize: message.raw.count, classification: classification,
+                disposition: state.disposition ?? .dropped, ticketNumber: state.ticket,
+                queues: deliveries.map(\.queue.name),
+                decisions: decisions.isEmpty
+                    ? state.lines.joined(separator: "\n") : decisions + "\n" + state.lines.joined(separator: "\n")))
+        return results
+    }
+
+    private func storeRaw(_ state: inout CommitState, in transaction: any TicketStoreTransaction) throws {
+        guard !state.rawStored else { return }
+        try transaction.storeRawMessage(sha256: rawSHA256, bytes: message.raw, receivedAt: message.receivedAt)
+        state.rawStored = true
+    }
+
+    // MARK: ordinary mail
+
+    private func commitTicket(
+        delivery: QueueDelivery, key: DeliveryKey, state: inout CommitState,
+        in transaction: any TicketStoreTransaction
+    ) throws -> (RecipientOutcome.Result, MessageDisposition, Int?) {
+        let queue = delivery.queue.name
+        let policy = delivery.queue.policy
+        let (match, refusedTag) = try threading.match(
+            delivery.clues, queue: queue, sender: sender?.address.lowercased(), signer: signer, in: transaction)
+        var target: Int?
+        var activities: [(ticket: Int?, kind: String, text: String)] = []
+        var linkTo: (ticket: Int, reason: String)?
+        if let match {
+            target = match.ticket
+            if let ticketState = try transaction.ticketState(number: match.ticket),
+                Self.closedStatuses.contains(ticketState.status)
+            {
+                switch policy.closedTicketReplies {
+                case .add:
+                    activities.append(
+                        (match.ticket, "threaded", match.reason + "; the ticket stays \(ticketState.status)"))
+                case .reopenWithin(let days):
+                    if message.receivedAt.timeIntervalSince(ticketState.updatedAt) <= Double(days) * 86_400 {
+                        try transaction.setStatus("open", ticket: match.ticket, at: message.receivedAt)
+                        activities.append(
+                            (
+                                match.ticket, "reopened",
+                                match.reason + "; reopened: the ticket was \(ticketState.status) "
+                                    + "less than \(days) days ago"
+                            ))
+                    } else {
+                        target = nil
+                        linkTo = (
+                            match.ticket,
+                            "reply to #\(match.ticket), \(ticketState.status) more than \(days) days ago: new ticket"
+                        )
+                    }
+                case .alwaysNew:
+                    target = nil
+                    linkTo = (match.ticket, "reply to #\(match.ticket), which is \(ticketState.status): new ticket")
+                }
+            } else {
+                activities.append((match.ticket, "threaded", match.reason))
+            }
+        } else if let refusedTag {
+            linkTo = (
+                refusedTag,
+                "subject tag #\(refusedTag) from \(sender?.address ?? "<>"), who is neither the requester nor a "
+                    + "participant of #\(refusedTag): not threaded, new ticket"
+            )
+        }
+
+        try storeRaw(&state, in: transaction)
+        let number: Int
+        if let target {
+            number = target
+        } else {
+            var requesterID: Int64?
+            switch try resolveRequester(policy, state: &state, in: transaction) {
+            case .contact(let id, let note):
+                requesterID = id
+                if let note { activities.append((nil, "requester", note)) }
+            case .refused(let disposition, let reason):
+                state.lines.append("\(queue) requester/\(disposition.rawValue): \(reason)")
+                return (.recorded(disposition), disposition, nil)
+            }
+            var ticket = NewTicket(
+                queue: queue, subject: parsed.subject ?? "", requesterID: requesterID, source: message.source,
+                createdAt: message.receivedAt)
+            ticket.defaults = policy.ticketDefaults
+            number = try transaction.createTicket(ticket)
+            for reason in delivery.triageReasons { activities.append((nil, "triage", reason)) }
+            if let linkTo {
+                activities.append((nil, "linked", "linked to #\(linkTo.ticket): \(linkTo.reason)"))
+                activities.append((linkTo.ticket, "linked", "new ticket #\(number) opened: \(linkTo.reason)"))
+            }
+        }
+        let articleID = try transaction.addArticle(article(ticket: number, queue: queue, delivery: delivery))
+        for attachment in delivery.keptAttachments {
+            try transaction.storeAttachment(attachment, articleID: articleID)
+        }
+        if !delivery.attachmentNotes.isEmpty {
+            activities.append((nil, "attachments", delivery.attachmentNotes.joined(separator: "\n")))
+        }
+        for activity in activities {
+            try transaction.addActivity(
+                NewActivity(
+                    ticketNumber: activity.ticket ?? number, kind: activity.kind, text: activity.text,
+                    createdAt: message.receivedAt))
+            state.lines.append("\(queue) \(activity.kind): \(activity.text)")
+        }
+        try transaction.recordDelivery(key, ticket: number, articleID: articleID, at: message.receivedAt)
+        return target == nil
+            ? (.created(ticket: number), .created, number) : (.appended(ticket: number), .appended, number)
+    }
+
+    private enum RequesterResolution {
+        case contact(Int64?, note: String?)
+        case refused(MessageDisposition, reason: String)
+    }
+
+    private func resolveRequester(
+        _ policy: QueuePolicy, state: inout CommitState, in transaction: any TicketStoreTransaction
+    ) throws -> RequesterResolution {
+        let (chosen, rule) = requester(policy)
+        guard let requester = chosen else { return .contact(nil, note: nil) }
+        let address = requester.address.lowercased()
+        switch policy.unknownSenders {
+        case .createContact:
+            if rule == nil, let cached = state.createdContactID { return .contact(cached, note: nil) }
+            let id = try transaction.upsertContact(address: address, name: requester.name)
+            if rule == nil { state.createdContactID = id }
+            return .contact(id, note: rule)
+        case .fallbackContact(let fallback):
+            if let id = try transaction.contactID(address: address) { return .contact(id, note: rule) }
+            let id = try transaction.upsertContact(address: fallback.lowercased(), name: nil)
+            return .contact(id, note: "unknown sender \(address): requester is the fallback contact \(fallback)")
+        case .redirect(let target):
+            if let id = try transaction.contactID(address: address) { return .contact(id, note: rule) }
+            return .refused(.redirected, reason: "unknown sender \(address): to be redirected to \(target)")
+        case .reject:
+            if let id = try transaction.contactID(address: address) { return .contact(id, note: rule) }
+            return .refused(.rejected, reason: "unknown sender \(address): rejected by the queue's policy")
+        }
+    }
+
+    // MARK: automated mail, bounces, unreadable mail
+
+    private func commitAutomated(
+        delivery: QueueDelivery, key: DeliveryKey, senderKey: String, budget: AutomatedSenderBudget, day: Date,
+        state: inout CommitState, in transaction: any TicketStoreTransaction
+    ) throws -> (RecipientOutcome.Result, MessageDisposition, Int?) {
+        let queue = delivery.queue.name
+        let count = try transaction.countAutomatedMessage(sender: senderKey, day: day)
+        if case .exhausted(let reason) = budget.decision(sender: senderKey, processedToday: count - 1) {
+            state.lines.append("\(queue) automated/budget: \(reason)")
+            return (.recorded(.overBudget), .overBudget, nil)
+        }
+        // Automated mail never opens a ticket: it threads (subject tags only from participants) or is recorded.
+        let (match, _) = try threading.match(
+            delivery.clues, queue: queue, sender: sender?.address.lowercased(), signer: signer, in: transaction)
+        guard let match else { return (.recorded(.automatedUnthreaded), .automatedUnthreaded, nil) }
+        try storeRaw(&state, in: transaction)
+        let articleID = try transaction.addArticle(
+            article(ticket: match.ticket, queue: queue, delivery: delivery, direction: .note))
+        for attachment in delivery.keptAttachments {
+            try transaction.storeAttachment(attachment, articleID: articleID)
+        }
+        let text = "automated message added as a note (status unchanged); \(match.reason)"
+        try transaction.addActivity(
+            NewActivity(ticketNumber: match.ticket, kind: "automated-note", text: text, createdAt: message.receivedAt))
+        state.lines.append("\(queue) automated-note: \(text)")
+        try transaction.recordDelivery(key, ticket: match.ticket, articleID: articleID, at: message.receivedAt)
+        return (.noted(ticket: match.ticket), .noted, match.ticket)
+    }
+
+    private func commitBounce(
+        _ report: BounceReport, delivery: QueueDelivery, key: DeliveryKey, state: inout CommitState,
+        in transaction: any TicketStoreTransaction
+    ) throws -> (RecipientOutcome.Result, MessageDisposition, Int?) {
+        try storeRaw(&state, in: transaction)
+        var ticket: Int?
+        if let original = report.originalMessageID {
+            if let signed = signer?.ticket(fromMessageID: original),
+                try transaction.ticketState(number: signed) != nil
+            {
+                ticket = signed
+            } else {
+                ticket = try transaction.ticketNumber(forAnyArticleMessageID: original)
+            }
+        }
+        let failed = report.failedRecipients.isEmpty ? report.recipients : report.failedRecipients
+        let rows: [BounceRecipient?] = failed.isEmpty ? [nil] : Array(failed.prefix(50))
+        for recipient in rows {
+            try transaction.recordBounce(
+                NewBounceRecord(
+                    receivedAt: message.receivedAt, kind: report.kind.rawValue, rule: report.rule,
+                    originalMessageID: report.originalMessageID, ticketNumber: ticket,
+                    recipient: recipient?.finalRecipient, status: recipient?.status,
+                    diagnostic: recipient?.diagnostic, summary: report.summary, rawSHA256: rawSHA256))
+        }
+        guard let ticket, let ticketState = try transaction.ticketState(number: ticket) else {
+            state.lines.append("bounce: original message not found in any ticket: bounce list")
+            return (.recorded(.bounceUnmatched), .bounceUnmatched, nil)
+        }
+        let articleID = try transaction.addArticle(
+            article(ticket: ticket, queue: ticketState.queue, delivery: delivery, direction: .note))
+        for attachment in delivery.keptAttachments {
+            try transaction.storeAttachment(attachment, articleID: articleID)
+        }
+        try transaction.addActivity(
+            NewActivity(ticketNumber: ticket, kind: "bounce", text: report.summary, createdAt: message.receivedAt))
+        try transaction.recordDelivery(key, ticket: ticket, articleID: articleID, at: message.receivedAt)
+        return (.noted(ticket: ticket), .noted, ticket)
+    }
+
+    private func commitErrorTicket(
+        reason: String, delivery: QueueDelivery, key: DeliveryKey, state: inout CommitState,
+        in transaction: any TicketStoreTransaction
+    ) throws -> Int {
+        try storeRaw(&state, in: transaction)
+        let requesterID =
+            try message.sender.isEmpty
+            ? nil : transaction.upsertContact(address: message.sender.lowercased(), name: nil)
+        let number = try transaction.createTicket(
+            NewTicket(
+                queue: delivery.queue.name, subject: "Unreadable message", requesterID: requesterID,
+                source: message.source, createdAt: message.receivedAt))
+        var note = article(ticket: number, queue: delivery.queue.name, delivery: delivery)
+        note.subject = "Unreadable message"
+        note.text = "This message could not be read: \(reason). The raw message is stored (SHA-256 \(rawSHA256))."
+        note.html = nil
+        note.textDerivedFromRaw = false
+        let articleID = try transaction.addArticle(note)
+        try transaction.addActivity(
+            NewActivity(ticketNumber: number, kind: "error", text: reason, createdAt: message.receivedAt))
+        try transaction.recordDelivery(key, ticket: number, articleID: articleID, at: message.receivedAt)
+        return number
+    }
+
+    private func article(
+        ticket: Int, queue: String, delivery: QueueDelivery, direction: ArticleDirection = .inbound
+    ) -> NewArticle {
+        NewArticle(
+            ticketNumber: ticket, queue: queue, direction: direction, messageID: parsed.messageID,
+            inReplyTo: parsed.inReplyTo, references: parsed.references, subject: parsed.subject ?? "",
+            from: parsed.from.first, to: parsed.to, cc: parsed.cc, replyTo: parsed.replyTo, text: parsed.text,
+            html: parsed.html, envelopeSender: message.sender, envelopeRecipients: delivery.recipients,
+            source: message.source, sessionID: message.sessionID, receivedAt: message.receivedAt,
+            rawSHA256: rawSHA256, rawSize: message.raw.count, textDerivedFromRaw: textDerivedFromRaw)
+    }
+
+    // MARK: reporting
+
+    /// `support: created #3; sales: duplicate #2`, for a replayed quarantine entry.
+    func summary(of results: [String: RecipientOutcome.Result]) -> String {
+        deliveries.map { delivery in
+            let queue = delivery.queue.name
+            return "\(queue): " + (results[queue].map(Self.describe) ?? "nothing")
+        }.joined(separator: "; ")
+    }
+
+    static func describe(_ result: RecipientOutcome.Result) -> String {
+        switch result {
+        case .created(let ticket): "created #\(ticket)"
+        case .appended(let ticket): "appended to #\(ticket)"
+        case .duplicate(let ticket): "duplicate of #\(ticket)"
+        case .noted(let ticket): "noted on #\(ticket)"
+        case .recorded(let disposition): disposition.rawValue
+        case .quarantined(let id): "quarantined (\(id))"
+        case .unknownRecipient: "unknown recipient"
+        case .temporaryFailure(let reason): "deferred (\(reason))"
+        }
+    }
+
+    /// A log line for every message that did not become (part of) a ticket: nothing is dropped silently.
+    func log(_ results: [String: RecipientOutcome.Result], logger: Logger) {
+        for delivery in deliveries {
+            guard case .recorded(let disposition)? = results[delivery.queue.name] else { continue }
+            logger.info(
+                "message recorded without a ticket",
+                metadata: [
+                    "session": "\(message.sessionID ?? "-")", "queue": "\(delivery.queue.name)",
+                    "disposition": "\(disposition.rawValue)", "classification": "\(classification)",
+                    "message-id": "\(parsed.messageID ?? "-")", "from": "\(sender?.address ?? "<>")",
+                ])
+        }
+    }
+}
+
+/// The original sender of a message an agent forwarded into a queue.
+enum ForwardedMessage {
+    /// The From of an attached message (forward as attachment), else the first `From:` line after a
+    /// forwarded-message marker in the text (inline forward, as Gmail, Outlook and Thunderbird write it).
+    static func originalSender(of parsed: ParsedMessage) -> MailAddress? {
+        if let attached = parsed.attachedMessages.first?.from.first, !attached.address.isEmpty { return attached }
+        var afterMarker = false
+        for line in parsed.text.split(whereSeparator: \.isNewline) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let lowered = trimmed.lowercased()
+            if lowered.contains("forwarded message") || lowered.contains("original message")
+                || lowered.hasPrefix("begin forwarded message")
+            {
+                afterMarker = true
+                continue
+            }
+            guard afterMarker, lowered.hasPrefix("from:") else { continue }
+            let value = trimmed.dropFirst(5).trimmingCharacters(in: .whitespaces)
+            if let open = value.lastIndex(of: "<"), let close = value.lastIndex(of: ">"), open < close {
+                let address = String(value[value.index(after: open)..<close])
+                let name = value[..<open].trimmingCharacters(in: CharacterSet(charactersIn: " \""))
+                guard address.contains("@") else { return nil }
+                return MailAddress(name: name.isEmpty ? nil : name, address: address)
+            }
+            if let token = value.split(separator: " ").first(where: { $0.contains("@") }) {
+                return MailAddress(name: nil, address: String(token))
+            }
+            return nil
+        }
+        return nil
+    }
+}

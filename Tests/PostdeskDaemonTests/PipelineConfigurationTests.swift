@@ -1,0 +1,206 @@
+import Foundation
+import MailClassification
+import Testing
+import TicketPipeline
+
+@testable import PostdeskDaemon
+
+@Suite struct PipelineConfigurationTests {
+    func load(_ yaml: String, environment: [String: String] = [:]) async throws -> PostdeskConfiguration {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pd-pipeline-config-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let file = directory.appendingPathComponent("postdesk.yaml")
+        try yaml.write(to: file, atomically: true, encoding: .utf8)
+        return try await PostdeskConfiguration.load(path: file.path, environment: environment)
+    }
+
+    func issues(_ yaml: String) async throws -> [ConfigurationIssue] {
+        do {
+            _ = try await load(yaml)
+            return []
+        } catch let errors as ConfigurationErrors {
+            return errors.issues
+        }
+    }
+
+    @Test func defaultsKeepOrdinaryMailFlowing() async throws {
+        let configuration = try await PostdeskConfiguration.load(path: nil, environment: [:])
+        let policy = try #require(configuration.queues.first?.policy)
+        #expect(policy == QueuePolicy())
+        #expect(policy.automatedBudget.messagesPerDay == 40)
+        #expect(policy.closedTicketReplies == .reopenWithin(days: 14))
+        #expect(policy.unknownSenders == .createContact)
+        #expect(configuration.pipeline == PipelineOptions())
+        #expect(configuration.pipeline.identityDomain == "localhost")
+    }
+
+    @Test func everyQueueOptionIsRead() async throws {
+        let configuration = try await load(
+            """
+            server:
+              hostname: helpdesk.test
+            pipeline:
+              max_attachments: 5
+              own_mail:
+                message_id_domains: [Helpdesk.Test]
+                addresses: [notify@helpdesk.test]
+            identity:
+              secret: "0123456789abcdef0123"
+            queues:
+              names: [support]
+              support:
+                addresses: ["support@localhost"]
+                filter:
+                  allow: ["domain:*.customer.test", "address:vip@else.test"]
+                  ignore: ["subject:unsubscribe", "keyword:casino", "body:lottery", "domain:spam.test"]
+                attachments:
+                  ignore: ["logo.png", "image00*.png"]
+                  max_size: 1000
+                automated:
+                  per_sender_per_day: 3
+                closed_replies:
+                  policy: new
+                requester:
+                  unknown_senders: fallback
+                  address: guest@helpdesk.test
+                  reply_to: true
+            """)
+        let policy = try #require(configuration.queues.first?.policy)
+        #expect(
+            policy.filter.allow == [
+                .domain("customer.test", includeSubdomains: true), .address("vip@else.test"),
+            ])
+        #expect(
+            policy.filter.ignore == [
+                .keyword("unsubscribe", match: .wholeWord, fields: .subject),
+                .keyword("casino", match: .wholeWord, fields: .subjectAndBody),
+                .keyword("lottery", match: .wholeWord, fields: .body),
+                .domain("spam.test", includeSubdomains: false),
+            ])
+        #expect(
+            policy.attachments == AttachmentPolicy(ignoredFileNames: ["logo.png", "image00*.png"], maximumSize: 1000))
+        #expect(policy.automatedBudget.messagesPerDay == 3)
+        #expect(policy.closedTicketReplies == .alwaysNew)
+        #expect(policy.unknownSenders == .fallbackContact(address: "guest@helpdesk.test"))
+        #expect(policy.replyToAsRequester)
+        #expect(configuration.pipeline.maxAttachments == 5)
+        #expect(configuration.pipeline.ownMessageIDDomains == ["helpdesk.test"])
+        #expect(configuration.pipeline.identityDomain == "helpdesk.test")
+        let settings = try configuration.pipelineSettings()
+        #expect(settings.ownMail.ownAddresses == ["support@localhost", "notify@helpdesk.test"])
+        let signer = try #require(settings.messageIDs)
+        #expect(signer.ticket(fromMessageID: signer.messageID(ticket: 4, article: 2)) == 4)
+        // The summary never shows the secret.
+        #expect(!configuration.summary.contains("0123456789abcdef0123"))
+    }
+
+    @Test func everyPipelineErrorIsReportedWithItsKey() async throws {
+        let found = try await issues(
+            """
+            pipeline:
+              max_attachments: 0
+              own_mail:
+                addresses: [nobody]
+            identity:
+              secret: short
+            queues:
+              names: [support]
+              support:
+                addresses: ["support@localhost"]
+                filter:
+                  ignore: ["nonsense", "colour:red", "domain:"]
+                attachments:
+                  max_size: big
+                automated:
+                  per_sender_per_day: -1
+                closed_replies:
+                  policy: sometimes
+                  reopen_days: x
+                requester:
+                  unknown_senders: redirect
+                  reply_to: maybe
+            """)
+        let keys = Set(found.map(\.key))
+        for key in [
+            "pipeline.max_attachments", "pipeline.own_mail.addresses", "identity.secret",
+            "queues.support.filter.ignore", "queues.support.attachments.max_size",
+            "queues.support.automated.per_sender_per_day", "queues.support.closed_replies.policy",
+            "queues.support.closed_replies.reopen_days", "queues.support.requester.address",
+            "queues.support.requester.reply_to",
+        ] {
+            #expect(keys.contains(key), "missing an issue for \(key): \(found)")
+        }
+        #expect(found.filter { $0.key == "queues.support.filter.ignore" }.count == 3)
+        #expect(!found.contains { $0.message.contains("short") })
+    }
+
+    @Test func generatedSecretIsKeptNextToTheDatabase() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pd-secret-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let configuration = try await load("store:\n  path: \(directory.path)/db/postdesk.db\n")
+        let first = try #require(try configuration.pipelineSettings().messageIDs)
+        let keyFile = directory.appendingPathComponent("db/message-id.key").path
+        let attributes = try FileManager.default.attributesOfItem(atPath: keyFile)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        // The same secret on the next start: IDs signed before still verify.
+        let second = try #require(try configuration.pipelineSettings().messageIDs)
+        #expect(second.ticket(fromMessageID: first.messageID(ticket: 9, article: 1)) == 9)
+    }
+}
+
+@Suite struct RoutingConfigurationTests {
+    @Test func subQueuesTriageDefaultsAndAgents() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pd-routing-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("postdesk.yaml").path
+        try """
+        pipeline:
+          triage_queue: triage
+        queues:
+          names: [support, billing, triage]
+          support:
+            addresses: ["support@localhost"]
+            plus_queues: ["billing=billing"]
+            defaults:
+              category: general
+              priority: normal
+              type: incident
+            requester:
+              agents: [Agent@Localhost]
+          billing:
+            addresses: ["billing@localhost"]
+          triage:
+            addresses: ["triage@localhost"]
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        let configuration = try await PostdeskConfiguration.load(path: file, environment: [:])
+        #expect(configuration.queues[0].subQueues == ["billing": "billing"])
+        #expect(
+            configuration.queues[0].policy.ticketDefaults
+                == TicketDefaults(category: "general", priority: "normal", type: "incident"))
+        #expect(configuration.queues[0].policy.agentAddresses == ["agent@localhost"])
+        #expect(configuration.pipeline.triageQueue == "triage")
+        #expect(configuration.queueDefinitions[0].subQueues == ["billing": "billing"])
+
+        try """
+        pipeline:
+          triage_queue: nowhere
+        queues:
+          names: [support]
+          support:
+            addresses: ["support@localhost"]
+            plus_queues: ["billing=missing", "broken"]
+            requester:
+              agents: [not-an-address]
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        do {
+            _ = try await PostdeskConfiguration.load(path: file, environment: [:])
+            Issue.record("invalid routing options were accepted")
+        } catch let errors as ConfigurationErrors {
+            let keys = errors.issues.map(\.key)
+            #expect(keys.filter { $0 == "queues.support.plus_queues" }.count == 2)
+            #expect(keys.contains("pipeline.triage_queue"))
+            #expect(keys.contains("queues.support.requester.agents"))
+        }
+    }
+}
