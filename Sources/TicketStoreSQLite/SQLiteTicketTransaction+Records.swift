@@ -112,15 +112,22 @@ extension SQLiteTicketTransaction {
     }
 
     func isParticipant(address: String, ticket number: Int) throws -> Bool {
-        let statement = try db.cachedStatement(
+        let direct = try db.cachedStatement(
             sql: """
                 SELECT EXISTS (SELECT 1 FROM tickets t JOIN contacts c ON c.id = t.requester_id
                         WHERE t.number = ?1 AND c.address = ?2)
                     OR EXISTS (SELECT 1 FROM articles WHERE ticket_number = ?1 AND lower(from_address) = ?2)
-                    OR EXISTS (SELECT 1 FROM articles a JOIN article_addresses x ON x.article_id = a.id
-                        WHERE a.ticket_number = ?1 AND x.role IN ('to', 'cc') AND lower(x.address) = ?2)
                 """)
-        return try Bool.fetchOne(statement, arguments: [number, address]) ?? false
+        if try Bool.fetchOne(direct, arguments: [number, address]) ?? false { return true }
+        // Everyone an article of the ticket was addressed to (To or Cc). Only asked when a subject tag names the
+        // ticket, so reading the ticket's address columns is cheap enough.
+        let addressed = try db.cachedStatement(sql: "SELECT addresses FROM articles WHERE ticket_number = ?")
+        for column in try String.fetchAll(addressed, arguments: [number]) {
+            let roles = AddressColumn.decode(column)
+            let recipients = (roles["to"] ?? []) + (roles["cc"] ?? [])
+            if recipients.contains(where: { $0.address.lowercased() == address }) { return true }
+        }
+        return false
     }
 
     func setStatus(_ status: String, ticket number: Int, at time: Date) throws {

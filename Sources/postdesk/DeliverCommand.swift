@@ -69,6 +69,10 @@ struct DeliverCommand: AsyncParsableCommand {
             case .created(let ticket): print("\(outcome.recipient): created ticket #\(ticket)")
             case .appended(let ticket): print("\(outcome.recipient): added to ticket #\(ticket)")
             case .duplicate(let ticket): print("\(outcome.recipient): already stored in ticket #\(ticket)")
+            case .noted(let ticket): print("\(outcome.recipient): added to ticket #\(ticket) as a note")
+            case .recorded(let disposition):
+                print("\(outcome.recipient): no ticket (\(disposition.rawValue)); see postdesk messages list")
+            case .quarantined(let id): print("\(outcome.recipient): quarantined as #\(id); see postdesk quarantine")
             case .unknownRecipient:
                 printError("\(outcome.recipient): no queue receives this address")
                 if status == 0 { status = 67 }
