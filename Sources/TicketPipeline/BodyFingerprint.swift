@@ -1,4 +1,4 @@
-import MailParser
+import Crypto
 
 /// The SHA-256 of a message's normalised body: the deduplication key (with the Message-ID) that recognises the
 /// same mail arriving by two paths or to two of our addresses, whose header sections differ (`Received`,
@@ -6,10 +6,11 @@ import MailParser
 enum BodyFingerprint {
     /// Normalisation: everything after the first empty line; CRLF and lone CR become LF; spaces and tabs at
     /// line ends and empty lines at the end are dropped (transports and mailbox stores differ in exactly
-    /// these). One pass over the bytes, no string work.
+    /// these). Hashed line by line straight from the raw bytes: no copy, no string work.
     static func sha256(raw: [UInt8]) -> String {
         let cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n"), space = UInt8(ascii: " "), tab = UInt8(ascii: "\t")
-        return raw.withUnsafeBufferPointer { bytes -> String in
+        var hasher = SHA256()
+        raw.withUnsafeBytes { bytes in
             var start = bytes.count
             var index = 0
             while index < bytes.count {
@@ -26,31 +27,39 @@ enum BodyFingerprint {
                 }
                 index += 1
             }
-            var normalised: [UInt8] = []
-            normalised.reserveCapacity(bytes.count - start)
             var pendingBlanks = 0
-            var lineStart = true
+            var lineStart = start
             var position = start
+            func endLine(at end: Int) {
+                var last = end
+                while last > lineStart, bytes[last - 1] == space || bytes[last - 1] == tab { last -= 1 }
+                if last > lineStart {
+                    // Line breaks are written before the next non-empty line, so trailing empty lines vanish.
+                    for _ in 0..<pendingBlanks { withUnsafeBytes(of: lf) { hasher.update(bufferPointer: $0) } }
+                    pendingBlanks = 0
+                    hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[lineStart..<last]))
+                }
+                pendingBlanks += 1
+            }
             while position < bytes.count {
                 let byte = bytes[position]
-                position += 1
                 if byte == cr || byte == lf {
-                    if byte == cr, position < bytes.count, bytes[position] == lf { position += 1 }
-                    while let last = normalised.last, !lineStart, last == space || last == tab {
-                        normalised.removeLast()
-                    }
-                    pendingBlanks += 1
-                    lineStart = true
-                    continue
+                    endLine(at: position)
+                    position += byte == cr && position + 1 < bytes.count && bytes[position + 1] == lf ? 2 : 1
+                    lineStart = position
+                } else {
+                    position += 1
                 }
-                if lineStart, pendingBlanks > 0 {
-                    normalised.append(contentsOf: repeatElement(lf, count: pendingBlanks))
-                    pendingBlanks = 0
-                }
-                lineStart = false
-                normalised.append(byte)
             }
-            return sha256Hex(normalised)
+            if lineStart < bytes.count { endLine(at: bytes.count) }
         }
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in hasher.finalize() {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 }

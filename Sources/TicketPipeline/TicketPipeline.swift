@@ -208,7 +208,12 @@ public final class TicketIntake: Sendable {
             }
             let classification = classifier.classify(parsed, envelope: envelope)
             for decision in classification.decisions {
-                decisionLines.append("\(prefix)\(decision.stage.rawValue)/\(decision.rule): \(decision.reason)")
+                // A stage that passed is recorded by its name alone: every message carries these lines, and
+                // the record is written by the serialized writer.
+                decisionLines.append(
+                    decision.rule == "none"
+                        ? "\(prefix)\(decision.stage.rawValue)/none"
+                        : "\(prefix)\(decision.stage.rawValue)/\(decision.rule): \(decision.reason)")
             }
             let name: String
             switch classification.verdict {

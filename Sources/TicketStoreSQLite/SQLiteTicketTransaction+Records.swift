@@ -11,7 +11,7 @@ extension SQLiteTicketTransaction {
             let statement = try db.cachedStatement(
                 sql: """
                     SELECT ticket_number FROM delivery_keys
-                    WHERE message_id = '' AND queue = ? AND content_sha256 = ? LIMIT 1
+                    WHERE length(message_id) = 0 AND queue = ? AND content_sha256 = ? LIMIT 1
                     """)
             return try Int.fetchOne(statement, arguments: [key.queue, key.contentSHA256])
         }

@@ -58,10 +58,13 @@ extension TicketStoreSchema {
                     ) WITHOUT ROWID;
                     -- Deduplication by content (Message-ID + normalised-body hash). Messages with a Message-ID
                     -- are found through articles_by_message_id; only those without one need this partial
-                    -- index, so an ordinary message costs no extra index write.
+                    -- index, so an ordinary message costs no extra index write. Its condition is written
+                    -- `length(message_id) = 0`, not `message_id = ''`: with the latter, every statement comparing
+                    -- message_id to a bound parameter (the redelivery lookup) is re-prepared on each run, because
+                    -- SQLite re-plans whenever the bound value might make the partial index usable.
                     ALTER TABLE delivery_keys ADD COLUMN content_sha256 TEXT;
                     CREATE INDEX delivery_keys_by_content_without_message_id
-                        ON delivery_keys(queue, content_sha256) WHERE message_id = '';
+                        ON delivery_keys(queue, content_sha256) WHERE length(message_id) = 0;
                     -- A queue's defaults for new tickets.
                     ALTER TABLE tickets ADD COLUMN category TEXT;
                     ALTER TABLE tickets ADD COLUMN priority TEXT;
