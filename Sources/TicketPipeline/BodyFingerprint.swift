@@ -1,5 +1,11 @@
 import Crypto
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The SHA-256 of a message's normalised body: the deduplication key (with the Message-ID) that recognises the
 /// same mail arriving by two paths or to two of our addresses, whose header sections differ (`Received`,
 /// `Delivered-To`, `Return-Path`, the poller's own additions) while the body does not.
@@ -28,9 +34,7 @@ enum BodyFingerprint {
                 index += 1
             }
             var pendingBlanks = 0
-            var lineStart = start
-            var position = start
-            func endLine(at end: Int) {
+            func hashLine(_ lineStart: Int, _ end: Int) {
                 var last = end
                 while last > lineStart, bytes[last - 1] == space || bytes[last - 1] == tab { last -= 1 }
                 if last > lineStart {
@@ -41,17 +45,25 @@ enum BodyFingerprint {
                 }
                 pendingBlanks += 1
             }
-            while position < bytes.count {
-                let byte = bytes[position]
-                if byte == cr || byte == lf {
-                    endLine(at: position)
-                    position += byte == cr && position + 1 < bytes.count && bytes[position + 1] == lf ? 2 : 1
-                    lineStart = position
-                } else {
-                    position += 1
+            guard let base = bytes.baseAddress else { return }
+            var lineStart = start
+            // memchr finds the line ends (vectorised); a lone CR inside a line, rare, is a line end too.
+            while lineStart < bytes.count {
+                let remaining = bytes.count - lineStart
+                let newline = memchr(base + lineStart, Int32(lf), remaining).map { base.distance(to: $0) }
+                let lineEnd = newline ?? bytes.count
+                var segmentStart = lineStart
+                while let carriage = memchr(base + segmentStart, Int32(cr), lineEnd - segmentStart) {
+                    let position = base.distance(to: carriage)
+                    if position == lineEnd - 1, newline != nil { break }  // CRLF
+                    hashLine(segmentStart, position)
+                    segmentStart = position + 1
                 }
+                let contentEnd =
+                    newline != nil && lineEnd > segmentStart && bytes[lineEnd - 1] == cr ? lineEnd - 1 : lineEnd
+                if newline != nil || contentEnd > segmentStart { hashLine(segmentStart, contentEnd) }
+                lineStart = lineEnd + 1
             }
-            if lineStart < bytes.count { endLine(at: bytes.count) }
         }
         let digits = Array("0123456789abcdef".utf8)
         var hex: [UInt8] = []
