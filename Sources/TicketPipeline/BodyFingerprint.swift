@@ -1,4 +1,10 @@
-import MailParser
+import Crypto
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The SHA-256 of a message's normalised body: the deduplication key (with the Message-ID) that recognises the
 /// same mail arriving by two paths or to two of our addresses, whose header sections differ (`Received`,
@@ -6,10 +12,11 @@ import MailParser
 enum BodyFingerprint {
     /// Normalisation: everything after the first empty line; CRLF and lone CR become LF; spaces and tabs at
     /// line ends and empty lines at the end are dropped (transports and mailbox stores differ in exactly
-    /// these). One pass over the bytes, no string work.
+    /// these). Hashed line by line straight from the raw bytes: no copy, no string work.
     static func sha256(raw: [UInt8]) -> String {
         let cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n"), space = UInt8(ascii: " "), tab = UInt8(ascii: "\t")
-        return raw.withUnsafeBufferPointer { bytes -> String in
+        var hasher = SHA256()
+        raw.withUnsafeBytes { bytes in
             var start = bytes.count
             var index = 0
             while index < bytes.count {
@@ -26,31 +33,45 @@ enum BodyFingerprint {
                 }
                 index += 1
             }
-            var normalised: [UInt8] = []
-            normalised.reserveCapacity(bytes.count - start)
             var pendingBlanks = 0
-            var lineStart = true
-            var position = start
-            while position < bytes.count {
-                let byte = bytes[position]
-                position += 1
-                if byte == cr || byte == lf {
-                    if byte == cr, position < bytes.count, bytes[position] == lf { position += 1 }
-                    while let last = normalised.last, !lineStart, last == space || last == tab {
-                        normalised.removeLast()
-                    }
-                    pendingBlanks += 1
-                    lineStart = true
-                    continue
-                }
-                if lineStart, pendingBlanks > 0 {
-                    normalised.append(contentsOf: repeatElement(lf, count: pendingBlanks))
+            func hashLine(_ lineStart: Int, _ end: Int) {
+                var last = end
+                while last > lineStart, bytes[last - 1] == space || bytes[last - 1] == tab { last -= 1 }
+                if last > lineStart {
+                    // Line breaks are written before the next non-empty line, so trailing empty lines vanish.
+                    for _ in 0..<pendingBlanks { withUnsafeBytes(of: lf) { hasher.update(bufferPointer: $0) } }
                     pendingBlanks = 0
+                    hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[lineStart..<last]))
                 }
-                lineStart = false
-                normalised.append(byte)
+                pendingBlanks += 1
             }
-            return sha256Hex(normalised)
+            guard let base = bytes.baseAddress else { return }
+            var lineStart = start
+            // memchr finds the line ends (vectorised); a lone CR inside a line, rare, is a line end too.
+            while lineStart < bytes.count {
+                let remaining = bytes.count - lineStart
+                let newline = memchr(base + lineStart, Int32(lf), remaining).map { base.distance(to: $0) }
+                let lineEnd = newline ?? bytes.count
+                var segmentStart = lineStart
+                while let carriage = memchr(base + segmentStart, Int32(cr), lineEnd - segmentStart) {
+                    let position = base.distance(to: carriage)
+                    if position == lineEnd - 1, newline != nil { break }  // CRLF
+                    hashLine(segmentStart, position)
+                    segmentStart = position + 1
+                }
+                let contentEnd =
+                    newline != nil && lineEnd > segmentStart && bytes[lineEnd - 1] == cr ? lineEnd - 1 : lineEnd
+                if newline != nil || contentEnd > segmentStart { hashLine(segmentStart, contentEnd) }
+                lineStart = lineEnd + 1
+            }
         }
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in hasher.finalize() {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 }

@@ -213,7 +213,12 @@ public final class TicketIntake: Sendable {
             }
             let classification = classifier.classify(parsed, envelope: envelope)
             for decision in classification.decisions {
-                decisionLines.append("\(prefix)\(decision.stage.rawValue)/\(decision.rule): \(decision.reason)")
+                // A stage that passed is recorded by its name alone: every message carries these lines, and
+                // the record is written by the serialized writer.
+                decisionLines.append(
+                    decision.rule == "none"
+                        ? "\(prefix)\(decision.stage.rawValue)/none"
+                        : "\(prefix)\(decision.stage.rawValue)/\(decision.rule): \(decision.reason)")
             }
             let name: String
             switch classification.verdict {
@@ -336,11 +341,17 @@ enum UnreadableMessage {
     /// say who sent it or what it is about.
     static func reason(raw: [UInt8]) -> String? {
         if raw.isEmpty { return "the message is empty" }
-        var index = 0
-        while index < raw.count, index <= 76 {
+        var first = 0
+        // An mbox `From ` separator line (pipe transports add one) precedes the header section.
+        if raw.starts(with: "From ".utf8), let newline = raw.firstIndex(of: UInt8(ascii: "\n")) {
+            first = newline + 1
+            if first == raw.count { return "the message is empty" }
+        }
+        var index = first
+        while index < raw.count, index - first <= 76 {
             let byte = raw[index]
             if byte == UInt8(ascii: ":") {
-                return index == 0 ? "the first line has an empty header field name" : nil
+                return index == first ? "the first line has an empty header field name" : nil
             }
             guard byte > 32, byte < 127 else {
                 return "no header section: the first line is not a header field"

@@ -98,7 +98,7 @@ struct PipelineStageTests {
         #expect(record.ticketNumber == 1)
         #expect(record.messageID == "plain@example.com")
         #expect(record.fromAddress == "alice@example.com")
-        #expect(record.decisions.contains("filter/none: no filters configured"))
+        #expect(record.decisions.prefix(4) == ["bounce/none", "own-mail/none", "automated/none", "filter/none"])
         #expect(try await fixture.store.ticket(number: 1)?.activities == [])
         #expect(try await fixture.store.messageRecord(id: record.id) == record)
     }
@@ -220,6 +220,8 @@ struct PipelineStageTests {
             ("", "the message is empty"), ("no colon at all\r\n", "no header section"),
             (": empty name\r\n\r\n", "empty header field name"), ("Subject: ok\r\n\r\n", nil),
             ("From: a@b\r\n\r\n", nil), (String(repeating: "a", count: 100) + ": long\r\n", "no header section"),
+            ("From alice@example.com Mon Nov 23 10:00:00 2026\nSubject: x\n\nbody", nil),
+            ("From alice@example.com Mon Nov 23 10:00:00 2026\nnot a header\n", "no header section"),
         ] as [(String, String?)])
     func unreadableCriterion(_ raw: String, _ reason: String?) {
         let result = UnreadableMessage.reason(raw: Array(raw.utf8))

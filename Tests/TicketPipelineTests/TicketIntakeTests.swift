@@ -1,5 +1,6 @@
 import Foundation
 import MailParser
+import Synchronization
 import Testing
 import TicketPipeline
 
@@ -257,10 +258,16 @@ struct TicketIntakeTests {
         // A second instance on the same file (as another process would) holds the write lock.
         let other = try SQLiteTicketStore(path: fixture.directory.databasePath, logger: .init(label: "other"))
         defer { try? other.close() }
+        let holding = Mutex(false)
         let holder = Task {
-            try await other.write { _ in Thread.sleep(forTimeInterval: 1.0) }
+            try await other.write { _ in
+                holding.withLock { $0 = true }
+                Thread.sleep(forTimeInterval: 1.0)
+            }
         }
-        try await Task.sleep(for: .milliseconds(200))
+        // Wait until the lock is really held (a fixed sleep loses the race on a busy machine); bounded.
+        for _ in 0..<500 where !holding.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+        try #require(holding.withLock { $0 })
         let outcomes = await fixture.deliver(mail(id: "locked@example.com"))
         #expect(outcomes.count == 1)
         #expect(outcomes[0].result.isTemporaryFailure)

@@ -1,0 +1,134 @@
+import Foundation
+import Logging
+import MailParser
+import Testing
+import TicketPipeline
+
+@testable import TicketStoreSQLite
+
+/// A real SQLite store whose transactions fail, inside the writer, with a pipeline error when a ticket
+/// with the subject `poison` is created: an injected failing stage, only for this unit test.
+final class PoisonedStore: TicketStore {
+    let inner: SQLiteTicketStore
+
+    init(_ inner: SQLiteTicketStore) { self.inner = inner }
+
+    func write<T: Sendable>(_ work: @escaping @Sendable (any TicketStoreTransaction) throws -> T) async throws -> T {
+        try await inner.write { transaction in try work(PoisonedTransaction(inner: transaction)) }
+    }
+
+    func listTickets(limit: Int, offset: Int) async throws -> [TicketSummary] {
+        try await inner.listTickets(limit: limit, offset: offset)
+    }
+    func ticket(number: Int) async throws -> TicketDetail? { try await inner.ticket(number: number) }
+    func rawMessage(articleID: Int64) async throws -> [UInt8]? { try await inner.rawMessage(articleID: articleID) }
+    func messageRecords(limit: Int, offset: Int) async throws -> [MessageRecord] {
+        try await inner.messageRecords(limit: limit, offset: offset)
+    }
+    func messageRecord(id: Int64) async throws -> MessageRecord? { try await inner.messageRecord(id: id) }
+    func dispositionCounts() async throws -> [MessageDisposition: Int] { try await inner.dispositionCounts() }
+    func bounceRecords(unmatchedOnly: Bool, limit: Int) async throws -> [BounceRecord] {
+        try await inner.bounceRecords(unmatchedOnly: unmatchedOnly, limit: limit)
+    }
+    func quarantinedMessages(limit: Int, offset: Int) async throws -> [QuarantineEntry] {
+        try await inner.quarantinedMessages(limit: limit, offset: offset)
+    }
+    func quarantinedMessage(id: Int64) async throws -> QuarantineEntry? { try await inner.quarantinedMessage(id: id) }
+}
+
+struct PoisonedTransaction: TicketStoreTransaction {
+    let inner: any TicketStoreTransaction
+
+    func createTicket(_ ticket: NewTicket) throws -> Int {
+        if ticket.subject == "poison" { throw PipelineError.stageFailed(stage: "injected", reason: "poison subject") }
+        return try inner.createTicket(ticket)
+    }
+
+    func deliveredTicket(for key: DeliveryKey) throws -> Int? { try inner.deliveredTicket(for: key) }
+    func ticketNumber(forArticleMessageID messageID: String, queue: String) throws -> Int? {
+        try inner.ticketNumber(forArticleMessageID: messageID, queue: queue)
+    }
+    func ticketExists(number: Int, queue: String) throws -> Bool {
+        try inner.ticketExists(number: number, queue: queue)
+    }
+    func upsertContact(address: String, name: String?) throws -> Int64 {
+        try inner.upsertContact(address: address, name: name)
+    }
+    func storeRawMessage(sha256: String, bytes: [UInt8], receivedAt: Date) throws {
+        try inner.storeRawMessage(sha256: sha256, bytes: bytes, receivedAt: receivedAt)
+    }
+    func addArticle(_ article: NewArticle) throws -> Int64 { try inner.addArticle(article) }
+    func storeAttachment(_ attachment: ParsedAttachment, articleID: Int64) throws {
+        try inner.storeAttachment(attachment, articleID: articleID)
+    }
+    func recordDelivery(_ key: DeliveryKey, ticket: Int, articleID: Int64, at: Date) throws {
+        try inner.recordDelivery(key, ticket: ticket, articleID: articleID, at: at)
+    }
+    func deliveredTicket(sameContentAs key: DeliveryKey) throws -> Int? {
+        try inner.deliveredTicket(sameContentAs: key)
+    }
+    func contactID(address: String) throws -> Int64? { try inner.contactID(address: address) }
+    func recordMessage(_ record: NewMessageRecord) throws { try inner.recordMessage(record) }
+    func addActivity(_ activity: NewActivity) throws { try inner.addActivity(activity) }
+    func recordBounce(_ bounce: NewBounceRecord) throws { try inner.recordBounce(bounce) }
+    func ticketNumber(forAnyArticleMessageID messageID: String) throws -> Int? {
+        try inner.ticketNumber(forAnyArticleMessageID: messageID)
+    }
+    func countAutomatedMessage(sender: String, day: Date) throws -> Int {
+        try inner.countAutomatedMessage(sender: sender, day: day)
+    }
+    func quarantine(_ entry: NewQuarantineEntry) throws -> Int64 { try inner.quarantine(entry) }
+    func markReplayed(quarantineID: Int64, at: Date, result: String) throws {
+        try inner.markReplayed(quarantineID: quarantineID, at: at, result: result)
+    }
+    func quarantineReplayed(id: Int64) throws -> Bool { try inner.quarantineReplayed(id: id) }
+    func ticketState(number: Int) throws -> TicketState? { try inner.ticketState(number: number) }
+    func isParticipant(address: String, ticket number: Int) throws -> Bool {
+        try inner.isParticipant(address: address, ticket: number)
+    }
+    func setStatus(_ status: String, ticket number: Int, at: Date) throws {
+        try inner.setStatus(status, ticket: number, at: at)
+    }
+}
+
+@Suite("A stage failing inside the writer: quarantined, rolled back alone, the others unaffected")
+struct FailingStageTests {
+    @Test func failureInsideTheWriterQuarantinesOnlyThatMessage() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let sqlite = try SQLiteTicketStore(path: directory.databasePath, logger: Logger(label: "test"))
+        defer { try? sqlite.close() }
+        let intake = TicketIntake(
+            router: QueueRouter(queues: [supportQueue]), store: PoisonedStore(sqlite), logger: Logger(label: "test"))
+        // Concurrent deliveries, so the poison shares group-commit batches with ordinary messages.
+        let results = await withTaskGroup(of: (String, RecipientOutcome.Result).self) { group in
+            for index in 0..<40 {
+                let subject = index == 13 ? "poison" : "ordinary \(index)"
+                group.addTask {
+                    let outcome = await intake.process(
+                        InboundMessage(
+                            sender: "a@example.com", recipients: ["support@localhost"],
+                            raw: Array(rawMail(subject: subject).utf8), source: .lmtp))
+                    return (subject, outcome[0].result)
+                }
+            }
+            var results: [String: RecipientOutcome.Result] = [:]
+            for await (subject, result) in group { results[subject] = result }
+            return results
+        }
+        guard case .quarantined(let id)? = results["poison"] else {
+            Issue.record("poison not quarantined: \(String(describing: results["poison"]))")
+            return
+        }
+        #expect(results.filter { $0.key != "poison" }.allSatisfy { $0.value.ticket != nil })
+        let tickets = try await sqlite.listTickets(limit: 100, offset: 0)
+        #expect(tickets.count == 39)
+        #expect(!tickets.contains { $0.subject == "poison" })
+        // Nothing of the poison's own writes survived but its quarantine entry and record.
+        let counts = try await sqlite.rowCounts()
+        #expect(counts["articles"] == 39 && counts["raw_messages"] == 39)
+        let entry = try #require(try await sqlite.quarantinedMessage(id: id))
+        #expect(entry.error == "stage injected failed: poison subject")
+        #expect(try await sqlite.dispositionCounts()[.quarantined] == 1)
+    }
+}
