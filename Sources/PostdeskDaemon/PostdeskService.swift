@@ -77,7 +77,7 @@ extension PostdeskConfiguration {
     public func makeIntake(store: any TicketStore, logger: Logger) throws -> TicketIntake {
         TicketIntake(
             router: QueueRouter(queues: queueDefinitions), store: store, logger: logger,
-            settings: try pipelineSettings(), parse: { MessageParser.parse($0) })
+            settings: try pipelineSettings())
     }
 
     func serverConfiguration() throws -> SMTPServerConfiguration {

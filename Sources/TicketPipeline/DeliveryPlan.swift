@@ -69,9 +69,11 @@ struct DeliveryPlan: Sendable {
             let result: RecipientOutcome.Result
             let disposition: MessageDisposition
             var ticket: Int?
-            if let delivered = try transaction.deliveredTicket(for: key)
-                ?? transaction.deliveredTicket(sameContentAs: key)
-            {
+            // The same raw bytes have the same normalised body: the content key covers a plain redelivery too.
+            let delivered =
+                contentSHA256.isEmpty
+                ? try transaction.deliveredTicket(for: key) : try transaction.deliveredTicket(sameContentAs: key)
+            if let delivered {
                 (result, disposition, ticket) = (.duplicate(ticket: delivered), .duplicate, delivered)
             } else {
                 switch delivery.action {

@@ -22,20 +22,31 @@ extension SQLiteTicketTransaction {
     }
 
     func recordMessage(_ record: NewMessageRecord) throws {
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT INTO message_records(received_at, source, session_id, envelope_sender, envelope_recipients,
-                    message_id, subject, from_address, raw_sha256, raw_size, classification, disposition,
-                    ticket_number, queues, decisions)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-        let values: [(any DatabaseValueConvertible)?] = [
-            record.receivedAt.timeIntervalSince1970, record.source.rawValue, record.sessionID,
-            record.envelopeSender, ListColumn.encode(record.envelopeRecipients), record.messageID, record.subject,
-            record.fromAddress, record.rawSHA256, record.rawSize, record.classification,
-            record.disposition.rawValue, record.ticketNumber, ListColumn.encode(record.queues), record.decisions,
-        ]
-        try statement.execute(arguments: StatementArguments(values))
+        // Written for every message: bound directly, like the other statements of the hot path.
+        let statement = try WriterStatement(
+            db,
+            """
+            INSERT INTO message_records(received_at, source, session_id, envelope_sender, envelope_recipients,
+                message_id, subject, from_address, raw_sha256, raw_size, classification, disposition,
+                ticket_number, queues, decisions)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        statement.bind(1, record.receivedAt.timeIntervalSince1970)
+        statement.bind(2, record.source.rawValue)
+        statement.bind(3, record.sessionID)
+        statement.bind(4, record.envelopeSender)
+        statement.bind(5, ListColumn.encode(record.envelopeRecipients))
+        statement.bind(6, record.messageID)
+        statement.bind(7, record.subject)
+        statement.bind(8, record.fromAddress)
+        statement.bind(9, record.rawSHA256)
+        statement.bind(10, record.rawSize)
+        statement.bind(11, record.classification)
+        statement.bind(12, record.disposition.rawValue)
+        statement.bind(13, record.ticketNumber.map { Int64($0) })
+        statement.bind(14, ListColumn.encode(record.queues))
+        statement.bind(15, record.decisions)
+        try statement.execute()
     }
 
     func addActivity(_ activity: NewActivity) throws {
