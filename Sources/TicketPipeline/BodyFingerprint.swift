@@ -12,10 +12,14 @@ import Crypto
 enum BodyFingerprint {
     /// Normalisation: everything after the first empty line; CRLF and lone CR become LF; spaces and tabs at
     /// line ends and empty lines at the end are dropped (transports and mailbox stores differ in exactly
-    /// these). Hashed line by line straight from the raw bytes: no copy, no string work.
+    /// these). The normalised lines are gathered in 32 KiB chunks and hashed a chunk at a time: a hash update
+    /// per line cost more than the hashing itself on long messages.
     static func sha256(raw: [UInt8]) -> String {
         let cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n"), space = UInt8(ascii: " "), tab = UInt8(ascii: "\t")
+        let chunkSize = 32_768
         var hasher = SHA256()
+        var chunk: [UInt8] = []
+        chunk.reserveCapacity(min(raw.count, chunkSize) + 1024)
         raw.withUnsafeBytes { bytes in
             var start = bytes.count
             var index = 0
@@ -39,9 +43,13 @@ enum BodyFingerprint {
                 while last > lineStart, bytes[last - 1] == space || bytes[last - 1] == tab { last -= 1 }
                 if last > lineStart {
                     // Line breaks are written before the next non-empty line, so trailing empty lines vanish.
-                    for _ in 0..<pendingBlanks { withUnsafeBytes(of: lf) { hasher.update(bufferPointer: $0) } }
+                    for _ in 0..<pendingBlanks { chunk.append(lf) }
                     pendingBlanks = 0
-                    hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: bytes[lineStart..<last]))
+                    chunk.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[lineStart..<last]))
+                    if chunk.count >= chunkSize {
+                        hasher.update(data: chunk)
+                        chunk.removeAll(keepingCapacity: true)
+                    }
                 }
                 pendingBlanks += 1
             }
@@ -65,6 +73,7 @@ enum BodyFingerprint {
                 lineStart = lineEnd + 1
             }
         }
+        hasher.update(data: chunk)
         let digits = Array("0123456789abcdef".utf8)
         var hex: [UInt8] = []
         hex.reserveCapacity(64)
