@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The `postdesk` command line, run as a real process.
-@Suite(.serialized) struct CLITests {
+@Suite(.serialized) final class CLITests {
     let scratch: URL
     let executable: String
 
@@ -10,6 +10,10 @@ import Testing
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("pd-cli-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         executable = try PostdeskServer.locateExecutable()
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: scratch)
     }
 
     func run(

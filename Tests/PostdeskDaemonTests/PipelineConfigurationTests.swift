@@ -9,6 +9,7 @@ import TicketPipeline
     func load(_ yaml: String, environment: [String: String] = [:]) async throws -> PostdeskConfiguration {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pd-pipeline-config-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("postdesk.yaml")
         try yaml.write(to: file, atomically: true, encoding: .utf8)
         return try await PostdeskConfiguration.load(path: file.path, environment: environment)
