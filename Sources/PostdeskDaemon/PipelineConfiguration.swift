@@ -87,6 +87,7 @@ extension ValidatingReader {
                 let size = optionalInt(prefix + "attachments.max_size", default: 0, minimum: 0)
                 return size == 0 ? nil : size
             }())
+        policy.attachRawMessage = bool(prefix + "attachments.raw_message", default: false)
         policy.automatedBudget = AutomatedSenderBudget(
             messagesPerDay: optionalInt(
                 prefix + "automated.per_sender_per_day", default: AutomatedSenderBudget.defaultMessagesPerDay,

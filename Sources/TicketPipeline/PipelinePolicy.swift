@@ -42,6 +42,9 @@ public struct QueuePolicy: Sendable, Hashable {
     public var agentAddresses: [String]
     /// Category, priority and type of new tickets in this queue.
     public var ticketDefaults: TicketDefaults
+    /// Also attach the raw message to each article as `message.eml` (seed 000: agents forward it as is). The
+    /// raw message is always kept; this makes it an ordinary attachment too, at the cost of storing it twice.
+    public var attachRawMessage = false
 
     public init(
         filter: MailFilter = MailFilter(), attachments: AttachmentPolicy = AttachmentPolicy(),

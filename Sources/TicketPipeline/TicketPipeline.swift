@@ -192,6 +192,7 @@ public final class TicketIntake: Sendable {
             parsed.attachments[index].sha256 = sha256Hex(parsed.attachments[index].data)
         }
         let unreadable = UnreadableMessage.reason(raw: message.raw)
+        let rawSHA256 = sha256Hex(message.raw)
         let envelope = MailEnvelope(sender: message.sender, recipients: message.recipients)
         var planned: [QueueDelivery] = []
         var classificationName = "accepted"
@@ -252,10 +253,16 @@ public final class TicketIntake: Sendable {
                     delivery.attachmentNotes.append(decision.reason)
                 }
             }
+            if delivery.queue.policy.attachRawMessage {
+                delivery.keptAttachments.append(
+                    ParsedAttachment(
+                        filename: "message.eml", contentType: "message/rfc822", data: message.raw, sha256: rawSHA256,
+                        contentID: nil, disposition: "attachment"))
+            }
             planned.append(delivery)
         }
         return DeliveryPlan(
-            message: message, parsed: parsed, rawSHA256: sha256Hex(message.raw),
+            message: message, parsed: parsed, rawSHA256: rawSHA256,
             contentSHA256: BodyFingerprint.sha256(raw: message.raw), deliveries: planned,
             threading: threading, signer: settings.messageIDs, classification: classificationName,
             decisions: decisionLines.joined(separator: "\n"), textDerivedFromRaw: parsesWithMessageParser)

@@ -57,6 +57,7 @@ import TicketPipeline
                 attachments:
                   ignore: ["logo.png", "image00*.png"]
                   max_size: 1000
+                  raw_message: yes
                 automated:
                   per_sender_per_day: 3
                 closed_replies:
@@ -80,6 +81,7 @@ import TicketPipeline
             ])
         #expect(
             policy.attachments == AttachmentPolicy(ignoredFileNames: ["logo.png", "image00*.png"], maximumSize: 1000))
+        #expect(policy.attachRawMessage)
         #expect(policy.automatedBudget.messagesPerDay == 3)
         #expect(policy.closedTicketReplies == .alwaysNew)
         #expect(policy.unknownSenders == .fallbackContact(address: "guest@helpdesk.test"))

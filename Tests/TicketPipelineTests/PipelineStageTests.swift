@@ -199,6 +199,27 @@ struct PipelineStageTests {
         #expect(second.activities.first?.text.contains("huge.bin is 500 bytes, over the limit of 100 bytes") == true)
     }
 
+    @Test func rawMessageIsAttachedAsEMLWhenTheQueueAsks() async throws {
+        var policy = QueuePolicy()
+        policy.attachRawMessage = true
+        let fixture = try PipelineFixture(support: policy)
+        defer { fixture.tearDown() }
+        let raw = mailWithAttachments(["report.pdf"])
+        #expect(await fixture.deliver(raw) == [.created(ticket: 1)])
+        // The other queue keeps the default: no copy.
+        #expect(
+            await fixture.deliver(mailWithAttachments(["other.pdf"]), to: ["sales@localhost"]) == [.created(ticket: 2)])
+        let ticket = try #require(try await fixture.store.ticket(number: 1))
+        let attachments = try #require(ticket.articles.first?.attachments)
+        #expect(attachments.map(\.filename) == ["report.pdf", "message.eml"])
+        let eml = try #require(attachments.last)
+        #expect(eml.contentType == "message/rfc822")
+        #expect(eml.size == raw.utf8.count)
+        #expect(try await fixture.store.blob(sha256: eml.sha256) == Array(raw.utf8))
+        let other = try #require(try await fixture.store.ticket(number: 2))
+        #expect(other.articles.first?.attachments.map(\.filename) == ["other.pdf"])
+    }
+
     @Test func unreadableMessageBecomesAnErrorTicket() async throws {
         let fixture = try PipelineFixture()
         defer { fixture.tearDown() }
