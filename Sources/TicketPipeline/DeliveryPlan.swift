@@ -198,7 +198,7 @@ struct DeliveryPlan: Sendable {
                 createdAt: message.receivedAt)
             ticket.defaults = policy.ticketDefaults
             number = try transaction.createTicket(ticket)
-            for reason in delivery.triageReasons { activities.append((nil, "triage", reason)) }
+            for note in delivery.routingNotes { activities.append((nil, note.kind, note.text)) }
             if let linkTo {
                 activities.append((nil, "linked", "linked to #\(linkTo.ticket): \(linkTo.reason)"))
                 activities.append((linkTo.ticket, "linked", "new ticket #\(number) opened: \(linkTo.reason)"))

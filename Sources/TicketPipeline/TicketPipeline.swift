@@ -116,26 +116,35 @@ public final class TicketIntake: Sendable {
     /// paths that cannot refuse a recipient, one no queue receives goes to the triage queue, if configured.
     func route(_ message: InboundMessage) -> ([QueueDelivery], [String?]) {
         var deliveries: [QueueDelivery] = []
-        let triage: QueueDefinition? =
-            switch message.source {
-            case .lmtp, .smtp: nil
-            case .deliver, .replay: settings.triageQueue.flatMap { router.queue(named: $0) }
-            }
+        // LMTP and SMTP refuse an unknown recipient at RCPT; the other paths cannot refuse, so they look further:
+        // the message's own headers, then the triage queue.
+        let canRefuse = message.source == .lmtp || message.source == .smtp
+        let triage = canRefuse ? nil : settings.triageQueue.flatMap { router.queue(named: $0) }
+        var headerRoute: (queue: QueueDefinition, header: String, address: String)??
         let routes = message.recipients.map { recipient -> String? in
-            var triageReason: String?
-            guard
-                let queue = router.queue(for: recipient)
-                    ?? triage.map({
-                        triageReason = "routing: no queue receives <\(recipient)>: triage queue"
-                        return $0
-                    })
-            else { return nil }
+            var reason: (kind: String, text: String)?
+            var queue = router.queue(for: recipient)
+            if queue == nil, !canRefuse {
+                if headerRoute == nil { headerRoute = .some(HeaderRouting.queue(for: message.raw, router: router)) }
+                if let found = headerRoute ?? nil {
+                    queue = found.queue
+                    reason = (
+                        "routing",
+                        "routing: no queue receives <\(recipient)>; the \(found.header) header names <\(found.address)>"
+                            + " of queue \(found.queue.name)"
+                    )
+                } else if let triage {
+                    queue = triage
+                    reason = ("triage", "routing: no queue receives <\(recipient)>: triage queue")
+                }
+            }
+            guard let queue else { return nil }
             if let index = deliveries.firstIndex(where: { $0.queue.name == queue.name }) {
                 deliveries[index].recipients.append(recipient)
-                if let triageReason { deliveries[index].triageReasons.append(triageReason) }
+                if let reason { deliveries[index].routingNotes.append(reason) }
             } else {
                 var delivery = QueueDelivery(queue: queue, recipients: [recipient])
-                if let triageReason { delivery.triageReasons.append(triageReason) }
+                if let reason { delivery.routingNotes.append(reason) }
                 deliveries.append(delivery)
             }
             return queue.name
@@ -336,8 +345,9 @@ struct QueueDelivery: Sendable {
     var keptAttachments: [ParsedAttachment] = []
     /// Why the others were ignored or stripped (noted on the ticket).
     var attachmentNotes: [String] = []
-    /// Set when recipients reached this queue only as the triage queue (noted on the ticket).
-    var triageReasons: [String] = []
+    /// How recipients the envelope alone did not route reached this queue (by a header, or as the triage
+    /// queue), as activity kind and text: noted on the ticket.
+    var routingNotes: [(kind: String, text: String)] = []
 }
 
 /// What a message that cannot be read looks like: decided on the raw bytes, before any parsing result.

@@ -57,6 +57,39 @@ struct RoutingExtrasTests {
         #expect(ticket.activities.first?.text.contains("lost@elsewhere.test") == true)
     }
 
+    @Test func headersRouteWhereTheEnvelopeDoesNotAndThePathCannotRefuse() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try SQLiteTicketStore(path: directory.databasePath, logger: Logger(label: "test"))
+        defer { try? store.close() }
+        let intake = intake(store)
+        // A catch-all mailbox hands over mail for billing: the MTA's Delivered-To names it, To names support.
+        let raw = Array(
+            rawMail(to: "Support <support@localhost>", headers: ["Delivered-To: <billing@localhost>"]).utf8)
+        let delivered = await intake.process(
+            InboundMessage(sender: "a@example.com", recipients: ["catchall@localhost"], raw: raw, source: .deliver))
+        #expect(delivered.map(\.result) == [.created(ticket: 1)])
+        #expect(delivered.first?.queue == "billing")
+        let ticket = try #require(try await store.ticket(number: 1))
+        #expect(ticket.activities.map(\.kind) == ["routing"])
+        #expect(ticket.activities.first?.text.contains("the Delivered-To header names <billing@localhost>") == true)
+
+        // Without trace headers, To and then Cc decide.
+        let byCc = Array(rawMail(to: "someone@elsewhere.test", cc: "support@localhost").utf8)
+        let viaCc = await intake.process(
+            InboundMessage(sender: "a@example.com", recipients: ["catchall@localhost"], raw: byCc, source: .deliver))
+        #expect(viaCc.first?.queue == "support")
+        #expect(
+            try await store.ticket(number: 2)?.activities.first?.text.contains(
+                "the Cc header names <support@localhost>")
+                == true)
+
+        // LMTP still refuses what its envelope does not name, whatever the headers say.
+        let pushed = await intake.process(
+            InboundMessage(sender: "a@example.com", recipients: ["catchall@localhost"], raw: raw, source: .lmtp))
+        #expect(pushed.map(\.result) == [.unknownRecipient])
+    }
+
     @Test func queueDefaultsAndForwardedMail() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
