@@ -178,6 +178,17 @@ enum HTMLText {
             case "div", "section", "article", "header", "footer", "nav", "aside", "form", "address", "center",
                 "fieldset", "figure", "main", "dt", "dd", "caption", "tbody", "thead", "tfoot", "body", "html":
                 requestBreaks(1)
+            case "img":
+                // An inline image of the message itself (`cid:`) leaves a placeholder naming it, so the text says
+                // where it was; `MessageParser` swaps the Content-ID for the attachment's file name. Remote images
+                // (tracking pixels, logos) leave nothing.
+                guard !closing, let source = attribute("src", in: attributes) else { return }
+                let trimmed = ByteText.trimmed(source[...])
+                guard ByteText.hasPrefixIgnoringCase(trimmed, "cid:"), trimmed.count > 4 else { return }
+                let placeholder = Array("[image: cid:".utf8) + trimmed.dropFirst(4) + [UInt8(ascii: "]")]
+                pendingSpace = true
+                placeholder.withUnsafeBufferPointer { appendText($0) }
+                pendingSpace = true
             case "a":
                 if closing {
                     guard let link = links.popLast() else { return }
@@ -406,4 +417,18 @@ enum HTMLText {
         "Scaron": 0x160, "scaron": 0x161, "Yuml": 0x178, "fnof": 0x192, "circ": 0x2C6, "tilde": 0x2DC,
         "AMP": 0x26, "LT": 0x3C, "GT": 0x3E, "QUOT": 0x22,
     ]
+}
+
+/// Inline images in text rendered from HTML: `[image: cid:<content-id>]` placeholders become
+/// `[image: <file name>]` when an attachment of the message carries that Content-ID.
+enum InlineImages {
+    static func namingAttachments(in text: String, _ attachments: [ParsedAttachment]) -> String {
+        guard text.contains("[image: cid:") else { return text }
+        var named = text
+        for attachment in attachments {
+            guard let contentID = attachment.contentID, let filename = attachment.filename else { continue }
+            named = named.replacing("[image: cid:\(contentID)]", with: "[image: \(filename)]")
+        }
+        return named
+    }
 }

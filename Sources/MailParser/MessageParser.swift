@@ -60,6 +60,10 @@ public enum MessageParser {
         message.attachments = assembly.attachments
         message.attachedMessages = assembly.attachedMessages
         message.strippedText = QuoteStripping.strippedText(message.text, htmlForText: textFromHTML, limits: limits)
+        if textFromHTML != nil {
+            message.text = InlineImages.namingAttachments(in: message.text, message.attachments)
+            message.strippedText = InlineImages.namingAttachments(in: message.strippedText, message.attachments)
+        }
         message.defects = defects
         return message
     }

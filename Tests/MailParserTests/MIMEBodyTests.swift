@@ -43,6 +43,20 @@ struct MIMEBodyTests {
         #expect(parsed.text == "Hello there,\n\n- one\n- two\n\nsite <https://example.com/x>\nbye")
     }
 
+    @Test func inlineImagesAreNamedWhereTheyStoodInHTMLOnlyMail() {
+        let parsed = MessageParser.parse(
+            message(
+                "Subject: screenshot", "MIME-Version: 1.0", "Content-Type: multipart/related; boundary=\"r\"", "",
+                "--r", "Content-Type: text/html; charset=utf-8", "",
+                "<p>It looks like this:</p><img src=\"cid:shot1@example.test\" alt=\"x\"><p>See <img src=\"CID:gone@x\">"
+                    + " and <img src=\"https://example.test/pixel.gif\"> too.</p>",
+                "--r", "Content-Type: image/png; name=\"screen.png\"", "Content-ID: <shot1@example.test>",
+                "Content-Transfer-Encoding: base64", "", "iVBORw0KGgo=", "--r--"))
+        // Named by the attachment's file name; an unknown Content-ID keeps the ID; remote images leave nothing.
+        #expect(parsed.text == "It looks like this:\n\n[image: screen.png]\n\nSee [image: cid:gone@x] and too.")
+        #expect(parsed.attachments.map(\.contentID) == ["shot1@example.test"])
+    }
+
     @Test func nestedMixedRelatedWithAttachmentsAndInlineImages() throws {
         let pdf = Data("%PDF-1.4 fake".utf8).base64EncodedString()
         let png = Data([0x89, 0x50, 0x4E, 0x47, 1, 2, 3]).base64EncodedString()
