@@ -38,6 +38,7 @@ enum BodyFingerprint {
                 index += 1
             }
             var pendingBlanks = 0
+            guard let base = bytes.baseAddress else { return }
             func hashLine(_ lineStart: Int, _ end: Int) {
                 var last = end
                 while last > lineStart, bytes[last - 1] == space || bytes[last - 1] == tab { last -= 1 }
@@ -45,7 +46,10 @@ enum BodyFingerprint {
                     // Line breaks are written before the next non-empty line, so trailing empty lines vanish.
                     for _ in 0..<pendingBlanks { chunk.append(lf) }
                     pendingBlanks = 0
-                    chunk.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[lineStart..<last]))
+                    // Typed and contiguous, so the append is one memcpy rather than a byte loop.
+                    chunk.append(
+                        contentsOf: UnsafeBufferPointer(
+                            start: base.assumingMemoryBound(to: UInt8.self) + lineStart, count: last - lineStart))
                     if chunk.count >= chunkSize {
                         hasher.update(data: chunk)
                         chunk.removeAll(keepingCapacity: true)
@@ -53,7 +57,6 @@ enum BodyFingerprint {
                 }
                 pendingBlanks += 1
             }
-            guard let base = bytes.baseAddress else { return }
             var lineStart = start
             // memchr finds the line ends (vectorised); a lone CR inside a line, rare, is a line end too.
             while lineStart < bytes.count {
