@@ -6,14 +6,9 @@ import TicketPipeline
 /// lookups threading needs. Cached statements, like the rest of the writer's work.
 extension SQLiteTicketTransaction {
     func deliveredTicket(sameContentAs key: DeliveryKey) throws -> Int? {
+        // delivery_keys holds the content hash whenever there is one: the same lookup as a redelivery's.
         guard !key.contentSHA256.isEmpty else { return nil }
-        // The whole primary key of delivery_keys, with or without a Message-ID ('' then).
-        let statement = try WriterStatement(
-            db, "SELECT ticket_number FROM delivery_keys WHERE message_id = ? AND content_sha256 = ? AND queue = ?")
-        statement.bind(1, key.messageID)
-        statement.bind(2, key.contentSHA256)
-        statement.bind(3, key.queue)
-        return try statement.fetchInteger().map { Int($0) }
+        return try deliveredTicket(for: key)
     }
 
     func contactID(address: String) throws -> Int64? {
