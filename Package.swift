@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Layers (bottom to top, see DESIGN.md): MailParser → SMTPProtocol → SMTPTransport →
+// Layers (bottom to top, see DESIGN.md): MailParser, MessageSpool → SMTPProtocol → SMTPTransport →
 // TicketPipeline → TicketStoreSQLite → PostdeskDaemon → postdesk (CLI).
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "postdesk", targets: ["postdesk"]),
         .library(name: "MailParser", targets: ["MailParser"]),
+        .library(name: "MessageSpool", targets: ["MessageSpool"]),
         .library(name: "SMTPProtocol", targets: ["SMTPProtocol"]),
         .library(name: "SMTPTransport", targets: ["SMTPTransport"]),
         .library(name: "TicketPipeline", targets: ["TicketPipeline"]),
@@ -36,13 +37,15 @@ let package = Package(
             name: "MailParser",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
+        // 1. Raw message bytes: in memory, or spooled to a file and mapped when large.
+        .target(name: "MessageSpool", swiftSettings: strict),
         // 2. SMTP/LMTP server session state machine: bytes in, replies and events out.
         .target(name: "SMTPProtocol", swiftSettings: strict),
         // 3. SwiftNIO listeners (unix socket, TCP, STARTTLS) driving the state machine.
         .target(
             name: "SMTPTransport",
             dependencies: [
-                "SMTPProtocol",
+                "SMTPProtocol", "MessageSpool",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -55,7 +58,7 @@ let package = Package(
         .target(
             name: "TicketPipeline",
             dependencies: [
-                "MailParser", "MailClassification",
+                "MailParser", "MailClassification", "MessageSpool",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -64,7 +67,7 @@ let package = Package(
         .target(
             name: "TicketStoreSQLite",
             dependencies: [
-                "TicketPipeline",
+                "TicketPipeline", "MailParser", "MessageSpool",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -75,7 +78,7 @@ let package = Package(
             name: "PostdeskDaemon",
             dependencies: [
                 "MailParser", "SMTPProtocol", "SMTPTransport", "TicketPipeline", "TicketStoreSQLite",
-                "MailClassification",
+                "MailClassification", "MessageSpool",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -89,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "postdesk",
             dependencies: [
-                "PostdeskDaemon", "MailParser", "TicketPipeline", "TicketStoreSQLite",
+                "PostdeskDaemon", "MailParser", "TicketPipeline", "TicketStoreSQLite", "MessageSpool",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -97,21 +100,23 @@ let package = Package(
             swiftSettings: strict),
 
         .testTarget(name: "MailParserTests", dependencies: ["MailParser"], resources: [.copy("Corpus")]),
+        .testTarget(name: "MessageSpoolTests", dependencies: ["MessageSpool"]),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
         .testTarget(
             name: "SMTPTransportTests",
             dependencies: [
-                "SMTPTransport",
+                "SMTPTransport", "MessageSpool",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
         .testTarget(name: "MailClassificationTests", dependencies: ["MailClassification"]),
         .testTarget(
-            name: "TicketPipelineTests", dependencies: ["TicketPipeline", "TicketStoreSQLite", "MailClassification"]),
+            name: "TicketPipelineTests",
+            dependencies: ["TicketPipeline", "TicketStoreSQLite", "MailClassification", "MessageSpool"]),
         .testTarget(name: "PostdeskDaemonTests", dependencies: ["PostdeskDaemon"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["PostdeskDaemon", "TicketStoreSQLite"]),
+            dependencies: ["PostdeskDaemon", "TicketStoreSQLite", "MessageSpool"]),
     ]
 )

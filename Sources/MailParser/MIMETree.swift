@@ -26,6 +26,8 @@ struct MIMEPart: Sendable {
 struct MIMETreeBuilder {
     let buffer: UnsafeBufferPointer<UInt8>
     let limits: ParserLimits
+    /// Told of the bytes the boundary scan passes over.
+    var relief: ScanRelief?
     var partCount = 0
     var defects: [String] = []
     private var reportedPartLimit = false
@@ -113,9 +115,14 @@ struct MIMETreeBuilder {
         var closed = false
         needle.withUnsafeBufferPointer { needleBuffer in
             while position < body.upperBound, parts.count <= limits.maxParts {
-                // memchr for '-' runs at memory speed over base64 (which has none) and most text.
-                guard let found = memchr(base + position, Int32(ASCIIByte.hyphen), body.upperBound - position)
-                else { break }
+                // memchr for '-' runs at memory speed over base64 (which has none) and most text. It searches a
+                // window at a time so that the bytes passed over can be released (`ScanRelief`).
+                let window = min(body.upperBound - position, relief?.interval ?? Int.max)
+                guard let found = memchr(base + position, Int32(ASCIIByte.hyphen), window) else {
+                    relief?.scanned(window)
+                    position += window
+                    continue
+                }
                 let candidate = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
                 position = candidate + 1
                 guard candidate == body.lowerBound || buffer[candidate - 1] == ASCIIByte.lf,

@@ -7,8 +7,20 @@ public enum MessageParser {
         raw.withUnsafeBufferPointer { parse(buffer: $0, limits: limits, depth: 0) }
     }
 
-    static func parse(buffer: UnsafeBufferPointer<UInt8>, limits: ParserLimits, depth: Int) -> ParsedMessage {
+    /// Parses a message that may be large and file-mapped: long scans report to `relief`, and attachments over
+    /// `limits.maxInMemoryAttachmentBytes` are measured and hashed in chunks, not copied (their
+    /// `ParsedAttachment.deferred` ranges refer to `buffer`).
+    public static func parse(
+        buffer: UnsafeBufferPointer<UInt8>, limits: ParserLimits = .default, relief: ScanRelief?
+    ) -> ParsedMessage {
+        parse(buffer: buffer, limits: limits, depth: 0, relief: relief)
+    }
+
+    static func parse(
+        buffer: UnsafeBufferPointer<UInt8>, limits: ParserLimits, depth: Int, relief: ScanRelief? = nil
+    ) -> ParsedMessage {
         var builder = MIMETreeBuilder(buffer: buffer, limits: limits)
+        builder.relief = relief
         let root = builder.part(in: 0..<buffer.count, defaultType: "text/plain", depth: depth)
         var defects = builder.defects
         let headers = root.headers
@@ -44,6 +56,7 @@ public enum MessageParser {
         message.replyTo = addresses("reply-to")
 
         var assembly = BodyAssembly(buffer: buffer, limits: limits, depth: depth, hint: hint)
+        assembly.relief = relief
         assembly.visit(root)
         defects += assembly.defects
         var textFromHTML: String?
@@ -102,6 +115,8 @@ struct BodyAssembly {
     let limits: ParserLimits
     let depth: Int
     let hint: String?
+    /// Told of the bytes read to measure deferred attachments.
+    var relief: ScanRelief?
     var plainTexts: [String] = []
     /// Text found outside MIME text parts (a TNEF body), used when there is no other text.
     var fallbackTexts: [String] = []
@@ -118,7 +133,9 @@ struct BodyAssembly {
     }
 
     private func sibling() -> BodyAssembly {
-        BodyAssembly(buffer: buffer, limits: limits, depth: depth, hint: hint)
+        var sibling = BodyAssembly(buffer: buffer, limits: limits, depth: depth, hint: hint)
+        sibling.relief = relief
+        return sibling
     }
 
     private mutating func absorbParts(of other: BodyAssembly) {
@@ -180,6 +197,12 @@ struct BodyAssembly {
             isText && disposition != "attachment" && !inline
             && (filename == nil
                 || (part.mediaType == "text/plain" ? plainTexts.isEmpty : html == nil && plainTexts.isEmpty))
+        if !isBodyText, part.body.count > limits.maxInMemoryAttachmentBytes,
+            appendDeferred(
+                part, filename: filename, disposition: disposition ?? (inline ? "inline" : nil))
+        {
+            return
+        }
         let content = decodedContent(part)
         if isBodyText {
             var bytes = content.bytes
@@ -226,6 +249,44 @@ struct BodyAssembly {
             ParsedAttachment(
                 filename: name, contentType: part.mediaType, data: content.bytes, sha256: sha256Hex(content.bytes),
                 contentID: contentID, disposition: disposition ?? (inline ? "inline" : nil)))
+    }
+
+    /// Adds a large attachment without copying it: its decoded size and hash are computed in chunks, its content
+    /// stays in the message. False for the parts that must be read whole: TNEF containers, embedded messages
+    /// small enough to parse, and encodings read only in one piece (uuencode).
+    private mutating func appendDeferred(_ part: MIMEPart, filename: String?, disposition: String?) -> Bool {
+        if part.mediaType == "application/ms-tnef" || part.mediaType == "application/vnd.ms-tnef"
+            || filename?.lowercased() == "winmail.dat"
+        {
+            return false
+        }
+        let isMessage = part.mediaType == "message/rfc822" || part.mediaType == "message/global"
+        if isMessage, part.body.count <= limits.maxEmbeddedMessageBytes, depth + 1 < limits.maxDepth { return false }
+        var label = ""
+        if let value = part.headers.first("content-transfer-encoding") {
+            label = ByteText.lowercasedString(ByteText.trimmed(value).filter { $0 != ASCIIByte.quote })
+        }
+        let encoding: ChunkedTransferEncoding
+        switch label {
+        case "base64": encoding = .base64
+        case "quoted-printable": encoding = .quotedPrintable
+        case "", "7bit", "8bit", "binary": encoding = .identity
+        default: return false
+        }
+        let content = DeferredContent(range: part.body, encoding: encoding)
+        let (size, sha256) = content.measure(in: buffer, relief: relief)
+        var name = filename.map(sanitizedFilename)
+        if isMessage {
+            defects.append(
+                "message/rfc822 of \(part.body.count) octets kept unparsed (over \(limits.maxEmbeddedMessageBytes))")
+            if name == nil { name = "message.eml" }
+        }
+        attachments.append(
+            ParsedAttachment(
+                filename: name, contentType: part.mediaType, deferred: content, size: size, sha256: sha256,
+                contentID: part.headers.first("content-id").flatMap(MessageIDParser.messageID),
+                disposition: disposition))
+        return true
     }
 
     /// Adds the attachments and body of a TNEF container; false when it is not readable TNEF.

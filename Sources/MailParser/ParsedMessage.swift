@@ -13,21 +13,25 @@ public struct MailAddress: Sendable, Hashable, Codable {
     }
 }
 
-/// One attachment (or inline part) of a message, with its decoded bytes.
+/// One attachment (or inline part) of a message, with its decoded bytes or, when it is large, where to decode
+/// them from.
 public struct ParsedAttachment: Sendable, Hashable {
     public var filename: String?
     /// `type/subtype`, lower-cased, without parameters.
     public var contentType: String
-    /// The decoded content.
+    /// The decoded content; empty when `deferred` is set.
     public var data: [UInt8]
-    /// Lower-case hex SHA-256 of `data`.
+    /// Set for an attachment too large to copy (`ParserLimits.maxInMemoryAttachmentBytes`): its encoded bytes
+    /// in the raw message, decoded in chunks by whoever stores it.
+    public var deferred: DeferredContent?
+    /// Size of the decoded content in octets.
+    public var size: Int
+    /// Lower-case hex SHA-256 of the decoded content.
     public var sha256: String
     /// The Content-ID without angle brackets.
     public var contentID: String?
     /// `attachment` or `inline`, when the part said so.
     public var disposition: String?
-
-    public var size: Int { data.count }
 
     public init(
         filename: String?, contentType: String, data: [UInt8], sha256: String, contentID: String?,
@@ -36,6 +40,23 @@ public struct ParsedAttachment: Sendable, Hashable {
         self.filename = filename
         self.contentType = contentType
         self.data = data
+        self.deferred = nil
+        self.size = data.count
+        self.sha256 = sha256
+        self.contentID = contentID
+        self.disposition = disposition
+    }
+
+    /// An attachment whose content stays in the raw message.
+    public init(
+        filename: String?, contentType: String, deferred: DeferredContent, size: Int, sha256: String,
+        contentID: String?, disposition: String?
+    ) {
+        self.filename = filename
+        self.contentType = contentType
+        self.data = []
+        self.deferred = deferred
+        self.size = size
         self.sha256 = sha256
         self.contentID = contentID
         self.disposition = disposition

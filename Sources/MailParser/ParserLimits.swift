@@ -12,18 +12,27 @@ public struct ParserLimits: Sendable, Hashable {
     public var maxHTMLBytesForText: Int
     /// Most bytes examined when guessing the charset of unlabelled or mislabelled text.
     public var maxCharsetDetectionBytes: Int
+    /// Largest encoded attachment decoded into memory. A larger one is read in chunks to measure and hash it,
+    /// and its content stays in the raw message (`ParsedAttachment.deferred`) for whoever stores it.
+    public var maxInMemoryAttachmentBytes: Int
+    /// Largest encoded message/rfc822 attachment parsed recursively; a larger one is kept unparsed.
+    public var maxEmbeddedMessageBytes: Int
 
     public init(
         maxDepth: Int = 32, maxParts: Int = 1000, maxHeaderCount: Int = 10_000,
-        maxHTMLBytesForText: Int = 16 << 20, maxCharsetDetectionBytes: Int = 64 << 10
+        maxHTMLBytesForText: Int = 16 << 20, maxCharsetDetectionBytes: Int = 64 << 10,
+        maxInMemoryAttachmentBytes: Int = 1 << 20, maxEmbeddedMessageBytes: Int = 16 << 20
     ) {
         self.maxDepth = maxDepth
         self.maxParts = maxParts
         self.maxHeaderCount = maxHeaderCount
         self.maxHTMLBytesForText = maxHTMLBytesForText
         self.maxCharsetDetectionBytes = maxCharsetDetectionBytes
+        self.maxInMemoryAttachmentBytes = maxInMemoryAttachmentBytes
+        self.maxEmbeddedMessageBytes = maxEmbeddedMessageBytes
     }
 
-    /// The limits the daemon uses: depth 32, 1,000 parts, 10,000 header fields.
+    /// The limits the daemon uses: depth 32, 1,000 parts, 10,000 header fields,
+    /// attachments over 1 MiB (encoded) left in the raw message.
     public static let `default` = ParserLimits()
 }

@@ -1,96 +1,15 @@
 /// Content-Transfer-Encoding decoders, tolerant of what real mailers produce.
 enum TransferDecoding {
-    private static let invalid: UInt8 = 0xFF
-    private static let padding: UInt8 = 0xFE
-
-    /// Base64 alphabet values; `invalid` for bytes to skip, `padding` for `=`.
-    private static let base64Values: [UInt8] = {
-        var table = [UInt8](repeating: invalid, count: 256)
-        for (value, byte) in Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-            .enumerated()
-        {
-            table[Int(byte)] = UInt8(value)
-        }
-        // RFC 4648 URL-safe alphabet, which some broken mailers emit.
-        table[Int(UInt8(ascii: "-"))] = 62
-        table[Int(UInt8(ascii: "_"))] = 63
-        table[Int(ASCIIByte.equals)] = padding
-        return table
-    }()
-
     /// Decodes base64, skipping whitespace and garbage. `=` ends a quantum (so concatenated encodings
     /// decode), a trailing partial quantum is decoded as far as it goes.
     /// Returns the bytes and the number of skipped non-whitespace bytes.
     static func base64(_ input: UnsafeBufferPointer<UInt8>) -> (bytes: [UInt8], garbage: Int) {
-        var garbage = 0
-        let bytes = base64Values.withUnsafeBufferPointer { table in
-            [UInt8](unsafeUninitializedCapacity: input.count / 4 * 3 + 3) { output, initialized in
-                var written = 0
-                var quantum: UInt32 = 0
-                var pending = 0
-                var index = 0
-                let count = input.count
-                while index < count {
-                    // Fast path: four alphabet characters at a quantum boundary (all of a 76-column line).
-                    if pending == 0, index + 4 <= count {
-                        let a = table[Int(input[index])]
-                        let b = table[Int(input[index + 1])]
-                        let c = table[Int(input[index + 2])]
-                        let d = table[Int(input[index + 3])]
-                        if (a | b | c | d) & 0xC0 == 0 {
-                            let bits = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
-                            output[written] = UInt8(truncatingIfNeeded: bits >> 16)
-                            output[written + 1] = UInt8(truncatingIfNeeded: bits >> 8)
-                            output[written + 2] = UInt8(truncatingIfNeeded: bits)
-                            written += 3
-                            index += 4
-                            continue
-                        }
-                    }
-                    let byte = input[index]
-                    index += 1
-                    let value = table[Int(byte)]
-                    if value < 64 {
-                        quantum = quantum << 6 | UInt32(value)
-                        pending += 1
-                        if pending == 4 {
-                            output[written] = UInt8(truncatingIfNeeded: quantum >> 16)
-                            output[written + 1] = UInt8(truncatingIfNeeded: quantum >> 8)
-                            output[written + 2] = UInt8(truncatingIfNeeded: quantum)
-                            written += 3
-                            pending = 0
-                            quantum = 0
-                        }
-                    } else if value == padding {
-                        flushPartial(quantum, pending, output, &written)
-                        pending = 0
-                        quantum = 0
-                    } else if !byte.isWhitespace {
-                        garbage += 1
-                    }
-                }
-                flushPartial(quantum, pending, output, &written)
-                initialized = written
-            }
+        var decoder = Base64Decoder()
+        let bytes = [UInt8](unsafeUninitializedCapacity: input.count / 4 * 3 + 3) { output, initialized in
+            let written = decoder.decode(input, into: output)
+            initialized = written + decoder.finish(into: UnsafeMutableBufferPointer(rebasing: output[written...]))
         }
-        return (bytes, garbage)
-    }
-
-    @inline(__always)
-    private static func flushPartial(
-        _ quantum: UInt32, _ pending: Int, _ output: UnsafeMutableBufferPointer<UInt8>, _ written: inout Int
-    ) {
-        switch pending {
-        case 2:
-            output[written] = UInt8(truncatingIfNeeded: quantum >> 4)
-            written += 1
-        case 3:
-            output[written] = UInt8(truncatingIfNeeded: quantum >> 10)
-            output[written + 1] = UInt8(truncatingIfNeeded: quantum >> 2)
-            written += 2
-        default:
-            break
-        }
+        return (bytes, decoder.garbage)
     }
 
     /// Decodes quoted-printable: `=XX` (either case), soft breaks (also with blanks after the `=`), a bare `=`
@@ -190,5 +109,117 @@ enum TransferDecoding {
             }
         }
         return output
+    }
+}
+
+/// Base64 decoding that can stop and resume anywhere, so a large attachment is decoded chunk by chunk with the
+/// same result as in one piece: skips whitespace and garbage, `=` ends a quantum (concatenated encodings
+/// decode), a trailing partial quantum is decoded as far as it goes.
+struct Base64Decoder {
+    private static let invalid: UInt8 = 0xFF
+    private static let padding: UInt8 = 0xFE
+
+    /// Base64 alphabet values; `invalid` for bytes to skip, `padding` for `=`.
+    private static let values: [UInt8] = {
+        var table = [UInt8](repeating: invalid, count: 256)
+        for (value, byte) in Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+            .enumerated()
+        {
+            table[Int(byte)] = UInt8(value)
+        }
+        // RFC 4648 URL-safe alphabet, which some broken mailers emit.
+        table[Int(UInt8(ascii: "-"))] = 62
+        table[Int(UInt8(ascii: "_"))] = 63
+        table[Int(ASCIIByte.equals)] = padding
+        return table
+    }()
+
+    private var quantum: UInt32 = 0
+    private var pending = 0
+    /// Non-whitespace bytes skipped so far.
+    private(set) var garbage = 0
+
+    /// Decodes `input` into `output`, which must hold `input.count / 4 * 3 + 3` octets; returns how many were
+    /// written. An unfinished quantum is carried to the next call.
+    mutating func decode(_ input: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var quantum = self.quantum
+        var pending = self.pending
+        var garbage = self.garbage
+        defer {
+            self.quantum = quantum
+            self.pending = pending
+            self.garbage = garbage
+        }
+        return Self.values.withUnsafeBufferPointer { table in
+            var written = 0
+            var index = 0
+            let count = input.count
+            while index < count {
+                // Fast path: four alphabet characters at a quantum boundary (all of a 76-column line).
+                if pending == 0, index + 4 <= count {
+                    let a = table[Int(input[index])]
+                    let b = table[Int(input[index + 1])]
+                    let c = table[Int(input[index + 2])]
+                    let d = table[Int(input[index + 3])]
+                    if (a | b | c | d) & 0xC0 == 0 {
+                        let bits = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                        output[written] = UInt8(truncatingIfNeeded: bits >> 16)
+                        output[written + 1] = UInt8(truncatingIfNeeded: bits >> 8)
+                        output[written + 2] = UInt8(truncatingIfNeeded: bits)
+                        written += 3
+                        index += 4
+                        continue
+                    }
+                }
+                let byte = input[index]
+                index += 1
+                let value = table[Int(byte)]
+                if value < 64 {
+                    quantum = quantum << 6 | UInt32(value)
+                    pending += 1
+                    if pending == 4 {
+                        output[written] = UInt8(truncatingIfNeeded: quantum >> 16)
+                        output[written + 1] = UInt8(truncatingIfNeeded: quantum >> 8)
+                        output[written + 2] = UInt8(truncatingIfNeeded: quantum)
+                        written += 3
+                        pending = 0
+                        quantum = 0
+                    }
+                } else if value == Self.padding {
+                    written += Self.flushPartial(
+                        quantum, pending, UnsafeMutableBufferPointer(rebasing: output[written...]))
+                    pending = 0
+                    quantum = 0
+                } else if !byte.isWhitespace {
+                    garbage += 1
+                }
+            }
+            return written
+        }
+    }
+
+    /// Writes what an unfinished last quantum holds (at most 2 octets); returns how many.
+    mutating func finish(into output: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        let written = Self.flushPartial(quantum, pending, output)
+        quantum = 0
+        pending = 0
+        return written
+    }
+
+    @inline(__always)
+    private static func flushPartial(_ quantum: UInt32, _ pending: Int, _ output: UnsafeMutableBufferPointer<UInt8>)
+        -> Int
+    {
+        switch pending {
+        case 2:
+            output[0] = UInt8(truncatingIfNeeded: quantum >> 4)
+            return 1
+        case 3:
+            output[0] = UInt8(truncatingIfNeeded: quantum >> 10)
+            output[1] = UInt8(truncatingIfNeeded: quantum >> 2)
+            return 2
+        default:
+            return 0
+        }
     }
 }

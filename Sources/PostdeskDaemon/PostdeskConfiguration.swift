@@ -41,6 +41,19 @@ public struct PostdeskConfiguration: Sendable, Equatable {
     public var dataTimeout: Duration
     /// After SIGTERM, how long a client still sending DATA may take before it gets 421 and its session closes.
     public var shutdownGrace: Duration = .seconds(30)
+    /// Where messages over `spoolThreshold` octets are written while they arrive (`store.spool_directory`;
+    /// nil: `spool` next to the database).
+    public var spoolDirectoryOption: String?
+    /// Octets of a message held in memory during DATA before the rest goes to a spool file.
+    public var spoolThreshold = 1 << 20
+
+    /// The spool directory in effect.
+    public var spoolDirectory: String {
+        spoolDirectoryOption
+            ?? URL(fileURLWithPath: storePath).deletingLastPathComponent().appendingPathComponent(
+                "spool"
+            ).path
+    }
     public var queues: [Queue]
     /// The pipeline's options shared by all queues (`pipeline.*`, `identity.*`).
     public var pipeline = PipelineOptions()
@@ -53,7 +66,8 @@ public struct PostdeskConfiguration: Sendable, Equatable {
             && lhs.smtpTLS == rhs.smtpTLS && lhs.maxMessageSize == rhs.maxMessageSize
             && lhs.maxRecipients == rhs.maxRecipients && lhs.maxConnections == rhs.maxConnections
             && lhs.commandTimeout == rhs.commandTimeout && lhs.dataTimeout == rhs.dataTimeout
-            && lhs.shutdownGrace == rhs.shutdownGrace
+            && lhs.shutdownGrace == rhs.shutdownGrace && lhs.spoolDirectoryOption == rhs.spoolDirectoryOption
+            && lhs.spoolThreshold == rhs.spoolThreshold
             && lhs.queues == rhs.queues && lhs.pipeline == rhs.pipeline
     }
 }
@@ -82,6 +96,7 @@ extension PostdeskConfiguration {
         "server.hostname": "localhost",
         "log.level": "info",
         "store.path": "./var/postdesk.db",
+        "store.spool_directory": "",
         "lmtp.socket": "./var/lmtp.sock",
         "lmtp.mode": "0666",
         "smtp.listen": "127.0.0.1:2525",
@@ -91,6 +106,7 @@ extension PostdeskConfiguration {
         "limits.command_timeout": 300,
         "limits.data_timeout": 600,
         "limits.shutdown_grace": 30,
+        "limits.spool_threshold": 1_048_576,
         "queues.names": .init(.stringArray(["support"]), isSecret: false),
         "queues.support.tag": "Support",
         "queues.support.addresses": .init(.stringArray(["support@localhost", "*@support.test"]), isSecret: false),
@@ -184,6 +200,8 @@ extension PostdeskConfiguration {
         let commandTimeout = reader.positiveInt("limits.command_timeout")
         let dataTimeout = reader.positiveInt("limits.data_timeout")
         let shutdownGrace = reader.positiveInt("limits.shutdown_grace")
+        let spoolThreshold = reader.positiveInt("limits.spool_threshold")
+        let spoolDirectory = reader.optionalString("store.spool_directory")
 
         var queues: [Queue] = []
         var owners: [String: String] = [:]
@@ -234,6 +252,8 @@ extension PostdeskConfiguration {
             smtpTLS: tls, maxMessageSize: maxMessageSize, maxRecipients: maxRecipients, maxConnections: maxConnections,
             commandTimeout: .seconds(commandTimeout), dataTimeout: .seconds(dataTimeout), queues: queues)
         configuration.shutdownGrace = .seconds(shutdownGrace)
+        configuration.spoolThreshold = spoolThreshold
+        configuration.spoolDirectoryOption = spoolDirectory
         configuration.pipeline = pipeline
         return configuration
     }
@@ -289,6 +309,7 @@ extension PostdeskConfiguration {
             "  server.hostname: \(hostname)",
             "  log.level: \(logLevel.rawValue)",
             "  store.path: \(storePath)",
+            "  store.spool_directory: \(spoolDirectory) (messages over \(spoolThreshold) bytes)",
             "  lmtp.socket: \(lmtpSocket.isEmpty ? "(disabled)" : lmtpSocket) mode 0\(String(lmtpSocketMode, radix: 8))"
                 + (lmtpSocketOwner.map { " owner \($0)" } ?? "") + (lmtpSocketGroup.map { " group \($0)" } ?? ""),
             "  smtp.listen: \(smtpListen.map { "\($0.host):\($0.port)" } ?? "(disabled)")"

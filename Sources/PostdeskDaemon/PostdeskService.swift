@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MailParser
+import MessageSpool
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -23,6 +24,7 @@ public struct PostdeskService: Service {
 
     public func run() async throws {
         let store = try SQLiteTicketStore(path: configuration.storePath, logger: logger)
+        try SpoolDirectory.prepare(configuration.spoolDirectory)
         let intake = try configuration.makeIntake(store: store, logger: logger)
         let router = intake.router
         let server = SMTPServer(
@@ -88,6 +90,8 @@ extension PostdeskConfiguration {
         server.maxConnections = maxConnections
         server.commandTimeout = .seconds(commandTimeout.components.seconds)
         server.dataTimeout = .seconds(dataTimeout.components.seconds)
+        server.spoolDirectory = spoolDirectory
+        server.spoolThreshold = spoolThreshold
         if let smtpTLS {
             let chain = try NIOSSLCertificate.fromPEMFile(smtpTLS.certificatePath).map {
                 NIOSSLCertificateSource.certificate($0)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MessageSpool
 import SMTPProtocol
 import SMTPTransport
 import TicketPipeline
@@ -17,15 +18,15 @@ struct TicketIntakeBackend: SMTPBackend {
             code: 550, enhancedStatus: "5.1.1", "<\(address)>: Recipient address rejected: no queue receives it")
     }
 
-    func deliver(_ delivery: SMTPDelivery) async -> [SMTPReply] {
+    func deliver(_ delivery: SMTPDelivery, message raw: RawMessage) async -> [SMTPReply] {
         let started = ContinuousClock.now
         let message = InboundMessage(
-            sender: delivery.sender, recipients: delivery.recipients, raw: delivery.data,
+            sender: delivery.sender, recipients: delivery.recipients, raw: raw,
             source: delivery.session.dialect == .lmtp ? .lmtp : .smtp, receivedAt: Date(),
             sessionID: delivery.session.sessionID)
         let outcomes = await intake.process(message)
         let replies = outcomes.map(Self.reply(for:))
-        logTransaction(delivery, outcomes: outcomes, duration: ContinuousClock.now - started)
+        logTransaction(delivery, raw: raw, outcomes: outcomes, duration: ContinuousClock.now - started)
         return replies
     }
 
@@ -65,7 +66,9 @@ struct TicketIntakeBackend: SMTPBackend {
 
     /// One line per transaction: never bodies, never secrets. Built only when the level is enabled: at
     /// thousands of messages a second, formatting is a visible part of the cost.
-    private func logTransaction(_ delivery: SMTPDelivery, outcomes: [RecipientOutcome], duration: Duration) {
+    private func logTransaction(
+        _ delivery: SMTPDelivery, raw: RawMessage, outcomes: [RecipientOutcome], duration: Duration
+    ) {
         let failed = outcomes.contains {
             if case .temporaryFailure = $0.result { return true }
             return false
@@ -73,8 +76,10 @@ struct TicketIntakeBackend: SMTPBackend {
         let level: Logger.Level = failed ? .warning : .info
         guard logger.logLevel <= level else { return }
         var line = "transaction session=\(delivery.session.sessionID)"
-        if let queueID = Self.postfixQueueID(in: delivery.data) { line += " queue_id=\(queueID)" }
-        line += " from=<\(delivery.sender)> size=\(delivery.data.count) ms=\(Self.milliseconds(duration))"
+        if let queueID = raw.withUnsafeBytes({ Self.postfixQueueID(in: UnsafeRawBufferPointer($0)) }) {
+            line += " queue_id=\(queueID)"
+        }
+        line += " from=<\(delivery.sender)> size=\(raw.count) ms=\(Self.milliseconds(duration))"
         for (index, outcome) in outcomes.enumerated() {
             line += index == 0 ? " rcpt=<" : ", <"
             line += outcome.recipient
@@ -103,21 +108,23 @@ struct TicketIntakeBackend: SMTPBackend {
 
     /// The Postfix queue id from the `Received: ... (Postfix) with ESMTP id XXXX` header Postfix's smtpd put on
     /// top, so an operator can match our log line with Postfix's. Only the header's first 2 KB are looked at.
-    static func postfixQueueID(in data: [UInt8]) -> String? {
-        data.withUnsafeBytes { bytes -> String? in
-            let head = UnsafeRawBufferPointer(rebasing: bytes.prefix(2048))
-            let header = UnsafeRawBufferPointer(
-                rebasing: head.prefix(firstOffset(of: "\r\n\r\n", in: head) ?? head.count))
-            guard let postfix = firstOffset(of: "(Postfix) with ", in: header) else { return nil }
-            let afterPostfix = UnsafeRawBufferPointer(rebasing: header.dropFirst(postfix))
-            guard let id = firstOffset(of: " id ", in: afterPostfix) else { return nil }
-            let queueID = afterPostfix.dropFirst(id + 4).prefix { byte in
-                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-                    || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
-                    || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
-            }
-            return queueID.isEmpty ? nil : String(decoding: queueID, as: UTF8.self)
+    static func postfixQueueID(in bytes: UnsafeRawBufferPointer) -> String? {
+        let head = UnsafeRawBufferPointer(rebasing: bytes.prefix(2048))
+        let header = UnsafeRawBufferPointer(
+            rebasing: head.prefix(firstOffset(of: "\r\n\r\n", in: head) ?? head.count))
+        guard let postfix = firstOffset(of: "(Postfix) with ", in: header) else { return nil }
+        let afterPostfix = UnsafeRawBufferPointer(rebasing: header.dropFirst(postfix))
+        guard let id = firstOffset(of: " id ", in: afterPostfix) else { return nil }
+        let queueID = afterPostfix.dropFirst(id + 4).prefix { byte in
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
         }
+        return queueID.isEmpty ? nil : String(decoding: queueID, as: UTF8.self)
+    }
+
+    static func postfixQueueID(in data: [UInt8]) -> String? {
+        data.withUnsafeBytes { postfixQueueID(in: $0) }
     }
 
     /// A `memchr` + `memcmp` search: Foundation's generic `firstRange(of:)` showed as 5% of the daemon's CPU in a

@@ -36,10 +36,12 @@ struct SMTPDataReceiver {
     private(set) var exceededMessageSize = false
     private(set) var exceededLineLength = false
 
-    init(maxMessageSize: Int, maxLineLength: Int, expectedSize: Int?) {
+    init(maxMessageSize: Int, maxLineLength: Int, expectedSize: Int?, spoolThreshold: Int? = nil) {
         self.maxMessageSize = maxMessageSize
         self.maxLineLength = maxLineLength
-        body.reserveCapacity(min(maxMessageSize, expectedSize.map { $0 + 1024 } ?? 16_384))
+        // SIZE= is the client's word: never reserve more than is held before spooling.
+        let expected = min(maxMessageSize, expectedSize.map { $0 + 1024 } ?? 16_384)
+        body.reserveCapacity(min(expected, spoolThreshold.map { $0 + 65_536 } ?? expected))
     }
 
     /// Hands the body over, leaving the receiver empty.

@@ -111,7 +111,8 @@ public struct SMTPDelivery: Sendable {
     public var sender: String
     /// Accepted recipients in RCPT order (duplicates kept: LMTP owes each RCPT its own reply).
     public var recipients: [String]
-    /// The message as received, dot-unstuffed, line ends untouched (CRLF from any conforming client).
+    /// The message as received, dot-unstuffed, line ends untouched (CRLF from any conforming client); with a
+    /// spool threshold, only the octets that follow those handed out as `SMTPServerAction.spool`.
     public var data: [UInt8]
     /// MAIL carried the SMTPUTF8 parameter.
     public var smtputf8: Bool

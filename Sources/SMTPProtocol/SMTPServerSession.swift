@@ -19,11 +19,14 @@ public struct SMTPSessionConfiguration: Sendable {
     public var maxTextLineLength: Int
     /// After this many refused commands the session is closed with 421 (as Postfix's smtpd_hard_error_limit).
     public var maxErrors: Int
+    /// During DATA, the received octets are handed out (`SMTPServerAction.spool`) whenever this many are held,
+    /// so no message is ever held whole; nil holds every message in memory until its end.
+    public var spoolThreshold: Int?
 
     public init(
         hostname: String = "localhost", maxMessageSize: Int = 52_428_800, maxRecipients: Int = 100,
         tlsAvailable: Bool = false, maxCommandLineLength: Int = 512, maxTextLineLength: Int = 1000,
-        maxErrors: Int = 20
+        maxErrors: Int = 20, spoolThreshold: Int? = nil
     ) {
         self.hostname = hostname
         self.maxMessageSize = maxMessageSize
@@ -32,6 +35,7 @@ public struct SMTPSessionConfiguration: Sendable {
         self.maxCommandLineLength = maxCommandLineLength
         self.maxTextLineLength = maxTextLineLength
         self.maxErrors = maxErrors
+        self.spoolThreshold = spoolThreshold.map { max(1, $0) }
     }
 }
 
@@ -41,7 +45,13 @@ public enum SMTPServerAction: Sendable {
     case reply(SMTPReply)
     /// Ask the backend, then call `recipientValidated(_:)` before processing more input.
     case validateRecipient(String)
-    /// Store the message, then call `deliveryCompleted(_:)` before processing more input.
+    /// Append these octets of the message in progress to its spool (they are not repeated in the delivery);
+    /// processing may go on at once, or once the write is done. Only with a `spoolThreshold`.
+    case spool([UInt8])
+    /// The message in progress was refused or abandoned: discard what was spooled of it.
+    case discardSpool
+    /// Store the message, then call `deliveryCompleted(_:)` before processing more input. If octets were
+    /// handed out with `.spool`, the delivery's `data` is the rest of the message that follows them.
     case deliver(SMTPDelivery)
     /// The 220 reply was just emitted: start TLS now, drop any input already received (it was sent in clear
     /// before the handshake and must not be trusted, CVE-2011-0411), then call `tlsStarted()`.
@@ -77,6 +87,8 @@ public struct SMTPServerSession: Sendable {
     private var smtputf8 = false
     private var bodyType = SMTPBodyType.sevenBit
     private var declaredSize: Int?
+    /// Octets of the message in progress were handed out with `.spool`.
+    private var spooled = false
     private var startedAt = ContinuousClock.now
     private var dataReceiver: SMTPDataReceiver?
     private var partialLine: [UInt8] = []
@@ -147,6 +159,10 @@ public struct SMTPServerSession: Sendable {
                 consumed += result.consumed
                 if result.finished {
                     return (consumed, finishData())
+                }
+                if let threshold = configuration.spoolThreshold, dataReceiver!.body.count >= threshold {
+                    spooled = true
+                    return (consumed, .spool(dataReceiver!.takeBody()))
                 }
             case .awaitingTLS:
                 // Plaintext pipelined after STARTTLS is discarded, never interpreted after the handshake.
@@ -369,7 +385,7 @@ public struct SMTPServerSession: Sendable {
         guard !recipients.isEmpty else { return refuse(554, "5.5.1", "Error: no valid recipients") }
         dataReceiver = SMTPDataReceiver(
             maxMessageSize: configuration.maxMessageSize, maxLineLength: configuration.maxTextLineLength,
-            expectedSize: declaredSize)
+            expectedSize: declaredSize, spoolThreshold: configuration.spoolThreshold)
         phase = .data
         return .reply(SMTPReply(code: 354, enhancedStatus: nil, "End data with <CR><LF>.<CR><LF>"))
     }
@@ -390,8 +406,13 @@ public struct SMTPServerSession: Sendable {
         if let refusal {
             phase = .command
             let replies = combined(Array(repeating: refusal, count: recipients.count))
+            let wasSpooled = spooled
             resetTransaction()
             queuedActions.append(contentsOf: replies.dropFirst().map { .reply($0) })
+            if wasSpooled {
+                queuedActions.insert(.reply(replies[0]), at: 0)
+                return .discardSpool
+            }
             return .reply(replies[0])
         }
         phase = .awaitingDelivery
@@ -418,6 +439,7 @@ public struct SMTPServerSession: Sendable {
         bodyType = .sevenBit
         declaredSize = nil
         dataReceiver = nil
+        spooled = false
     }
 
     private func ok(_ enhancedStatus: String, _ text: String) -> SMTPServerAction {

@@ -1,5 +1,7 @@
 import Logging
+import MessageSpool
 import NIOCore
+import NIOPosix
 import NIOSSL
 import SMTPProtocol
 
@@ -11,7 +13,8 @@ struct SMTPShutdownRequest: Sendable {
 }
 
 /// Drives one `SMTPServerSession` over a channel: frames input through the state machine, writes replies once
-/// per read batch, calls the backend, stops reading while a delivery is in flight, and enforces idle timeouts.
+/// per read batch, writes large messages to a spool file as they arrive, calls the backend, stops reading while
+/// a delivery or a spool write is in flight, and enforces idle timeouts.
 final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -25,11 +28,17 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let dataTimeout: TimeAmount
     /// Set for the connection over the limit (or arriving during shutdown): sent instead of the greeting.
     private let refusal: SMTPReply?
+    private let spoolDirectory: String?
+    /// The spool file of the message in progress, once it outgrew the session's spool threshold.
+    private var spool: SpoolFileWriter?
+    /// Why the message in progress could not be spooled: the rest of it is read and dropped, then refused 451.
+    private var spoolFailure: SpoolError?
 
     private var context: ChannelHandlerContext?
     private var output: ByteBuffer?
-    /// Input received while a delivery is in flight, processed once it completes.
+    /// Input received while a delivery or a spool write is in flight, processed once it completes.
     private var deferredInput: ByteBuffer?
+    /// A delivery or a spool write is in flight: input waits, reads are held.
     private var delivering = false
     private var readHeld = false
     private var closing = false
@@ -41,7 +50,7 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     init(
         session: SMTPServerSession, backend: any SMTPBackend, logger: Logger, tls: NIOSSLContext?,
-        commandTimeout: Duration, dataTimeout: Duration, refusal: SMTPReply?
+        commandTimeout: Duration, dataTimeout: Duration, refusal: SMTPReply?, spoolDirectory: String? = nil
     ) {
         self.session = session
         self.backend = backend
@@ -50,6 +59,7 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.commandTimeout = TimeAmount(commandTimeout)
         self.dataTimeout = TimeAmount(dataTimeout)
         self.refusal = refusal
+        self.spoolDirectory = spoolDirectory
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -90,6 +100,7 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         timeoutTask?.cancel()
         timeoutTask = nil
         deferredInput = nil
+        discardSpool()
         logger.debug("session end", metadata: ["session": "\(session.info.sessionID)"])
         context.fireChannelInactive()
     }
@@ -155,6 +166,13 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             case .validateRecipient(let address):
                 let refusal = backend.validateRecipient(address, session: session.info)
                 write(session.recipientValidated(refusal))
+            case .spool(let octets):
+                if startSpoolWrite(octets) {
+                    if buffer.readableBytes > 0 { deferredInput = buffer }
+                    return
+                }
+            case .discardSpool:
+                discardSpool()
             case .deliver(let delivery):
                 if buffer.readableBytes > 0 { deferredInput = buffer }
                 startDelivery(delivery)
@@ -170,23 +188,99 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         closeIfShuttingDownAndIdle()
     }
 
+    /// Appends octets of the message in progress to its spool file on NIO's thread pool (a disk write must not
+    /// stall the event loop's other sessions). Returns true when a write was started: input then waits for it.
+    private func startSpoolWrite(_ octets: [UInt8]) -> Bool {
+        guard spoolFailure == nil, let context, let spoolDirectory else { return false }
+        let writer: SpoolFileWriter
+        if let spool {
+            writer = spool
+        } else {
+            do {
+                writer = try SpoolFileWriter(directory: spoolDirectory)
+                spool = writer
+            } catch {
+                spoolFailed(error)
+                return false
+            }
+        }
+        delivering = true
+        NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) { try writer.append(octets) }
+            .assumeIsolated().whenComplete { result in
+                if case .failure(let error) = result { self.spoolFailed(error) }
+                self.resume()
+            }
+        return true
+    }
+
+    private func spoolFailed(_ error: any Error) {
+        let failure = error as? SpoolError ?? SpoolError(operation: "write", path: spool?.path, code: EIO)
+        logger.error(
+            "cannot spool message; it will be refused with 451",
+            metadata: ["session": "\(session.info.sessionID)", "error": "\(failure)"])
+        spoolFailure = failure
+        discardSpool(keepFailure: true)
+    }
+
+    private func discardSpool(keepFailure: Bool = false) {
+        spool?.discard()
+        spool = nil
+        if !keepFailure { spoolFailure = nil }
+    }
+
     private func startDelivery(_ delivery: SMTPDelivery) {
         guard let context else { return }
         delivering = true
         // The client waits for our reply: flush what it is owed so far (e.g. RCPT replies) first.
         flushOutput()
+        if let failure = spoolFailure {
+            discardSpool()
+            let reply = SMTPReply.temporaryFailure("Cannot spool the message: \(failure)")
+            deliveryFinished(Array(repeating: reply, count: delivery.recipients.count))
+            return
+        }
         let backend = self.backend
         let promise = context.eventLoop.makePromise(of: [SMTPReply].self)
-        promise.completeWithTask { await backend.deliver(delivery) }
+        if let spool {
+            // The rest of the message joins its spool file, which is then mapped: the backend reads it from there.
+            self.spool = nil
+            var delivery = delivery
+            let rest = delivery.data
+            delivery.data = []
+            NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) { () throws -> RawMessage in
+                try spool.append(rest)
+                return try spool.finish()
+            }.whenComplete { [delivery] result in
+                switch result {
+                case .success(let message):
+                    promise.completeWithTask { await backend.deliver(delivery, message: message) }
+                case .failure(let error):
+                    let reply = SMTPReply.temporaryFailure("Cannot spool the message: \(error)")
+                    promise.succeed(Array(repeating: reply, count: delivery.recipients.count))
+                }
+            }
+        } else {
+            let message = RawMessage(delivery.data)
+            promise.completeWithTask { await backend.deliver(delivery, message: message) }
+        }
         promise.futureResult.assumeIsolated().whenSuccess { replies in
             self.deliveryFinished(replies)
         }
     }
 
     private func deliveryFinished(_ replies: [SMTPReply]) {
+        guard !closing, context != nil else {
+            delivering = false
+            return
+        }
+        for reply in session.deliveryCompleted(replies) { write(reply) }
+        resume()
+    }
+
+    /// A delivery or spool write completed: input that waited is processed and reading resumes.
+    private func resume() {
         delivering = false
         guard !closing, let context else { return }
-        for reply in session.deliveryCompleted(replies) { write(reply) }
         lastActivity = .now()
         if shutdownRequested {
             deferredInput = nil

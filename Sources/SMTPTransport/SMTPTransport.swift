@@ -1,4 +1,5 @@
 import Logging
+import MessageSpool
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -28,9 +29,10 @@ import Synchronization
 public protocol SMTPBackend: Sendable {
     /// RCPT TO check, synchronous and cheap (config lookup). nil = accept, or the refusal reply (e.g. 550 5.1.1).
     func validateRecipient(_ address: String, session: SMTPSessionInfo) -> SMTPReply?
-    /// The complete message (dot-unstuffed, as received, CRLF line ends). Returns one reply per recipient, in
-    /// order. Must not throw: a store failure is a 451 4.3.0 reply chosen by the backend.
-    func deliver(_ delivery: SMTPDelivery) async -> [SMTPReply]
+    /// The complete message (dot-unstuffed, as received, CRLF line ends) is `message`: in memory, or the mapped
+    /// spool file of a large one (`delivery.data` is then empty). Returns one reply per recipient, in order.
+    /// Must not throw: a store failure is a 451 4.3.0 reply chosen by the backend.
+    func deliver(_ delivery: SMTPDelivery, message: RawMessage) async -> [SMTPReply]
 }
 
 /// Limits and identity of an `SMTPServer`; the defaults suit a Postfix content filter.
@@ -48,11 +50,16 @@ public struct SMTPServerConfiguration: Sendable {
     public var dataTimeout: Duration = .seconds(600)
     /// Enables STARTTLS on SMTP listeners.
     public var tls: NIOSSLContext?
+    /// Where messages larger than `spoolThreshold` are written while they arrive, so that no session holds a
+    /// whole large message in memory; nil keeps every message in memory.
+    public var spoolDirectory: String?
+    /// Octets of a message held in memory before it goes to a spool file.
+    public var spoolThreshold: Int = 1 << 20
 
     public init(
         hostname: String = "localhost", maxMessageSize: Int = 52_428_800, maxRecipients: Int = 100,
         maxConnections: Int = 200, commandTimeout: Duration = .seconds(300), dataTimeout: Duration = .seconds(600),
-        tls: NIOSSLContext? = nil
+        tls: NIOSSLContext? = nil, spoolDirectory: String? = nil, spoolThreshold: Int = 1 << 20
     ) {
         self.hostname = hostname
         self.maxMessageSize = maxMessageSize
@@ -61,6 +68,8 @@ public struct SMTPServerConfiguration: Sendable {
         self.commandTimeout = commandTimeout
         self.dataTimeout = dataTimeout
         self.tls = tls
+        self.spoolDirectory = spoolDirectory
+        self.spoolThreshold = spoolThreshold
     }
 }
 
@@ -255,11 +264,12 @@ public final class SMTPServer: Sendable {
         let session = SMTPServerSession(
             configuration: SMTPSessionConfiguration(
                 hostname: configuration.hostname, maxMessageSize: configuration.maxMessageSize,
-                maxRecipients: configuration.maxRecipients, tlsAvailable: tls != nil),
+                maxRecipients: configuration.maxRecipients, tlsAvailable: tls != nil,
+                spoolThreshold: configuration.spoolDirectory == nil ? nil : configuration.spoolThreshold),
             info: info)
         return SMTPSessionHandler(
             session: session, backend: backend, logger: logger, tls: tls, commandTimeout: configuration.commandTimeout,
-            dataTimeout: configuration.dataTimeout, refusal: refusal)
+            dataTimeout: configuration.dataTimeout, refusal: refusal, spoolDirectory: configuration.spoolDirectory)
     }
 
     /// Removes a socket file left by a previous run; refuses to touch a live socket or any other file.

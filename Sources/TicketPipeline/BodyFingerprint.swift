@@ -1,4 +1,5 @@
 import Crypto
+import MailParser
 
 #if canImport(Glibc)
     import Glibc
@@ -13,14 +14,15 @@ enum BodyFingerprint {
     /// Normalisation: everything after the first empty line; CRLF and lone CR become LF; spaces and tabs at
     /// line ends and empty lines at the end are dropped (transports and mailbox stores differ in exactly
     /// these). The normalised lines are gathered in 32 KiB chunks and hashed a chunk at a time: a hash update
-    /// per line cost more than the hashing itself on long messages.
-    static func sha256(raw: [UInt8]) -> String {
+    /// per line cost more than the hashing itself on long messages. `relief` is told of the bytes passed.
+    static func sha256(raw: UnsafeBufferPointer<UInt8>, relief: ScanRelief? = nil) -> String {
         let cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n"), space = UInt8(ascii: " "), tab = UInt8(ascii: "\t")
         let chunkSize = 32_768
         var hasher = SHA256()
         var chunk: [UInt8] = []
         chunk.reserveCapacity(min(raw.count, chunkSize) + 1024)
-        raw.withUnsafeBytes { bytes in
+        hashing: do {
+            let bytes = UnsafeRawBufferPointer(raw)
             var start = bytes.count
             var index = 0
             while index < bytes.count {
@@ -38,7 +40,7 @@ enum BodyFingerprint {
                 index += 1
             }
             var pendingBlanks = 0
-            guard let base = bytes.baseAddress else { return }
+            guard let base = bytes.baseAddress else { break hashing }
             func hashLine(_ lineStart: Int, _ end: Int) {
                 var last = end
                 while last > lineStart, bytes[last - 1] == space || bytes[last - 1] == tab { last -= 1 }
@@ -58,6 +60,7 @@ enum BodyFingerprint {
                 pendingBlanks += 1
             }
             var lineStart = start
+            var reported = 0
             // memchr finds the line ends (vectorised); a lone CR inside a line, rare, is a line end too.
             while lineStart < bytes.count {
                 let remaining = bytes.count - lineStart
@@ -74,6 +77,10 @@ enum BodyFingerprint {
                     newline != nil && lineEnd > segmentStart && bytes[lineEnd - 1] == cr ? lineEnd - 1 : lineEnd
                 if newline != nil || contentEnd > segmentStart { hashLine(segmentStart, contentEnd) }
                 lineStart = lineEnd + 1
+                if let relief, lineStart - reported >= relief.interval {
+                    relief.scanned(lineStart - reported)
+                    reported = lineStart
+                }
             }
         }
         hasher.update(data: chunk)

@@ -122,7 +122,7 @@ struct DeliveryPlan: Sendable {
 
     private func storeRaw(_ state: inout CommitState, in transaction: any TicketStoreTransaction) throws {
         guard !state.rawStored else { return }
-        try transaction.storeRawMessage(sha256: rawSHA256, bytes: message.raw, receivedAt: message.receivedAt)
+        try transaction.storeRawMessage(sha256: rawSHA256, message: message.raw, receivedAt: message.receivedAt)
         state.rawStored = true
     }
 
@@ -206,7 +206,7 @@ struct DeliveryPlan: Sendable {
         }
         let articleID = try transaction.addArticle(article(ticket: number, queue: queue, delivery: delivery))
         for attachment in delivery.keptAttachments {
-            try transaction.storeAttachment(attachment, articleID: articleID)
+            try transaction.storeAttachment(attachment, articleID: articleID, rawMessage: message.raw)
         }
         if !delivery.attachmentNotes.isEmpty {
             activities.append((nil, "attachments", delivery.attachmentNotes.joined(separator: "\n")))
@@ -273,7 +273,7 @@ struct DeliveryPlan: Sendable {
         let articleID = try transaction.addArticle(
             article(ticket: match.ticket, queue: queue, delivery: delivery, direction: .note))
         for attachment in delivery.keptAttachments {
-            try transaction.storeAttachment(attachment, articleID: articleID)
+            try transaction.storeAttachment(attachment, articleID: articleID, rawMessage: message.raw)
         }
         let text = "automated message added as a note (status unchanged); \(match.reason)"
         try transaction.addActivity(
@@ -315,7 +315,7 @@ struct DeliveryPlan: Sendable {
         let articleID = try transaction.addArticle(
             article(ticket: ticket, queue: ticketState.queue, delivery: delivery, direction: .note))
         for attachment in delivery.keptAttachments {
-            try transaction.storeAttachment(attachment, articleID: articleID)
+            try transaction.storeAttachment(attachment, articleID: articleID, rawMessage: message.raw)
         }
         try transaction.addActivity(
             NewActivity(ticketNumber: ticket, kind: "bounce", text: report.summary, createdAt: message.receivedAt))

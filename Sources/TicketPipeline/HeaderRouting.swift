@@ -1,4 +1,5 @@
 import MailParser
+import MessageSpool
 
 /// Routing by the message's own headers, for intake paths that cannot refuse a recipient (`postdesk deliver`,
 /// replays, later the poller): a catch-all or forwarding mailbox hands over mail whose envelope names no queue,
@@ -7,9 +8,9 @@ enum HeaderRouting {
     /// The first queue named by `Delivered-To`, then `X-Original-To` (both set by the MTA that delivered it, so
     /// the most specific), then `To`, then `Cc`; with the header and address that named it.
     static func queue(
-        for raw: [UInt8], router: QueueRouter
+        for raw: RawMessage, router: QueueRouter
     ) -> (queue: QueueDefinition, header: String, address: String)? {
-        let parsed = MessageParser.parse(raw)
+        let parsed = raw.parsed()
         var candidates: [(header: String, address: String)] = []
         for name in ["Delivered-To", "X-Original-To"] {
             for field in parsed.headers where field.name.lowercased() == name.lowercased() {

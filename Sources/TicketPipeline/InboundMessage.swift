@@ -1,4 +1,5 @@
 import Foundation
+import MessageSpool
 
 /// Where a message entered Postdesk. Every source goes through the same pipeline and the same commit.
 public enum IntakeSource: String, Sendable, Codable, Hashable {
@@ -11,8 +12,8 @@ public struct InboundMessage: Sendable {
     public var sender: String
     /// Envelope recipients (RCPT TO), in order; one outcome is returned per entry.
     public var recipients: [String]
-    /// The message exactly as received (after dot-unstuffing).
-    public var raw: [UInt8]
+    /// The message exactly as received (after dot-unstuffing): in memory, or a mapped spool file when large.
+    public var raw: RawMessage
     public var source: IntakeSource
     public var receivedAt: Date
     /// The transport's session id, kept on the article so logs and tickets can be correlated.
@@ -20,6 +21,15 @@ public struct InboundMessage: Sendable {
 
     public init(
         sender: String, recipients: [String], raw: [UInt8], source: IntakeSource, receivedAt: Date = Date(),
+        sessionID: String? = nil
+    ) {
+        self.init(
+            sender: sender, recipients: recipients, raw: RawMessage(raw), source: source, receivedAt: receivedAt,
+            sessionID: sessionID)
+    }
+
+    public init(
+        sender: String, recipients: [String], raw: RawMessage, source: IntakeSource, receivedAt: Date = Date(),
         sessionID: String? = nil
     ) {
         self.sender = sender

@@ -1,4 +1,5 @@
 import Foundation
+import MessageSpool
 
 /// What the pipeline did with a message for one queue. Stored on the message record and counted per value
 /// for the metrics endpoint.
@@ -221,12 +222,12 @@ public struct NewQuarantineEntry: Sendable {
     public var sessionID: String?
     public var envelopeSender: String
     public var envelopeRecipients: [String]
-    public var raw: [UInt8]
+    public var raw: RawMessage
     public var error: String
 
     public init(
         receivedAt: Date, source: IntakeSource, sessionID: String?, envelopeSender: String,
-        envelopeRecipients: [String], raw: [UInt8], error: String
+        envelopeRecipients: [String], raw: RawMessage, error: String
     ) {
         self.receivedAt = receivedAt
         self.source = source

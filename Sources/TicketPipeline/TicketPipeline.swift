@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MailClassification
 import MailParser
+import MessageSpool
 
 /// What happened to one envelope recipient of a message.
 public struct RecipientOutcome: Sendable, Hashable {
@@ -47,7 +48,7 @@ public final class TicketIntake: Sendable {
     public let settings: PipelineSettings
     private let classifiers: [String: MailClassifier]
     private let logger: Logger
-    private let parse: @Sendable ([UInt8]) -> ParsedMessage
+    private let parse: @Sendable (RawMessage) -> ParsedMessage
     /// Whether `parse` is `MessageParser`'s: only then can the store render an article's text from its raw
     /// message on read instead of storing it.
     private let parsesWithMessageParser: Bool
@@ -57,14 +58,14 @@ public final class TicketIntake: Sendable {
     public init(
         router: QueueRouter, store: any TicketStore, logger: Logger, threading: ThreadMatcher = ThreadMatcher(),
         settings: PipelineSettings = PipelineSettings(),
-        parse: (@Sendable ([UInt8]) -> ParsedMessage)? = nil
+        parse: (@Sendable (RawMessage) -> ParsedMessage)? = nil
     ) {
         self.router = router
         self.store = store
         self.logger = logger
         self.threading = threading
         self.settings = settings
-        self.parse = parse ?? { MessageParser.parse($0) }
+        self.parse = parse ?? { $0.parsed() }
         self.parsesWithMessageParser = parse == nil
         var classifiers: [String: MailClassifier] = [:]
         for queue in router.queues {
@@ -193,15 +194,16 @@ public final class TicketIntake: Sendable {
 
     /// Everything CPU-heavy happens here, outside the store's serialized writer.
     func prepare(_ message: InboundMessage, deliveries: [QueueDelivery]) throws -> DeliveryPlan {
-        var parsed = parse(message.raw)
+        let raw = message.raw
+        var parsed = parse(raw)
         if parsed.attachments.count > settings.maximumAttachments {
             throw PipelineError.tooManyAttachments(count: parsed.attachments.count, limit: settings.maximumAttachments)
         }
         for index in parsed.attachments.indices where parsed.attachments[index].sha256.isEmpty {
             parsed.attachments[index].sha256 = sha256Hex(parsed.attachments[index].data)
         }
-        let unreadable = UnreadableMessage.reason(raw: message.raw)
-        let rawSHA256 = sha256Hex(message.raw)
+        let unreadable = raw.withUnsafeBytes { UnreadableMessage.reason(raw: $0) }
+        let rawSHA256 = raw.sha256
         let envelope = MailEnvelope(sender: message.sender, recipients: message.recipients)
         var planned: [QueueDelivery] = []
         var classificationName = "accepted"
@@ -263,16 +265,19 @@ public final class TicketIntake: Sendable {
                 }
             }
             if delivery.queue.policy.attachRawMessage {
+                // The raw message is stored anyway: the attachment is a second copy of it, read in chunks.
                 delivery.keptAttachments.append(
                     ParsedAttachment(
-                        filename: "message.eml", contentType: "message/rfc822", data: message.raw, sha256: rawSHA256,
-                        contentID: nil, disposition: "attachment"))
+                        filename: "message.eml", contentType: "message/rfc822",
+                        deferred: DeferredContent(range: 0..<raw.count, encoding: .identity), size: raw.count,
+                        sha256: rawSHA256, contentID: nil, disposition: "attachment"))
             }
             planned.append(delivery)
         }
         return DeliveryPlan(
             message: message, parsed: parsed, rawSHA256: rawSHA256,
-            contentSHA256: BodyFingerprint.sha256(raw: message.raw), deliveries: planned,
+            contentSHA256: raw.withUnsafeBytes { BodyFingerprint.sha256(raw: $0, relief: raw.scanRelief) },
+            deliveries: planned,
             threading: threading, signer: settings.messageIDs, classification: classificationName,
             decisions: decisionLines.joined(separator: "\n"), textDerivedFromRaw: parsesWithMessageParser)
     }
@@ -285,7 +290,7 @@ public final class TicketIntake: Sendable {
         let record = NewMessageRecord(
             receivedAt: message.receivedAt, source: message.source, sessionID: message.sessionID,
             envelopeSender: message.sender, envelopeRecipients: message.recipients, messageID: nil, subject: nil,
-            fromAddress: nil, rawSHA256: sha256Hex(message.raw), rawSize: message.raw.count,
+            fromAddress: nil, rawSHA256: message.raw.sha256, rawSize: message.raw.count,
             classification: "error", disposition: .quarantined, ticketNumber: nil,
             queues: deliveries.map(\.queue.name), decisions: "pipeline/error: \(reason)")
         let entry = NewQuarantineEntry(
@@ -356,7 +361,7 @@ enum UnreadableMessage {
     /// (`name:` where the name is 1–76 printable ASCII characters other than `:`), so there is a header section
     /// at all. Anything else (an empty message, binary garbage, a body without headers) cannot be trusted to
     /// say who sent it or what it is about.
-    static func reason(raw: [UInt8]) -> String? {
+    static func reason(raw: UnsafeBufferPointer<UInt8>) -> String? {
         if raw.isEmpty { return "the message is empty" }
         var first = 0
         // An mbox `From ` separator line (pipe transports add one) precedes the header section.

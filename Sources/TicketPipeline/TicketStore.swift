@@ -1,5 +1,6 @@
 import Foundation
 import MailParser
+import MessageSpool
 
 /// Durable storage for tickets. `write` is the only way to change anything: the pipeline decides inside one
 /// closure (look up, then insert) and the store runs that closure atomically, so a check and the write that
@@ -44,14 +45,17 @@ public protocol TicketStoreTransaction {
     func ticketExists(number: Int, queue: String) throws -> Bool
     /// Finds or creates the contact for `address` (already lower-cased); fills in a missing name.
     func upsertContact(address: String, name: String?) throws -> Int64
-    /// Stores the raw message; storing the same content again in the same write is a no-op.
-    func storeRawMessage(sha256: String, bytes: [UInt8], receivedAt: Date) throws
+    /// Stores the raw message; storing the same content again in the same write is a no-op. A spooled message
+    /// is copied in chunks, never whole into memory.
+    func storeRawMessage(sha256: String, message: RawMessage, receivedAt: Date) throws
     /// Creates a ticket and returns its number (sequential, starting at 1).
     func createTicket(_ ticket: NewTicket) throws -> Int
     /// Adds an article to an existing ticket (and marks the ticket updated); returns the article id.
     func addArticle(_ article: NewArticle) throws -> Int64
-    /// Records attachment metadata on an article; the content is stored once per distinct SHA-256.
-    func storeAttachment(_ attachment: ParsedAttachment, articleID: Int64) throws
+    /// Records attachment metadata on an article; the content is stored once per distinct SHA-256. A deferred
+    /// attachment (`ParsedAttachment.deferred`) is decoded in chunks from `rawMessage`, the message it was parsed
+    /// from.
+    func storeAttachment(_ attachment: ParsedAttachment, articleID: Int64, rawMessage: RawMessage) throws
     /// Remembers that the delivery with `key` went to `ticket`, so a redelivery is recognised.
     func recordDelivery(_ key: DeliveryKey, ticket: Int, articleID: Int64, at: Date) throws
 

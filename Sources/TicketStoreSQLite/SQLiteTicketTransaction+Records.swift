@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MessageSpool
 import TicketPipeline
 
 /// The pipeline's record keeping: message records, activities, bounces, budgets, quarantine, and the ticket
@@ -88,15 +89,18 @@ extension SQLiteTicketTransaction {
         let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO quarantine(received_at, source, session_id, envelope_sender, envelope_recipients, size,
-                    raw, error)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    error, raw)
+                VALUES (?, ?, ?, ?, ?, ?, ?, zeroblob(?))
                 """)
+        // The raw bytes go in as a zero blob filled in chunks: a quarantined message may be a spooled 100 MB one.
         let values: [(any DatabaseValueConvertible)?] = [
             entry.receivedAt.timeIntervalSince1970, entry.source.rawValue, entry.sessionID, entry.envelopeSender,
-            ListColumn.encode(entry.envelopeRecipients), entry.raw.count, Data(entry.raw), entry.error,
+            ListColumn.encode(entry.envelopeRecipients), entry.raw.count, entry.error, entry.raw.count,
         ]
         try statement.execute(arguments: StatementArguments(values))
-        return db.lastInsertedRowID
+        let row = db.lastInsertedRowID
+        try IncrementalBlob.copy(entry.raw, into: db, table: "quarantine", column: "raw", row: row)
+        return row
     }
 
     func markReplayed(quarantineID: Int64, at time: Date, result: String) throws {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import MailParser
+import MessageSpool
 import TicketPipeline
 
 /// The pipeline's view of one write, backed by the writer connection. Every statement is a cached prepared
@@ -65,16 +66,23 @@ struct SQLiteTicketTransaction: TicketStoreTransaction {
         return db.lastInsertedRowID
     }
 
-    func storeRawMessage(sha256: String, bytes: [UInt8], receivedAt: Date) throws {
+    func storeRawMessage(sha256: String, message: RawMessage, receivedAt: Date) throws {
         if created.rawMessages[sha256] != nil { return }
         let statement = try WriterStatement(
             db, "INSERT INTO raw_messages(sha256, size, data, received_at) VALUES (?, ?, ?, ?)")
+        let inChunks = message.isSpooled || message.count > IncrementalBlob.inlineLimit
         statement.bind(1, sha256)
-        statement.bind(2, bytes.count)
-        statement.bind(3, bytes: bytes)
+        statement.bind(2, message.count)
+        if inChunks {
+            statement.bind(3, zeroBlobOf: message.count)
+        } else {
+            message.withUnsafeBytes { statement.bind(3, bytes: $0) }
+        }
         statement.bind(4, receivedAt.timeIntervalSince1970)
         try statement.execute()
-        created.rawMessages[sha256] = db.lastInsertedRowID
+        let row = db.lastInsertedRowID
+        if inChunks { try IncrementalBlob.copy(message, into: db, table: "raw_messages", column: "data", row: row) }
+        created.rawMessages[sha256] = row
     }
 
     func createTicket(_ ticket: NewTicket) throws -> Int {
@@ -149,10 +157,22 @@ struct SQLiteTicketTransaction: TicketStoreTransaction {
         return articleID
     }
 
-    func storeAttachment(_ attachment: ParsedAttachment, articleID: Int64) throws {
-        let blob = try db.cachedStatement(
-            sql: "INSERT INTO blobs(sha256, size, data) VALUES (?, ?, ?) ON CONFLICT(sha256) DO NOTHING")
-        try blob.execute(arguments: [attachment.sha256, attachment.data.count, Data(attachment.data)])
+    func storeAttachment(_ attachment: ParsedAttachment, articleID: Int64, rawMessage: RawMessage) throws {
+        let blob = try WriterStatement(
+            db, "INSERT INTO blobs(sha256, size, data) VALUES (?, ?, ?) ON CONFLICT(sha256) DO NOTHING")
+        blob.bind(1, attachment.sha256)
+        blob.bind(2, attachment.size)
+        if let deferred = attachment.deferred {
+            blob.bind(3, zeroBlobOf: attachment.size)
+            try blob.execute()
+            // Content already stored under this hash is not decoded again.
+            if db.changesCount > 0 {
+                try fillDeferred(deferred, of: attachment, from: rawMessage, row: db.lastInsertedRowID)
+            }
+        } else {
+            blob.bind(3, bytes: attachment.data)
+            try blob.execute()
+        }
         let metadata = try db.cachedStatement(
             sql: """
                 INSERT INTO attachments(article_id, sha256, filename, content_type, size, content_id, disposition)
@@ -160,9 +180,32 @@ struct SQLiteTicketTransaction: TicketStoreTransaction {
                 """)
         try metadata.execute(
             arguments: [
-                articleID, attachment.sha256, attachment.filename, attachment.contentType, attachment.data.count,
+                articleID, attachment.sha256, attachment.filename, attachment.contentType, attachment.size,
                 attachment.contentID, attachment.disposition,
             ])
+    }
+
+    /// Decodes a deferred attachment from its raw message straight into its zero blob.
+    private func fillDeferred(
+        _ deferred: DeferredContent, of attachment: ParsedAttachment, from rawMessage: RawMessage, row: Int64
+    ) throws {
+        try IncrementalBlob.fill(db, table: "blobs", column: "data", row: row) { blob in
+            var offset = 0
+            let relief = rawMessage.scanRelief
+            try rawMessage.withUnsafeBytes { message in
+                try deferred.decode(from: message, relief: relief) { chunk in
+                    try blob.write(chunk, at: offset)
+                    offset += chunk.count
+                }
+            }
+            guard offset == blob.size else {
+                throw DatabaseError(
+                    resultCode: .SQLITE_MISMATCH,
+                    message:
+                        "attachment \(attachment.filename ?? attachment.sha256) decoded to \(offset) octets, "
+                        + "measured \(blob.size) when parsed")
+            }
+        }
     }
 
     func recordDelivery(_ key: DeliveryKey, ticket: Int, articleID: Int64, at time: Date) throws {

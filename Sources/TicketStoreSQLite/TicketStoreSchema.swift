@@ -99,6 +99,7 @@ enum TicketStoreSchema {
                     """)
         }
         registerPipelineRecords(&migrator)
+        registerBlobsLast(&migrator)
         return migrator
     }
 }

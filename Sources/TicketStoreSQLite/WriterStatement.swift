@@ -47,13 +47,20 @@ struct WriterStatement {
     }
 
     func bind(_ index: Int32, bytes: [UInt8]) {
-        _ = bytes.withUnsafeBytes { buffer in
-            if let base = buffer.baseAddress {
-                sqlite3_bind_blob(handle, index, base, Int32(buffer.count), Self.transient)
-            } else {
-                sqlite3_bind_zeroblob(handle, index, 0)
-            }
+        bytes.withUnsafeBufferPointer { bind(index, bytes: $0) }
+    }
+
+    func bind(_ index: Int32, bytes: UnsafeBufferPointer<UInt8>) {
+        if let base = bytes.baseAddress {
+            sqlite3_bind_blob64(handle, index, base, sqlite3_uint64(bytes.count), Self.transient)
+        } else {
+            sqlite3_bind_zeroblob(handle, index, 0)
         }
+    }
+
+    /// Binds a blob of `count` zero octets, to be filled in place with `IncrementalBlob`.
+    func bind(_ index: Int32, zeroBlobOf count: Int) {
+        sqlite3_bind_zeroblob64(handle, index, sqlite3_uint64(count))
     }
 
     /// Runs the statement to completion.

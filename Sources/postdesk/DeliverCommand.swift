@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MessageSpool
 import PostdeskDaemon
 import TicketPipeline
 import TicketStoreSQLite
@@ -33,10 +34,13 @@ struct DeliverCommand: AsyncParsableCommand {
         var logger = Logger(label: "postdesk.deliver")
         logger.logLevel = configuration.logLevel
 
-        let raw: [UInt8]
-        switch readStandardInput(limit: configuration.maxMessageSize) {
-        case .message(let bytes):
-            raw = bytes
+        let raw: RawMessage
+        switch readStandardInput(
+            limit: configuration.maxMessageSize, spoolThreshold: configuration.spoolThreshold,
+            spoolDirectory: configuration.spoolDirectory)
+        {
+        case .message(let message):
+            raw = message
         case .tooLarge:
             printError("message larger than limits.max_message_size (\(configuration.maxMessageSize) bytes)")
             throw ExitCode(65)
@@ -86,23 +90,43 @@ struct DeliverCommand: AsyncParsableCommand {
 }
 
 private enum StandardInput {
-    case message([UInt8])
+    case message(RawMessage)
     case tooLarge
     case unreadable(String)
 }
 
-/// Reads standard input to its end, refusing (without holding it all) a message over `limit` bytes.
-private func readStandardInput(limit: Int) -> StandardInput {
+/// Reads standard input to its end, refusing (without holding it all) a message over `limit` bytes. Past
+/// `spoolThreshold` bytes the message goes to a spool file, as over LMTP, so memory stays bounded.
+private func readStandardInput(limit: Int, spoolThreshold: Int, spoolDirectory: String) -> StandardInput {
     var bytes: [UInt8] = []
+    var spool: SpoolFileWriter?
+    var total = 0
     var chunk = [UInt8](repeating: 0, count: 65_536)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
-        if count == 0 { return .message(bytes) }
-        if count < 0 {
-            if errno == EINTR { continue }
-            return .unreadable(String(cString: strerror(errno)))
+    do {
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
+            if count == 0 {
+                guard let spool else { return .message(RawMessage(bytes)) }
+                try spool.append(bytes)
+                return .message(try spool.finish())
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return .unreadable(String(cString: strerror(errno)))
+            }
+            total += count
+            if total > limit { return .tooLarge }
+            bytes.append(contentsOf: chunk[..<count])
+            if bytes.count >= spoolThreshold {
+                if spool == nil {
+                    try SpoolDirectory.prepare(spoolDirectory)
+                    spool = try SpoolFileWriter(directory: spoolDirectory)
+                }
+                try spool!.append(bytes)
+                bytes.removeAll(keepingCapacity: true)
+            }
         }
-        if bytes.count + count > limit { return .tooLarge }
-        bytes.append(contentsOf: chunk[..<count])
+    } catch {
+        return .unreadable("\(error)")
     }
 }

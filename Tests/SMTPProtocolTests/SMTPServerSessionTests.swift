@@ -383,6 +383,38 @@ struct DataTests {
         #expect(!driver.session.hasTransaction)
     }
 
+    @Test func largeMessagesAreHandedOutInChunksAsTheyArrive() {
+        var driver = SessionDriver(maxMessageSize: 1_000_000, spoolThreshold: 4096)
+        var lines = ""
+        var stuffedWire = ""
+        for index in 0..<3000 {
+            lines += (index % 7 == 0 ? ".stuffed " : "line ") + "\(index)\r\n"
+            stuffedWire += (index % 7 == 0 ? "..stuffed " : "line ") + "\(index)\r\n"
+        }
+        driver.feed("EHLO c\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<x@y.test>\r\nDATA\r\n")
+        let replies = driver.feed(bytes: Array((stuffedWire + ".\r\n").utf8), chunkSize: 1000)
+        #expect(replies.statuses == ["250 2.0.0"])
+        #expect(driver.spoolChunkSizes.count >= 5)
+        #expect(driver.spoolChunkSizes.allSatisfy { $0 >= 4096 && $0 < 4096 + 1000 })
+        // The spooled chunks and the rest are the message, dot-unstuffed.
+        #expect(driver.deliveries.first?.data == Array(lines.utf8))
+
+        var small = SessionDriver(maxMessageSize: 1_000_000, spoolThreshold: 4096)
+        _ = deliver(Array("Subject: small\r\n\r\nhi\r\n.\r\n".utf8), driver: &small)
+        #expect(small.spoolChunkSizes.isEmpty, "a message under the threshold never touches the spool")
+    }
+
+    @Test func aSpooledMessageOverTheLimitIsDiscardedThenRefused() {
+        var driver = SessionDriver(dialect: .lmtp, maxMessageSize: 20_000, spoolThreshold: 4096)
+        driver.feed("LHLO c\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<x@y.test>\r\nRCPT TO:<z@y.test>\r\nDATA\r\n")
+        let body = String(repeating: "0123456789012345678\r\n", count: 2000) + ".\r\nNOOP\r\n"
+        let replies = driver.feed(bytes: Array(body.utf8), chunkSize: 1000)
+        #expect(replies.statuses == ["552 5.3.4", "552 5.3.4", "250 2.0.0"])
+        #expect(driver.discardedSpools == 1)
+        #expect(driver.spool.isEmpty)
+        #expect(driver.deliveries.isEmpty)
+    }
+
     @Test func messageOfExactlyMaxSizeAccepted() {
         var driver = SessionDriver(maxMessageSize: 100)
         let body = String(repeating: "012345678\r\n", count: 10)

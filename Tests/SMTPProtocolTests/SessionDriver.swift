@@ -12,15 +12,20 @@ struct SessionDriver {
     private(set) var tlsStarts = 0
     /// Octets dropped because they followed STARTTLS in the same read.
     private(set) var discardedAfterSTARTTLS = 0
+    /// Octets of the message in progress handed out with `.spool`, as the transport's spool file holds them.
+    private(set) var spool: [UInt8] = []
+    /// Sizes of the `.spool` chunks handed out, over all messages.
+    private(set) var spoolChunkSizes: [Int] = []
+    private(set) var discardedSpools = 0
 
     init(
         dialect: SMTPDialect = .smtp, hostname: String = "mx.test", maxMessageSize: Int = 10_000,
-        maxRecipients: Int = 5, tlsAvailable: Bool = false, maxErrors: Int = 20
+        maxRecipients: Int = 5, tlsAvailable: Bool = false, maxErrors: Int = 20, spoolThreshold: Int? = nil
     ) {
         session = SMTPServerSession(
             configuration: SMTPSessionConfiguration(
                 hostname: hostname, maxMessageSize: maxMessageSize, maxRecipients: maxRecipients,
-                tlsAvailable: tlsAvailable, maxErrors: maxErrors),
+                tlsAvailable: tlsAvailable, maxErrors: maxErrors, spoolThreshold: spoolThreshold),
             info: SMTPSessionInfo(sessionID: "test", dialect: dialect))
     }
 
@@ -51,7 +56,16 @@ struct SessionDriver {
                     replies.append(reply)
                 case .validateRecipient(let address):
                     replies.append(session.recipientValidated(validate(address)))
-                case .deliver(let delivery):
+                case .spool(let octets):
+                    spool += octets
+                    spoolChunkSizes.append(octets.count)
+                case .discardSpool:
+                    discardedSpools += 1
+                    spool = []
+                case .deliver(var delivery):
+                    // As the transport does: the spooled octets and the rest are one message.
+                    delivery.data = spool + delivery.data
+                    spool = []
                     deliveries.append(delivery)
                     replies.append(contentsOf: session.deliveryCompleted(deliveryReplies(delivery)))
                 case .startTLS:
@@ -71,10 +85,13 @@ struct SessionDriver {
             switch action {
             case .reply(let reply): replies.append(reply)
             case .close: closed = true
+            case .discardSpool:
+                discardedSpools += 1
+                spool = []
             case .startTLS:
                 tlsStarts += 1
                 session.tlsStarted()
-            case .validateRecipient, .deliver: preconditionFailure("question without input")
+            case .validateRecipient, .deliver, .spool: preconditionFailure("question without input")
             }
         }
         return replies

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MessageSpool
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -11,6 +12,7 @@ import Synchronization
 final class RecordingBackend: SMTPBackend {
     private struct State {
         var deliveries: [SMTPDelivery] = []
+        var spooledSizes: [Int] = []
         var deliveryCount = 0
         var started = 0
         var holding = false
@@ -49,7 +51,10 @@ final class RecordingBackend: SMTPBackend {
         knownRecipients.contains(address.lowercased()) ? nil : .unknownRecipient(address)
     }
 
-    func deliver(_ delivery: SMTPDelivery) async -> [SMTPReply] {
+    /// Spooled messages seen, and their sizes.
+    var spooledSizes: [Int] { state.withLock { $0.spooledSizes } }
+
+    func deliver(_ delivery: SMTPDelivery, message: RawMessage) async -> [SMTPReply] {
         await withCheckedContinuation { continuation in
             let proceed = state.withLock { state -> Bool in
                 state.started += 1
@@ -63,7 +68,13 @@ final class RecordingBackend: SMTPBackend {
         }
         state.withLock { state in
             state.deliveryCount += 1
-            if recordData { state.deliveries.append(delivery) }
+            if message.isSpooled { state.spooledSizes.append(message.count) }
+            if recordData {
+                // Recorded whole, as the backend sees it: spooled octets and the rest together.
+                var whole = delivery
+                whole.data = message.bytes
+                state.deliveries.append(whole)
+            }
         }
         return delivery.recipients.enumerated().map { index, recipient in
             SMTPReply(code: 250, enhancedStatus: "2.0.0", "<\(recipient)> stored as #\(index + 1)")

@@ -16,8 +16,8 @@ struct DeduplicationTests {
         ("A: 1\r\n\r\nbo dy\r\n", "A: 1\r\n\r\nbody\r\n", false),
     ])
     func normalisedBodies(_ first: String, _ second: String, _ equal: Bool) {
-        let a = BodyFingerprint.sha256(raw: Array(first.utf8))
-        let b = BodyFingerprint.sha256(raw: Array(second.utf8))
+        let a = Array(first.utf8).withUnsafeBufferPointer { BodyFingerprint.sha256(raw: $0) }
+        let b = Array(second.utf8).withUnsafeBufferPointer { BodyFingerprint.sha256(raw: $0) }
         #expect((a == b) == equal)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MailParser
+import MessageSpool
 import Testing
 import TicketPipeline
 
@@ -54,12 +55,12 @@ struct PoisonedTransaction: TicketStoreTransaction {
     func upsertContact(address: String, name: String?) throws -> Int64 {
         try inner.upsertContact(address: address, name: name)
     }
-    func storeRawMessage(sha256: String, bytes: [UInt8], receivedAt: Date) throws {
-        try inner.storeRawMessage(sha256: sha256, bytes: bytes, receivedAt: receivedAt)
+    func storeRawMessage(sha256: String, message: RawMessage, receivedAt: Date) throws {
+        try inner.storeRawMessage(sha256: sha256, message: message, receivedAt: receivedAt)
     }
     func addArticle(_ article: NewArticle) throws -> Int64 { try inner.addArticle(article) }
-    func storeAttachment(_ attachment: ParsedAttachment, articleID: Int64) throws {
-        try inner.storeAttachment(attachment, articleID: articleID)
+    func storeAttachment(_ attachment: ParsedAttachment, articleID: Int64, rawMessage: RawMessage) throws {
+        try inner.storeAttachment(attachment, articleID: articleID, rawMessage: rawMessage)
     }
     func recordDelivery(_ key: DeliveryKey, ticket: Int, articleID: Int64, at: Date) throws {
         try inner.recordDelivery(key, ticket: ticket, articleID: articleID, at: at)

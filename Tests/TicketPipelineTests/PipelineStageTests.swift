@@ -245,7 +245,7 @@ struct PipelineStageTests {
             ("From alice@example.com Mon Nov 23 10:00:00 2026\nnot a header\n", "no header section"),
         ] as [(String, String?)])
     func unreadableCriterion(_ raw: String, _ reason: String?) {
-        let result = UnreadableMessage.reason(raw: Array(raw.utf8))
+        let result = Array(raw.utf8).withUnsafeBufferPointer { UnreadableMessage.reason(raw: $0) }
         if let reason {
             #expect(result?.contains(reason) == true, "\(String(describing: result))")
         } else {

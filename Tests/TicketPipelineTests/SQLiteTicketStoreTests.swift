@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MailParser
+import MessageSpool
 import Testing
 import TicketPipeline
 import TicketStoreSQLite
@@ -115,7 +116,7 @@ struct SQLiteTicketStoreTests {
         // An article on a ticket that does not exist violates a foreign key: a typed store error.
         let error = await #expect(throws: TicketStoreError.self) {
             try await store.write { transaction in
-                try transaction.storeRawMessage(sha256: "00", bytes: [1], receivedAt: Date())
+                try transaction.storeRawMessage(sha256: "00", message: [1], receivedAt: Date())
                 _ = try transaction.addArticle(
                     NewArticle(
                         ticketNumber: 42, queue: "support", messageID: nil, inReplyTo: [], references: [],

@@ -56,9 +56,10 @@ struct IntakeFixture {
         directory = try TemporaryDirectory()
         store = try SQLiteTicketStore(
             path: directory.databasePath, logger: Logger(label: "test.store"), busyTimeout: busyTimeout)
+        let parse = fixtures.parse
         intake = TicketIntake(
             router: QueueRouter(queues: [supportQueue, salesQueue]), store: store,
-            logger: Logger(label: "test.intake"), parse: fixtures.parse)
+            logger: Logger(label: "test.intake"), parse: { parse($0.bytes) })
     }
 
     func deliver(

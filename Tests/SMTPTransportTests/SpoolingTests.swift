@@ -1,0 +1,112 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import SMTPTransport
+import Testing
+
+/// Messages over the spool threshold go to a spool file while they arrive; the backend reads them mapped.
+@Suite("Spooling large messages over real sockets", .serialized, .timeLimit(.minutes(2)))
+struct SpoolingTests {
+    /// An LMTP client sending one message of `lines` numbered lines (some needing dot-stuffing), then NOOP.
+    static let client = """
+        import smtplib, sys, json
+        path, lines, size_limit_test = sys.argv[1], int(sys.argv[2]), sys.argv[3] == '1'
+        s = smtplib.LMTP(path)
+        s.ehlo('postfix.test')
+        s.mail('sender@example.org')
+        out = [s.rcpt('a@x.test')[0], s.rcpt('b@x.test')[0]]
+        s.putcmd('data'); out.append(s.getreply()[0])
+        body = b'Subject: big\\r\\n\\r\\n' + b''.join(
+            (b'..dotted ' if i % 5 == 0 else b'line ') + str(i).encode() + b' ' + b'x' * 60 + b'\\r\\n' for i in range(lines))
+        s.send(body + b'.\\r\\n')
+        for _ in range(2):
+            code, text = s.getreply(); out.append([code, text.decode()])
+        out.append(s.noop()[0])
+        out.append(s.quit()[0])
+        print(json.dumps(out))
+        """
+
+    static func expectedMessage(lines: Int) -> [UInt8] {
+        var text = "Subject: big\r\n\r\n"
+        for index in 0..<lines {
+            text += (index % 5 == 0 ? ".dotted " : "line ") + "\(index) " + String(repeating: "x", count: 60) + "\r\n"
+        }
+        return Array(text.utf8)
+    }
+
+    @Test func aMessageOverTheThresholdIsSpooledAndDeliveredWhole() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let spool = directory.path + "/spool"
+        try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: false)
+        let backend = RecordingBackend()
+        let server = makeServer(
+            SMTPServerConfiguration(hostname: "mx.test", spoolDirectory: spool, spoolThreshold: 64 * 1024),
+            backend: backend)
+        let path = directory.path + "/lmtp.sock"
+        try await server.listenUnix(path: path)
+        let result = try await runPython(Self.client, arguments: [path, "40000", "0"], timeout: 60)
+        #expect(result.status == 0, "\(result.error)")
+        let replies = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [Any])
+        #expect(replies.prefix(3).compactMap { $0 as? Int } == [250, 250, 354])
+        #expect(replies[3..<5].compactMap { ($0 as? [Any])?.first as? Int } == [250, 250])
+        #expect(replies.suffix(2).compactMap { $0 as? Int } == [250, 221])
+
+        let expected = Self.expectedMessage(lines: 40000)
+        #expect(backend.spooledSizes == [expected.count], "the backend got a spooled message")
+        #expect(backend.deliveries.first?.data == expected)
+        // Spool files never have a name on disk.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spool).isEmpty)
+        await server.shutdownGracefully()
+    }
+
+    @Test func aSpoolThatCannotBeWrittenGets451AndTheSessionGoesOn() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let missing = directory.path + "/no-such-spool"
+        let backend = RecordingBackend()
+        let server = makeServer(
+            SMTPServerConfiguration(hostname: "mx.test", spoolDirectory: missing, spoolThreshold: 64 * 1024),
+            backend: backend)
+        let path = directory.path + "/lmtp.sock"
+        try await server.listenUnix(path: path)
+        let result = try await runPython(Self.client, arguments: [path, "20000", "0"], timeout: 60)
+        #expect(result.status == 0, "\(result.error)")
+        let replies = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [Any])
+        let afterData = replies[3..<5].compactMap { $0 as? [Any] }
+        #expect(afterData.compactMap { $0.first as? Int } == [451, 451])
+        #expect(afterData.allSatisfy { ($0.last as? String)?.hasPrefix("4.3.0 Cannot spool the message") == true })
+        #expect(afterData.allSatisfy { ($0.last as? String)?.contains("no-such-spool") == true })
+        #expect(replies.suffix(2).compactMap { $0 as? Int } == [250, 221], "the session carries on")
+        #expect(backend.deliveryCount == 0, "nothing half-received reaches the backend")
+
+        // A small message on the same server still goes through, held in memory.
+        let small = try await runPython(Self.client, arguments: [path, "10", "0"], timeout: 60)
+        let smallReplies = try #require(try JSONSerialization.jsonObject(with: Data(small.output.utf8)) as? [Any])
+        #expect(smallReplies[3..<5].compactMap { ($0 as? [Any])?.first as? Int } == [250, 250])
+        #expect(backend.spooledSizes.isEmpty)
+        await server.shutdownGracefully()
+    }
+
+    @Test func aSpooledMessageOverTheSizeLimitIsRefusedAndItsSpoolDropped() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let spool = directory.path + "/spool"
+        try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: false)
+        let backend = RecordingBackend()
+        let server = makeServer(
+            SMTPServerConfiguration(
+                hostname: "mx.test", maxMessageSize: 1_000_000, spoolDirectory: spool, spoolThreshold: 64 * 1024),
+            backend: backend)
+        let path = directory.path + "/lmtp.sock"
+        try await server.listenUnix(path: path)
+        let result = try await runPython(Self.client, arguments: [path, "40000", "0"], timeout: 60)
+        #expect(result.status == 0, "\(result.error)")
+        let replies = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [Any])
+        #expect(replies[3..<5].compactMap { ($0 as? [Any])?.first as? Int } == [552, 552])
+        #expect(replies.suffix(2).compactMap { $0 as? Int } == [250, 221])
+        #expect(backend.deliveryCount == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spool).isEmpty)
+        await server.shutdownGracefully()
+    }
+}
