@@ -282,7 +282,9 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         delivering = false
         guard !closing, let context else { return }
         lastActivity = .now()
-        if shutdownRequested {
+        // After a delivery, input that waited is the next transaction: shutting down, it is dropped. After a spool
+        // write it is the rest of this message's DATA, which the grace period lets finish.
+        if shutdownRequested, session.phase != .data {
             deferredInput = nil
             closeIfShuttingDownAndIdle()
             return

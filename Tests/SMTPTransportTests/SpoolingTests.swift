@@ -109,4 +109,63 @@ struct SpoolingTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: spool).isEmpty)
         await server.shutdownGracefully()
     }
+
+    /// Sends half of a large message, signals, waits for the go-ahead, sends the rest and reads what follows.
+    static let pausingClient = """
+        import json, os, socket, sys, time
+        path, half_marker, go_marker = sys.argv[1], sys.argv[2], sys.argv[3]
+        s = socket.socket(socket.AF_UNIX); s.settimeout(30); s.connect(path); f = s.makefile('rb')
+        def reply():
+            lines = []
+            while True:
+                line = f.readline().decode()
+                lines.append(line.strip())
+                if len(line) < 4 or line[3] != '-': return lines
+        out = [reply()]
+        for command in [b'LHLO c', b'MAIL FROM:<s@x.test>', b'RCPT TO:<a@x.test>', b'DATA']:
+            s.sendall(command + b'\\r\\n'); out.append(reply())
+        body = b'Subject: shutdown\\r\\n\\r\\n' + b''.join(b'line %d %s\\r\\n' % (i, b'y' * 70) for i in range(20000))
+        half = len(body) // 2
+        s.sendall(body[:half])
+        open(half_marker, 'w').close()
+        while not os.path.exists(go_marker): time.sleep(0.02)
+        s.sendall(body[half:] + b'.\\r\\n')
+        out.append(reply())
+        out.append(reply())
+        print(json.dumps(out))
+        """
+
+    @Test func aShutdownDuringASpooledMessageLetsItFinishWhole() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let spool = directory.path + "/spool"
+        try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: false)
+        let backend = RecordingBackend()
+        let server = makeServer(
+            SMTPServerConfiguration(hostname: "mx.test", spoolDirectory: spool, spoolThreshold: 64 * 1024),
+            backend: backend)
+        let path = directory.path + "/lmtp.sock"
+        try await server.listenUnix(path: path)
+        let half = directory.path + "/half", go = directory.path + "/go"
+        let client = Task { try await runPython(Self.pausingClient, arguments: [path, half, go], timeout: 60) }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !FileManager.default.fileExists(atPath: half), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        // SIGTERM's path: stop accepting, let the transaction in flight finish within the grace period.
+        let shutdown = Task { await server.shutdownGracefully(grace: .seconds(20)) }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(FileManager.default.createFile(atPath: go, contents: nil))
+        let result = try await client.value
+        await shutdown.value
+        #expect(result.status == 0, "\(result.error)")
+        let replies = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [[String]])
+        #expect(replies.count == 7)
+        #expect(replies[5].first?.hasPrefix("250 2.0.0") == true, "the message in flight is stored: \(replies)")
+        #expect(replies[6].first?.hasPrefix("421") == true, "then the session closes: \(replies)")
+        var expected = Array("Subject: shutdown\r\n\r\n".utf8)
+        for index in 0..<20000 { expected += Array("line \(index) \(String(repeating: "y", count: 70))\r\n".utf8) }
+        #expect(backend.spooledSizes == [expected.count])
+        #expect(backend.deliveries.first?.data == expected, "no DATA octet lost while spooling during shutdown")
+    }
 }
