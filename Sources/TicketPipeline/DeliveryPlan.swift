@@ -47,6 +47,20 @@ struct DeliveryPlan: Sendable {
         return (sender, nil)
     }
 
+    /// Whether the delivery can end in a record alone (no ticket, no note): only those are looked up among the
+    /// recorded deliveries, so that ordinary mail pays no extra lookup.
+    private func mayEndRecorded(_ delivery: QueueDelivery) -> Bool {
+        switch delivery.action {
+        case .record, .bounce, .automated: return true
+        case .errorTicket: return false
+        case .ticket:
+            switch delivery.queue.policy.unknownSenders {
+            case .redirect, .reject: return true
+            case .createContact, .fallbackContact: return false
+            }
+        }
+    }
+
     /// What one commit decided and wrote, gathered for the message record.
     private struct CommitState {
         var rawStored = false
@@ -75,6 +89,9 @@ struct DeliveryPlan: Sendable {
                 ? try transaction.deliveredTicket(for: key) : try transaction.deliveredTicket(sameContentAs: key)
             if let delivered {
                 (result, disposition, ticket) = (.duplicate(ticket: delivered), .duplicate, delivered)
+            } else if mayEndRecorded(delivery), let earlier = try transaction.recordedDisposition(sameContentAs: key) {
+                (result, disposition) = (.recorded(.duplicate), .duplicate)
+                state.lines.append("\(queue): redelivery of a message recorded as \(earlier.rawValue)")
             } else {
                 switch delivery.action {
                 case .record(let recorded, _):
@@ -99,6 +116,9 @@ struct DeliveryPlan: Sendable {
                     (result, disposition, ticket) = try commitTicket(
                         delivery: delivery, key: key, state: &state, in: transaction)
                 }
+            }
+            if case .recorded(let recorded) = result, recorded != .duplicate, recorded != .quarantined {
+                try transaction.rememberRecorded(key, disposition: recorded, at: message.receivedAt)
             }
             results[queue] = result
             if state.disposition == nil {

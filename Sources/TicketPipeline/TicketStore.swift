@@ -62,6 +62,13 @@ public protocol TicketStoreTransaction {
     /// The ticket a delivery of the same content went to in `key.queue`: same Message-ID and normalised-body
     /// hash, or for messages without a Message-ID the same hash alone.
     func deliveredTicket(sameContentAs key: DeliveryKey) throws -> Int?
+    /// How a delivery of the same content (as `deliveredTicket(sameContentAs:)` matches it) in `key.queue` was
+    /// recorded when it made no ticket and no note: ignored, dropped, an unmatched bounce, unthreaded or
+    /// over-budget automated mail, a refused sender. Nil when there was none.
+    func recordedDisposition(sameContentAs key: DeliveryKey) throws -> MessageDisposition?
+    /// Remembers that the delivery with `key` was only recorded, as `disposition`, so that a redelivery (a lost
+    /// reply) is recorded as a duplicate instead of being handled, counted and listed again.
+    func rememberRecorded(_ key: DeliveryKey, disposition: MessageDisposition, at: Date) throws
     /// The contact with this (lower-cased) address, if there is one.
     func contactID(address: String) throws -> Int64?
     /// Stores the one record of a message.

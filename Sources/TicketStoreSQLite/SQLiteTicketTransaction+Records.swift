@@ -12,6 +12,32 @@ extension SQLiteTicketTransaction {
         return try deliveredTicket(for: key)
     }
 
+    func recordedDisposition(sameContentAs key: DeliveryKey) throws -> MessageDisposition? {
+        guard !key.contentSHA256.isEmpty else { return nil }
+        let statement = try WriterStatement(
+            db, "SELECT disposition FROM recorded_keys WHERE message_id = ? AND content_sha256 = ? AND queue = ?")
+        statement.bind(1, key.messageID)
+        statement.bind(2, key.contentSHA256)
+        statement.bind(3, key.queue)
+        return try statement.fetchText().flatMap(MessageDisposition.init(rawValue:))
+    }
+
+    func rememberRecorded(_ key: DeliveryKey, disposition: MessageDisposition, at time: Date) throws {
+        guard !key.contentSHA256.isEmpty else { return }
+        let statement = try WriterStatement(
+            db,
+            """
+            INSERT INTO recorded_keys(message_id, content_sha256, queue, disposition, recorded_at)
+            VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+            """)
+        statement.bind(1, key.messageID)
+        statement.bind(2, key.contentSHA256)
+        statement.bind(3, key.queue)
+        statement.bind(4, disposition.rawValue)
+        statement.bind(5, time.timeIntervalSince1970)
+        try statement.execute()
+    }
+
     func contactID(address: String) throws -> Int64? {
         let statement = try db.cachedStatement(sql: "SELECT id FROM contacts WHERE address = ?")
         return try Int64.fetchOne(statement, arguments: [address])

@@ -100,6 +100,7 @@ enum TicketStoreSchema {
         }
         registerPipelineRecords(&migrator)
         registerBlobsLast(&migrator)
+        registerRecordedKeys(&migrator)
         return migrator
     }
 }

@@ -85,6 +85,21 @@ struct WriterStatement {
         }
     }
 
+    /// The first column of the first row as text, or nil when there is no row (or it is NULL).
+    func fetchText() throws -> String? {
+        defer { reset() }
+        let code = sqlite3_step(handle)
+        switch code {
+        case SQLITE_ROW:
+            guard let text = sqlite3_column_text(handle, 0) else { return nil }
+            return String(cString: text)
+        case SQLITE_DONE:
+            return nil
+        default:
+            throw error(code)
+        }
+    }
+
     /// The first two columns of the first row as integers, or nil when there is no row.
     func fetchIntegerPair() throws -> (Int64, Int64)? {
         defer { reset() }

@@ -69,6 +69,12 @@ struct PoisonedTransaction: TicketStoreTransaction {
         try inner.deliveredTicket(sameContentAs: key)
     }
     func contactID(address: String) throws -> Int64? { try inner.contactID(address: address) }
+    func recordedDisposition(sameContentAs key: DeliveryKey) throws -> MessageDisposition? {
+        try inner.recordedDisposition(sameContentAs: key)
+    }
+    func rememberRecorded(_ key: DeliveryKey, disposition: MessageDisposition, at: Date) throws {
+        try inner.rememberRecorded(key, disposition: disposition, at: at)
+    }
     func recordMessage(_ record: NewMessageRecord) throws { try inner.recordMessage(record) }
     func addActivity(_ activity: NewActivity) throws { try inner.addActivity(activity) }
     func recordBounce(_ bounce: NewBounceRecord) throws { try inner.recordBounce(bounce) }
