@@ -34,17 +34,39 @@ struct SpoolingTests {
         return Array(text.utf8)
     }
 
-    @Test func aMessageOverTheThresholdIsSpooledAndDeliveredWhole() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let spool = directory.path + "/spool"
-        try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: false)
+    /// A server whose sessions spool past 64 KiB into `spool` (created unless `createSpool` is false), on an LMTP
+    /// socket in a fresh directory.
+    struct SpoolingServer {
+        let directory: TemporaryDirectory
+        let spool: String
+        let socket: String
         let backend = RecordingBackend()
-        let server = makeServer(
-            SMTPServerConfiguration(hostname: "mx.test", spoolDirectory: spool, spoolThreshold: 64 * 1024),
-            backend: backend)
-        let path = directory.path + "/lmtp.sock"
-        try await server.listenUnix(path: path)
+        let server: SMTPServer
+
+        init(maxMessageSize: Int = 52_428_800, createSpool: Bool = true) async throws {
+            directory = try TemporaryDirectory()
+            spool = directory.path + (createSpool ? "/spool" : "/no-such-spool")
+            if createSpool {
+                try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: false)
+            }
+            server = makeServer(
+                SMTPServerConfiguration(
+                    hostname: "mx.test", maxMessageSize: maxMessageSize, spoolDirectory: spool,
+                    spoolThreshold: 64 * 1024),
+                backend: backend)
+            socket = directory.path + "/lmtp.sock"
+            try await server.listenUnix(path: socket)
+        }
+
+        func stop() async {
+            await server.shutdownGracefully()
+            directory.remove()
+        }
+    }
+
+    @Test func aMessageOverTheThresholdIsSpooledAndDeliveredWhole() async throws {
+        let rig = try await SpoolingServer()
+        let (backend, spool, path) = (rig.backend, rig.spool, rig.socket)
         let result = try await runPython(Self.client, arguments: [path, "40000", "0"], timeout: 60)
         #expect(result.status == 0, "\(result.error)")
         let replies = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [Any])
@@ -57,19 +79,12 @@ struct SpoolingTests {
         #expect(backend.deliveries.first?.data == expected)
         // Spool files never have a name on disk.
         #expect(try FileManager.default.contentsOfDirectory(atPath: spool).isEmpty)
-        await server.shutdownGracefully()
+        await rig.stop()
     }
 
     @Test func aSpoolThatCannotBeWrittenGets451AndTheSessionGoesOn() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let missing = directory.path + "/no-such-spool"
-        let backend = RecordingBackend()
-        let server = makeServer(
-            SMTPServerConfiguration(hostname: "mx.test", spoolDirectory: missing, spoolThreshold: 64 * 1024),
-            backend: backend)
-        let path = directory.path + "/lmtp.sock"
-        try await server.listenUnix(path: path)
+        let rig = try await SpoolingServer(createSpool: false)
+        let (backend, path) = (rig.backend, rig.socket)
         let result = try await runPython(Self.client, arguments: [path, "20000", "0"], timeout: 60)
         #expect(result.status == 0, "\(result.error)")
         let replies = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [Any])
@@ -85,21 +100,12 @@ struct SpoolingTests {
         let smallReplies = try #require(try JSONSerialization.jsonObject(with: Data(small.output.utf8)) as? [Any])
         #expect(smallReplies[3..<5].compactMap { ($0 as? [Any])?.first as? Int } == [250, 250])
         #expect(backend.spooledSizes.isEmpty)
-        await server.shutdownGracefully()
+        await rig.stop()
     }
 
     @Test func aSpooledMessageOverTheSizeLimitIsRefusedAndItsSpoolDropped() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let spool = directory.path + "/spool"
-        try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: false)
-        let backend = RecordingBackend()
-        let server = makeServer(
-            SMTPServerConfiguration(
-                hostname: "mx.test", maxMessageSize: 1_000_000, spoolDirectory: spool, spoolThreshold: 64 * 1024),
-            backend: backend)
-        let path = directory.path + "/lmtp.sock"
-        try await server.listenUnix(path: path)
+        let rig = try await SpoolingServer(maxMessageSize: 1_000_000)
+        let (backend, spool, path) = (rig.backend, rig.spool, rig.socket)
         let result = try await runPython(Self.client, arguments: [path, "40000", "0"], timeout: 60)
         #expect(result.status == 0, "\(result.error)")
         let replies = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [Any])
@@ -107,7 +113,7 @@ struct SpoolingTests {
         #expect(replies.suffix(2).compactMap { $0 as? Int } == [250, 221])
         #expect(backend.deliveryCount == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: spool).isEmpty)
-        await server.shutdownGracefully()
+        await rig.stop()
     }
 
     /// Sends half of a large message, signals, waits for the go-ahead, sends the rest and reads what follows.
@@ -136,17 +142,10 @@ struct SpoolingTests {
         """
 
     @Test func aShutdownDuringASpooledMessageLetsItFinishWhole() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let spool = directory.path + "/spool"
-        try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: false)
-        let backend = RecordingBackend()
-        let server = makeServer(
-            SMTPServerConfiguration(hostname: "mx.test", spoolDirectory: spool, spoolThreshold: 64 * 1024),
-            backend: backend)
-        let path = directory.path + "/lmtp.sock"
-        try await server.listenUnix(path: path)
-        let half = directory.path + "/half", go = directory.path + "/go"
+        let rig = try await SpoolingServer()
+        defer { rig.directory.remove() }
+        let (backend, server, path) = (rig.backend, rig.server, rig.socket)
+        let half = rig.directory.path + "/half", go = rig.directory.path + "/go"
         let client = Task { try await runPython(Self.pausingClient, arguments: [path, half, go], timeout: 60) }
         let deadline = ContinuousClock.now + .seconds(30)
         while !FileManager.default.fileExists(atPath: half), ContinuousClock.now < deadline {
