@@ -28,6 +28,19 @@ public struct RawMessage: Sendable {
         storage = .mapped(file)
     }
 
+    /// A message file mapped read-only (not copied), e.g. an `.eml` given on the command line; it stays in place.
+    public init(mappingFileAt path: String) throws(SpoolError) {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw SpoolError(operation: "open", path: path, code: errno) }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw SpoolError(operation: "stat", path: path, code: errno) }
+        guard (status.st_mode & S_IFMT) == S_IFREG else {
+            throw SpoolError(operation: "map", path: path, code: EINVAL)
+        }
+        storage = .mapped(try MappedSpoolFile(descriptor: descriptor, count: Int(status.st_size)))
+    }
+
     /// Size in octets.
     public var count: Int {
         switch storage {
@@ -96,7 +109,8 @@ extension RawMessage: ExpressibleByArrayLiteral {
     }
 }
 
-/// A read-only mapping of a finished (already unlinked) spool file; the disk space is freed with the mapping.
+/// A read-only mapping of a finished (already unlinked) spool file, whose disk space is freed with the mapping, or
+/// of a message file given by path.
 ///
 /// `@unchecked Sendable` (it holds a raw pointer): the mapping is created once, never written, and unmapped
 /// only in `deinit`, when no reference is left; `madvise(MADV_DONTNEED)` on a read-only file mapping changes

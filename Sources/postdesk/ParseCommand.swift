@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import MailParser
+import MessageSpool
+import TicketPipeline
 
 struct ParseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,17 +18,18 @@ struct ParseCommand: AsyncParsableCommand {
     @Flag(help: "Print the stable JSON document.") var json = false
 
     func run() async throws {
-        let raw: [UInt8]
+        let raw: RawMessage
         do {
+            // A file is mapped, not read: a 100 MB message costs its pages while they are parsed, not 100 MB.
             raw =
                 file == "-"
-                ? [UInt8](FileHandle.standardInput.readDataToEndOfFile())
-                : [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+                ? RawMessage([UInt8](FileHandle.standardInput.readDataToEndOfFile()))
+                : try RawMessage(mappingFileAt: file)
         } catch {
-            printError("cannot read \(file): \(error.localizedDescription)")
+            printError("cannot read \(file): \(error)")
             throw ExitCode(66)  // EX_NOINPUT
         }
-        let message = MessageParser.parse(raw)
+        let message = raw.parsed()
         if json {
             FileHandle.standardOutput.write(try message.jsonData(prettyPrinted: true))
             FileHandle.standardOutput.write(Data("\n".utf8))

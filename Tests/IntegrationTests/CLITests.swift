@@ -84,6 +84,28 @@ import Testing
         #expect(attachment["sha256"] as? String == "e5c62df5dab5c87b6a015ef3d43597074d1eec433b15f51aec63b8582d0e4ab4")
     }
 
+    @Test func parseOfALargeFileReadsItMappedWithTheAttachmentMeasuredInChunks() async throws {
+        var payload = [UInt8](repeating: 0, count: 3_000_000)
+        for index in payload.indices { payload[index] = UInt8(truncatingIfNeeded: index &* 2_654_435_761 >> 13) }
+        let encoded = Data(payload).base64EncodedString(
+            options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
+        let message =
+            "From: a@example.test\r\nSubject: large\r\nMIME-Version: 1.0\r\n"
+            + "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee file\r\n"
+            + "--b\r\nContent-Type: application/octet-stream; name=\"data.bin\"\r\n"
+            + "Content-Transfer-Encoding: base64\r\n\r\n" + encoded + "\r\n--b--\r\n"
+        let file = scratch.appendingPathComponent("large.eml")
+        try Data(message.utf8).write(to: file)
+        let result = try await run(["parse", file.path, "--json"], label: "parse-large")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["text"] as? String == "see file")
+        let attachment = try #require((object["attachments"] as? [[String: Any]])?.first)
+        #expect(attachment["filename"] as? String == "data.bin")
+        #expect(attachment["size"] as? Int == payload.count)
+        let digest = try await run(["parse", "-", "--json"], label: "parse-large-stdin", input: file.path)
+        #expect(digest.stdout == result.stdout, "standard input (read into memory) and the mapped file agree")
+    }
+
     @Test func parseOfAMissingFileSaysSo() async throws {
         let result = try await run(["parse", "/nonexistent/x.eml", "--json"], accepting: [66], label: "parse-missing")
         #expect(result.stderr.contains("cannot read /nonexistent/x.eml"))
