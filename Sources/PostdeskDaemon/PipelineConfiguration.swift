@@ -233,28 +233,48 @@ extension PostdeskConfiguration {
             triageQueue: pipeline.triageQueue)
     }
 
+    /// Reads the secret at `path`, or creates it (mode 0600) with 64 random hex digits. Creation is atomic and
+    /// exclusive: the secret is written to a private temporary file that is then hard-linked to `path`, which
+    /// fails if another process (the daemon and a CLI command starting together) created it first; that
+    /// process's secret is then read and used, so both sign with the same one.
     static func loadOrCreateSecret(at path: String) throws -> [UInt8] {
-        if let data = FileManager.default.contents(atPath: path) {
-            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard text.utf8.count >= 16 else {
-                throw IdentitySecretError(path: path, reason: "holds fewer than 16 characters")
-            }
-            return Array(text.utf8)
-        }
+        if let existing = try readSecret(at: path) { return existing }
         var generator = SystemRandomNumberGenerator()
         let hexDigits = Array("0123456789abcdef")
         let text = String((0..<64).map { _ in hexDigits[Int(generator.next() % 16)] })
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            guard
-                FileManager.default.createFile(
-                    atPath: path, contents: Data((text + "\n").utf8), attributes: [.posixPermissions: 0o600])
-            else { throw IdentitySecretError(path: path, reason: "cannot be created") }
-        } catch let error as IdentitySecretError {
-            throw error
         } catch {
             throw IdentitySecretError(path: path, reason: "cannot be created: \(error)")
+        }
+        let temporary = directory.appendingPathComponent(".message-id.key.\(getpid()).\(generator.next())").path
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw IdentitySecretError(path: path, reason: "cannot be created: \(String(cString: strerror(errno)))")
+        }
+        defer { unlink(temporary) }
+        let bytes = Array((text + "\n").utf8)
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        let synced = fsync(descriptor) == 0
+        close(descriptor)
+        guard written == bytes.count, synced else {
+            throw IdentitySecretError(path: path, reason: "cannot be written: \(String(cString: strerror(errno)))")
+        }
+        if link(temporary, path) != 0 {
+            guard errno == EEXIST, let theirs = try readSecret(at: path) else {
+                throw IdentitySecretError(path: path, reason: "cannot be created: \(String(cString: strerror(errno)))")
+            }
+            return theirs
+        }
+        return Array(text.utf8)
+    }
+
+    private static func readSecret(at path: String) throws -> [UInt8]? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.utf8.count >= 16 else {
+            throw IdentitySecretError(path: path, reason: "holds fewer than 16 characters")
         }
         return Array(text.utf8)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import MailClassification
+import Synchronization
 import Testing
 import TicketPipeline
 
@@ -148,6 +149,25 @@ import TicketPipeline
         // The same secret on the next start: IDs signed before still verify.
         let second = try #require(try configuration.pipelineSettings().messageIDs)
         #expect(second.ticket(fromMessageID: first.messageID(ticket: 9, article: 1)) == 9)
+    }
+
+    @Test func processesCreatingTheSecretTogetherAllGetTheSameOne() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pd-secret-race-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let keyFile = directory.appendingPathComponent("message-id.key").path
+        let results = Mutex([[UInt8]]())
+        DispatchQueue.concurrentPerform(iterations: 16) { _ in
+            let secret = try? PostdeskConfiguration.loadOrCreateSecret(at: keyFile)
+            results.withLock { $0.append(secret ?? []) }
+        }
+        let secrets = results.withLock { $0 }
+        #expect(secrets.count == 16)
+        #expect(Set(secrets).count == 1, "every caller uses the one secret on disk")
+        let onDisk = try String(contentsOfFile: keyFile, encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines)
+        #expect(secrets.first == Array(onDisk.utf8))
+        // No temporary file is left behind.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["message-id.key"])
     }
 }
 
