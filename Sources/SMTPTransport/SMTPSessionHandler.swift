@@ -33,6 +33,8 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var spool: SpoolFileWriter?
     /// Why the message in progress could not be spooled: the rest of it is read and dropped, then refused 451.
     private var spoolFailure: SpoolError?
+    /// A chunk is being appended to `spool` on the thread pool.
+    private var spoolWriteInFlight = false
 
     private var context: ChannelHandlerContext?
     private var output: ByteBuffer?
@@ -100,7 +102,9 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         timeoutTask?.cancel()
         timeoutTask = nil
         deferredInput = nil
-        discardSpool()
+        // A spool write still running on the thread pool uses the file until it returns, and the file is released
+        // then: closing its descriptor now could hand the number to another file in the middle of that write.
+        if !spoolWriteInFlight { discardSpool() }
         logger.debug("session end", metadata: ["session": "\(session.info.sessionID)"])
         context.fireChannelInactive()
     }
@@ -205,9 +209,12 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
         }
         delivering = true
+        spoolWriteInFlight = true
         NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) { try writer.append(octets) }
             .assumeIsolated().whenComplete { result in
+                self.spoolWriteInFlight = false
                 if case .failure(let error) = result { self.spoolFailed(error) }
+                if self.closing { self.discardSpool() }
                 self.resume()
             }
         return true

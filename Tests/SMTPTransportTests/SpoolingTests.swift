@@ -167,4 +167,36 @@ struct SpoolingTests {
         #expect(backend.spooledSizes == [expected.count])
         #expect(backend.deliveries.first?.data == expected, "no DATA octet lost while spooling during shutdown")
     }
+
+    @Test func aClientGoneInTheMiddleOfASpooledMessageLeavesNothingBehind() async throws {
+        let rig = try await SpoolingServer()
+        let (backend, path) = (rig.backend, rig.socket)
+        let abandon = """
+            import socket, sys
+            s = socket.socket(socket.AF_UNIX); s.settimeout(30); s.connect(sys.argv[1]); f = s.makefile('rb')
+            f.readline()
+            s.sendall(b'LHLO c\\r\\nMAIL FROM:<s@x.test>\\r\\nRCPT TO:<a@x.test>\\r\\nDATA\\r\\n')
+            while not f.readline().startswith(b'354'): pass
+            for i in range(3000): s.sendall(b'abandoned line %d %s\\r\\n' % (i, b'z' * 100))
+            s.close()
+            """
+        for _ in 0..<5 {
+            let gone = try await runPython(abandon, arguments: [path], timeout: 60)
+            #expect(gone.status == 0, "\(gone.error)")
+        }
+        // The server carries on: the next client's message is spooled and delivered whole.
+        let result = try await runPython(Self.client, arguments: [path, "3000", "0"], timeout: 60)
+        let replies = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [Any])
+        #expect(replies[3..<5].compactMap { ($0 as? [Any])?.first as? Int } == [250, 250])
+        #expect(backend.deliveryCount == 1, "nothing of the abandoned messages was delivered")
+        #expect(backend.deliveries.first?.data == Self.expectedMessage(lines: 3000))
+        // Every spool file was released: no descriptor of this process still points into the spool directory.
+        let descriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")
+        let intoSpool = descriptors.filter {
+            ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0)) ?? "")
+                .hasPrefix(rig.spool)
+        }
+        #expect(intoSpool.isEmpty, "open spool files: \(intoSpool.count)")
+        await rig.stop()
+    }
 }
