@@ -75,11 +75,14 @@ enum QuoteStripping {
             keep -= 1
         }
         for index in 1..<max(1, keep) {
-            let line = bytes[lines[index]]
-            if line.elementsEqual("-- ".utf8) || line.elementsEqual("--".utf8) {
-                keep = index
-                break
-            }
+            // "-- " or "--": tested on the bytes, since a generic sequence comparison per line showed in profiles.
+            let range = lines[index]
+            guard range.count == 2 || range.count == 3, bytes[range.lowerBound] == ASCIIByte.hyphen,
+                bytes[range.lowerBound + 1] == ASCIIByte.hyphen,
+                range.count == 2 || bytes[range.lowerBound + 2] == ASCIIByte.space
+            else { continue }
+            keep = index
+            break
         }
         while keep > 0, trimmed(keep - 1).isEmpty || isMobileSignature(trimmed(keep - 1)) { keep -= 1 }
         var first = 0
@@ -94,8 +97,10 @@ enum QuoteStripping {
             let line = ByteText.trimmed(bytes[lines[index]])
             guard !line.isEmpty, line.count < 400 else { continue }
             if isSeparator(line) || isAttribution(line) { return index }
-            // An attribution wrapped over two lines.
-            if index + 1 < lines.count, line.count < 200, startsWithAny(line, attributionPrefixes) {
+            // An attribution wrapped over two lines. Every attribution prefix is two letters and a space.
+            if index + 1 < lines.count, line.count < 200, line.count > 3,
+                line[line.startIndex + 2] == ASCIIByte.space, startsWithAny(line, attributionPrefixes)
+            {
                 let joined = Array(line) + [ASCIIByte.space] + Array(ByteText.trimmed(bytes[lines[index + 1]]))
                 if isAttribution(joined[...]) { return index }
             }
