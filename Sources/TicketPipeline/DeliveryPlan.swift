@@ -8,6 +8,7 @@ import MailParser
 struct DeliveryPlan: Sendable {
     let message: InboundMessage
     let parsed: ParsedMessage
+    /// The raw message's SHA-256, or "" where it was not needed (see `TicketIntake.prepare`).
     let rawSHA256: String
     /// The normalised body's hash: with the Message-ID, the deduplication key.
     let contentSHA256: String
@@ -48,8 +49,8 @@ struct DeliveryPlan: Sendable {
     }
 
     /// Whether the delivery can end in a record alone (no ticket, no note): only those are looked up among the
-    /// recorded deliveries, so that ordinary mail pays no extra lookup.
-    private func mayEndRecorded(_ delivery: QueueDelivery) -> Bool {
+    /// recorded deliveries, so that ordinary mail pays no extra lookup, and only their raw bytes may go unstored.
+    static func mayEndRecorded(_ delivery: QueueDelivery) -> Bool {
         switch delivery.action {
         case .record, .bounce, .automated: return true
         case .errorTicket: return false
@@ -89,7 +90,9 @@ struct DeliveryPlan: Sendable {
                 ? try transaction.deliveredTicket(for: key) : try transaction.deliveredTicket(sameContentAs: key)
             if let delivered {
                 (result, disposition, ticket) = (.duplicate(ticket: delivered), .duplicate, delivered)
-            } else if mayEndRecorded(delivery), let earlier = try transaction.recordedDisposition(sameContentAs: key) {
+            } else if Self.mayEndRecorded(delivery),
+                let earlier = try transaction.recordedDisposition(sameContentAs: key)
+            {
                 (result, disposition) = (.recorded(.duplicate), .duplicate)
                 state.lines.append("\(queue): redelivery of a message recorded as \(earlier.rawValue)")
             } else {

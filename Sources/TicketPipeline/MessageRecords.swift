@@ -43,6 +43,8 @@ public struct NewMessageRecord: Sendable {
     public var messageID: String?
     public var subject: String?
     public var fromAddress: String?
+    /// SHA-256 of the raw bytes; "" for ordinary mail, whose raw bytes are stored with its ticket (the ticket's
+    /// article gives their hash): intake hashes them only where the record may be all that is kept.
     public var rawSHA256: String
     public var rawSize: Int
     /// The classifier's verdict (`accepted`, `automated`, `bounce`, `own-mail`, `loop`, `ignored`, `unreadable`).

@@ -203,7 +203,14 @@ public final class TicketIntake: Sendable {
             parsed.attachments[index].sha256 = sha256Hex(parsed.attachments[index].data)
         }
         let unreadable = raw.withUnsafeBytes { UnreadableMessage.reason(raw: $0) }
-        let rawSHA256 = raw.sha256
+        // The raw bytes' own SHA-256 is no key (deduplication uses the normalised body's), so it is computed only
+        // where it identifies the message on record: mail that may be kept without its raw bytes, bounces,
+        // unreadable mail, the `.eml` copy. Ordinary mail keeps its raw bytes, whose hash is computed on read.
+        var rawSHA256 = ""
+        func rawHash() -> String {
+            if rawSHA256.isEmpty { rawSHA256 = raw.sha256 }
+            return rawSHA256
+        }
         let envelope = MailEnvelope(sender: message.sender, recipients: message.recipients)
         var planned: [QueueDelivery] = []
         var classificationName = "accepted"
@@ -270,10 +277,11 @@ public final class TicketIntake: Sendable {
                     ParsedAttachment(
                         filename: "message.eml", contentType: "message/rfc822",
                         deferred: DeferredContent(range: 0..<raw.count, encoding: .identity), size: raw.count,
-                        sha256: rawSHA256, contentID: nil, disposition: "attachment"))
+                        sha256: rawHash(), contentID: nil, disposition: "attachment"))
             }
             planned.append(delivery)
         }
+        if unreadable != nil || planned.contains(where: DeliveryPlan.mayEndRecorded) { _ = rawHash() }
         return DeliveryPlan(
             message: message, parsed: parsed, rawSHA256: rawSHA256,
             contentSHA256: raw.withUnsafeBytes { BodyFingerprint.sha256(raw: $0, relief: raw.scanRelief) },

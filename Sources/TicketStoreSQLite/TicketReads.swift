@@ -39,7 +39,7 @@ enum TicketReads {
                 SELECT a.id, a.direction, a.message_id, a.in_reply_to_ids, a.reference_ids, a.subject, a.from_name,
                     a.from_address, a.text, a.html, a.envelope_sender, a.envelope_recipients, a.source, a.session_id,
                     a.received_at, a.raw_sha256, a.raw_size, a.addresses,
-                    CASE WHEN a.text IS NULL THEN r.data END
+                    CASE WHEN a.text IS NULL OR a.raw_sha256 = '' THEN r.data END
                 FROM articles a LEFT JOIN raw_messages r ON r.id = a.raw_message_id
                 WHERE a.ticket_number = ? ORDER BY a.id
                 """, arguments: [number])
@@ -65,13 +65,16 @@ enum TicketReads {
             let addresses = AddressColumn.decode(row[17])
             var text: String? = row[8]
             var html: String? = row[9]
+            var rawSHA256: String = row[15]
+            let raw: Data? = row[18]
             if text == nil {
                 // Stored once, as the raw message: render it the way intake did.
-                let raw: Data? = row[18]
                 let parsed = MessageParser.parse(raw.map { [UInt8]($0) } ?? [])
                 text = parsed.text
                 html = parsed.html
             }
+            // Intake hashes the raw bytes of ordinary mail only on demand: here.
+            if rawSHA256.isEmpty, let raw { rawSHA256 = sha256Hex(raw) }
             return ArticleDetail(
                 id: id, direction: ArticleDirection(rawValue: row[1]) ?? .inbound, messageID: row[2],
                 inReplyTo: ListColumn.decode(row[3]), references: ListColumn.decode(row[4]), subject: row[5],
@@ -79,7 +82,7 @@ enum TicketReads {
                 to: addresses["to"] ?? [], cc: addresses["cc"] ?? [], replyTo: addresses["reply-to"] ?? [],
                 text: text ?? "", html: html, envelopeSender: row[10],
                 envelopeRecipients: ListColumn.decode(row[11]), source: IntakeSource(rawValue: row[12]) ?? .replay,
-                sessionID: row[13], receivedAt: Date(timeIntervalSince1970: row[14]), rawSHA256: row[15],
+                sessionID: row[13], receivedAt: Date(timeIntervalSince1970: row[14]), rawSHA256: rawSHA256,
                 rawSize: row[16], attachments: attachments[id] ?? [])
         }
 

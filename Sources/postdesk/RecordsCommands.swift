@@ -54,7 +54,12 @@ struct MessagesCommand: AsyncParsableCommand {
             print("Queues: \(record.queues.joined(separator: ", "))")
             print("Message-ID: \(record.messageID.map { "<\($0)>" } ?? "(none)")")
             print("From: \(record.fromAddress ?? "(none)")  Subject: \(record.subject ?? "(none)")")
-            print("Raw: \(record.rawSize) bytes, SHA-256 \(record.rawSHA256)")
+            if record.rawSHA256.isEmpty {
+                // Ordinary mail: its raw bytes are stored with the ticket, which shows their hash.
+                print("Raw: \(record.rawSize) bytes, stored with the ticket (postdesk tickets show gives its SHA-256)")
+            } else {
+                print("Raw: \(record.rawSize) bytes, SHA-256 \(record.rawSHA256)")
+            }
             print("Decisions:")
             for decision in record.decisions { print("  \(decision)") }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import MailClassification
+import MailParser
 import Testing
 import TicketPipeline
 
@@ -62,5 +63,25 @@ struct RedeliveryOfRecordedMailTests {
         #expect(await fixture.deliver(stranger) == [.recorded(.duplicate)])
         let counts = try await fixture.store.dispositionCounts()
         #expect(counts[.rejected] == 1 && counts[.duplicate] == 1)
+    }
+
+    @Test func theRawHashIsOnRecordWhereTheRecordIsAllThatIsKept() async throws {
+        let fixture = try PipelineFixture()
+        defer { fixture.tearDown() }
+        let ordinary = rawMail(id: "ordinary@example.com")
+        let autoReply = rawMail(
+            from: "robot@example.com", subject: "Out of office", id: "ooo-2@example.com",
+            headers: ["Auto-Submitted: auto-replied"])
+        #expect(await fixture.deliver(ordinary) == [.created(ticket: 1)])
+        #expect(await fixture.deliver(autoReply) == [.recorded(.automatedUnthreaded)])
+        let records = try await fixture.records()
+        let created = try #require(records.first { $0.disposition == .created })
+        let recorded = try #require(records.first { $0.disposition == .automatedUnthreaded })
+        // Ordinary mail is not hashed at intake: its raw bytes are kept, and the ticket gives their hash on read.
+        #expect(created.rawSHA256.isEmpty)
+        let article = try #require(try await fixture.store.ticket(number: 1)?.articles.first)
+        #expect(article.rawSHA256 == sha256Hex(Array(ordinary.utf8)))
+        // Mail kept only as a record carries the hash of the bytes that were not kept.
+        #expect(recorded.rawSHA256 == sha256Hex(Array(autoReply.utf8)))
     }
 }
