@@ -3,13 +3,20 @@ import Testing
 
 @testable import PostdeskDaemon
 
-@Suite struct ConfigurationTests {
+/// A class so that each test's scratch directory is removed when the test's instance goes away.
+@Suite final class ConfigurationTests {
     /// The repository root, found from this file's location.
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
+    private let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("pd-config-\(UUID())")
+
+    deinit {
+        try? FileManager.default.removeItem(at: scratch)
+    }
+
     func temporaryFile(_ contents: String) throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pd-config-\(UUID())")
+        let directory = scratch.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let file = directory.appendingPathComponent("postdesk.yaml")
         try contents.write(to: file, atomically: true, encoding: .utf8)
