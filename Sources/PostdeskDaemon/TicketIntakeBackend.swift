@@ -19,15 +19,26 @@ struct TicketIntakeBackend: SMTPBackend {
     }
 
     func deliver(_ delivery: SMTPDelivery, message raw: RawMessage) async -> [SMTPReply] {
+        await withCheckedContinuation { continuation in
+            deliver(delivery, message: raw) { continuation.resume(returning: $0) }
+        }
+    }
+
+    func deliver(
+        _ delivery: SMTPDelivery, message raw: RawMessage, completion: @escaping @Sendable ([SMTPReply]) -> Void
+    ) {
         let started = ContinuousClock.now
         let message = InboundMessage(
             sender: delivery.sender, recipients: delivery.recipients, raw: raw,
             source: delivery.session.dialect == .lmtp ? .lmtp : .smtp, receivedAt: Date(),
             sessionID: delivery.session.sessionID)
-        let outcomes = await intake.process(message)
-        let replies = outcomes.map(Self.reply(for:))
-        logTransaction(delivery, raw: raw, outcomes: outcomes, duration: ContinuousClock.now - started)
-        return replies
+        intake.process(message) { outcomes in
+            // This runs on the store's writer, and the other callers of the batch wait for it: the reply goes
+            // first, the log line after.
+            let duration = ContinuousClock.now - started
+            completion(outcomes.map(Self.reply(for:)))
+            logTransaction(delivery, raw: raw, outcomes: outcomes, duration: duration)
+        }
     }
 
     static func reply(for outcome: RecipientOutcome) -> SMTPReply {

@@ -29,6 +29,8 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Set for the connection over the limit (or arriving during shutdown): sent instead of the greeting.
     private let refusal: SMTPReply?
     private let spoolDirectory: String?
+    /// Messages up to this size are delivered on the event loop, larger ones on the thread pool.
+    private let inlineDeliveryLimit: Int
     /// The spool file of the message in progress, once it outgrew the session's spool threshold.
     private var spool: SpoolFileWriter?
     /// Why the message in progress could not be spooled: the rest of it is read and dropped, then refused 451.
@@ -42,6 +44,9 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var deferredInput: ByteBuffer?
     /// A delivery or a spool write is in flight: input waits, reads are held.
     private var delivering = false
+    /// Set while `startDelivery` registers its callback: then a delivery that already completed is finished
+    /// on the next loop tick, not inside `process`.
+    private var registeringDeliveryCallback = false
     private var readHeld = false
     private var closing = false
     private var shutdownRequested = false
@@ -52,8 +57,10 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     init(
         session: SMTPServerSession, backend: any SMTPBackend, logger: Logger, tls: NIOSSLContext?,
-        commandTimeout: Duration, dataTimeout: Duration, refusal: SMTPReply?, spoolDirectory: String? = nil
+        commandTimeout: Duration, dataTimeout: Duration, refusal: SMTPReply?, spoolDirectory: String? = nil,
+        inlineDeliveryLimit: Int = 64 * 1024
     ) {
+        self.inlineDeliveryLimit = inlineDeliveryLimit
         self.session = session
         self.backend = backend
         self.logger = logger
@@ -246,7 +253,6 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             deliveryFinished(Array(repeating: reply, count: delivery.recipients.count))
             return
         }
-        let backend = self.backend
         let promise = context.eventLoop.makePromise(of: [SMTPReply].self)
         if let spool {
             // The rest of the message joins its spool file, which is then mapped: the backend reads it from there.
@@ -254,13 +260,14 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             var delivery = delivery
             let rest = delivery.data
             delivery.data = []
+            let backend = self.backend
             NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) { () throws -> RawMessage in
                 try spool.append(rest)
                 return try spool.finish()
             }.whenComplete { [delivery] result in
                 switch result {
                 case .success(let message):
-                    promise.completeWithTask { await backend.deliver(delivery, message: message) }
+                    Self.deliverOnThreadPool(delivery, message: message, backend: backend, promise: promise)
                 case .failure(let error):
                     let reply = SMTPReply.temporaryFailure("Cannot spool the message: \(error)")
                     promise.succeed(Array(repeating: reply, count: delivery.recipients.count))
@@ -268,10 +275,40 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
         } else {
             let message = RawMessage(delivery.data)
-            promise.completeWithTask { await backend.deliver(delivery, message: message) }
+            if message.count <= inlineDeliveryLimit {
+                // The backend's synchronous part (parsing, classification) runs right here; its completion comes
+                // from the thread that committed, and the promise brings the replies back to this loop.
+                backend.deliver(delivery, message: message) { promise.succeed($0) }
+            } else {
+                Self.deliverOnThreadPool(delivery, message: message, backend: backend, promise: promise)
+            }
         }
+        let eventLoop = context.eventLoop
+        registeringDeliveryCallback = true
+        defer { registeringDeliveryCallback = false }
         promise.futureResult.assumeIsolated().whenSuccess { replies in
-            self.deliveryFinished(replies)
+            if self.registeringDeliveryCallback {
+                // Completed before `startDelivery` returned (no store was involved): finishing here would process
+                // the waiting input from inside `process`, one stack frame deeper per pipelined transaction.
+                eventLoop.assumeIsolated().execute { self.deliveryFinished(replies) }
+            } else {
+                self.deliveryFinished(replies)
+            }
+        }
+    }
+
+    /// Hands a message too large to parse on the event loop to the backend on NIO's thread pool.
+    private static func deliverOnThreadPool(
+        _ delivery: SMTPDelivery, message: RawMessage, backend: any SMTPBackend,
+        promise: EventLoopPromise<[SMTPReply]>
+    ) {
+        NIOThreadPool.singleton.submit { state in
+            guard case .active = state else {
+                let reply = SMTPReply.temporaryFailure("The server is shutting down")
+                promise.succeed(Array(repeating: reply, count: delivery.recipients.count))
+                return
+            }
+            backend.deliver(delivery, message: message) { promise.succeed($0) }
         }
     }
 

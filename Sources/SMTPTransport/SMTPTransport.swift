@@ -33,6 +33,19 @@ public protocol SMTPBackend: Sendable {
     /// spool file of a large one (`delivery.data` is then empty). Returns one reply per recipient, in order.
     /// Must not throw: a store failure is a 451 4.3.0 reply chosen by the backend.
     func deliver(_ delivery: SMTPDelivery, message: RawMessage) async -> [SMTPReply]
+    /// `deliver` without a task: the server calls this one. It may do its synchronous part on the calling thread,
+    /// which for messages up to `SMTPServerConfiguration.inlineDeliveryLimit` is the session's event loop, and
+    /// must call `completion` exactly once, from any thread. The default runs the `async` requirement in a task.
+    func deliver(
+        _ delivery: SMTPDelivery, message: RawMessage, completion: @escaping @Sendable ([SMTPReply]) -> Void)
+}
+
+extension SMTPBackend {
+    public func deliver(
+        _ delivery: SMTPDelivery, message: RawMessage, completion: @escaping @Sendable ([SMTPReply]) -> Void
+    ) {
+        Task { completion(await deliver(delivery, message: message)) }
+    }
 }
 
 /// Limits and identity of an `SMTPServer`; the defaults suit a Postfix content filter.
@@ -55,6 +68,10 @@ public struct SMTPServerConfiguration: Sendable {
     public var spoolDirectory: String?
     /// Octets of a message held in memory before it goes to a spool file.
     public var spoolThreshold: Int = 1 << 20
+    /// Messages up to this size are handed to the backend on the session's event loop, larger ones on NIO's
+    /// thread pool. Inline saves two thread hand-offs per message (the largest cost of a small message after
+    /// the disk's), while a large message's parsing would stall the loop's other sessions.
+    public var inlineDeliveryLimit: Int = 64 * 1024
 
     public init(
         hostname: String = "localhost", maxMessageSize: Int = 52_428_800, maxRecipients: Int = 100,
@@ -269,7 +286,8 @@ public final class SMTPServer: Sendable {
             info: info)
         return SMTPSessionHandler(
             session: session, backend: backend, logger: logger, tls: tls, commandTimeout: configuration.commandTimeout,
-            dataTimeout: configuration.dataTimeout, refusal: refusal, spoolDirectory: configuration.spoolDirectory)
+            dataTimeout: configuration.dataTimeout, refusal: refusal, spoolDirectory: configuration.spoolDirectory,
+            inlineDeliveryLimit: configuration.inlineDeliveryLimit)
     }
 
     /// Removes a socket file left by a previous run; refuses to touch a live socket or any other file.

@@ -81,25 +81,39 @@ public final class TicketIntake: Sendable {
     /// store failure becomes `.temporaryFailure` for every routed recipient (nothing of the message is kept);
     /// an error in the pipeline's own logic puts the message in quarantine (`.quarantined`).
     public func process(_ message: InboundMessage) async -> [RecipientOutcome] {
+        await withCheckedContinuation { continuation in
+            process(message) { continuation.resume(returning: $0) }
+        }
+    }
+
+    /// `process` for a caller that is not a task (the SMTP/LMTP event loop): parsing and classification run on
+    /// the calling thread, then `completion` is called exactly once with the outcomes, from the thread that made
+    /// the commit durable. A message that ends in quarantine finishes in a task (the rare path).
+    public func process(_ message: InboundMessage, completion: @escaping @Sendable ([RecipientOutcome]) -> Void) {
         let (deliveries, routes) = route(message)
         guard !deliveries.isEmpty else {
-            return message.recipients.map { RecipientOutcome(recipient: $0, queue: nil, result: .unknownRecipient) }
+            completion(
+                message.recipients.map { RecipientOutcome(recipient: $0, queue: nil, result: .unknownRecipient) })
+            return
         }
-        let results: [String: RecipientOutcome.Result]
-        switch await run(message, deliveries: deliveries, replayOf: nil) {
-        case .success(let outcome):
-            results = outcome
-        case .failure(.store(let error)):
-            logger.error(
-                "could not store message",
-                metadata: [
-                    "session": "\(message.sessionID ?? "-")", "error": "\(error)", "size": "\(message.raw.count)",
-                ])
-            return Self.outcomes(message, routes: routes) { _ in .temporaryFailure(reason: "\(error)") }
-        case .failure(.pipeline(let error)):
-            results = await quarantine(message, deliveries: deliveries, error: error)
+        run(message, deliveries: deliveries, replayOf: nil) { [self] result in
+            switch result {
+            case .success(let results):
+                completion(Self.outcomes(message, routes: routes) { results[$0] ?? .unknownRecipient })
+            case .failure(.store(let error)):
+                logger.error(
+                    "could not store message",
+                    metadata: [
+                        "session": "\(message.sessionID ?? "-")", "error": "\(error)", "size": "\(message.raw.count)",
+                    ])
+                completion(Self.outcomes(message, routes: routes) { _ in .temporaryFailure(reason: "\(error)") })
+            case .failure(.pipeline(let error)):
+                Task {
+                    let results = await quarantine(message, deliveries: deliveries, error: error)
+                    completion(Self.outcomes(message, routes: routes) { results[$0] ?? .unknownRecipient })
+                }
+            }
         }
-        return Self.outcomes(message, routes: routes) { results[$0] ?? .unknownRecipient }
     }
 
     private static func outcomes(
@@ -165,14 +179,27 @@ public final class TicketIntake: Sendable {
     func run(
         _ message: InboundMessage, deliveries: [QueueDelivery], replayOf quarantineID: Int64?
     ) async -> Result<[String: RecipientOutcome.Result], Failure> {
+        await withCheckedContinuation { continuation in
+            run(message, deliveries: deliveries, replayOf: quarantineID) { continuation.resume(returning: $0) }
+        }
+    }
+
+    /// `run` reporting through `completion`: planning runs on the calling thread, `completion` where the store
+    /// reports the commit.
+    func run(
+        _ message: InboundMessage, deliveries: [QueueDelivery], replayOf quarantineID: Int64?,
+        completion: @escaping @Sendable (Result<[String: RecipientOutcome.Result], Failure>) -> Void
+    ) {
         let plan: DeliveryPlan
         do {
             plan = try prepare(message, deliveries: deliveries)
         } catch {
-            return .failure(.pipeline(error))
+            completion(.failure(.pipeline(error)))
+            return
         }
-        do {
-            let results = try await store.write { transaction in
+        let logger = self.logger
+        store.write(
+            { transaction in
                 if let quarantineID, try transaction.quarantineReplayed(id: quarantineID) {
                     throw ReplayConflict()
                 }
@@ -182,14 +209,18 @@ public final class TicketIntake: Sendable {
                         quarantineID: quarantineID, at: Date(), result: plan.summary(of: results))
                 }
                 return results
-            }
-            plan.log(results, logger: logger)
-            return .success(results)
-        } catch let error as TicketStoreError where error.kind != .other {
-            return .failure(.store(error))
-        } catch {
-            return .failure(.pipeline(error))
-        }
+            },
+            completion: { result in
+                switch result {
+                case .success(let results):
+                    plan.log(results, logger: logger)
+                    completion(.success(results))
+                case .failure(let error as TicketStoreError) where error.kind != .other:
+                    completion(.failure(.store(error)))
+                case .failure(let error):
+                    completion(.failure(.pipeline(error)))
+                }
+            })
     }
 
     /// Everything CPU-heavy happens here, outside the store's serialized writer.

@@ -12,6 +12,13 @@ public protocol TicketStore: Sendable {
     /// alone. Store failures surface as `TicketStoreError`.
     func write<T: Sendable>(_ work: @escaping @Sendable (any TicketStoreTransaction) throws -> T) async throws -> T
 
+    /// `write` for a caller that is not a task (a NIO event loop): `completion` is called exactly once, on the
+    /// thread that learned the outcome, e.g. the one that made the commit durable. Resuming a task instead costs
+    /// two more thread hand-offs per message (to the task's executor, then back to the event loop).
+    func write<T: Sendable>(
+        _ work: @escaping @Sendable (any TicketStoreTransaction) throws -> T,
+        completion: @escaping @Sendable (Result<T, any Error>) -> Void)
+
     /// Tickets, newest first.
     func listTickets(limit: Int, offset: Int) async throws -> [TicketSummary]
 
@@ -33,6 +40,22 @@ public protocol TicketStore: Sendable {
     func quarantinedMessages(limit: Int, offset: Int) async throws -> [QuarantineEntry]
     /// One quarantined message with its raw bytes, or nil.
     func quarantinedMessage(id: Int64) async throws -> QuarantineEntry?
+}
+
+extension TicketStore {
+    /// Runs the `async` write in a task: stores without a callback path of their own get one.
+    public func write<T: Sendable>(
+        _ work: @escaping @Sendable (any TicketStoreTransaction) throws -> T,
+        completion: @escaping @Sendable (Result<T, any Error>) -> Void
+    ) {
+        Task {
+            do {
+                completion(.success(try await write(work)))
+            } catch {
+                completion(.failure(error))
+            }
+        }
+    }
 }
 
 /// The reads and writes the pipeline may perform inside `TicketStore.write`. Only valid during that call.

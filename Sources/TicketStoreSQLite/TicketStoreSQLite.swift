@@ -9,8 +9,8 @@ import TicketPipeline
 /// Concurrent `write` calls are gathered while the previous batch is in flight and run in ONE transaction:
 /// each caller's work in its own savepoint (a failing caller is rolled back alone), then one commit for all of
 /// them. Every caller is resumed only after its batch's WAL frames were fsynced, because the daemon's `250`
-/// promises durability; that fsync runs beside the writer, which meanwhile runs the next batch
-/// (see `WALDurability`).
+/// promises durability; the writer makes that fsync itself, and writes arriving meanwhile form the next batch
+/// (see `WALDurability` for why it waits rather than overlapping).
 ///
 /// Attachment and raw-message bytes are stored in the database (tables `blobs`, `raw_messages`), not as
 /// files: then the one commit that stores the ticket also makes the bytes durable, atomically. Files would
@@ -76,10 +76,9 @@ public final class SQLiteTicketStore: TicketStore {
     public func close() throws {
         committer.close()
         do {
-            // The batch in flight finishes on the writer, then its fsync: only then may the pool close.
+            // The batch in flight finishes on the writer, fsync included: only then may the pool close.
             if !closed.exchange(true, ordering: .acquiringAndReleasing) {
                 pool.writeWithoutTransaction { _ in }
-                durability.waitUntilIdle()
             }
             try pool.close()
         } catch {
@@ -91,8 +90,16 @@ public final class SQLiteTicketStore: TicketStore {
         _ work: @escaping @Sendable (any TicketStoreTransaction) throws -> T
     ) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            committer.submit(WriteRequest(work: work, continuation: continuation, path: path))
+            committer.submit(WriteRequest(work: work, path: path) { continuation.resume(with: $0) })
         }
+    }
+
+    /// `completion` runs on the store's writer, right after the fsync that made the commit durable.
+    public func write<T: Sendable>(
+        _ work: @escaping @Sendable (any TicketStoreTransaction) throws -> T,
+        completion: @escaping @Sendable (Result<T, any Error>) -> Void
+    ) {
+        committer.submit(WriteRequest(work: work, path: path, completion: completion))
     }
 
     public func listTickets(limit: Int, offset: Int) async throws -> [TicketSummary] {
@@ -225,16 +232,16 @@ protocol PendingWrite: AnyObject, Sendable {
 /// store's single writer, in that order; requests move between threads only through the committer's mutex.
 final class WriteRequest<T: Sendable>: PendingWrite, @unchecked Sendable {
     private let work: @Sendable (any TicketStoreTransaction) throws -> T
-    private let continuation: CheckedContinuation<T, any Error>
+    private let completion: @Sendable (Result<T, any Error>) -> Void
     private let path: String
     private var result: Result<T, any Error>?
 
     init(
-        work: @escaping @Sendable (any TicketStoreTransaction) throws -> T,
-        continuation: CheckedContinuation<T, any Error>, path: String
+        work: @escaping @Sendable (any TicketStoreTransaction) throws -> T, path: String,
+        completion: @escaping @Sendable (Result<T, any Error>) -> Void
     ) {
         self.work = work
-        self.continuation = continuation
+        self.completion = completion
         self.path = path
     }
 
@@ -252,18 +259,20 @@ final class WriteRequest<T: Sendable>: PendingWrite, @unchecked Sendable {
         case (.failure(let error)?, _):
             // The caller's own failure; database errors are typed, its own errors pass through as thrown.
             let isDatabaseError = error is DatabaseError
-            continuation.resume(
-                throwing: isDatabaseError
-                    ? SQLiteTicketStore.storeError(error, operation: "write", path: path, defaultKind: .other)
-                    : error)
+            completion(
+                .failure(
+                    isDatabaseError
+                        ? SQLiteTicketStore.storeError(error, operation: "write", path: path, defaultKind: .other)
+                        : error))
         case (_, let batchError?):
-            continuation.resume(throwing: batchError)
+            completion(.failure(batchError))
         case (.success(let value)?, nil):
-            continuation.resume(returning: value)
+            completion(.success(value))
         case (nil, nil):
-            continuation.resume(
-                throwing: TicketStoreError(
-                    kind: .other, operation: "write", path: path, underlying: "write was never performed"))
+            completion(
+                .failure(
+                    TicketStoreError(
+                        kind: .other, operation: "write", path: path, underlying: "write was never performed")))
         }
     }
 }
@@ -351,7 +360,8 @@ final class GroupCommitter: Sendable {
             if let batchError {
                 for request in batch { request.finish(batchError: batchError) }
             } else {
-                durability.submit(batch)
+                let syncError = durability.makeDurable()
+                for request in batch { request.finish(batchError: syncError) }
             }
         }
     }

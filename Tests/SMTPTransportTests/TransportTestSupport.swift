@@ -183,7 +183,7 @@ func makeTLSContext(in directory: TemporaryDirectory) throws -> NIOSSLContext {
 
 func makeServer(
     _ configuration: SMTPServerConfiguration = SMTPServerConfiguration(hostname: "mx.test"),
-    backend: RecordingBackend
+    backend: any SMTPBackend
 ) -> SMTPServer {
     var logger = Logger(label: "smtp-transport-tests")
     logger.logLevel = ProcessInfo.processInfo.environment["SMTP_TEST_LOG"] != nil ? .trace : .critical
