@@ -1,7 +1,8 @@
 #!/bin/bash
-# Intake benchmark: smtp-source drives the same LMTP load into three receivers on a unix socket:
+# Intake benchmark: smtp-source drives the same LMTP load into four receivers on a unix socket:
 #   postdesk    the release build of `postdesk serve` (fresh database per run, default durability)
 #   smtp-sink   Postfix's sink: accepts and discards (the ceiling of this machine)
+#   dovecot     a private Dovecot LMTP instance delivering into a Maildir (mail_fsync = optimized, its default)
 #   python      bench/peers/lmtp_sqlite_peer.py: aiosmtpd + email + SQLite (WAL, COMMIT per message)
 # and prints msg/s per receiver, the ratios, postdesk's peak RSS, and checks postdesk's ticket count.
 # Before each case it probes the disk's fdatasync latency (bench/fsync_latency.py): a durable receiver with S
@@ -10,14 +11,15 @@
 # Environment:
 #   MESSAGES=N   messages per run (default 20000, each case's -m)
 #   REPS=N       runs per case and receiver; the median is reported (default 1, for speed: runs vary
-#                by about ±15% on this 2-core machine, use REPS=3 for figures worth quoting)
+#                by about ±15% on this 2-core machine, use REPS=3 for figures worth quoting: about 40 minutes
+#                with every receiver, most of it Dovecot and Python at 100 KB and at one session)
 #   CASES="…"    smtp-source options per case, separated by ';' (default: the three below)
 #   RUN_TIMEOUT  seconds one smtp-source run may take (default 900)
 #   LOG_LEVEL    postdesk's log.level (default info, as shipped; "warning" shows the cost of logging)
-#   RECEIVERS    which receivers to run (default "postdesk smtp-sink python"; without postdesk no build)
+#   RECEIVERS    which receivers to run (default "postdesk smtp-sink dovecot python"; without postdesk no build)
 #   BASELINE=BIN another postdesk binary (e.g. an earlier commit's release build) run right after postdesk in
 #                each repetition, with the same configuration: adds the columns baseline/s and pd/base
-# Needs: scripts/install-test-peers.sh (smtp-source, smtp-sink, python3 + aiosmtpd).
+# Needs: scripts/install-test-peers.sh --bench (smtp-source, smtp-sink, dovecot-lmtpd, python3 + aiosmtpd).
 # Results go to stdout and to bench/out/intake-<UTC date>.txt. Everything started is stopped on exit.
 set -euo pipefail
 
@@ -26,23 +28,25 @@ cd "$ROOT"
 MESSAGES=${MESSAGES:-20000}
 REPS=${REPS:-1}
 RUN_TIMEOUT=${RUN_TIMEOUT:-900}
-RECEIVERS=${RECEIVERS:-postdesk smtp-sink python}
+RECEIVERS=${RECEIVERS:-postdesk smtp-sink dovecot python}
 LOG_LEVEL=${LOG_LEVEL:-info}
 DEFAULT_CASES="-d -L -s 10 -l 2048;-d -L -s 10 -l 102400;-d -L -s 1 -l 2048"
 IFS=';' read -r -a CASE_LIST <<<"${CASES:-$DEFAULT_CASES}"
 RECIPIENT=support@support.test
 SENDER=bench@example.test
 
-for tool in smtp-source smtp-sink python3; do
-    command -v "$tool" >/dev/null || PATH=$PATH:/usr/sbin
-    command -v "$tool" >/dev/null || { echo "intake.sh: $tool missing: run scripts/install-test-peers.sh" >&2; exit 1; }
-done
-python3 -c 'import aiosmtpd' 2>/dev/null || { echo "intake.sh: aiosmtpd missing: run scripts/install-test-peers.sh" >&2; exit 1; }
-
 BASELINE=${BASELINE:-}
 [ -z "$BASELINE" ] || [ -x "$BASELINE" ] || { echo "intake.sh: BASELINE=$BASELINE is not an executable" >&2; exit 1; }
 [ -z "$BASELINE" ] || RECEIVERS="$RECEIVERS baseline"
 wanted() { [[ " $RECEIVERS " == *" $1 "* ]]; }
+
+tools=(smtp-source smtp-sink python3)
+wanted dovecot && tools+=(dovecot)
+for tool in "${tools[@]}"; do
+    command -v "$tool" >/dev/null || PATH=$PATH:/usr/sbin
+    command -v "$tool" >/dev/null || { echo "intake.sh: $tool missing: run scripts/install-test-peers.sh --bench" >&2; exit 1; }
+done
+python3 -c 'import aiosmtpd' 2>/dev/null || { echo "intake.sh: aiosmtpd missing: run scripts/install-test-peers.sh" >&2; exit 1; }
 
 export SWIFT_DETERMINISTIC_HASHING=1
 POSTDESK=""
@@ -84,6 +88,39 @@ wait_for_socket() { # path, name
     return 1
 }
 
+# A private Dovecot with LMTP only: the recipient's local part is the user (support), whose Maildir is under
+# the run directory; mail belongs to nobody (65534), so no system user is created. Nothing of /etc/dovecot is read.
+write_dovecot_config() { # run directory
+    local dir=$1
+    mkdir -p "$dir/dovecot/run" "$dir/dovecot/state" "$dir/dovecot/mail"
+    chown 65534:65534 "$dir/dovecot/mail"
+    echo "${RECIPIENT%@*}:{PLAIN}unused:65534:65534::$dir/dovecot/mail/${RECIPIENT%@*}::" >"$dir/dovecot/users"
+    cat >"$dir/dovecot.conf" <<EOF
+instance_name = postdesk-bench-dovecot
+base_dir = $dir/dovecot/run
+state_dir = $dir/dovecot/state
+protocols = lmtp
+log_path = $dir/dovecot/dovecot.log
+ssl = no
+auth_username_format = %Ln
+mail_location = maildir:~/Maildir
+first_valid_uid = 1
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%n $dir/dovecot/users
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%n $dir/dovecot/users
+}
+service lmtp {
+  unix_listener $dir/lmtp.sock {
+    mode = 0666
+  }
+}
+EOF
+}
+
 # Start one receiver on $WORK/run/lmtp.sock; sets RECEIVER_PID.
 start_receiver() { # kind
     rm -rf "$WORK/run"
@@ -115,6 +152,11 @@ EOF
     smtp-sink)
         # Listen backlog 1000; -u: it refuses to run as root otherwise.
         smtp-sink -u nobody -L "unix:$socket" 1000 2>"$WORK/run/sink.log" &
+        ;;
+    dovecot)
+        write_dovecot_config "$WORK/run"
+        # -F: the master stays in the foreground, so its pid is ours to stop (it stops its children).
+        dovecot -F -c "$WORK/run/dovecot.conf" 2>"$WORK/run/dovecot.stderr" &
         ;;
     python)
         python3 "$ROOT/bench/peers/lmtp_sqlite_peer.py" --socket "$socket" --db "$WORK/run/peer.db" \
@@ -156,6 +198,9 @@ run_once() { # kind, options
         stop_receiver
         LAST_COUNT=$("$POSTDESK" tickets list --json --limit 100000000 --config "$WORK/run/postdesk.yaml" 2>"$WORK/run/list.err" |
             python3 -c 'import json, sys; print(len(json.load(sys.stdin)))' || echo "?")
+    elif [ "$kind" = dovecot ]; then
+        stop_receiver
+        LAST_COUNT=$(find "$WORK/run/dovecot/mail" -path '*/Maildir/new/*' -type f | wc -l)
     else
         stop_receiver
     fi
@@ -179,10 +224,12 @@ OUT=$ROOT/bench/out/intake-$(date -u +%Y%m%dT%H%MZ).txt
 {
     echo "# Postdesk intake benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $MESSAGES messages per run"
     echo "# median of REPS=$REPS run(s) per receiver; smtp-source -f $SENDER -t $RECIPIENT over unix:lmtp.sock"
-    echo "# receivers: $RECEIVERS; postdesk: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') release, log.level $LOG_LEVEL; python: aiosmtpd $(python3 -c 'import aiosmtpd; print(aiosmtpd.__version__)') + sqlite3 WAL synchronous=FULL"
+    echo "# receivers: $RECEIVERS; postdesk: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') release, log.level $LOG_LEVEL; python: aiosmtpd $(python3 -c 'import aiosmtpd; print(aiosmtpd.__version__)') + sqlite3 WAL synchronous=FULL$(wanted dovecot && echo "; dovecot $(dovecot --version | cut -d' ' -f1)")"
 } | tee "$OUT"
 [ -z "$BASELINE" ] || echo "# baseline: $BASELINE" | tee -a "$OUT"
-printf '%-26s %11s %11s %11s %9s %9s %10s %9s %11s %8s\n' case postdesk/s smtp-sink/s python/s pd/sink pd/py pd-RSS-MB tickets \
+FORMAT='%-26s %11s %11s %10s %9s %8s %7s %8s %10s %8s %11s %8s\n'
+# shellcheck disable=SC2059 # the format is ours
+printf "$FORMAT" case postdesk/s smtp-sink/s dovecot/s python/s pd/sink pd/dov pd/py pd-RSS-MB stored \
     baseline/s pd/base | tee -a "$OUT"
 
 status=0
@@ -192,7 +239,7 @@ for options in "${CASE_LIST[@]}"; do
     sessions=$(echo "$options" | sed -n 's/.*-s \([0-9]*\).*/\1/p')
     echo "# disk before '$options': $(python3 "$ROOT/bench/fsync_latency.py" "$WORK" --samples 100 --sessions "${sessions:-1}")" |
         tee -a "$OUT"
-    pd=() sink=() py=() rss=() counts=() base=()
+    pd=() sink=() dove=() py=() rss=() counts=() base=()
     for _ in $(seq "$REPS"); do
         run_once postdesk "$options"
         pd+=("$RATE")
@@ -202,27 +249,31 @@ for options in "${CASE_LIST[@]}"; do
         base+=("$RATE")
         run_once smtp-sink "$options"
         sink+=("$RATE")
+        run_once dovecot "$options"
+        dove+=("$RATE")
+        counts+=("${LAST_COUNT:--}")
         run_once python "$options"
         py+=("$RATE")
     done
     pd_median=$(median "${pd[@]}")
     sink_median=$(median "${sink[@]}")
+    dove_median=$(median "${dove[@]}")
     py_median=$(median "${py[@]}")
     base_median=$(median "${base[@]}")
     peak_kb=$(printf '%s\n' "${rss[@]}" | sort -n | tail -1)
     count_check="ok"
-    [[ " ${pd[*]} ${sink[*]} ${py[*]} ${base[*]} " == *" FAIL "* ]] && status=1
-    wanted postdesk || count_check="-"
+    [[ " ${pd[*]} ${sink[*]} ${dove[*]} ${py[*]} ${base[*]} " == *" FAIL "* ]] && status=1
     for count in "${counts[@]}"; do
-        if wanted postdesk && [ "$count" != "$MESSAGES" ]; then
+        if [ "$count" != "-" ] && [ "$count" != "$MESSAGES" ]; then
             count_check="BAD:$count"
             status=1
         fi
     done
-    printf '%-26s %11s %11s %11s %9s %9s %10s %9s %11s %8s\n' "$options" "$pd_median" "$sink_median" "$py_median" \
-        "$(ratio "$pd_median" "$sink_median")" "$(ratio "$pd_median" "$py_median")" \
+    # shellcheck disable=SC2059
+    printf "$FORMAT" "$options" "$pd_median" "$sink_median" "$dove_median" "$py_median" \
+        "$(ratio "$pd_median" "$sink_median")" "$(ratio "$pd_median" "$dove_median")" "$(ratio "$pd_median" "$py_median")" \
         "$((peak_kb / 1024))" "$count_check" "$base_median" "$(ratio "$pd_median" "$base_median")" | tee -a "$OUT"
 done
-echo "# tickets: ok = postdesk stored exactly one ticket per message sent, in every run" | tee -a "$OUT"
+echo "# stored: ok = postdesk stored exactly one ticket, and dovecot one Maildir file, per message sent, in every run" | tee -a "$OUT"
 echo "results written to $OUT" >&2
 exit $status

@@ -3,10 +3,19 @@
 # Postfix (with smtp-source/smtp-sink), swaks, sqlite3, openssl, CPython's email test data, and
 # the aiosmtpd Python package. No stock mail service is configured or started: the tests run
 # private instances of their own.
+# With --bench it also installs Dovecot's LMTP server, a peer of bench/intake.sh that no test needs.
 # Idempotent: when everything is present it returns at once without touching apt or pip.
 set -euo pipefail
 
 packages=(postfix swaks sqlite3 openssl libpython3.11-testsuite python3-pip)
+case ${1:-} in
+--bench) packages=(dovecot-lmtpd "${packages[@]}") ;;
+"") ;;
+*)
+    echo "usage: install-test-peers.sh [--bench]" >&2
+    exit 2
+    ;;
+esac
 
 missing=()
 for pkg in "${packages[@]}"; do
