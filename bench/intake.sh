@@ -4,7 +4,8 @@
 #   smtp-sink   Postfix's sink: accepts and discards (the ceiling of this machine)
 #   dovecot     a private Dovecot LMTP instance delivering into a Maildir (mail_fsync = optimized, its default)
 #   python      bench/peers/lmtp_sqlite_peer.py: aiosmtpd + email + SQLite (WAL, COMMIT per message)
-# and prints msg/s per receiver, the ratios, postdesk's peak RSS, and checks postdesk's ticket count.
+# and prints msg/s per receiver, the ratios, postdesk's peak RSS, and checks postdesk's ticket count and
+# Dovecot's Maildir file count.
 # Before each case it probes the disk's fdatasync latency (bench/fsync_latency.py): a durable receiver with S
 # sessions cannot exceed S / latency msg/s, and on a VM that latency can change several-fold from minute to minute.
 #
@@ -261,9 +262,10 @@ for options in "${CASE_LIST[@]}"; do
     py_median=$(median "${py[@]}")
     base_median=$(median "${base[@]}")
     peak_kb=$(printf '%s\n' "${rss[@]}" | sort -n | tail -1)
-    count_check="ok"
+    count_check="-"
     [[ " ${pd[*]} ${sink[*]} ${dove[*]} ${py[*]} ${base[*]} " == *" FAIL "* ]] && status=1
     for count in "${counts[@]}"; do
+        [ "$count" = "$MESSAGES" ] && [ "$count_check" = "-" ] && count_check="ok"
         if [ "$count" != "-" ] && [ "$count" != "$MESSAGES" ]; then
             count_check="BAD:$count"
             status=1
