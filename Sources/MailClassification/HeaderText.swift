@@ -44,12 +44,17 @@ enum HeaderText {
         return true
     }
 
-    /// Whether `text` contains `needle` (ASCII case-insensitive).
+    /// Whether `text` contains `needle` (ASCII case-insensitive). Works on the UTF-8 bytes, so every step
+    /// advances by one byte whatever the scalars are: O(text × needle) bytes compared, needles are short.
     static func containsIgnoringCase(_ text: String, _ needle: String) -> Bool {
-        var rest = text[...]
-        while rest.utf8.count >= needle.utf8.count {
-            if hasPrefixIgnoringCase(rest, needle) { return true }
-            rest = Substring(rest.utf8.dropFirst())
+        let haystack = Array(text.utf8)
+        let pattern = Array(needle.utf8)
+        guard !pattern.isEmpty else { return true }
+        guard haystack.count >= pattern.count else { return false }
+        for start in 0...(haystack.count - pattern.count) {
+            var offset = 0
+            while offset < pattern.count, sameIgnoringCase(haystack[start + offset], pattern[offset]) { offset += 1 }
+            if offset == pattern.count { return true }
         }
         return false
     }
