@@ -113,7 +113,10 @@ let package = Package(
         .testTarget(name: "MailClassificationTests", dependencies: ["MailClassification"]),
         .testTarget(
             name: "TicketPipelineTests",
-            dependencies: ["TicketPipeline", "TicketStoreSQLite", "MailClassification", "MessageSpool"]),
+            dependencies: [
+                "TicketPipeline", "TicketStoreSQLite", "MailClassification", "MessageSpool",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(name: "PostdeskDaemonTests", dependencies: ["PostdeskDaemon"]),
         .testTarget(
             name: "IntegrationTests",

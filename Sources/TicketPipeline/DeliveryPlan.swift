@@ -10,8 +10,10 @@ struct DeliveryPlan: Sendable {
     let parsed: ParsedMessage
     /// The raw message's SHA-256, or "" where it was not needed (see `TicketIntake.prepare`).
     let rawSHA256: String
-    /// The normalised body's hash: with the Message-ID, the deduplication key.
-    let contentSHA256: String
+    /// The message's identity hash (`MessageIdentity`): the deduplication key, per queue.
+    let identitySHA256: String
+    /// The normalised body's hash, for keys stored before schema v5 (Message-ID + body).
+    let bodySHA256: String
     let deliveries: [QueueDelivery]
     let threading: ThreadMatcher
     let signer: MessageIDSigner?
@@ -80,15 +82,13 @@ struct DeliveryPlan: Sendable {
         for delivery in deliveries {
             let queue = delivery.queue.name
             let key = DeliveryKey(
-                messageID: parsed.messageID ?? "", rawSHA256: rawSHA256, queue: queue, contentSHA256: contentSHA256)
+                messageID: parsed.messageID ?? "", rawSHA256: rawSHA256, queue: queue, identitySHA256: identitySHA256,
+                bodySHA256: bodySHA256)
             let result: RecipientOutcome.Result
             let disposition: MessageDisposition
             var ticket: Int?
-            // The same raw bytes have the same normalised body: the content key covers a plain redelivery too.
-            let delivered =
-                contentSHA256.isEmpty
-                ? try transaction.deliveredTicket(for: key) : try transaction.deliveredTicket(sameContentAs: key)
-            if let delivered {
+            // The same raw bytes have the same identity: the key covers a plain redelivery too.
+            if let delivered = try transaction.deliveredTicket(for: key) {
                 (result, disposition, ticket) = (.duplicate(ticket: delivered), .duplicate, delivered)
             } else if Self.mayEndRecorded(delivery),
                 let earlier = try transaction.recordedDisposition(sameContentAs: key)
@@ -107,10 +107,10 @@ struct DeliveryPlan: Sendable {
                             report, delivery: delivery, key: key, state: &state, in: transaction)
                         state.bounce = (result, disposition, ticket)
                     }
-                case .automated(let senderKey, let budget, let day):
+                case .automated(let senderKey, let fromKey, let budget, let day):
                     (result, disposition, ticket) = try commitAutomated(
-                        delivery: delivery, key: key, senderKey: senderKey, budget: budget, day: day, state: &state,
-                        in: transaction)
+                        delivery: delivery, key: key, sender: (senderKey, fromKey), budget: budget, day: day,
+                        state: &state, in: transaction)
                 case .errorTicket(let reason):
                     let number = try commitErrorTicket(
                         reason: reason, delivery: delivery, key: key, state: &state, in: transaction)
@@ -157,8 +157,8 @@ struct DeliveryPlan: Sendable {
     ) throws -> (RecipientOutcome.Result, MessageDisposition, Int?) {
         let queue = delivery.queue.name
         let policy = delivery.queue.policy
-        let (match, refusedTag) = try threading.match(
-            delivery.clues, queue: queue, sender: sender?.address.lowercased(), signer: signer, in: transaction)
+        let (match, refused) = try threading.match(
+            delivery.clues, queue: queue, sender: participantAddress, signer: signer, in: transaction)
         var target: Int?
         var activities: [(ticket: Int?, kind: String, text: String)] = []
         var linkTo: (ticket: Int, reason: String)?
@@ -194,11 +194,14 @@ struct DeliveryPlan: Sendable {
             } else {
                 activities.append((match.ticket, "threaded", match.reason))
             }
-        } else if let refusedTag {
+        } else if let refused {
+            let evidence =
+                refused.evidence == .subjectTag
+                ? "subject tag #\(refused.ticket)" : "reference to <\(refused.messageID ?? "")> of #\(refused.ticket)"
             linkTo = (
-                refusedTag,
-                "subject tag #\(refusedTag) from \(sender?.address ?? "<>"), who is neither the requester nor a "
-                    + "participant of #\(refusedTag): not threaded, new ticket"
+                refused.ticket,
+                "\(evidence) from \(sender?.address ?? "<>"), who is neither the requester nor a "
+                    + "participant of #\(refused.ticket): not threaded, new ticket"
             )
         }
 
@@ -234,6 +237,8 @@ struct DeliveryPlan: Sendable {
         if !delivery.attachmentNotes.isEmpty {
             activities.append((nil, "attachments", delivery.attachmentNotes.joined(separator: "\n")))
         }
+        let registration = try messageIDRegistration(ticket: number, queue: queue, in: transaction)
+        if let note = registration.note { activities.append((nil, "message-id", note)) }
         for activity in activities {
             try transaction.addActivity(
                 NewActivity(
@@ -241,7 +246,9 @@ struct DeliveryPlan: Sendable {
                     createdAt: message.receivedAt))
             state.lines.append("\(queue) \(activity.kind): \(activity.text)")
         }
-        try transaction.recordDelivery(key, ticket: number, articleID: articleID, at: message.receivedAt)
+        try transaction.recordDelivery(
+            key, ticket: number, articleID: articleID, at: message.receivedAt,
+            registersMessageID: registration.registers)
         return target == nil
             ? (.created(ticket: number), .created, number) : (.appended(ticket: number), .appended, number)
     }
@@ -279,18 +286,18 @@ struct DeliveryPlan: Sendable {
     // MARK: automated mail, bounces, unreadable mail
 
     private func commitAutomated(
-        delivery: QueueDelivery, key: DeliveryKey, senderKey: String, budget: AutomatedSenderBudget, day: Date,
-        state: inout CommitState, in transaction: any TicketStoreTransaction
+        delivery: QueueDelivery, key: DeliveryKey, sender budgetSender: (key: String, from: String),
+        budget: AutomatedSenderBudget, day: Date, state: inout CommitState, in transaction: any TicketStoreTransaction
     ) throws -> (RecipientOutcome.Result, MessageDisposition, Int?) {
         let queue = delivery.queue.name
-        let count = try transaction.countAutomatedMessage(sender: senderKey, day: day)
-        if case .exhausted(let reason) = budget.decision(sender: senderKey, processedToday: count - 1) {
-            state.lines.append("\(queue) automated/budget: \(reason)")
+        let count = try transaction.countAutomatedMessage(sender: budgetSender.key, day: day)
+        if case .exhausted(let reason) = budget.decision(sender: budgetSender.from, processedToday: count - 1) {
+            state.lines.append("\(queue) automated/budget: \(reason) (counted as \(budgetSender.key))")
             return (.recorded(.overBudget), .overBudget, nil)
         }
         // Automated mail never opens a ticket: it threads (subject tags only from participants) or is recorded.
         let (match, _) = try threading.match(
-            delivery.clues, queue: queue, sender: sender?.address.lowercased(), signer: signer, in: transaction)
+            delivery.clues, queue: queue, sender: participantAddress, signer: signer, in: transaction)
         guard let match else { return (.recorded(.automatedUnthreaded), .automatedUnthreaded, nil) }
         try storeRaw(&state, in: transaction)
         let articleID = try transaction.addArticle(
@@ -302,7 +309,7 @@ struct DeliveryPlan: Sendable {
         try transaction.addActivity(
             NewActivity(ticketNumber: match.ticket, kind: "automated-note", text: text, createdAt: message.receivedAt))
         state.lines.append("\(queue) automated-note: \(text)")
-        try transaction.recordDelivery(key, ticket: match.ticket, articleID: articleID, at: message.receivedAt)
+        try recordDelivery(key, ticket: match.ticket, articleID: articleID, state: &state, in: transaction)
         return (.noted(ticket: match.ticket), .noted, match.ticket)
     }
 
@@ -342,7 +349,7 @@ struct DeliveryPlan: Sendable {
         }
         try transaction.addActivity(
             NewActivity(ticketNumber: ticket, kind: "bounce", text: report.summary, createdAt: message.receivedAt))
-        try transaction.recordDelivery(key, ticket: ticket, articleID: articleID, at: message.receivedAt)
+        try recordDelivery(key, ticket: ticket, articleID: articleID, state: &state, in: transaction)
         return (.noted(ticket: ticket), .noted, ticket)
     }
 
@@ -366,8 +373,54 @@ struct DeliveryPlan: Sendable {
         let articleID = try transaction.addArticle(note)
         try transaction.addActivity(
             NewActivity(ticketNumber: number, kind: "error", text: reason, createdAt: message.receivedAt))
-        try transaction.recordDelivery(key, ticket: number, articleID: articleID, at: message.receivedAt)
+        try recordDelivery(key, ticket: number, articleID: articleID, state: &state, in: transaction)
         return number
+    }
+
+    /// `recordDelivery` with the Message-ID registered only where `messageIDRegistration` allows it; a refusal
+    /// goes into the message record.
+    private func recordDelivery(
+        _ key: DeliveryKey, ticket: Int, articleID: Int64, state: inout CommitState,
+        in transaction: any TicketStoreTransaction
+    ) throws {
+        let registration = try messageIDRegistration(ticket: ticket, queue: key.queue, in: transaction)
+        if let note = registration.note { state.lines.append("\(key.queue) message-id: \(note)") }
+        try transaction.recordDelivery(
+            key, ticket: ticket, articleID: articleID, at: message.receivedAt,
+            registersMessageID: registration.registers)
+    }
+
+    /// The sender as the participant rule compares it: lower-cased; `""` (nobody's address) for a message
+    /// naming no sender at all, which therefore takes part in no ticket.
+    var participantAddress: String { sender?.address.lowercased() ?? "" }
+
+    /// Whether the message's Message-ID may become a threading handle of `ticket` in `queue`. Not when another
+    /// sender's article already holds it (a message reusing a victim's Message-ID must not capture the victim's
+    /// replies), nor when another ticket of the same queue does; the same sender's message reaching another queue
+    /// (one message, two queues) registers it there too. The first holder keeps it (see
+    /// `TicketStoreTransaction.ticketNumber(forArticleMessageID:queue:)`); the note says why it was refused.
+    private func messageIDRegistration(
+        ticket: Int, queue: String, in transaction: any TicketStoreTransaction
+    ) throws -> (registers: Bool, note: String?) {
+        guard let messageID = parsed.messageID, !messageID.isEmpty else { return (false, nil) }
+        let author = parsed.from.first.map { $0.address.lowercased() }
+        for holder in try transaction.messageIDHolders(messageID) {
+            if holder.sender == nil || holder.sender != author {
+                return (
+                    false,
+                    "Message-ID <\(messageID)> already belongs to #\(holder.ticket), sent by "
+                        + "\(holder.sender ?? "<>"): not used to thread replies here"
+                )
+            }
+            if holder.queue == queue, holder.ticket != ticket {
+                return (
+                    false,
+                    "Message-ID <\(messageID)> already belongs to #\(holder.ticket) of this queue: not used to "
+                        + "thread replies here"
+                )
+            }
+        }
+        return (true, nil)
     }
 
     private func article(

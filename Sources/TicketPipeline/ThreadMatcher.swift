@@ -5,7 +5,8 @@ import MailParser
 public struct ThreadingClues: Sendable, Hashable {
     /// In-Reply-To first, then References newest first; no duplicates, bounded in number.
     public var referencedMessageIDs: [String]
-    /// Ticket numbers found in `[<Tag> #<number>]` subject tags of this queue, in order of appearance.
+    /// Distinct ticket numbers found in `[<Tag> #<number>]` subject tags of this queue, in order of appearance,
+    /// at most `ThreadMatcher.maximumSubjectTags`.
     public var subjectTicketNumbers: [Int]
 
     public init(referencedMessageIDs: [String], subjectTicketNumbers: [Int]) {
@@ -19,9 +20,13 @@ public struct ThreadingClues: Sendable, Hashable {
 public struct ThreadMatcher: Sendable {
     /// References beyond this many (newest kept) are ignored: a long thread must not cost unbounded lookups.
     public var maximumReferences: Int
+    /// Distinct subject tags beyond this many are ignored: a subject naming every ticket number must not cost a
+    /// lookup per ticket on the store's single writer while every delivery waits.
+    public var maximumSubjectTags: Int
 
-    public init(maximumReferences: Int = 20) {
+    public init(maximumReferences: Int = 20, maximumSubjectTags: Int = 10) {
         self.maximumReferences = maximumReferences
+        self.maximumSubjectTags = maximumSubjectTags
     }
 
     /// The clues `parsed` carries for `queue`. Pure; no store access.
@@ -34,7 +39,8 @@ public struct ThreadMatcher: Sendable {
         }
         parsed.inReplyTo.forEach(add)
         parsed.references.reversed().forEach(add)
-        let numbers = parsed.subject.map { Self.subjectTicketNumbers(in: $0, tag: queue.tag) } ?? []
+        let numbers =
+            parsed.subject.map { Self.subjectTicketNumbers(in: $0, tag: queue.tag, limit: maximumSubjectTags) } ?? []
         return ThreadingClues(referencedMessageIDs: ids, subjectTicketNumbers: numbers)
     }
 
@@ -47,49 +53,62 @@ public struct ThreadMatcher: Sendable {
     }
 
     /// The strongest evidence tying the message to a ticket of `queue`: a Message-ID we signed, then a stored
-    /// Message-ID, then a subject tag — the tag only when `sender` (lower-cased) is the ticket's requester or a
-    /// participant; a tag from anyone else is returned as `refusedTag` (a hijack attempt or a forward) so the
-    /// caller can open a new ticket linked to it. With `sender` nil, tags are not checked.
+    /// Message-ID (its oldest article), then a subject tag. A stored Message-ID or a tag counts only when
+    /// `sender` (lower-cased; `""` for a message that names no sender) is the ticket's requester or a
+    /// participant: everyone the thread went to knows its Message-IDs and its tag, so either alone proves
+    /// nothing. The first one refused is returned as `refused` (a hijack attempt, or a forward) so the caller
+    /// can open a new ticket linked to it. A signed Message-ID needs no participant: only we can make one.
+    /// With `sender` nil, nothing is checked (for callers outside intake).
+    ///
+    /// Store lookups: at most `maximumReferences` (twice) plus `maximumSubjectTags`, each on an index.
     public func match(
         _ clues: ThreadingClues, queue: String, sender: String?, signer: MessageIDSigner?,
         in transaction: any TicketStoreTransaction
-    ) throws -> (match: ThreadMatch?, refusedTag: Int?) {
+    ) throws -> (match: ThreadMatch?, refused: ThreadMatch?) {
         if let signer {
-            for id in clues.referencedMessageIDs {
+            for id in clues.referencedMessageIDs.prefix(maximumReferences) {
                 guard let number = signer.ticket(fromMessageID: id) else { continue }
                 if try transaction.ticketExists(number: number, queue: queue) {
                     return (ThreadMatch(ticket: number, evidence: .signedMessageID, messageID: id), nil)
                 }
             }
         }
-        for id in clues.referencedMessageIDs {
-            if let number = try transaction.ticketNumber(forArticleMessageID: id, queue: queue) {
-                return (ThreadMatch(ticket: number, evidence: .storedMessageID, messageID: id), nil)
-            }
-        }
-        var refused: Int?
-        for number in clues.subjectTicketNumbers {
-            guard try transaction.ticketExists(number: number, queue: queue) else { continue }
+        var refused: ThreadMatch?
+        for id in clues.referencedMessageIDs.prefix(maximumReferences) {
+            guard let number = try transaction.ticketNumber(forArticleMessageID: id, queue: queue) else { continue }
+            let candidate = ThreadMatch(ticket: number, evidence: .storedMessageID, messageID: id)
             if let sender, !(try transaction.isParticipant(address: sender, ticket: number)) {
-                if refused == nil { refused = number }
+                if refused == nil { refused = candidate }
                 continue
             }
-            return (ThreadMatch(ticket: number, evidence: .subjectTag, messageID: nil), nil)
+            return (candidate, nil)
+        }
+        for number in clues.subjectTicketNumbers.prefix(maximumSubjectTags) {
+            guard try transaction.ticketExists(number: number, queue: queue) else { continue }
+            let candidate = ThreadMatch(ticket: number, evidence: .subjectTag, messageID: nil)
+            if let sender, !(try transaction.isParticipant(address: sender, ticket: number)) {
+                if refused == nil { refused = candidate }
+                continue
+            }
+            return (candidate, nil)
         }
         return (nil, refused)
     }
 
-    /// Numbers from every `[<tag> #<digits>]` in `subject`; the tag matches case-insensitively, and spaces
-    /// before `#` are optional, because mail clients and people retype tags loosely.
-    static func subjectTicketNumbers(in subject: String, tag: String) -> [Int] {
+    /// The first `limit` distinct numbers from `[<tag> #<digits>]` in `subject`, in order of appearance; the tag
+    /// matches case-insensitively, and spaces before `#` are optional, because mail clients and people retype
+    /// tags loosely. O(n) in the subject's bytes, one pass (each `[` compares at most the tag's length, and the
+    /// scan stops at the `limit`th number): a subject naming every ticket costs no more than `limit` lookups.
+    static func subjectTicketNumbers(in subject: String, tag: String, limit: Int = 10) -> [Int] {
         let subjectBytes = Array(subject.lowercased().utf8)
         let tagBytes = Array(tag.lowercased().utf8)
-        guard !tagBytes.isEmpty, subjectBytes.count > tagBytes.count + 3 else { return [] }
+        guard !tagBytes.isEmpty, limit > 0, subjectBytes.count > tagBytes.count + 3 else { return [] }
         let openBracket = UInt8(ascii: "["), closeBracket = UInt8(ascii: "]"), hash = UInt8(ascii: "#")
         let space = UInt8(ascii: " "), zero = UInt8(ascii: "0"), nine = UInt8(ascii: "9")
         var numbers: [Int] = []
+        var seen = Set<Int>()
         var index = 0
-        while index < subjectBytes.count {
+        while index < subjectBytes.count, numbers.count < limit {
             defer { index += 1 }
             guard subjectBytes[index] == openBracket else { continue }
             var cursor = index + 1
@@ -112,7 +131,9 @@ public struct ThreadMatcher: Sendable {
             guard digits > 0, cursor < subjectBytes.count, subjectBytes[cursor] == closeBracket, value > 0 else {
                 continue
             }
-            if !numbers.contains(value) { numbers.append(value) }
+            // The tag is consumed: the scan resumes after its `]`, so no byte is looked at twice.
+            index = cursor
+            if seen.insert(value).inserted { numbers.append(value) }
         }
         return numbers
     }
@@ -123,7 +144,8 @@ public struct ThreadMatch: Sendable, Hashable {
     public enum Evidence: String, Sendable, Hashable {
         /// In-Reply-To/References named a Message-ID we generated and signed.
         case signedMessageID = "signed-message-id"
-        /// In-Reply-To/References named the Message-ID of an article of the ticket.
+        /// In-Reply-To/References named the Message-ID of the ticket's article (the oldest holding it), and the
+        /// sender takes part in the ticket.
         case storedMessageID = "stored-message-id"
         /// The subject carried the ticket's tag, and the sender takes part in the ticket.
         case subjectTag = "subject-tag"
@@ -138,7 +160,9 @@ public struct ThreadMatch: Sendable, Hashable {
     public var reason: String {
         switch evidence {
         case .signedMessageID: "threaded: references our signed Message-ID <\(messageID ?? "")>"
-        case .storedMessageID: "threaded: references <\(messageID ?? "")>, an article of this ticket"
+        case .storedMessageID:
+            "threaded: references <\(messageID ?? "")>, an article of this ticket, sent by the requester or a "
+                + "participant"
         case .subjectTag: "threaded: subject tag #\(ticket), sent by the requester or a participant"
         }
     }

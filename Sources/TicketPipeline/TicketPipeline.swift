@@ -286,9 +286,13 @@ public final class TicketIntake: Sendable {
                 delivery.action = .record(.ignored, reason: filter.reason)
             case .automated:
                 name = "automated"
-                let senderAddress = parsed.from.first?.address ?? message.sender
+                // The From alone is anyone's to write: forged mail must not use up a real sender's budget. The
+                // envelope sender (checked by the MTA, SPF) and the From together name the sender counted.
+                let fromAddress = parsed.from.first?.address ?? message.sender
+                let fromKey = AutomatedSenderBudget.senderKey(fromAddress)
                 delivery.action = .automated(
-                    senderKey: AutomatedSenderBudget.senderKey(senderAddress),
+                    senderKey: fromKey + " <" + AutomatedSenderBudget.senderKey(message.sender) + ">",
+                    fromKey: fromKey,
                     budget: delivery.queue.policy.automatedBudget,
                     day: AutomatedSenderBudget.countingDay(containing: message.receivedAt).start)
             case .accepted:
@@ -313,9 +317,10 @@ public final class TicketIntake: Sendable {
             planned.append(delivery)
         }
         if unreadable != nil || planned.contains(where: DeliveryPlan.mayEndRecorded) { _ = rawHash() }
+        let bodySHA256 = raw.withUnsafeBytes { BodyFingerprint.sha256(raw: $0, relief: raw.scanRelief) }
         return DeliveryPlan(
             message: message, parsed: parsed, rawSHA256: rawSHA256,
-            contentSHA256: raw.withUnsafeBytes { BodyFingerprint.sha256(raw: $0, relief: raw.scanRelief) },
+            identitySHA256: MessageIdentity.sha256(of: parsed, bodySHA256: bodySHA256), bodySHA256: bodySHA256,
             deliveries: planned,
             threading: threading, signer: settings.messageIDs, classification: classificationName,
             decisions: decisionLines.joined(separator: "\n"), textDerivedFromRaw: parsesWithMessageParser)
@@ -369,8 +374,9 @@ struct ReplayConflict: Error {}
 enum PlannedAction: Sendable {
     /// Ordinary mail: thread into a ticket or open one.
     case ticket
-    /// Automated mail: counted against the sender's budget; a note where it threads, else only the record.
-    case automated(senderKey: String, budget: AutomatedSenderBudget, day: Date)
+    /// Automated mail: counted against the budget of `senderKey` (From and envelope sender); a note where it
+    /// threads, else only the record.
+    case automated(senderKey: String, fromKey: String, budget: AutomatedSenderBudget, day: Date)
     /// A bounce or report: a bounce record, and a note on the original's ticket if there is one.
     case bounce(BounceReport)
     /// Only the record.

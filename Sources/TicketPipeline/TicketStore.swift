@@ -60,10 +60,14 @@ extension TicketStore {
 
 /// The reads and writes the pipeline may perform inside `TicketStore.write`. Only valid during that call.
 public protocol TicketStoreTransaction {
-    /// The ticket a delivery with this key already went to, if any.
+    /// The ticket a delivery of the same message (`key.identitySHA256`, `key.queue`) already went to, if any;
+    /// for a message with a Message-ID, a key stored before schema v5 with the same Message-ID and body counts.
     func deliveredTicket(for key: DeliveryKey) throws -> Int?
-    /// The ticket holding an article with this Message-ID in `queue`, if any (the most recent one).
+    /// The ticket holding this Message-ID as a threading handle in `queue`, if any: the OLDEST article's, so
+    /// that a later message reusing the ID cannot take the thread over.
     func ticketNumber(forArticleMessageID messageID: String, queue: String) throws -> Int?
+    /// The articles holding this Message-ID as a threading handle, oldest first (at most 20).
+    func messageIDHolders(_ messageID: String) throws -> [MessageIDHolder]
     /// Whether ticket `number` exists and belongs to `queue`.
     func ticketExists(number: Int, queue: String) throws -> Bool
     /// Finds or creates the contact for `address` (already lower-cased); fills in a missing name.
@@ -79,13 +83,11 @@ public protocol TicketStoreTransaction {
     /// attachment (`ParsedAttachment.deferred`) is decoded in chunks from `rawMessage`, the message it was parsed
     /// from.
     func storeAttachment(_ attachment: ParsedAttachment, articleID: Int64, rawMessage: RawMessage) throws
-    /// Remembers that the delivery with `key` went to `ticket`, so a redelivery is recognised.
-    func recordDelivery(_ key: DeliveryKey, ticket: Int, articleID: Int64, at: Date) throws
+    /// Remembers that the delivery with `key` went to `ticket`, so a redelivery is recognised; with
+    /// `registersMessageID`, the Message-ID also threads replies to `ticket`.
+    func recordDelivery(_ key: DeliveryKey, ticket: Int, articleID: Int64, at: Date, registersMessageID: Bool) throws
 
-    /// The ticket a delivery of the same content went to in `key.queue`: same Message-ID and normalised-body
-    /// hash, or for messages without a Message-ID the same hash alone.
-    func deliveredTicket(sameContentAs key: DeliveryKey) throws -> Int?
-    /// How a delivery of the same content (as `deliveredTicket(sameContentAs:)` matches it) in `key.queue` was
+    /// How a delivery of the same message (as `deliveredTicket(for:)` matches it) in `key.queue` was
     /// recorded when it made no ticket and no note: ignored, dropped, an unmatched bounce, unthreaded or
     /// over-budget automated mail, a refused sender. Nil when there was none.
     func recordedDisposition(sameContentAs key: DeliveryKey) throws -> MessageDisposition?
@@ -100,8 +102,8 @@ public protocol TicketStoreTransaction {
     func addActivity(_ activity: NewActivity) throws
     /// Stores one bounce record.
     func recordBounce(_ bounce: NewBounceRecord) throws
-    /// The ticket holding an article with this Message-ID in any queue (the most recent one): bounces name
-    /// the original message, not a queue.
+    /// The ticket holding this Message-ID as a threading handle in any queue (the oldest article's): bounces
+    /// name the original message, not a queue.
     func ticketNumber(forAnyArticleMessageID messageID: String) throws -> Int?
     /// Counts one more automated message from `sender` (a budget key) on the UTC day starting at `day`, and
     /// returns the count including this one.
@@ -122,6 +124,20 @@ public protocol TicketStoreTransaction {
     func setStatus(_ status: String, ticket number: Int, at: Date) throws
 }
 
+/// An article whose Message-ID threads replies: which ticket and queue it belongs to, and who sent it.
+public struct MessageIDHolder: Sendable, Hashable {
+    public var ticket: Int
+    public var queue: String
+    /// The article's From address, lower-cased; nil when it had none.
+    public var sender: String?
+
+    public init(ticket: Int, queue: String, sender: String?) {
+        self.ticket = ticket
+        self.queue = queue
+        self.sender = sender
+    }
+}
+
 /// What threading needs to know about an existing ticket.
 public struct TicketState: Sendable, Hashable {
     public var number: Int
@@ -137,22 +153,30 @@ public struct TicketState: Sendable, Hashable {
     }
 }
 
-/// Identifies one delivery of one message to one queue: a retried delivery of the same bytes has the same key,
-/// and the same mail by another path or to another of our addresses has the same `contentSHA256`.
+/// Identifies one delivery of one message to one queue: a retried delivery of the same bytes, and a copy of the
+/// same message by another path or to another of our addresses (other trace fields), have the same
+/// `identitySHA256` (see `MessageIdentity`); two different messages never do.
 public struct DeliveryKey: Sendable, Hashable, Codable {
     /// The Message-ID, or `""` when the message has none.
     public var messageID: String
-    /// Lower-case hex SHA-256 of the raw bytes.
+    /// Lower-case hex SHA-256 of the raw bytes, `""` where it was not computed.
     public var rawSHA256: String
     public var queue: String
-    /// Lower-case hex SHA-256 of the normalised body (see `BodyFingerprint`); `""` when not computed.
-    public var contentSHA256: String
+    /// Lower-case hex SHA-256 of the message's identity: its identity header fields and normalised body
+    /// (`MessageIdentity`); `""` when not computed, then the raw bytes' hash stands in.
+    public var identitySHA256: String
+    /// Lower-case hex SHA-256 of the normalised body alone (`BodyFingerprint`): matches keys stored before
+    /// schema v5, which were Message-ID + body, and only for a message that has a Message-ID.
+    public var bodySHA256: String
 
-    public init(messageID: String, rawSHA256: String, queue: String, contentSHA256: String = "") {
+    public init(
+        messageID: String, rawSHA256: String, queue: String, identitySHA256: String = "", bodySHA256: String = ""
+    ) {
         self.messageID = messageID
         self.rawSHA256 = rawSHA256
         self.queue = queue
-        self.contentSHA256 = contentSHA256
+        self.identitySHA256 = identitySHA256
+        self.bodySHA256 = bodySHA256
     }
 }
 

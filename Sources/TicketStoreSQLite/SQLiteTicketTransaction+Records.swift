@@ -6,32 +6,46 @@ import TicketPipeline
 /// The pipeline's record keeping: message records, activities, bounces, budgets, quarantine, and the ticket
 /// lookups threading needs. Cached statements, like the rest of the writer's work.
 extension SQLiteTicketTransaction {
-    func deliveredTicket(sameContentAs key: DeliveryKey) throws -> Int? {
-        // delivery_keys holds the content hash whenever there is one: the same lookup as a redelivery's.
-        guard !key.contentSHA256.isEmpty else { return nil }
-        return try deliveredTicket(for: key)
-    }
-
     func recordedDisposition(sameContentAs key: DeliveryKey) throws -> MessageDisposition? {
-        guard !key.contentSHA256.isEmpty else { return nil }
-        let statement = try WriterStatement(
-            db, "SELECT disposition FROM recorded_keys WHERE message_id = ? AND content_sha256 = ? AND queue = ?")
-        statement.bind(1, key.messageID)
-        statement.bind(2, key.contentSHA256)
-        statement.bind(3, key.queue)
+        guard !key.identitySHA256.isEmpty else { return nil }
+        let statement: WriterStatement
+        if !key.messageID.isEmpty, !key.bodySHA256.isEmpty {
+            statement = try WriterStatement(
+                db,
+                """
+                SELECT disposition FROM recorded_keys
+                WHERE message_id = ?1 AND queue = ?2
+                    AND ((content_sha256 = ?3 AND key_format = 2) OR (content_sha256 = ?4 AND key_format = 1))
+                LIMIT 1
+                """)
+            statement.bind(1, key.messageID)
+            statement.bind(2, key.queue)
+            statement.bind(3, key.identitySHA256)
+            statement.bind(4, key.bodySHA256)
+        } else {
+            statement = try WriterStatement(
+                db,
+                """
+                SELECT disposition FROM recorded_keys
+                WHERE message_id = ? AND content_sha256 = ? AND queue = ? AND key_format = 2
+                """)
+            statement.bind(1, key.messageID)
+            statement.bind(2, key.identitySHA256)
+            statement.bind(3, key.queue)
+        }
         return try statement.fetchText().flatMap(MessageDisposition.init(rawValue:))
     }
 
     func rememberRecorded(_ key: DeliveryKey, disposition: MessageDisposition, at time: Date) throws {
-        guard !key.contentSHA256.isEmpty else { return }
+        guard !key.identitySHA256.isEmpty else { return }
         let statement = try WriterStatement(
             db,
             """
-            INSERT INTO recorded_keys(message_id, content_sha256, queue, disposition, recorded_at)
-            VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+            INSERT INTO recorded_keys(message_id, content_sha256, queue, disposition, recorded_at, key_format)
+            VALUES (?, ?, ?, ?, ?, 2) ON CONFLICT DO NOTHING
             """)
         statement.bind(1, key.messageID)
-        statement.bind(2, key.contentSHA256)
+        statement.bind(2, key.identitySHA256)
         statement.bind(3, key.queue)
         statement.bind(4, disposition.rawValue)
         statement.bind(5, time.timeIntervalSince1970)
@@ -94,9 +108,11 @@ extension SQLiteTicketTransaction {
     }
 
     func ticketNumber(forAnyArticleMessageID messageID: String) throws -> Int? {
-        // A prefix of delivery_keys' primary key (message_id comes first).
+        // A prefix of delivery_keys' primary key (message_id comes first); the oldest holder, as for threading.
         let statement = try WriterStatement(
-            db, "SELECT ticket_number FROM delivery_keys WHERE message_id = ? ORDER BY article_id DESC LIMIT 1")
+            db,
+            "SELECT ticket_number FROM delivery_keys WHERE message_id = ? AND threads = 1 ORDER BY article_id LIMIT 1"
+        )
         statement.bind(1, messageID)
         return try statement.fetchInteger().map { Int($0) }
     }
@@ -148,22 +164,34 @@ extension SQLiteTicketTransaction {
     }
 
     func isParticipant(address: String, ticket number: Int) throws -> Bool {
-        let direct = try db.cachedStatement(
-            sql: """
-                SELECT EXISTS (SELECT 1 FROM tickets t JOIN contacts c ON c.id = t.requester_id
-                        WHERE t.number = ?1 AND c.address = ?2)
-                    OR EXISTS (SELECT 1 FROM articles WHERE ticket_number = ?1 AND lower(from_address) = ?2)
-                """)
+        let direct = try db.cachedStatement(sql: Self.participantSQL)
         if try Bool.fetchOne(direct, arguments: [number, address]) ?? false { return true }
-        // Everyone an article of the ticket was addressed to (To or Cc). Only asked when a subject tag names the
-        // ticket, so reading the ticket's address columns is cheap enough.
-        let addressed = try db.cachedStatement(sql: "SELECT addresses FROM articles WHERE ticket_number = ?")
+        // Everyone an article of the ticket was addressed to (To or Cc). Asked for at most a few tickets per
+        // message (capped references and subject tags), so reading the ticket's address columns is cheap enough.
+        let addressed = try db.cachedStatement(sql: Self.addressedSQL)
         for column in try String.fetchAll(addressed, arguments: [number]) {
             let roles = AddressColumn.decode(column)
             let recipients = (roles["to"] ?? []) + (roles["cc"] ?? [])
             if recipients.contains(where: { $0.address.lowercased() == address }) { return true }
         }
         return false
+    }
+
+    /// The requester, or the sender of an article, of one ticket: the tickets' and contacts' primary keys and
+    /// `articles_by_ticket`.
+    static let participantSQL = """
+        SELECT EXISTS (SELECT 1 FROM tickets t JOIN contacts c ON c.id = t.requester_id
+                WHERE t.number = ?1 AND c.address = ?2)
+            OR EXISTS (SELECT 1 FROM articles WHERE ticket_number = ?1 AND lower(from_address) = ?2)
+        """
+    static let addressedSQL = "SELECT addresses FROM articles WHERE ticket_number = ?"
+
+    /// Every statement threading runs on the writer, for the test that checks each is an index search.
+    static var threadingSQL: [String] {
+        [
+            ticketExistsSQL, threadingHandleSQL, holdersSQL, participantSQL, addressedSQL, deliveredSQL,
+            deliveredWithLegacySQL,
+        ]
     }
 
     func setStatus(_ status: String, ticket number: Int, at time: Date) throws {

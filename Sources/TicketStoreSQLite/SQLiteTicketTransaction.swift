@@ -16,33 +16,68 @@ struct SQLiteTicketTransaction: TicketStoreTransaction {
     }
 
     func deliveredTicket(for key: DeliveryKey) throws -> Int? {
-        let statement = try WriterStatement(
-            db, "SELECT ticket_number FROM delivery_keys WHERE message_id = ? AND content_sha256 = ? AND queue = ?")
+        if !key.messageID.isEmpty, !key.bodySHA256.isEmpty {
+            let statement = try WriterStatement(db, Self.deliveredWithLegacySQL)
+            statement.bind(1, key.messageID)
+            statement.bind(2, key.queue)
+            statement.bind(3, key.storedIdentitySHA256)
+            statement.bind(4, key.bodySHA256)
+            return try statement.fetchInteger().map { Int($0) }
+        }
+        let statement = try WriterStatement(db, Self.deliveredSQL)
         statement.bind(1, key.messageID)
-        statement.bind(2, key.storedContentSHA256)
+        statement.bind(2, key.storedIdentitySHA256)
         statement.bind(3, key.queue)
         return try statement.fetchInteger().map { Int($0) }
     }
 
+    /// The identity key alone (rows of schema v5 and later).
+    static let deliveredSQL = """
+        SELECT ticket_number FROM delivery_keys
+        WHERE message_id = ? AND content_sha256 = ? AND queue = ? AND key_format = 2
+        """
+    /// The identity key, or a pre-v5 row with the same Message-ID and body: one index range (the Message-ID).
+    static let deliveredWithLegacySQL = """
+        SELECT ticket_number FROM delivery_keys
+        WHERE message_id = ?1 AND queue = ?2
+            AND ((content_sha256 = ?3 AND key_format = 2) OR (content_sha256 = ?4 AND key_format = 1))
+        LIMIT 1
+        """
+
     func ticketNumber(forArticleMessageID messageID: String, queue: String) throws -> Int? {
-        // The most recent article wins when a Message-ID was stored twice (same ID, different bytes).
-        let statement = try WriterStatement(
-            db,
-            """
-            SELECT ticket_number FROM delivery_keys WHERE message_id = ? AND queue = ?
-            ORDER BY article_id DESC LIMIT 1
-            """)
+        let statement = try WriterStatement(db, Self.threadingHandleSQL)
         statement.bind(1, messageID)
         statement.bind(2, queue)
         return try statement.fetchInteger().map { Int($0) }
     }
 
+    /// The oldest article holding the Message-ID as a threading handle: a later message reusing it (an
+    /// attacker's, or a resend) never takes the thread over.
+    static let threadingHandleSQL = """
+        SELECT ticket_number FROM delivery_keys WHERE message_id = ? AND queue = ? AND threads = 1
+        ORDER BY article_id LIMIT 1
+        """
+
+    func messageIDHolders(_ messageID: String) throws -> [MessageIDHolder] {
+        let statement = try db.cachedStatement(sql: Self.holdersSQL)
+        return try Row.fetchAll(statement, arguments: [messageID]).map { row in
+            MessageIDHolder(ticket: row[0], queue: row[1], sender: (row[2] as String?)?.lowercased())
+        }
+    }
+
+    static let holdersSQL = """
+        SELECT d.ticket_number, d.queue, a.from_address FROM delivery_keys d JOIN articles a ON a.id = d.article_id
+        WHERE d.message_id = ? AND d.threads = 1 ORDER BY d.article_id LIMIT 20
+        """
+
     func ticketExists(number: Int, queue: String) throws -> Bool {
-        let statement = try WriterStatement(db, "SELECT 1 FROM tickets WHERE number = ? AND queue = ?")
+        let statement = try WriterStatement(db, Self.ticketExistsSQL)
         statement.bind(1, number)
         statement.bind(2, queue)
         return try statement.fetchInteger() != nil
     }
+
+    static let ticketExistsSQL = "SELECT 1 FROM tickets WHERE number = ? AND queue = ?"
 
     func upsertContact(address: String, name: String?) throws -> Int64 {
         let name = name.flatMap { $0.isEmpty ? nil : $0 }
@@ -208,26 +243,31 @@ struct SQLiteTicketTransaction: TicketStoreTransaction {
         }
     }
 
-    func recordDelivery(_ key: DeliveryKey, ticket: Int, articleID: Int64, at time: Date) throws {
+    func recordDelivery(
+        _ key: DeliveryKey, ticket: Int, articleID: Int64, at time: Date, registersMessageID: Bool
+    ) throws {
         let statement = try WriterStatement(
             db,
             """
-            INSERT INTO delivery_keys(message_id, content_sha256, queue, ticket_number, article_id, delivered_at)
-            VALUES (?, ?, ?, ?, ?, ?)
+            INSERT INTO delivery_keys(message_id, content_sha256, queue, ticket_number, article_id, delivered_at,
+                key_format, threads)
+            VALUES (?, ?, ?, ?, ?, ?, 2, ?)
             """)
         statement.bind(1, key.messageID)
-        statement.bind(2, key.storedContentSHA256)
+        statement.bind(2, key.storedIdentitySHA256)
         statement.bind(3, key.queue)
         statement.bind(4, ticket)
         statement.bind(5, articleID)
         statement.bind(6, time.timeIntervalSince1970)
+        statement.bind(7, registersMessageID ? 1 : 0)
         try statement.execute()
     }
 }
 
 extension DeliveryKey {
-    /// The hash `delivery_keys.content_sha256` holds: the normalised body's when known, else the raw bytes'.
-    var storedContentSHA256: String { contentSHA256.isEmpty ? rawSHA256 : contentSHA256 }
+    /// The hash `delivery_keys.content_sha256` holds for a key of format 2: the identity hash when known, else
+    /// the raw bytes'.
+    var storedIdentitySHA256: String { identitySHA256.isEmpty ? rawSHA256 : identitySHA256 }
 }
 
 /// Rows one write created, keyed the way its later calls ask for them. A class, so the transaction value the

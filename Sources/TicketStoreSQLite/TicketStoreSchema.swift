@@ -101,6 +101,7 @@ enum TicketStoreSchema {
         registerPipelineRecords(&migrator)
         registerBlobsLast(&migrator)
         registerRecordedKeys(&migrator)
+        registerMessageIdentityKeys(&migrator)
         return migrator
     }
 }

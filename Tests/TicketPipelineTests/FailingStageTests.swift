@@ -62,11 +62,12 @@ struct PoisonedTransaction: TicketStoreTransaction {
     func storeAttachment(_ attachment: ParsedAttachment, articleID: Int64, rawMessage: RawMessage) throws {
         try inner.storeAttachment(attachment, articleID: articleID, rawMessage: rawMessage)
     }
-    func recordDelivery(_ key: DeliveryKey, ticket: Int, articleID: Int64, at: Date) throws {
-        try inner.recordDelivery(key, ticket: ticket, articleID: articleID, at: at)
+    func messageIDHolders(_ messageID: String) throws -> [MessageIDHolder] {
+        try inner.messageIDHolders(messageID)
     }
-    func deliveredTicket(sameContentAs key: DeliveryKey) throws -> Int? {
-        try inner.deliveredTicket(sameContentAs: key)
+    func recordDelivery(_ key: DeliveryKey, ticket: Int, articleID: Int64, at: Date, registersMessageID: Bool) throws {
+        try inner.recordDelivery(
+            key, ticket: ticket, articleID: articleID, at: at, registersMessageID: registersMessageID)
     }
     func contactID(address: String) throws -> Int64? { try inner.contactID(address: address) }
     func recordedDisposition(sameContentAs key: DeliveryKey) throws -> MessageDisposition? {

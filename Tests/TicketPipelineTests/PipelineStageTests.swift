@@ -132,10 +132,12 @@ struct PipelineStageTests {
         defer { fixture.tearDown() }
         await fixture.deliver(rawMail(id: "loop-start@example.com"))
         var results: [RecipientOutcome.Result] = []
+        // Our signed Message-ID threads whoever the sender is (a stored one only for participants).
+        let ours = PipelineFixture.signer.messageID(ticket: 1, article: 1)
         for index in 0..<6 {
             let reply = rawMail(
                 from: "Robot+\(index)@Example.com", subject: "Auto: Printer on fire",
-                headers: ["In-Reply-To: <loop-start@example.com>", "Auto-Submitted: auto-replied"])
+                headers: ["In-Reply-To: <\(ours)>", "Auto-Submitted: auto-replied"])
             results += await fixture.deliver(reply, sender: "robot@example.com")
         }
         // The budget counts the sender without its +tag, case-insensitively.
@@ -145,6 +147,28 @@ struct PipelineStageTests {
         #expect(try await fixture.tickets().count == 1)
         let counts = try await fixture.store.dispositionCounts()
         #expect(counts[.noted] == 3 && counts[.overBudget] == 3 && counts[.created] == 1)
+    }
+
+    /// Issue 12 point 9: the budget is keyed on the envelope sender and the From together, so forged mail
+    /// naming a real sender in From uses up only the forger's budget.
+    @Test func forgedFromDoesNotUseUpTheRealSendersBudget() async throws {
+        let fixture = try PipelineFixture(
+            support: QueuePolicy(automatedBudget: AutomatedSenderBudget(messagesPerDay: 2)))
+        defer { fixture.tearDown() }
+        func automated(_ index: Int) -> String {
+            rawMail(
+                from: "=?UTF-8?Q?Überwachung?= <monitor@example.com>", subject: "Warnung \(index): Platte fast voll",
+                headers: ["Auto-Submitted: auto-generated"], body: "Meldung \(index)\n")
+        }
+        var forged: [RecipientOutcome.Result] = []
+        for index in 0..<4 { forged += await fixture.deliver(automated(index), sender: "mallory@evil.example") }
+        #expect(forged.filter { $0 == .recorded(.overBudget) }.count == 2)
+        // The real monitor, by its own envelope sender, still has its whole budget.
+        #expect(
+            await fixture.deliver(automated(10), sender: "monitor@example.com") == [.recorded(.automatedUnthreaded)])
+        #expect(
+            await fixture.deliver(automated(11), sender: "Monitor@example.com") == [.recorded(.automatedUnthreaded)])
+        #expect(await fixture.deliver(automated(12), sender: "monitor@example.com") == [.recorded(.overBudget)])
     }
 
     @Test func bounceBecomesNoteOnTheOriginalsTicket() async throws {

@@ -41,7 +41,8 @@ struct RedeliveryOfRecordedMailTests {
         let fixture = try PipelineFixture(
             support: QueuePolicy(automatedBudget: AutomatedSenderBudget(messagesPerDay: 1)))
         defer { fixture.tearDown() }
-        await fixture.deliver(rawMail(id: "question@example.com"))
+        // The robot was in Cc, so it takes part in the ticket: its replies thread by the stored Message-ID.
+        await fixture.deliver(rawMail(cc: "robot@example.com", id: "question@example.com"))
         func reply(_ index: Int) -> String {
             rawMail(
                 from: "robot@example.com", subject: "Auto: Printer on fire", id: "auto-\(index)@example.com",

@@ -8,9 +8,12 @@ struct OutgoingMail: Encodable {
     var messageID: String
     var inReplyTo: String? = nil
     var body = "Hello,\nplease help.\n"
+    /// When set, these bytes are sent as they are (no header is added) instead of a message built from the
+    /// fields above; `from`, `to` and `messageID` still give the envelope and the printed id.
+    var raw: String? = nil
 
     enum CodingKeys: String, CodingKey {
-        case from, to, subject, body
+        case from, to, subject, body, raw
         case messageID = "message_id"
         case inReplyTo = "in_reply_to"
     }
@@ -174,6 +177,10 @@ struct MailClients {
         client = smtplib.SMTP("127.0.0.1", spec["port"], timeout=60)
         client.ehlo("injector.rig.test")
         for m in spec["messages"]:
+            if m.get("raw"):
+                data = m["raw"].encode()
+            else:
+                data = None
             msg = EmailMessage()
             msg["From"] = m["from"]
             msg["To"] = ", ".join(m["to"])
@@ -191,7 +198,7 @@ struct MailClients {
                 code, reply = client.rcpt(rcpt)
                 if code != 250:
                     sys.exit(f"RCPT TO:<{rcpt}> refused: {code} {reply!r}")
-            code, reply = client.data(msg.as_bytes())
+            code, reply = client.data(data if data is not None else msg.as_bytes())
             if code != 250:
                 sys.exit(f"DATA refused: {code} {reply!r}")
             print(reply.decode().rsplit(" ", 1)[-1], m["message_id"], flush=True)

@@ -145,6 +145,13 @@ final class PostfixInstance {
         }
     }
 
+    /// Sets main.cf parameters (`postconf -e`); call before `start()`, or restart the instance.
+    func setMainParameters(_ parameters: [String: String]) async throws {
+        for (name, value) in parameters.sorted(by: { $0.key < $1.key }) {
+            try await administer("postconf -c \(configDirectory) -e '\(name) = \(value)'", label: "postconf-\(name)")
+        }
+    }
+
     /// Stops the instance: `postfix stop`, then the master's pid directly if it lingers.
     func stop() async {
         guard let pid = masterPID else { return }
