@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import MailClassification
+import MessageSpool
 import TicketPipeline
 
 /// The pipeline's options shared by every queue: `pipeline.*` and `identity.*`.
@@ -236,7 +237,8 @@ extension PostdeskConfiguration {
     /// Reads the secret at `path`, or creates it (mode 0600) with 64 random hex digits. Creation is atomic and
     /// exclusive: the secret is written to a private temporary file that is then hard-linked to `path`, which
     /// fails if another process (the daemon and a CLI command starting together) created it first; that
-    /// process's secret is then read and used, so both sign with the same one.
+    /// process's secret is then read and used, so both sign with the same one. The file and its directory are
+    /// fsynced before the secret is used.
     static func loadOrCreateSecret(at path: String) throws -> [UInt8] {
         if let existing = try readSecret(at: path) { return existing }
         var generator = SystemRandomNumberGenerator()
@@ -266,6 +268,10 @@ extension PostdeskConfiguration {
                 throw IdentitySecretError(path: path, reason: "cannot be created: \(String(cString: strerror(errno)))")
             }
             return theirs
+        }
+        // The new name must survive a power cut too: a lost secret stops replies to our mail from threading.
+        if let code = DirectorySync.sync(directory.path) {
+            throw IdentitySecretError(path: path, reason: "cannot be made durable: \(String(cString: strerror(code)))")
         }
         return Array(text.utf8)
     }

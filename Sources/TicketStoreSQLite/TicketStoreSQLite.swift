@@ -4,13 +4,13 @@ import Logging
 import Synchronization
 import TicketPipeline
 
-/// The SQLite ticket store (WAL), with group commit and an explicit fsync before any caller is resumed.
+/// The SQLite ticket store (WAL), with group commit and an fsync before any caller is resumed.
 ///
 /// Concurrent `write` calls are gathered while the previous batch is in flight and run in ONE transaction:
 /// each caller's work in its own savepoint (a failing caller is rolled back alone), then one commit for all of
 /// them. Every caller is resumed only after its batch's WAL frames were fsynced, because the daemon's `250`
-/// promises durability; the writer makes that fsync itself, and writes arriving meanwhile form the next batch
-/// (see `WALDurability` for why it waits rather than overlapping).
+/// promises durability; COMMIT makes that fsync (`synchronous = FULL`), and writes arriving meanwhile form the
+/// next batch. Any I/O error stops all later writes until the store is reopened (see `WALDurability`).
 ///
 /// Attachment and raw-message bytes are stored in the database (tables `blobs`, `raw_messages`), not as
 /// files: then the one commit that stores the ticket also makes the bytes durable, atomically. Files would
@@ -50,10 +50,9 @@ public final class SQLiteTicketStore: TicketStore {
             pool = try DatabasePool(path: path, configuration: configuration)
             try TicketStoreSchema.migrator.migrate(pool)
             try pool.writeWithoutTransaction { db in
-                // NORMAL: COMMIT writes the WAL frames but does not fsync them; `WALDurability` does, before
-                // any caller is resumed, so the guarantee is FULL's while the writer never waits for the disk.
-                // (GRDB's pool sets NORMAL too; it is said here because correctness depends on it.)
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                // FULL: COMMIT fsyncs the WAL through SQLite's own descriptor and fails if that fails; see
+                // `WALDurability` for why no other descriptor may do it. (GRDB's pool sets NORMAL.)
+                try db.execute(sql: "PRAGMA synchronous = FULL")
                 // The writer checkpoints itself (SQLite's auto-checkpoint), and a checkpoint fsyncs the WAL and the
                 // database file while every delivery waits: every 10,000 pages (~40 MB) instead of SQLite's 1,000
                 // makes those stalls ten times rarer, and each copies hot pages (the tables' last pages) once
@@ -62,11 +61,15 @@ public final class SQLiteTicketStore: TicketStore {
                 try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
                 // The writer touches index pages spread over the whole file (hash keys): keep more of them.
                 try db.execute(sql: "PRAGMA cache_size = -16000")
+                // Frames a failed fsync of an earlier run may have left only in the page cache go to the database
+                // file now, and this checkpoint's errors are ours: if it fails, the store does not open.
+                _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)")
             }
+            if let error = WALDurability.syncDirectory(of: path) { throw error }
         } catch {
             throw Self.storeError(error, operation: "open and migrate", path: path, defaultKind: .open)
         }
-        durability = WALDurability(databasePath: path, logger: logger)
+        durability = WALDurability(logger: logger)
         committer = GroupCommitter(pool: pool, durability: durability, path: path, logger: logger)
         logger.debug("ticket store opened", metadata: ["path": "\(path)"])
     }
@@ -212,9 +215,9 @@ public struct GroupCommitStatistics: Sendable, Hashable {
     public var commits: Int
     /// Caller writes carried by those commits (including callers whose own work failed and was rolled back).
     public var writes: Int
-    /// fsyncs of the WAL that made those commits durable; one covers every commit made before it started.
+    /// fsyncs of the WAL that made those commits durable: one per commit.
     public var syncs: Int = 0
-    /// CPU time the writer spent running and committing batches (SQL, WAL writes, checkpoints; not the fsync):
+    /// CPU time the writer spent running and committing batches (SQL, WAL writes, the fsync's CPU, checkpoints):
     /// `writerCPUSeconds / writes` is the store's serialized cost per write.
     public var writerCPUSeconds: Double
 }
@@ -358,11 +361,11 @@ final class GroupCommitter: Sendable {
                 }
             }
             if let batchError {
-                for request in batch { request.finish(batchError: batchError) }
+                durability.latch(batchError)
             } else {
-                let syncError = durability.makeDurable()
-                for request in batch { request.finish(batchError: syncError) }
+                durability.committed()
             }
+            for request in batch { request.finish(batchError: batchError) }
         }
     }
 
@@ -388,8 +391,9 @@ final class GroupCommitter: Sendable {
                         try release.execute()
                     } catch {
                         // SQLite rolls a whole transaction back on some errors (disk full, I/O): then
-                        // nothing of this batch can commit, and every caller must hear it.
-                        guard db.isInsideTransaction else { throw error }
+                        // nothing of this batch can commit, and every caller must hear it. An I/O error fails
+                        // the batch even where SQLite did not roll back: nothing written can be promised.
+                        guard db.isInsideTransaction, !WALDurability.isIOError(error) else { throw error }
                         try rollback.execute()
                         try release.execute()
                     }

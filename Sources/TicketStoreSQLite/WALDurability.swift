@@ -1,89 +1,91 @@
 import Foundation
+import GRDB
 import Logging
+import MessageSpool
 import Synchronization
 import TicketPipeline
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
-/// Makes committed batches durable before their callers hear of them.
+/// Makes sure no caller hears "stored" for a commit that may not be on disk, and that after the first I/O error
+/// nobody does until the store is reopened.
 ///
-/// The writer connection runs WAL with `synchronous = NORMAL`: SQLite's COMMIT appends the batch's frames to
-/// the `-wal` file without an fsync. The writer then calls `makeDurable()`, an `fdatasync` of the `-wal` file,
-/// and only afterwards finishes the batch's callers — so no `250` is sent before the transaction is on disk,
-/// exactly as with `synchronous = FULL`. What this adds over FULL is the rule below for a failed fsync, and an
-/// error that names the file.
+/// The writer connection runs WAL with `synchronous = FULL`: COMMIT appends the batch's frames to the `-wal`
+/// file and fsyncs them through SQLite's own descriptor, opened when the store opened, before COMMIT returns;
+/// only then are the batch's callers finished. A failed fsync (or write) makes COMMIT fail with `SQLITE_IOERR`:
+/// the batch's callers get `.io` (the daemon answers 451) and `latch` stops every later write.
 ///
-/// Why the writer waits for the disk instead of committing the next batch meanwhile: on the 2-core VM the
-/// benchmarks run on, an fsync costs about 200 µs of CPU whatever it carries, and every commit rewrites the
-/// pages every message touches (the tables' last pages, the database header). Writes that arrive during the
-/// fsync join the next batch, so batches grow with load and both costs are shared by more messages: at 10
-/// sessions of 2 KB this measured 3,450–4,130 msg/s against 2,800–3,180 with the fsync on a thread of its own
-/// beside the writer.
+/// Why FULL instead of NORMAL plus an fsync of our own: Linux reports a writeback error once per open file
+/// description. Our own fsync had to use a descriptor opened for it, while SQLite's automatic checkpoint had
+/// already fsynced the WAL through its descriptor inside COMMIT and dropped the error — so our fsync returned 0
+/// for frames that never reached the disk. With FULL the only descriptor that fsyncs the WAL is the one whose
+/// fsync decides the COMMIT, and a checkpoint's fsync (same descriptor) comes after it; a checkpoint whose fsync
+/// of the database file fails leaves the frames in the WAL (it does not advance its backfill mark), and the next
+/// checkpoint writes them again. The cost is the same one fsync per batch as before, now inside COMMIT on the
+/// same writer thread, minus an open and close per batch: 2,000 commits of a 2 KB row one by one took 11.0–13.1 s
+/// with NORMAL + our fdatasync and 7.9–11.5 s with FULL (three rounds each, on the shared 2-core VM).
+/// The alternatives were worse: one WAL descriptor of our own held from the start sees every error, but the
+/// checkpoint's fsync of the database file would still go unchecked; disabling auto-checkpoint adds a
+/// checkpoint step of our own to every batch.
 ///
-/// If an fsync fails, the kernel may have dropped the dirty pages: nothing written since can be promised. Every
-/// later write then fails (`.io`) until the store is reopened — the daemon answers 451 and Postfix keeps the
-/// mail.
+/// Once latched the store stays refused until it is reopened; opening runs a full checkpoint whose fsync errors
+/// are reported (see `SQLiteTicketStore.init`), so frames a failed fsync left only in the page cache reach the
+/// database file, or the store does not open.
 final class WALDurability: Sendable {
     private struct State {
         var failure: TicketStoreError?
         var syncs = 0
     }
 
-    private let databasePath: String
-    private let walPath: String
     private let logger: Logger
     private let state = Mutex(State())
 
-    init(databasePath: String, logger: Logger) {
-        self.databasePath = databasePath
-        self.walPath = databasePath + "-wal"
+    init(logger: Logger) {
         self.logger = logger
     }
 
-    /// The error that stopped durable writes, if an fsync ever failed.
+    /// The error that stopped durable writes, if an I/O error ever happened.
     var failure: TicketStoreError? { state.withLock { $0.failure } }
 
-    /// fsyncs done so far: `writes / syncs` is how many callers one fsync covered.
+    /// Commits made durable so far (each COMMIT fsyncs the WAL once): `writes / syncs` is how many callers one
+    /// fsync covered.
     var syncCount: Int { state.withLock { $0.syncs } }
 
-    /// Flushes every frame committed so far to the disk; returns the error if that failed, now or earlier.
-    func makeDurable() -> TicketStoreError? {
-        if let failure { return failure }
-        let error = syncToDisk()
-        state.withLock { state in
-            state.syncs += 1
-            if let error, state.failure == nil { state.failure = error }
-        }
-        if let error {
-            logger.critical(
-                "fsync of the ticket store failed: refusing further writes until restart",
-                metadata: ["error": "\(error)"])
-        }
-        return error
+    /// Counts a commit that returned successfully, i.e. whose frames were fsynced.
+    func committed() {
+        state.withLock { $0.syncs += 1 }
     }
 
-    /// fdatasync of the `-wal` file; if there is none (every connection closed and SQLite checkpointed it into
-    /// the database and removed it), of the database file, which then holds the frames.
-    private func syncToDisk() -> TicketStoreError? {
-        var path = walPath
-        var descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        if descriptor < 0 && errno == ENOENT {
-            path = databasePath
-            descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    /// Latches `error` if it is an I/O error (a failed write or fsync of the WAL or the database): nothing
+    /// written since can be promised any more. Returns whether it latched.
+    @discardableResult
+    func latch(_ error: TicketStoreError) -> Bool {
+        guard error.kind == .io else { return false }
+        let first = state.withLock { state -> Bool in
+            guard state.failure == nil else { return false }
+            state.failure = error
+            return true
         }
-        guard descriptor >= 0 else {
-            return TicketStoreError(
-                kind: .io, operation: "open \(path) for fsync", path: databasePath,
-                underlying: String(cString: strerror(errno)))
+        if first {
+            logger.critical(
+                "I/O error in the ticket store: refusing further writes until restart", metadata: ["error": "\(error)"])
         }
-        defer { close(descriptor) }
-        guard fdatasync(descriptor) == 0 else {
-            return TicketStoreError(
-                kind: .io, operation: "fdatasync \(path)", path: databasePath,
-                underlying: String(cString: strerror(errno)))
-        }
-        return nil
+        return true
+    }
+
+    /// Whether `error`, thrown inside a transaction, is an I/O error: then the whole batch must fail, not only
+    /// the caller whose work met it, because the WAL may now hold frames that never reached the disk.
+    static func isIOError(_ error: any Error) -> Bool {
+        guard let databaseError = error as? DatabaseError else { return false }
+        return databaseError.resultCode == .SQLITE_IOERR
+    }
+
+    /// fsyncs the directory holding the database, its `-wal` and `-shm` files: their names were just created
+    /// (or may have been), and a file's fsync does not make its directory entry durable. SQLite's own
+    /// directory fsync ignores errors.
+    static func syncDirectory(of databasePath: String) -> TicketStoreError? {
+        let directory = URL(fileURLWithPath: databasePath).deletingLastPathComponent().path
+        guard let code = DirectorySync.sync(directory) else { return nil }
+        return TicketStoreError(
+            kind: .io, operation: "fsync directory \(directory)", path: databasePath,
+            underlying: String(cString: strerror(code)))
     }
 }

@@ -139,8 +139,8 @@ struct SQLiteTicketStoreTests {
         defer { try? store.close() }
         let settings = try await store.writerSettings()
         #expect(settings["journal_mode"] == "wal")
-        // 1 = NORMAL: COMMIT does not fsync; the store's own fdatasync of the WAL does, before `write` returns.
-        #expect(settings["synchronous"] == "1")
+        // 2 = FULL: COMMIT fsyncs the WAL through SQLite's own descriptor, and fails if that fails.
+        #expect(settings["synchronous"] == "2")
         #expect(settings["wal_autocheckpoint"] == "10000")
         _ = try await store.write { try $0.createTicket(self.newTicket("synced")) }
         let statistics = store.commitStatistics

@@ -139,6 +139,9 @@ final class PostdeskServer {
             name: "postdesk (build it with `swift build --build-tests`)", searched: searched)
     }
 
+    /// The environment of the next `serve` started (e.g. a fault injector's `LD_PRELOAD`); nil: the test's own.
+    var environment: [String: String]?
+
     var isRunning: Bool { server?.isRunning ?? false }
     var pid: Int32? { server?.pid }
 
@@ -147,7 +150,7 @@ final class PostdeskServer {
         generation += 1
         let child = try ChildProcess(
             executable: executable, arguments: ["serve", "--config", configPath],
-            outputPrefix: scratch.file("postdesk-serve-\(generation)"))
+            outputPrefix: scratch.file("postdesk-serve-\(generation)"), environment: environment)
         server = child
         let ready = await waitUntil(seconds: 30) {
             !child.isRunning || LoopbackSockets.acceptsConnections(unixPath: socketPath)
