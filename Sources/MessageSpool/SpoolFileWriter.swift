@@ -94,8 +94,21 @@ public final class SpoolFileWriter: @unchecked Sendable {
 
 /// The directory where messages larger than the in-memory threshold are spooled while they arrive.
 public enum SpoolDirectory {
-    /// Creates `path` (mode 0700) if it does not exist.
+    /// Creates `path` (mode 0700) if it does not exist, and its missing parents (default mode), as the ticket
+    /// store does for its own directory: `postdesk deliver` may run before the daemon ever created the store.
     public static func prepare(_ path: String) throws(SpoolError) {
+        if mkdir(path, 0o700) == 0 || errno == EEXIST { return }
+        guard errno == ENOENT else { throw SpoolError(operation: "create directory", path: path, code: errno) }
+        // Each ancestor in turn, from the root down: one mkdir per path component.
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        let components = path.split(separator: "/")
+        for component in components.dropLast() {
+            prefix += component
+            if mkdir(prefix, 0o777) != 0, errno != EEXIST {
+                throw SpoolError(operation: "create directory", path: prefix, code: errno)
+            }
+            prefix += "/"
+        }
         if mkdir(path, 0o700) != 0, errno != EEXIST {
             throw SpoolError(operation: "create directory", path: path, code: errno)
         }

@@ -32,10 +32,14 @@ public struct MessageIDSigner: Sendable {
         guard parts.count == 3, parts[1].hasPrefix("A"), let ticket = Int(parts[0].dropFirst()), ticket > 0,
             Int64(parts[1].dropFirst()) != nil, parts[2].utf8.count == Self.signatureLength
         else { return nil }
-        let expected = signature(local: "\(parts[0]).\(parts[1])", domain: domain)
+        let expected = Array(signature(local: "\(parts[0]).\(parts[1])", domain: domain).utf8)
+        // Case-folded by ASCII only (hex digits): a Unicode lower-casing may change the byte count, and `zip`
+        // would then compare only the shorter prefix. Lengths are checked before any byte is compared.
+        let given = parts[2].utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        guard given.count == expected.count, expected.count == Self.signatureLength else { return nil }
         // Compare without an early exit, so the time taken says nothing about how much matched.
         var difference: UInt8 = 0
-        for (a, b) in zip(expected.utf8, parts[2].lowercased().utf8) { difference |= a ^ b }
+        for index in 0..<expected.count { difference |= expected[index] ^ given[index] }
         return difference == 0 ? ticket : nil
     }
 

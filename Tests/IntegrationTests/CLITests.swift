@@ -161,6 +161,25 @@ import Testing
             label: "deliver-tempfail", input: message.path)
     }
 
+    /// Issue 12 point 9: a message over `limits.spool_threshold` delivered before the daemon ever created the
+    /// store: the spool directory (and the store's) are created, not a 75 that makes pipe(8) defer forever.
+    @Test func deliverOfASpooledMessageIntoAStoreNotYetCreated() async throws {
+        let file = scratch.appendingPathComponent("fresh.yaml")
+        try "store:\n  path: \(scratch.path)/fresh/var/postdesk.db\nlimits:\n  spool_threshold: 1024\n".write(
+            to: file, atomically: true, encoding: .utf8)
+        let message = scratch.appendingPathComponent("large.eml")
+        let body = String(repeating: "Größere Nachricht über der Schwelle.\r\n", count: 200)
+        try
+            ("Message-ID: <spooled@example.test>\r\nFrom: =?UTF-8?Q?J=C3=B6rg?= <joerg@example.test>\r\n"
+            + "Subject: Groß\r\n\r\n" + body).write(to: message, atomically: true, encoding: .utf8)
+        let delivered = try await run(
+            ["deliver", "--config", file.path, "--sender", "joerg@example.test", "--recipient", "support@localhost"],
+            label: "deliver-spooled", input: message.path)
+        #expect(delivered.stdout == "support@localhost: created ticket #1\n", "stderr: \(delivered.stderr)")
+        let shown = try await run(["tickets", "show", "1", "--config", file.path], label: "spooled-show").stdout
+        #expect(shown.contains("Größere Nachricht"))
+    }
+
     @Test func ticketsListOnAnEmptyStore() async throws {
         let file = scratch.appendingPathComponent("empty.yaml")
         try "store:\n  path: \(scratch.path)/empty.db\n".write(to: file, atomically: true, encoding: .utf8)

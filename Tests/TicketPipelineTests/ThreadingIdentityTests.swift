@@ -22,6 +22,25 @@ struct ThreadingIdentityTests {
         #expect(signer.ticket(fromMessageID: id.replacingOccurrences(of: "@helpdesk.test", with: "@evil.test")) == nil)
     }
 
+    /// The tag's exact length is checked before comparing: a tag one digit short or long, or with non-ASCII
+    /// characters whose lower-casing changes the byte count (K KELVIN SIGN → k, İ → i̇), never passes.
+    @Test func signatureLengthIsExact() {
+        let signer = PipelineFixture.signer
+        let id = signer.messageID(ticket: 7, article: 8)
+        let at = id.lastIndex(of: "@")!
+        let local = id[..<at]
+        let signature = String(local.split(separator: ".")[2])
+        let prefix = "T7.A8."
+        func with(_ tag: String) -> String { prefix + tag + "@helpdesk.test" }
+        #expect(signer.ticket(fromMessageID: with(signature)) == 7)
+        #expect(signer.ticket(fromMessageID: with(String(signature.dropLast()))) == nil)
+        #expect(signer.ticket(fromMessageID: with(signature + "0")) == nil)
+        #expect(signer.ticket(fromMessageID: with(String(signature.dropLast(3)) + "\u{212A}")) == nil)
+        #expect(signer.ticket(fromMessageID: with(String(signature.dropLast(2)) + "\u{0130}")) == nil)
+        #expect(signer.ticket(fromMessageID: with(String(signature.dropLast(2)) + "é")) == nil)
+        #expect(signer.ticket(fromMessageID: with(signature.uppercased())) == 7)
+    }
+
     @Test func replyNamingOurSignedMessageIDThreads() async throws {
         let fixture = try PipelineFixture()
         defer { fixture.tearDown() }
