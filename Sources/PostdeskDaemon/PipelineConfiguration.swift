@@ -1,4 +1,3 @@
-import Configuration
 import Foundation
 import MailClassification
 import MessageSpool
@@ -57,25 +56,6 @@ extension QueuePolicy {
 }
 
 extension ValidatingReader {
-    mutating func optionalInt(_ key: String, default defaultValue: Int, minimum: Int) -> Int {
-        guard let text = optionalString(key) else { return defaultValue }
-        if let value = config.int(forKey: ConfigKey(key)) ?? Int(text), value >= minimum { return value }
-        fail(key, "must be an integer of at least \(minimum), got '\(text)'")
-        return defaultValue
-    }
-
-    mutating func bool(_ key: String, default defaultValue: Bool) -> Bool {
-        guard let text = optionalString(key) else { return defaultValue }
-        if let value = config.bool(forKey: ConfigKey(key)) { return value }
-        switch text.lowercased() {
-        case "true", "yes", "on", "1": return true
-        case "false", "no", "off", "0": return false
-        default:
-            fail(key, "must be true or false, got '\(text)'")
-            return defaultValue
-        }
-    }
-
     /// `queues.<name>.*`: filters, attachments, automated budget, closed replies, requester options.
     mutating func queuePolicy(queue name: String) -> QueuePolicy {
         let prefix = "queues.\(name)."
@@ -94,6 +74,7 @@ extension ValidatingReader {
                 prefix + "automated.per_sender_per_day", default: AutomatedSenderBudget.defaultMessagesPerDay,
                 minimum: 0))
         let reopenDays = optionalInt(prefix + "closed_replies.reopen_days", default: 14, minimum: 0)
+        noteDefault(prefix + "closed_replies.policy", "reopen")
         switch optionalString(prefix + "closed_replies.policy")?.lowercased() ?? "reopen" {
         case "add": policy.closedTicketReplies = .add
         case "reopen": policy.closedTicketReplies = .reopenWithin(days: reopenDays)
@@ -101,6 +82,7 @@ extension ValidatingReader {
         case let other:
             fail(prefix + "closed_replies.policy", "must be add, reopen or new, got '\(other)'")
         }
+        noteDefault(prefix + "requester.unknown_senders", "create")
         let unknown = optionalString(prefix + "requester.unknown_senders") ?? "create"
         let target = optionalString(prefix + "requester.address")
         switch unknown.lowercased() {
@@ -190,9 +172,9 @@ extension ValidatingReader {
         for address in options.ownAddresses where !address.contains("@") {
             fail("pipeline.own_mail.addresses", "'\(address)' is not an address")
         }
+        noteDefault("identity.domain", hostname)
         options.identityDomain = optionalString("identity.domain") ?? hostname
-        options.identitySecret = config.string(forKey: ConfigKey("identity.secret"), isSecret: true)
-            .flatMap { $0.isEmpty ? nil : $0 }
+        options.identitySecret = secretString("identity.secret")
         if let secret = options.identitySecret, secret.utf8.count < 16 {
             // Never echo the secret itself.
             fail("identity.secret", "must be at least 16 characters (it has \(secret.utf8.count))")

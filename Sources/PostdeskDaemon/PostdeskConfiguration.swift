@@ -1,4 +1,3 @@
-import Configuration
 import Foundation
 import Logging
 import SystemPackage
@@ -6,7 +5,8 @@ import TicketPipeline
 
 /// Everything the daemon reads from `postdesk.yaml` and `POSTDESK_*` environment variables, validated.
 ///
-/// The built-in defaults are exactly the sample `conf/postdesk.yaml`, so the daemon runs with no file at all.
+/// Without a file, the built-in sample (`conf/postdesk.yaml`) applies, so the daemon runs with no file at all; with
+/// a file, only each key's own default fills what the file leaves out (no listener or queue comes from the sample).
 public struct PostdeskConfiguration: Sendable, Equatable {
     public struct Queue: Sendable, Equatable {
         public var name: String
@@ -57,6 +57,8 @@ public struct PostdeskConfiguration: Sendable, Equatable {
     public var queues: [Queue]
     /// The pipeline's options shared by all queues (`pipeline.*`, `identity.*`).
     public var pipeline = PipelineOptions()
+    /// Every key read, with its value and where it came from (`check-config` prints them).
+    public var origins: [ConfiguredValue] = []
 
     public static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.hostname == rhs.hostname && lhs.logLevel == rhs.logLevel && lhs.storePath == rhs.storePath
@@ -91,15 +93,14 @@ public struct ConfigurationErrors: Error, Sendable, CustomStringConvertible {
 }
 
 extension PostdeskConfiguration {
-    /// The built-in defaults, identical to `conf/postdesk.yaml` (a test keeps the two in step).
-    static let defaultValues: [AbsoluteConfigKey: ConfigValue] = [
+    /// Each key's own default, used whatever the sources (the safe choice where there is one: LMTP socket
+    /// mode 0660). A new key with a default is one line here.
+    static let defaultValues: [String: ConfigurationEntry] = [
         "server.hostname": "localhost",
         "log.level": "info",
         "store.path": "./var/postdesk.db",
         "store.spool_directory": "",
-        "lmtp.socket": "./var/lmtp.sock",
-        "lmtp.mode": "0666",
-        "smtp.listen": "127.0.0.1:2525",
+        "lmtp.mode": "0660",
         "limits.max_message_size": 52_428_800,
         "limits.max_recipients": 100,
         "limits.max_connections": 200,
@@ -107,40 +108,49 @@ extension PostdeskConfiguration {
         "limits.data_timeout": 600,
         "limits.shutdown_grace": 30,
         "limits.spool_threshold": 1_048_576,
-        "queues.names": .init(.stringArray(["support"]), isSecret: false),
+    ]
+
+    /// The listeners and queue of the sample `conf/postdesk.yaml` (a test keeps the two in step): used only when
+    /// no file is given, so that `postdesk serve` runs out of the box. A file's listeners and queues take nothing
+    /// from here.
+    static let sampleValues: [String: ConfigurationEntry] = [
+        "lmtp.socket": "./var/lmtp.sock",
+        "smtp.listen": "127.0.0.1:2525",
+        "queues.names": ["support"],
         "queues.support.tag": "Support",
-        "queues.support.addresses": .init(.stringArray(["support@localhost", "*@support.test"]), isSecret: false),
+        "queues.support.addresses": ["support@localhost", "*@support.test"],
     ]
 
     /// Loads and validates the configuration: `POSTDESK_*` environment variables override the YAML file, which
-    /// overrides the built-in defaults. A missing file is an error unless `path` is nil.
+    /// overrides each key's default; without a file, the built-in sample stands in for it. A missing file is an
+    /// error unless `path` is nil. A key or `POSTDESK_*` variable that Postdesk does not read is an error.
     ///
     /// - Throws: `ConfigurationErrors` listing every problem with its key.
     public static func load(
         path: String?, environment: [String: String] = ProcessInfo.processInfo.environment
     ) async throws -> PostdeskConfiguration {
-        var providers: [any ConfigProvider] = [
-            EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: ["postdesk"])
-        ]
         let source = path ?? "built-in defaults"
+        var file: [String: ConfigurationEntry]?
         if let path {
-            guard FileManager.default.isReadableFile(atPath: path) else {
+            guard FileManager.default.isReadableFile(atPath: path),
+                let data = FileManager.default.contents(atPath: path)
+            else {
                 throw ConfigurationErrors(
                     source: source, issues: [.init(key: "(file)", message: "cannot read \(path)")])
             }
             do {
-                providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(path)))
-            } catch {
-                throw ConfigurationErrors(
-                    source: source, issues: [.init(key: "(file)", message: "not valid YAML for Postdesk: \(error)")])
+                file = try ConfigurationLayers.flatten(yaml: String(decoding: data, as: UTF8.self))
+            } catch let issue as ConfigurationIssue {
+                throw ConfigurationErrors(source: source, issues: [issue])
             }
         }
-        providers.append(InMemoryProvider(values: defaultValues))
-        return try validate(ConfigReader(providers: providers), source: source)
+        let layers = ConfigurationLayers(
+            environment: environment, file: file, sample: sampleValues, defaults: defaultValues)
+        return try validate(layers, source: source)
     }
 
-    static func validate(_ config: ConfigReader, source: String) throws -> PostdeskConfiguration {
-        var reader = ValidatingReader(config: config)
+    static func validate(_ layers: ConfigurationLayers, source: String) throws -> PostdeskConfiguration {
+        var reader = ValidatingReader(layers: layers)
         let hostname = reader.string("server.hostname")
         if hostname.isEmpty || hostname.contains(where: { $0 == " " || $0 == "\r" || $0 == "\n" }) {
             reader.fail("server.hostname", "must be a host name without spaces, got '\(hostname)'")
@@ -214,6 +224,7 @@ extension PostdeskConfiguration {
                 reader.fail("queues.names", "'\(name)' is not a valid queue name (letters, digits, - and _)")
                 continue
             }
+            reader.noteDefault("queues.\(name).tag", name.capitalized)
             let tag = reader.optionalString("queues.\(name).tag") ?? name.capitalized
             if tag.contains(where: { $0 == "[" || $0 == "]" || $0 == "#" }) {
                 reader.fail("queues.\(name).tag", "must not contain '[', ']' or '#', got '\(tag)'")
@@ -245,6 +256,7 @@ extension PostdeskConfiguration {
         }
         let pipeline = reader.pipelineOptions(hostname: hostname, queueNames: Set(names))
 
+        reader.issues += reader.layers.unknownKeys(queueNames: Set(names))
         if !reader.issues.isEmpty { throw ConfigurationErrors(source: source, issues: reader.issues) }
         var configuration = PostdeskConfiguration(
             hostname: hostname, logLevel: logLevel!, storePath: storePath, lmtpSocket: lmtpSocket,
@@ -255,50 +267,110 @@ extension PostdeskConfiguration {
         configuration.spoolThreshold = spoolThreshold
         configuration.spoolDirectoryOption = spoolDirectory
         configuration.pipeline = pipeline
+        configuration.origins = reader.origins()
         return configuration
     }
 }
 
 /// Reads typed values and collects a `ConfigurationIssue` for each one of the wrong type, instead of silently
-/// falling back to a default as `ConfigReader`'s non-throwing getters do.
+/// falling back to a default; remembers every key it was asked for (see `ConfigurationLayers.unknownKeys`).
 struct ValidatingReader {
-    let config: ConfigReader
+    var layers: ConfigurationLayers
     var issues: [ConfigurationIssue] = []
+    /// Defaults that live in code rather than in `defaultValues`, for `check-config`'s table.
+    private var codeDefaults: [String: String] = [:]
+    private var secretKeys: Set<String> = []
+
+    init(layers: ConfigurationLayers) {
+        self.layers = layers
+    }
 
     mutating func fail(_ key: String, _ message: String) {
         issues.append(ConfigurationIssue(key: key, message: message))
     }
 
-    func string(_ key: String) -> String {
-        config.string(forKey: ConfigKey(key)) ?? ""
+    /// The text of a single value; a list where one value belongs is an error.
+    mutating func string(_ key: String) -> String {
+        switch layers.lookup(key)?.entry {
+        case nil: return ""
+        case .scalar(let text): return text
+        case .list:
+            fail(key, "must be a single value, not a list")
+            return ""
+        }
     }
 
     /// nil for a missing or empty value.
-    func optionalString(_ key: String) -> String? {
-        guard let value = config.string(forKey: ConfigKey(key)), !value.isEmpty else { return nil }
-        return value
+    mutating func optionalString(_ key: String) -> String? {
+        let value = string(key)
+        return value.isEmpty ? nil : value
     }
 
+    /// A value that must never be shown (`check-config` prints `(secret)`).
+    mutating func secretString(_ key: String) -> String? {
+        secretKeys.insert(key)
+        return optionalString(key)
+    }
+
+    /// A YAML list, or comma-separated text (environment variables).
     mutating func stringArray(_ key: String) -> [String] {
-        if let values = config.stringArray(forKey: ConfigKey(key)) {
+        switch layers.lookup(key)?.entry {
+        case nil: return []
+        case .list(let values):
             return values.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        }
-        if let single = config.string(forKey: ConfigKey(key)) {
+        case .scalar(let single):
             return single.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
                 !$0.isEmpty
             }
         }
-        return []
     }
 
     mutating func positiveInt(_ key: String) -> Int {
-        if let value = config.int(forKey: ConfigKey(key)) {
+        let text = string(key)
+        if let value = Int(text) {
             if value > 0 { return value }
             fail(key, "must be a positive integer, got \(value)")
             return 1
         }
-        fail(key, "must be a positive integer, got '\(string(key))'")
+        fail(key, "must be a positive integer, got '\(text)'")
         return 1
+    }
+
+    mutating func optionalInt(_ key: String, default defaultValue: Int, minimum: Int) -> Int {
+        codeDefaults[key] = String(defaultValue)
+        guard let text = optionalString(key) else { return defaultValue }
+        if let value = Int(text), value >= minimum { return value }
+        fail(key, "must be an integer of at least \(minimum), got '\(text)'")
+        return defaultValue
+    }
+
+    mutating func bool(_ key: String, default defaultValue: Bool) -> Bool {
+        codeDefaults[key] = String(defaultValue)
+        guard let text = optionalString(key) else { return defaultValue }
+        switch text.lowercased() {
+        case "true", "yes", "on", "1": return true
+        case "false", "no", "off", "0": return false
+        default:
+            fail(key, "must be true or false, got '\(text)'")
+            return defaultValue
+        }
+    }
+
+    /// Records the default a key takes in code when nothing sets it, for `check-config`'s table.
+    mutating func noteDefault(_ key: String, _ value: String) {
+        codeDefaults[key] = value
+    }
+
+    /// Every key read, its value and its origin, in the order read.
+    func origins() -> [ConfiguredValue] {
+        var layers = layers
+        return layers.accessed.map { key in
+            guard let (entry, origin) = layers.lookup(key) else {
+                return ConfiguredValue(key: key, value: codeDefaults[key] ?? "(unset)", origin: .default)
+            }
+            let value = secretKeys.contains(key) ? "(secret)" : entry.displayText
+            return ConfiguredValue(key: key, value: value, origin: origin)
+        }
     }
 }
 
@@ -324,5 +396,17 @@ extension PostdeskConfiguration {
         }
         lines.append("  \(pipeline.summary)")
         return lines.joined(separator: "\n")
+    }
+
+    /// Every key read, its value and where it came from, one per line, for `postdesk check-config`.
+    public var originTable: String {
+        let width = min(origins.map(\.key.count).max() ?? 0, 48)
+        return origins.map { item in
+            let origin =
+                item.origin == .environment
+                ? "environment (\(ConfigurationLayers.environmentName(of: item.key)))" : item.origin.rawValue
+            let key = item.key.padding(toLength: max(width, item.key.count), withPad: " ", startingAt: 0)
+            return "  \(key)  \(item.value)  [\(origin)]"
+        }.joined(separator: "\n")
     }
 }

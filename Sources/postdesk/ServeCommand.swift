@@ -29,7 +29,8 @@ struct ServeCommand: AsyncParsableCommand {
 
 struct CheckConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "check-config", abstract: "Validate the configuration; list every error with its key.")
+        commandName: "check-config",
+        abstract: "Validate the configuration; list every error with its key, or every value with its origin.")
 
     @OptionGroup var options: ConfigOptions
 
@@ -38,6 +39,9 @@ struct CheckConfigCommand: AsyncParsableCommand {
             let configuration = try await PostdeskConfiguration.load(path: options.resolvedPath)
             print("configuration OK (\(options.resolvedPath ?? "built-in defaults"))")
             print(configuration.summary)
+            print("")
+            print("Every value and where it came from (environment, file, built-in sample, default):")
+            print(configuration.originTable)
         } catch let errors as ConfigurationErrors {
             printError(errors.description)
             throw ExitCode(78)

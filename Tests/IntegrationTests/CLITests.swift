@@ -27,6 +27,24 @@ import Testing
         return (output, errors)
     }
 
+    /// A configuration file with the store at `storePath`: a file defines its own listener and queue (nothing comes
+    /// from the built-in sample).
+    func configFile(_ name: String, storePath: String, extra: String = "") throws -> URL {
+        let file = scratch.appendingPathComponent(name)
+        try """
+        store:
+          path: \(storePath)
+        lmtp:
+          socket: \(scratch.path)/lmtp.sock
+        queues:
+          names: [support]
+          support:
+            addresses: [support@localhost]
+        \(extra)
+        """.write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
     @Test func parseJSONHasTheDocumentedShape() async throws {
         let message = """
             Message-ID: <abc.123@example.test>\r
@@ -123,10 +141,35 @@ import Testing
         #expect(good.stdout.contains("configuration OK"))
     }
 
+    /// Issue 12 point 8, as a new user would meet it: a typo in the file used to pass as "configuration OK".
+    @Test func checkConfigRejectsATypoAndShowsWhereValuesCameFrom() async throws {
+        let typo = scratch.appendingPathComponent("typo.yaml")
+        try """
+        lmtp:
+          sockett: \(scratch.path)/typo.sock
+        queues:
+          names: [support]
+          support:
+            adresses: [support@localhost]
+        """.write(to: typo, atomically: true, encoding: .utf8)
+        let bad = try await run(["check-config", "--config", typo.path], accepting: [78], label: "check-typo")
+        #expect(bad.stderr.contains("lmtp.sockett: unknown key; did you mean `lmtp.socket`?"), "\(bad.stderr)")
+        #expect(bad.stderr.contains("queues.support.adresses: unknown key; did you mean `queues.support.addresses`?"))
+        #expect(!bad.stdout.contains("configuration OK"))
+
+        let file = try configFile("origins.yaml", storePath: "\(scratch.path)/origins.db")
+        let good = try await run(["check-config", "--config", file.path], label: "check-origins")
+        let lines = good.stdout.split(separator: "\n").map(String.init)
+        func line(_ key: String) -> String? { lines.first { $0.hasPrefix("  \(key) ") } }
+        #expect(line("store.path")?.hasSuffix("[file]") == true, "\(good.stdout)")
+        #expect(line("lmtp.mode")?.contains("0660") == true && line("lmtp.mode")?.hasSuffix("[default]") == true)
+        #expect(line("smtp.listen")?.contains("(unset)") == true, "a file without smtp: has no SMTP listener")
+        #expect(good.stdout.contains("smtp.listen: (disabled)"))
+    }
+
     @Test func deliverStoresAMessageFromStandardInputOnce() async throws {
-        let file = scratch.appendingPathComponent("deliver.yaml")
-        try "store:\n  path: \(scratch.path)/deliver.db\nlimits:\n  max_message_size: 4096\n".write(
-            to: file, atomically: true, encoding: .utf8)
+        let file = try configFile(
+            "deliver.yaml", storePath: "\(scratch.path)/deliver.db", extra: "limits:\n  max_message_size: 4096\n")
         let message = scratch.appendingPathComponent("in.eml")
         try "Message-ID: <piped.1@example.test>\r\nFrom: Ann <ann@example.test>\r\nSubject: Via pipe\r\n\r\nHello\r\n"
             .write(to: message, atomically: true, encoding: .utf8)
@@ -154,8 +197,7 @@ import Testing
             ["deliver", "--config", file.path, "--recipient", "support@localhost"], accepting: [65],
             label: "deliver-big", input: big.path)
         #expect(tooLarge.stderr.contains("larger than limits.max_message_size (4096 bytes)"))
-        let unwritable = scratch.appendingPathComponent("unwritable.yaml")
-        try "store:\n  path: /proc/postdesk/deliver.db\n".write(to: unwritable, atomically: true, encoding: .utf8)
+        let unwritable = try configFile("unwritable.yaml", storePath: "/proc/postdesk/deliver.db")
         _ = try await run(
             ["deliver", "--config", unwritable.path, "--recipient", "support@localhost"], accepting: [75],
             label: "deliver-tempfail", input: message.path)
@@ -181,8 +223,7 @@ import Testing
     }
 
     @Test func ticketsListOnAnEmptyStore() async throws {
-        let file = scratch.appendingPathComponent("empty.yaml")
-        try "store:\n  path: \(scratch.path)/empty.db\n".write(to: file, atomically: true, encoding: .utf8)
+        let file = try configFile("empty.yaml", storePath: "\(scratch.path)/empty.db")
         let table = try await run(["tickets", "list", "--config", file.path], label: "list-empty").stdout
         #expect(table.contains("(no tickets)"))
         let json = try await run(["tickets", "list", "--json", "--config", file.path], label: "list-json").stdout

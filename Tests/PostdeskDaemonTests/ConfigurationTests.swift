@@ -44,11 +44,13 @@ import Testing
             builtIn.queues == [
                 .init(name: "support", tag: "Support", addresses: ["support@localhost", "*@support.test"])
             ])
-        #expect(builtIn.maxRecipients == 100 && builtIn.lmtpSocketMode == 0o666)
+        #expect(builtIn.maxRecipients == 100 && builtIn.lmtpSocketMode == 0o660)
     }
 
     @Test func environmentOverridesFileAndDefaults() async throws {
-        let path = try temporaryFile("store:\n  path: /tmp/from-file.db\n")
+        let path = try temporaryFile(
+            "store:\n  path: /tmp/from-file.db\nlmtp:\n  socket: /tmp/x.sock\nqueues:\n  names: [support]\n"
+                + "  support:\n    addresses: [support@localhost]\n")
         let configuration = try await PostdeskConfiguration.load(
             path: path,
             environment: [
@@ -100,6 +102,8 @@ import Testing
     @Test func anAddressBelongsToOneQueueOnly() async throws {
         let found = try await issues(
             """
+            lmtp:
+              socket: /tmp/x.sock
             queues:
               names: [a, b]
               a:
@@ -111,8 +115,97 @@ import Testing
     }
 
     @Test func noListenerIsAnError() async throws {
-        let found = try await issues("lmtp:\n  socket: \"\"\nsmtp:\n  listen: \"\"\n")
+        let found = try await issues(
+            "lmtp:\n  socket: \"\"\nsmtp:\n  listen: \"\"\nqueues:\n  names: [a]\n  a:\n    addresses: [a@x.test]\n")
         #expect(found.map(\.key) == ["lmtp.socket"])
+    }
+
+    /// Issue 12 point 8: a mistyped key used to fall back silently to the built-in sample's value.
+    @Test func aMistypedKeyIsAnErrorNamingTheNearestKnownKey() async throws {
+        let found = try await issues(
+            """
+            lmtp:
+              sockett: /run/postdesk/lmtp.sock
+            queues:
+              names: [support]
+              support:
+                adresses: [support@localhost]
+                filter:
+                  ignroe: ["subject:unsubscribe"]
+              sales:
+                addresses: [sales@localhost]
+            """)
+        #expect(
+            found.contains(
+                .init(key: "lmtp.sockett", message: "unknown key; did you mean `lmtp.socket`?")), "\(found)")
+        #expect(
+            found.contains(
+                .init(key: "queues.support.adresses", message: "unknown key; did you mean `queues.support.addresses`?")
+            ), "\(found)")
+        #expect(
+            found.contains(
+                .init(
+                    key: "queues.support.filter.ignroe",
+                    message: "unknown key; did you mean `queues.support.filter.ignore`?")), "\(found)")
+        #expect(
+            found.contains(
+                .init(
+                    key: "queues.sales.addresses",
+                    message: "queue 'sales' is not listed in queues.names, so this is not read")))
+        // Nothing came from the sample: no socket, no addresses.
+        #expect(found.contains { $0.key == "lmtp.socket" && $0.message.contains("no listener") })
+        #expect(found.contains { $0.key == "queues.support.addresses" && $0.message.contains("list the addresses") })
+    }
+
+    @Test func aMistypedEnvironmentVariableIsAnError() async throws {
+        let found = try await issues(
+            "lmtp:\n  socket: /tmp/x.sock\nqueues:\n  names: [support]\n  support:\n    addresses: [s@x.test]\n",
+            environment: [
+                "POSTDESK_LIMITS_MAX_RECIPENTS": "5", "POSTDESK_CONFIG": "/elsewhere.yaml", "HOME": "/root",
+                "POSTDESK_QUEUES_SUPPORT_TAG": "Help",
+            ])
+        #expect(
+            found == [
+                .init(
+                    key: "POSTDESK_LIMITS_MAX_RECIPENTS",
+                    message: "unknown environment variable; did you mean `POSTDESK_LIMITS_MAX_RECIPIENTS`?")
+            ])
+        let withoutFile = try await PostdeskConfiguration.load(
+            path: nil, environment: ["POSTDESK_SMTP_LISTEN": "", "POSTDESK_QUEUES_SUPPORT_TAG": "Help"])
+        #expect(withoutFile.smtpListen == nil && withoutFile.queues.first?.tag == "Help")
+    }
+
+    /// Issue 12 points 4 and 8: a file's queues and listeners take nothing from the built-in sample; keys the file
+    /// leaves out keep their own (safe) defaults.
+    @Test func aFileTakesNoListenerOrQueueFromTheSample() async throws {
+        let configuration = try await PostdeskConfiguration.load(
+            path: try temporaryFile(
+                "lmtp:\n  socket: /tmp/x.sock\nqueues:\n  names: [support]\n  support:\n    addresses: [support@localhost]\n"
+            ), environment: [:])
+        #expect(configuration.smtpListen == nil, "a file that sets only lmtp: gets no SMTP listener")
+        #expect(configuration.queues == [.init(name: "support", tag: "Support", addresses: ["support@localhost"])])
+        #expect(configuration.lmtpSocketMode == 0o660)
+        #expect(configuration.maxRecipients == 100 && configuration.storePath == "./var/postdesk.db")
+    }
+
+    @Test func everyValueSaysWhereItCameFrom() async throws {
+        let configuration = try await PostdeskConfiguration.load(
+            path: try temporaryFile(
+                "lmtp:\n  socket: /tmp/x.sock\nidentity:\n  secret: \"0123456789abcdef0123\"\nqueues:\n  names: [support]\n"
+                    + "  support:\n    addresses: [support@localhost]\n"),
+            environment: ["POSTDESK_LIMITS_MAX_RECIPIENTS": "7"])
+        func origin(_ key: String) -> ConfiguredValue? { configuration.origins.first { $0.key == key } }
+        #expect(
+            origin("limits.max_recipients") == .init(key: "limits.max_recipients", value: "7", origin: .environment))
+        #expect(origin("lmtp.socket") == .init(key: "lmtp.socket", value: "/tmp/x.sock", origin: .file))
+        #expect(origin("lmtp.mode") == .init(key: "lmtp.mode", value: "0660", origin: .default))
+        #expect(origin("smtp.listen") == .init(key: "smtp.listen", value: "(unset)", origin: .default))
+        #expect(origin("queues.support.tag") == .init(key: "queues.support.tag", value: "Support", origin: .default))
+        #expect(origin("identity.secret") == .init(key: "identity.secret", value: "(secret)", origin: .file))
+        #expect(!configuration.originTable.contains("0123456789abcdef"))
+        #expect(configuration.originTable.contains("[environment (POSTDESK_LIMITS_MAX_RECIPIENTS)]"))
+        let builtIn = try await PostdeskConfiguration.load(path: nil, environment: [:])
+        #expect(builtIn.origins.first { $0.key == "smtp.listen" }?.origin == .sample)
     }
 
     @Test func unreadableOrInvalidFileIsReported() async throws {

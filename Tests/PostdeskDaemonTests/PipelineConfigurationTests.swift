@@ -7,7 +7,14 @@ import TicketPipeline
 @testable import PostdeskDaemon
 
 @Suite struct PipelineConfigurationTests {
+    /// A file needs a listener and a queue of its own (nothing comes from the built-in sample): these are added
+    /// where the test's YAML has none.
     func load(_ yaml: String, environment: [String: String] = [:]) async throws -> PostdeskConfiguration {
+        var yaml = yaml
+        if !yaml.contains("queues:") {
+            yaml += "\nqueues:\n  names: [support]\n  support:\n    addresses: [support@localhost]\n"
+        }
+        yaml += "\nlmtp:\n  socket: /tmp/pd-test-lmtp.sock\n"
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pd-pipeline-config-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -178,6 +185,8 @@ import TicketPipeline
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("postdesk.yaml").path
         try """
+        lmtp:
+          socket: /tmp/pd-test-lmtp.sock
         pipeline:
           triage_queue: triage
         queues:
