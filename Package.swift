@@ -114,7 +114,14 @@ let package = Package(
         .testTarget(
             name: "TicketPipelineTests",
             dependencies: ["TicketPipeline", "TicketStoreSQLite", "MailClassification", "MessageSpool"]),
-        .testTarget(name: "PostdeskDaemonTests", dependencies: ["PostdeskDaemon"]),
+        .testTarget(
+            name: "PostdeskDaemonTests",
+            dependencies: [
+                "PostdeskDaemon", "TicketPipeline",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["PostdeskDaemon", "TicketStoreSQLite", "MessageSpool"]),

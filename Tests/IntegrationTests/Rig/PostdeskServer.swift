@@ -143,11 +143,13 @@ final class PostdeskServer {
     var pid: Int32? { server?.pid }
 
     /// Starts `postdesk serve` and waits until its LMTP socket accepts connections.
-    func start() async throws {
+    /// - Parameter environment: added to the test's own environment (e.g. `NOTIFY_SOCKET`).
+    func start(environment: [String: String] = [:]) async throws {
         generation += 1
         let child = try ChildProcess(
             executable: executable, arguments: ["serve", "--config", configPath],
-            outputPrefix: scratch.file("postdesk-serve-\(generation)"))
+            outputPrefix: scratch.file("postdesk-serve-\(generation)"),
+            environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
         server = child
         let ready = await waitUntil(seconds: 30) {
             !child.isRunning || LoopbackSockets.acceptsConnections(unixPath: socketPath)
