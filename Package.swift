@@ -115,7 +115,14 @@ let package = Package(
                 "TicketPipeline", "TicketStoreSQLite", "MailClassification", "MessageSpool",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
-        .testTarget(name: "PostdeskDaemonTests", dependencies: ["PostdeskDaemon"]),
+        .testTarget(
+            name: "PostdeskDaemonTests",
+            dependencies: [
+                "PostdeskDaemon", "TicketPipeline",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["PostdeskDaemon", "TicketStoreSQLite", "MessageSpool"]),

@@ -41,6 +41,8 @@ public struct PostdeskConfiguration: Sendable, Equatable {
     public var dataTimeout: Duration
     /// After SIGTERM, how long a client still sending DATA may take before it gets 421 and its session closes.
     public var shutdownGrace: Duration = .seconds(30)
+    /// How long one message may spend in the pipeline before its client gets 451 and it is marked poison.
+    public var processingDeadline: Duration = .seconds(60)
     /// Where messages over `spoolThreshold` octets are written while they arrive (`store.spool_directory`;
     /// nil: `spool` next to the database).
     public var spoolDirectoryOption: String?
@@ -68,7 +70,8 @@ public struct PostdeskConfiguration: Sendable, Equatable {
             && lhs.smtpTLS == rhs.smtpTLS && lhs.maxMessageSize == rhs.maxMessageSize
             && lhs.maxRecipients == rhs.maxRecipients && lhs.maxConnections == rhs.maxConnections
             && lhs.commandTimeout == rhs.commandTimeout && lhs.dataTimeout == rhs.dataTimeout
-            && lhs.shutdownGrace == rhs.shutdownGrace && lhs.spoolDirectoryOption == rhs.spoolDirectoryOption
+            && lhs.shutdownGrace == rhs.shutdownGrace && lhs.processingDeadline == rhs.processingDeadline
+            && lhs.spoolDirectoryOption == rhs.spoolDirectoryOption
             && lhs.spoolThreshold == rhs.spoolThreshold
             && lhs.queues == rhs.queues && lhs.pipeline == rhs.pipeline
     }
@@ -107,6 +110,7 @@ extension PostdeskConfiguration {
         "limits.command_timeout": 300,
         "limits.data_timeout": 600,
         "limits.shutdown_grace": 30,
+        "limits.processing_deadline": 60,
         "limits.spool_threshold": 1_048_576,
     ]
 
@@ -210,6 +214,7 @@ extension PostdeskConfiguration {
         let commandTimeout = reader.positiveInt("limits.command_timeout")
         let dataTimeout = reader.positiveInt("limits.data_timeout")
         let shutdownGrace = reader.positiveInt("limits.shutdown_grace")
+        let processingDeadline = reader.positiveInt("limits.processing_deadline")
         let spoolThreshold = reader.positiveInt("limits.spool_threshold")
         let spoolDirectory = reader.optionalString("store.spool_directory")
 
@@ -264,6 +269,7 @@ extension PostdeskConfiguration {
             smtpTLS: tls, maxMessageSize: maxMessageSize, maxRecipients: maxRecipients, maxConnections: maxConnections,
             commandTimeout: .seconds(commandTimeout), dataTimeout: .seconds(dataTimeout), queues: queues)
         configuration.shutdownGrace = .seconds(shutdownGrace)
+        configuration.processingDeadline = .seconds(processingDeadline)
         configuration.spoolThreshold = spoolThreshold
         configuration.spoolDirectoryOption = spoolDirectory
         configuration.pipeline = pipeline
@@ -388,7 +394,8 @@ extension PostdeskConfiguration {
                 + (smtpTLS == nil ? "" : " with STARTTLS"),
             "  limits: message \(maxMessageSize) bytes, \(maxRecipients) recipients, \(maxConnections) connections, "
                 + "timeouts \(commandTimeout.components.seconds) s command / \(dataTimeout.components.seconds) s data, "
-                + "\(shutdownGrace.components.seconds) s shutdown grace",
+                + "\(shutdownGrace.components.seconds) s shutdown grace, "
+                + "\(processingDeadline.components.seconds) s processing deadline",
         ]
         for queue in queues {
             lines.append("  queue \(queue.name) [\(queue.tag)]: \(queue.addresses.joined(separator: ", "))")

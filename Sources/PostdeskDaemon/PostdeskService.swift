@@ -8,11 +8,14 @@ import NIOSSL
 import SMTPProtocol
 import SMTPTransport
 import ServiceLifecycle
+import Synchronization
 import TicketPipeline
 import TicketStoreSQLite
 
 /// The daemon: opens the store, listens for LMTP and SMTP, and on graceful shutdown (SIGTERM) stops accepting,
-/// lets the transactions in flight finish, then closes.
+/// lets the transactions in flight finish for up to `limits.shutdown_grace`, gives up the rest (`421 4.3.2`,
+/// nothing stored) and closes. Under systemd (`Type=notify`) it says `READY=1` once listening, `WATCHDOG=1` while
+/// well (see `HealthWatchdog`) and `STOPPING=1` at shutdown.
 public struct PostdeskService: Service {
     public let configuration: PostdeskConfiguration
     public let logger: Logger
@@ -27,10 +30,32 @@ public struct PostdeskService: Service {
         try SpoolDirectory.prepare(configuration.spoolDirectory)
         let intake = try configuration.makeIntake(store: store, logger: logger)
         let router = intake.router
+        let ledger = try InFlightLedger(
+            path: InFlightLedger.path(forStore: configuration.storePath),
+            capacity: max(1024, 2 * configuration.maxConnections + 64))
+        for (key, suspect) in ledger.suspects {
+            logger.warning(
+                "poison suspect from an earlier run: its next delivery will be quarantined",
+                metadata: ["message": "\(key)", "stage": "\(suspect.stage)", "cause": "\(suspect.cause.text)"])
+        }
+        let notifier = try SystemdNotifier()
+        let group = MultiThreadedEventLoopGroup.singleton
+        var probes = group.makeIterator().enumerated().map { index, loop in
+            HealthWatchdog.Probe(name: "event loop \(index)") { answered in loop.execute(answered) }
+        }
+        probes.append(HealthWatchdog.Probe(name: "the store's writer") { store.probeWriter($0) })
+        let watchdog = HealthWatchdog(notifier: notifier, probes: probes, logger: logger)
+        let supervisor = ProcessingSupervisor(
+            ledger: ledger, deadline: configuration.processingDeadline, watchdog: watchdog, logger: logger)
+        // Threads to spare: one a stuck stage holds is lost until the restart the watchdog brings.
+        let workers = NIOThreadPool(numberOfThreads: max(4, System.coreCount + 2))
+        workers.start()
+        supervisor.start()
         let server = SMTPServer(
             configuration: try configuration.serverConfiguration(),
-            backend: TicketIntakeBackend(intake: intake, router: router, logger: logger),
-            logger: logger, group: MultiThreadedEventLoopGroup.singleton)
+            backend: TicketIntakeBackend(
+                intake: intake, router: router, logger: logger, supervisor: supervisor, workers: workers),
+            logger: logger, group: group)
         if !configuration.lmtpSocket.isEmpty {
             try await server.listenUnix(
                 path: configuration.lmtpSocket, dialect: .lmtp, mode: mode_t(configuration.lmtpSocketMode),
@@ -43,19 +68,27 @@ public struct PostdeskService: Service {
                 "listening",
                 metadata: ["smtp": "\(listen.host):\(port)", "starttls": "\(configuration.smtpTLS != nil)"])
         }
+        notifier?.send("READY=1")
         logger.info(
             "postdesk ready",
-            metadata: ["store": "\(configuration.storePath)", "queues": "\(configuration.queues.map(\.name))"])
+            metadata: [
+                "store": "\(configuration.storePath)", "queues": "\(configuration.queues.map(\.name))",
+                "systemd":
+                    "\(notifier == nil ? "no" : watchdog.notifier?.watchdogInterval.map { "watchdog \($0)" } ?? "notify")",
+            ])
         // Suspends until SIGTERM/SIGINT; a cancellation ends the wait the same way.
         try? await gracefulShutdown()
-        logger.info("shutting down: finishing transactions in flight")
-        await server.shutdownGracefully(grace: configuration.shutdownGrace)
+        notifier?.send("STOPPING=1")
+        logger.info(
+            "shutting down: finishing transactions in flight",
+            metadata: ["grace_s": "\(configuration.shutdownGrace.components.seconds)"])
+        let abandoned = await shutDown(server, supervisor: supervisor)
+        supervisor.stop()
+        // A stage still running holds its worker thread: joining it would never return.
+        let stillRunning = supervisor.inFlightCount
+        if stillRunning == 0 { try? await workers.shutdownGracefully() }
         let statistics = store.commitStatistics
-        do {
-            try store.close()
-        } catch {
-            logger.error("closing the ticket store failed", metadata: ["error": "\(error)"])
-        }
+        close(store, bounded: .seconds(5))
         logger.info(
             "stopped",
             metadata: [
@@ -63,6 +96,75 @@ public struct PostdeskService: Service {
                 "writer_cpu_us_per_write":
                     "\(statistics.writes == 0 ? 0 : Int(statistics.writerCPUSeconds * 1e6) / statistics.writes)",
             ])
+        if abandoned > 0 || stillRunning > 0 {
+            let error = ShutdownIncomplete(abandonedDeliveries: abandoned, stagesStillRunning: stillRunning)
+            logger.error("\(error)", metadata: ["exit_status": "\(ShutdownIncomplete.exitStatus)"])
+            throw error
+        }
+    }
+
+    /// Waits for the sessions to finish for the grace period; then gives up the deliveries still in the pipeline
+    /// (their clients get `421 4.3.2`, the sessions close) and waits a little more. Returns how many were given up.
+    private func shutDown(_ server: SMTPServer, supervisor: ProcessingSupervisor) async -> Int {
+        let grace = configuration.shutdownGrace
+        let drained = Task { await server.shutdownGracefully(grace: grace) }
+        if await Self.finishes(drained, within: grace) { return 0 }
+        let reply = SMTPReply(
+            code: 421, enhancedStatus: "4.3.2",
+            "\(configuration.hostname) Service shutting down; the message was not stored, try again later")
+        let abandoned = supervisor.abandonAll(
+            reason: "the shutdown grace period of \(grace.components.seconds) s is over", reply: reply)
+        if !(await Self.finishes(drained, within: .seconds(5))) {
+            logger.error("sessions still open 5 s after the shutdown grace period: exiting without them")
+        }
+        return abandoned
+    }
+
+    /// Whether `task` completes within `limit`. Neither is cancelled: waiting on a task's value cannot be
+    /// interrupted, so a task group would wait for it; two tasks race to resume once instead.
+    private static func finishes(_ task: Task<Void, Never>, within limit: Duration) async -> Bool {
+        await withCheckedContinuation { continuation in
+            let race = Race(continuation)
+            Task {
+                await task.value
+                race.decide(true)
+            }
+            Task {
+                try? await Task.sleep(for: limit)
+                race.decide(false)
+            }
+        }
+    }
+
+    /// Resumes a continuation with the first answer only.
+    private final class Race: Sendable {
+        private let continuation: CheckedContinuation<Bool, Never>
+        private let decided = Atomic<Bool>(false)
+
+        init(_ continuation: CheckedContinuation<Bool, Never>) { self.continuation = continuation }
+
+        func decide(_ answer: Bool) {
+            if !decided.exchange(true, ordering: .acquiringAndReleasing) { continuation.resume(returning: answer) }
+        }
+    }
+
+    /// Closes the store on a thread of its own, waiting at most `limit`: a writer held by a stuck stage never
+    /// finishes, and its open transaction is rolled back by SQLite when the process exits (nothing half-committed).
+    private func close(_ store: SQLiteTicketStore, bounded limit: Duration) {
+        let done = DispatchSemaphore(value: 0)
+        let logger = self.logger
+        let thread = Thread {
+            do {
+                try store.close()
+            } catch {
+                logger.error("closing the ticket store failed", metadata: ["error": "\(error)"])
+            }
+            done.signal()
+        }
+        thread.start()
+        if done.wait(timeout: .now() + .milliseconds(Int(limit.components.seconds * 1000))) == .timedOut {
+            logger.error("the ticket store's writer did not finish: exiting without closing it (SQLite rolls back)")
+        }
     }
 }
 

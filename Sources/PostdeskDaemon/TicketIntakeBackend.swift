@@ -1,16 +1,24 @@
 import Foundation
 import Logging
 import MessageSpool
+import NIOPosix
 import SMTPProtocol
 import SMTPTransport
 import TicketPipeline
 
 /// Connects the SMTP/LMTP server to the ticket pipeline: recipients are checked against the queues at RCPT, and
 /// each message is committed before its per-recipient replies are sent.
+///
+/// Messages are processed on `workers`, never on an event loop, and under the `supervisor`: a message an earlier
+/// delivery crashed or hung in is quarantined at once instead of being processed again, and one that runs past
+/// its deadline gets `451 4.3.0` from the supervisor, whatever its thread is doing.
 struct TicketIntakeBackend: SMTPBackend {
     let intake: TicketIntake
     let router: QueueRouter
     let logger: Logger
+    let supervisor: ProcessingSupervisor
+    /// The threads that run the pipeline's synchronous part (parse, classify, plan).
+    let workers: NIOThreadPool
 
     func validateRecipient(_ address: String, session: SMTPSessionInfo) -> SMTPReply? {
         guard router.queue(for: address) == nil else { return nil }
@@ -32,12 +40,57 @@ struct TicketIntakeBackend: SMTPBackend {
             sender: delivery.sender, recipients: delivery.recipients, raw: raw,
             source: delivery.session.dialect == .lmtp ? .lmtp : .smtp, receivedAt: Date(),
             sessionID: delivery.session.sessionID)
-        intake.process(message) { outcomes in
-            // This runs on the store's writer, and the other callers of the batch wait for it: the reply goes
-            // first, the log line after.
-            let duration = ContinuousClock.now - started
-            completion(outcomes.map(Self.reply(for:)))
-            logTransaction(delivery, raw: raw, outcomes: outcomes, duration: duration)
+        // The deadline runs from here, so a message waiting for a free worker is bounded too.
+        let inFlight = supervisor.admit(
+            sessionID: delivery.session.sessionID, raw: raw, recipientCount: delivery.recipients.count,
+            completion: completion)
+        workers.submit { [self] workerState in
+            guard case .active = workerState else {
+                let reply = SMTPReply(code: 421, enhancedStatus: "4.3.2", "Service shutting down, try again later")
+                inFlight.reply(Array(repeating: reply, count: delivery.recipients.count))
+                supervisor.finished(inFlight)
+                return
+            }
+            // O(n) in the message's bytes, one SHA-256 pass: the key of the in-flight ledger.
+            let key = raw.sha256
+            if let suspect = supervisor.ledger?.takeSuspect(key) {
+                holdPoison(
+                    message, key: key, suspect: suspect, delivery: delivery, inFlight: inFlight, started: started)
+                return
+            }
+            guard inFlight.attach(key: key) else {
+                // Given up while it waited for a worker (deadline or shutdown): its client has its 4xx.
+                supervisor.finished(inFlight)
+                return
+            }
+            intake.process(message, progress: inFlight) { outcomes in
+                // This runs on the store's writer, and the other callers of the batch wait for it: the reply goes
+                // first, the log line after.
+                let duration = ContinuousClock.now - started
+                let sent = inFlight.reply(outcomes.map(Self.reply(for:)))
+                supervisor.finished(inFlight)
+                if sent { logTransaction(delivery, raw: raw, outcomes: outcomes, duration: duration) }
+            }
+        }
+    }
+
+    /// A message an earlier delivery did not finish: quarantined without running any stage.
+    private func holdPoison(
+        _ message: InboundMessage, key: String, suspect: InFlightLedger.Suspect, delivery: SMTPDelivery,
+        inFlight: InFlightDelivery, started: ContinuousClock.Instant
+    ) {
+        logger.warning(
+            "poison message: an earlier delivery stopped in a stage; holding it for review",
+            metadata: [
+                "session": "\(delivery.session.sessionID)", "message": "\(key)", "stage": "\(suspect.stage)",
+                "cause": "\(suspect.cause.text)",
+            ])
+        intake.holdForReview(
+            message, reason: .stalled(stage: suspect.stage.description, what: suspect.cause.text)
+        ) { outcomes in
+            inFlight.reply(outcomes.map(Self.reply(for:)))
+            supervisor.finished(inFlight)
+            logTransaction(delivery, raw: message.raw, outcomes: outcomes, duration: ContinuousClock.now - started)
         }
     }
 

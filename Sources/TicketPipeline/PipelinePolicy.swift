@@ -112,12 +112,17 @@ public enum PipelineError: Error, Sendable, Hashable, CustomStringConvertible {
     case tooManyAttachments(count: Int, limit: Int)
     /// A stage failed; `stage` names it.
     case stageFailed(stage: String, reason: String)
+    /// A poison message: an earlier delivery of these very bytes stopped in `stage` and never finished;
+    /// `what` says how (the daemon crashed, or the processing deadline passed).
+    case stalled(stage: String, what: String)
 
     public var description: String {
         switch self {
         case .tooManyAttachments(let count, let limit):
             "the message has \(count) attachments, more than the limit of \(limit) (pipeline.max_attachments)"
         case .stageFailed(let stage, let reason): "stage \(stage) failed: \(reason)"
+        case .stalled(let stage, let what):
+            "poison message: an earlier delivery of it stopped in stage \(stage) (\(what)); held instead of retried"
         }
     }
 }

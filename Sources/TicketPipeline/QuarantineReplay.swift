@@ -43,6 +43,8 @@ extension TicketIntake {
                 return .alreadyReplayed(result: again?.replayResult ?? "")
             }
             return .failed(reason: "\(error)")
+        case .failure(.abandoned(let error)):
+            return .failed(reason: "\(error)")
         }
     }
 }

@@ -52,14 +52,29 @@ public final class TicketIntake: Sendable {
     /// Whether `parse` is `MessageParser`'s: only then can the store render an article's text from its raw
     /// message on read instead of storing it.
     private let parsesWithMessageParser: Bool
+    /// A test's fault (hang or crash in one stage); nil in production.
+    private let faults: StageFaultInjection?
 
     /// - Parameter parse: turns raw bytes into the model; nil for `MessageParser`. Replaceable so tests can feed
     ///   hand-built messages (their texts are then stored as given).
-    public init(
+    public convenience init(
         router: QueueRouter, store: any TicketStore, logger: Logger, threading: ThreadMatcher = ThreadMatcher(),
         settings: PipelineSettings = PipelineSettings(),
         parse: (@Sendable (RawMessage) -> ParsedMessage)? = nil
     ) {
+        self.init(
+            router: router, store: store, logger: logger, threading: threading, settings: settings, parse: parse,
+            faults: StageFaultInjection.fromEnvironment())
+    }
+
+    /// The initializer with a test's stage fault (see `StageFaultInjection`); only tests import this SPI.
+    @_spi(StageFaults)
+    public init(
+        router: QueueRouter, store: any TicketStore, logger: Logger, threading: ThreadMatcher = ThreadMatcher(),
+        settings: PipelineSettings = PipelineSettings(),
+        parse: (@Sendable (RawMessage) -> ParsedMessage)? = nil, faults: StageFaultInjection?
+    ) {
+        self.faults = faults
         self.router = router
         self.store = store
         self.logger = logger
@@ -89,14 +104,26 @@ public final class TicketIntake: Sendable {
     /// `process` for a caller that is not a task (the SMTP/LMTP event loop): parsing and classification run on
     /// the calling thread, then `completion` is called exactly once with the outcomes, from the thread that made
     /// the commit durable. A message that ends in quarantine finishes in a task (the rare path).
-    public func process(_ message: InboundMessage, completion: @escaping @Sendable ([RecipientOutcome]) -> Void) {
+    ///
+    /// - Parameter progress: told as the message enters each stage; when it throws (the message was given up),
+    ///   nothing of the message is stored and every routed recipient gets `.temporaryFailure`.
+    public func process(
+        _ message: InboundMessage, progress: (any StageProgress)? = nil,
+        completion: @escaping @Sendable ([RecipientOutcome]) -> Void
+    ) {
+        do {
+            try enter(.route, of: message, progress: progress)
+        } catch {
+            completion(message.recipients.map { RecipientOutcome(recipient: $0, queue: nil, result: abandoned(error)) })
+            return
+        }
         let (deliveries, routes) = route(message)
         guard !deliveries.isEmpty else {
             completion(
                 message.recipients.map { RecipientOutcome(recipient: $0, queue: nil, result: .unknownRecipient) })
             return
         }
-        run(message, deliveries: deliveries, replayOf: nil) { [self] result in
+        run(message, deliveries: deliveries, replayOf: nil, progress: progress) { [self] result in
             switch result {
             case .success(let results):
                 completion(Self.outcomes(message, routes: routes) { results[$0] ?? .unknownRecipient })
@@ -112,8 +139,40 @@ public final class TicketIntake: Sendable {
                     let results = await quarantine(message, deliveries: deliveries, error: error)
                     completion(Self.outcomes(message, routes: routes) { results[$0] ?? .unknownRecipient })
                 }
+            case .failure(.abandoned(let error)):
+                completion(Self.outcomes(message, routes: routes) { _ in abandoned(error) })
             }
         }
+    }
+
+    /// Puts a message in quarantine without running any stage: for a poison message, one an earlier delivery
+    /// crashed or hung in. `reason` says which stage and what happened; it is the quarantine entry's error.
+    /// `completion` is called once, from a task.
+    public func holdForReview(
+        _ message: InboundMessage, reason: PipelineError, completion: @escaping @Sendable ([RecipientOutcome]) -> Void
+    ) {
+        let (deliveries, routes) = route(message)
+        guard !deliveries.isEmpty else {
+            completion(
+                message.recipients.map { RecipientOutcome(recipient: $0, queue: nil, result: .unknownRecipient) })
+            return
+        }
+        Task {
+            let results = await quarantine(message, deliveries: deliveries, error: reason)
+            completion(Self.outcomes(message, routes: routes) { results[$0] ?? .unknownRecipient })
+        }
+    }
+
+    /// Records the stage with `progress`, then lets a test's fault hit it.
+    private func enter(
+        _ stage: PipelineStage, of message: InboundMessage, progress: (any StageProgress)?
+    ) throws(ProcessingAbandoned) {
+        try progress?.enter(stage)
+        faults?.trigger(at: stage, raw: message.raw)
+    }
+
+    private func abandoned(_ error: ProcessingAbandoned) -> RecipientOutcome.Result {
+        .temporaryFailure(reason: error.description)
     }
 
     private static func outcomes(
@@ -172,6 +231,8 @@ public final class TicketIntake: Sendable {
         case store(TicketStoreError)
         /// The pipeline's own logic failed: quarantine.
         case pipeline(any Error)
+        /// The message was given up (deadline, shutdown) before it was committed; nothing was stored.
+        case abandoned(ProcessingAbandoned)
     }
 
     /// Plans outside the store's writer, then commits. With `replayOf`, the quarantine entry is checked and
@@ -180,7 +241,9 @@ public final class TicketIntake: Sendable {
         _ message: InboundMessage, deliveries: [QueueDelivery], replayOf quarantineID: Int64?
     ) async -> Result<[String: RecipientOutcome.Result], Failure> {
         await withCheckedContinuation { continuation in
-            run(message, deliveries: deliveries, replayOf: quarantineID) { continuation.resume(returning: $0) }
+            run(message, deliveries: deliveries, replayOf: quarantineID, progress: nil) {
+                continuation.resume(returning: $0)
+            }
         }
     }
 
@@ -188,18 +251,24 @@ public final class TicketIntake: Sendable {
     /// reports the commit.
     func run(
         _ message: InboundMessage, deliveries: [QueueDelivery], replayOf quarantineID: Int64?,
+        progress: (any StageProgress)?,
         completion: @escaping @Sendable (Result<[String: RecipientOutcome.Result], Failure>) -> Void
     ) {
         let plan: DeliveryPlan
         do {
-            plan = try prepare(message, deliveries: deliveries)
+            plan = try prepare(message, deliveries: deliveries, progress: progress)
+        } catch let error as ProcessingAbandoned {
+            completion(.failure(.abandoned(error)))
+            return
         } catch {
             completion(.failure(.pipeline(error)))
             return
         }
         let logger = self.logger
         store.write(
-            { transaction in
+            { [self] transaction in
+                // Inside the transaction: a message given up while it waited for the writer is rolled back.
+                try enter(.commit, of: message, progress: progress)
                 if let quarantineID, try transaction.quarantineReplayed(id: quarantineID) {
                     throw ReplayConflict()
                 }
@@ -217,6 +286,8 @@ public final class TicketIntake: Sendable {
                     completion(.success(results))
                 case .failure(let error as TicketStoreError) where error.kind != .other:
                     completion(.failure(.store(error)))
+                case .failure(let error as ProcessingAbandoned):
+                    completion(.failure(.abandoned(error)))
                 case .failure(let error):
                     completion(.failure(.pipeline(error)))
                 }
@@ -224,8 +295,11 @@ public final class TicketIntake: Sendable {
     }
 
     /// Everything CPU-heavy happens here, outside the store's serialized writer.
-    func prepare(_ message: InboundMessage, deliveries: [QueueDelivery]) throws -> DeliveryPlan {
+    func prepare(
+        _ message: InboundMessage, deliveries: [QueueDelivery], progress: (any StageProgress)? = nil
+    ) throws -> DeliveryPlan {
         let raw = message.raw
+        try enter(.parse, of: message, progress: progress)
         var parsed = parse(raw)
         if parsed.attachments.count > settings.maximumAttachments {
             throw PipelineError.tooManyAttachments(count: parsed.attachments.count, limit: settings.maximumAttachments)
@@ -243,6 +317,7 @@ public final class TicketIntake: Sendable {
             return rawSHA256
         }
         let envelope = MailEnvelope(sender: message.sender, recipients: message.recipients)
+        try enter(.classify, of: message, progress: progress)
         var planned: [QueueDelivery] = []
         var classificationName = "accepted"
         var decisionLines: [String] = []
@@ -316,6 +391,7 @@ public final class TicketIntake: Sendable {
             }
             planned.append(delivery)
         }
+        try enter(.plan, of: message, progress: progress)
         if unreadable != nil || planned.contains(where: DeliveryPlan.mayEndRecorded) { _ = rawHash() }
         let bodySHA256 = raw.withUnsafeBytes { BodyFingerprint.sha256(raw: $0, relief: raw.scanRelief) }
         return DeliveryPlan(

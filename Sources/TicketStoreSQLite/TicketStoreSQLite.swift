@@ -97,6 +97,12 @@ public final class SQLiteTicketStore: TicketStore {
         }
     }
 
+    /// Calls `answered` from the store's writer at its next chance: between two batches while it commits, at once
+    /// when idle. Writes nothing. A writer that never answers is wedged (the daemon's watchdog asks).
+    public func probeWriter(_ answered: @escaping @Sendable () -> Void) {
+        committer.probe(answered)
+    }
+
     /// `completion` runs on the store's writer, right after the fsync that made the commit durable.
     public func write<T: Sendable>(
         _ work: @escaping @Sendable (any TicketStoreTransaction) throws -> T,
@@ -286,6 +292,8 @@ final class GroupCommitter: Sendable {
     private struct State {
         var pending: [any PendingWrite] = []
         var draining = false
+        /// Writer probes waiting for the drain loop's next turn.
+        var probes: [@Sendable () -> Void] = []
         var closed = false
         var statistics = GroupCommitStatistics(commits: 0, writes: 0, writerCPUSeconds: 0)
     }
@@ -319,6 +327,24 @@ final class GroupCommitter: Sendable {
         }
     }
 
+    /// Calls `answered` from the drain loop's next turn, starting a drain (with no writes) if none runs.
+    func probe(_ answered: @escaping @Sendable () -> Void) {
+        enum Action { case answerNow, queued, startDrain }
+        let action = state.withLock { state -> Action in
+            // A closed store has no writer to wedge.
+            if state.closed && !state.draining { return .answerNow }
+            state.probes.append(answered)
+            if state.draining { return .queued }
+            state.draining = true
+            return .startDrain
+        }
+        switch action {
+        case .answerNow: answered()
+        case .queued: break
+        case .startDrain: pool.asyncWriteWithoutTransaction { db in self.drain(db) }
+        }
+    }
+
     /// Rejects new writes and fails those not yet started; the batch in flight completes normally.
     func close() {
         let abandoned = state.withLock { state -> [any PendingWrite] in
@@ -337,14 +363,17 @@ final class GroupCommitter: Sendable {
 
     private func drain(_ db: Database) {
         while true {
-            let batch = state.withLock { state -> [any PendingWrite] in
+            let (batch, probes) = state.withLock { state -> ([any PendingWrite], [@Sendable () -> Void]) in
+                let probes = state.probes
+                if !probes.isEmpty { state.probes.removeAll() }
                 if state.pending.isEmpty {
                     state.draining = false
-                    return []
+                    return ([], probes)
                 }
                 defer { state.pending.removeAll(keepingCapacity: true) }
-                return state.pending
+                return (state.pending, probes)
             }
+            for answered in probes { answered() }
             if batch.isEmpty { return }
             if let failure = durability.failure {
                 for request in batch { request.finish(batchError: failure) }

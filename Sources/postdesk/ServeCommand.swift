@@ -23,7 +23,12 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: .init(
                 services: [PostdeskService(configuration: configuration, logger: logger)],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch is ShutdownIncomplete {
+            // Already logged by the service; the status tells a supervisor that messages were given up.
+            throw ExitCode(ShutdownIncomplete.exitStatus)
+        }
     }
 }
 

@@ -146,11 +146,13 @@ final class PostdeskServer {
     var pid: Int32? { server?.pid }
 
     /// Starts `postdesk serve` and waits until its LMTP socket accepts connections.
-    func start() async throws {
+    /// - Parameter environment: added to `self.environment` or the test's own (e.g. `NOTIFY_SOCKET`).
+    func start(environment: [String: String] = [:]) async throws {
         generation += 1
         let child = try ChildProcess(
             executable: executable, arguments: ["serve", "--config", configPath],
-            outputPrefix: scratch.file("postdesk-serve-\(generation)"), environment: environment)
+            outputPrefix: scratch.file("postdesk-serve-\(generation)"),
+            environment: (self.environment ?? ProcessInfo.processInfo.environment).merging(environment) { $1 })
         server = child
         let ready = await waitUntil(seconds: 30) {
             !child.isRunning || LoopbackSockets.acceptsConnections(unixPath: socketPath)

@@ -1,0 +1,127 @@
+import Foundation
+import MessageSpool
+import SMTPProtocol
+import Synchronization
+import TicketPipeline
+
+/// One message between the transport handing it over and its replies: the stage it is in, its processing
+/// deadline, and the client's completion, which runs exactly once: with the pipeline's replies, or with a 4xx
+/// when the deadline passes or the daemon shuts down first, whichever comes first.
+final class InFlightDelivery: StageProgress {
+    private struct State {
+        var stage = PipelineStage.received
+        var slot: Int?
+        var key: String?
+        /// Set once the client has its replies; whatever the pipeline does afterwards is not stored.
+        var abandonment: String?
+        var replied = false
+        /// Once its deadline passed while the pipeline still ran: it counts as stuck until the pipeline returns.
+        var stuck = false
+        var finished = false
+    }
+
+    let id: UInt64
+    let sessionID: String
+    let raw: RawMessage
+    let recipientCount: Int
+    let started: ContinuousClock.Instant
+    let deadline: ContinuousClock.Instant
+    private let ledger: InFlightLedger?
+    private let completion: @Sendable ([SMTPReply]) -> Void
+    private let state = Mutex(State())
+
+    init(
+        id: UInt64, sessionID: String, raw: RawMessage, recipientCount: Int, deadline: Duration,
+        ledger: InFlightLedger?, completion: @escaping @Sendable ([SMTPReply]) -> Void
+    ) {
+        self.id = id
+        self.sessionID = sessionID
+        self.raw = raw
+        self.recipientCount = recipientCount
+        self.started = .now
+        self.deadline = started + deadline
+        self.ledger = ledger
+        self.completion = completion
+    }
+
+    var stage: PipelineStage { state.withLock { $0.stage } }
+    var key: String? { state.withLock { $0.key } }
+    var isStuck: Bool { state.withLock { $0.stuck && !$0.finished } }
+
+    /// Records the message in the ledger under `key` (the SHA-256 of its bytes). False when it was already
+    /// given up: then it must not be processed at all.
+    func attach(key: String) -> Bool {
+        let slot = ledger?.begin(key)
+        let attached = state.withLock { state -> Bool in
+            guard state.abandonment == nil else { return false }
+            state.slot = slot
+            state.key = key
+            return true
+        }
+        if !attached, let slot { ledger?.finish(slot: slot) }
+        return attached
+    }
+
+    func enter(_ stage: PipelineStage) throws(ProcessingAbandoned) {
+        let slot = try state.withLock { state throws(ProcessingAbandoned) -> Int? in
+            if let reason = state.abandonment { throw ProcessingAbandoned(stage: stage, reason: reason) }
+            state.stage = stage
+            return state.slot
+        }
+        if let slot { ledger?.record(stage, slot: slot) }
+    }
+
+    /// Sends `replies` unless the client already has its answer; true if these were sent.
+    @discardableResult
+    func reply(_ replies: [SMTPReply]) -> Bool {
+        let first = state.withLock { state -> Bool in
+            guard !state.replied else { return false }
+            state.replied = true
+            if state.abandonment == nil { state.abandonment = "the client has its replies" }
+            return true
+        }
+        if first { completion(replies) }
+        return first
+    }
+
+    /// The pipeline returned (whatever its outcome): the ledger entry is cleared unless the message was declared
+    /// poison meanwhile. True if it had been counted as stuck.
+    @discardableResult
+    func finish() -> Bool {
+        let (slot, wasStuck) = state.withLock { state -> (Int?, Bool) in
+            state.finished = true
+            defer { state.slot = nil }
+            // A poison entry stays in the ledger: it is what quarantines the next delivery.
+            return (state.stuck ? nil : state.slot, state.stuck)
+        }
+        if let slot { ledger?.finish(slot: slot) }
+        return wasStuck
+    }
+
+    /// Gives the message up: the client gets `replies` now (if it has none yet), the pipeline stops at its next
+    /// stage. With `poison`, the ledger marks it so that its next delivery is quarantined, naming its stage.
+    /// Returns the stage it was in, or nil if the pipeline had already returned.
+    func abandon(reason: String, replies: [SMTPReply], poison: InFlightLedger.Cause?) -> PipelineStage? {
+        let outcome = state.withLock { state -> (stage: PipelineStage, slot: Int?, key: String?)? in
+            // Already given up as poison: its ledger entry must stay, and its client has its reply.
+            guard !state.finished, !state.stuck else { return nil }
+            if state.abandonment == nil || state.abandonment == "the client has its replies" {
+                state.abandonment = reason
+            }
+            if poison != nil { state.stuck = true }
+            let slot = state.slot
+            if poison == nil { state.slot = nil }
+            return (state.stage, slot, state.key)
+        }
+        reply(replies)
+        guard let outcome else { return nil }
+        if let slot = outcome.slot {
+            if let poison, let key = outcome.key {
+                ledger?.markPoison(slot: slot, key: key, stage: outcome.stage, cause: poison)
+            } else {
+                ledger?.finish(slot: slot)
+            }
+        }
+        return outcome.stage
+    }
+}

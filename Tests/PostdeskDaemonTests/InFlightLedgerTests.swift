@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+import TicketPipeline
+
+@testable import PostdeskDaemon
+
+@Suite struct InFlightLedgerTests {
+    static func temporaryPath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString).inflight").path
+    }
+
+    static let keyA = String(repeating: "a", count: 64)
+    static let keyB = String(repeating: "b", count: 64)
+
+    @Test("An entry left in progress is a suspect at the next opening, with its stage")
+    func interruptedEntryBecomesSuspect() throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let ledger = try InFlightLedger(path: path, capacity: 4)
+            let crashed = try #require(ledger.begin(Self.keyA))
+            ledger.record(.classify, slot: crashed)
+            let done = try #require(ledger.begin(Self.keyB))
+            ledger.record(.commit, slot: done)
+            ledger.finish(slot: done)
+            #expect(ledger.suspects.isEmpty)
+            // No finish for A: as if the process died here (the mapping's pages stay in the page cache).
+        }
+        let reopened = try InFlightLedger(path: path, capacity: 4)
+        #expect(reopened.suspects.count == 1)
+        let suspect = try #require(reopened.takeSuspect(Self.keyA))
+        #expect(suspect.stage == .classify)
+        #expect(suspect.cause == .interrupted)
+        #expect(reopened.takeSuspect(Self.keyA) == nil, "a suspect is quarantined once")
+        #expect(reopened.takeSuspect(Self.keyB) == nil)
+        #expect(try InFlightLedger(path: path, capacity: 4).suspects.isEmpty)
+    }
+
+    @Test("A message marked poison at its deadline stays a suspect across a restart")
+    func poisonSurvivesRestart() throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let ledger = try InFlightLedger(path: path, capacity: 2)
+        let slot = try #require(ledger.begin(Self.keyA))
+        ledger.markPoison(slot: slot, key: Self.keyA, stage: .parse, cause: .deadline)
+        #expect(ledger.suspects[Self.keyA]?.stage == .parse)
+        let reopened = try InFlightLedger(path: path, capacity: 2)
+        #expect(
+            reopened.suspects[Self.keyA]
+                == InFlightLedger.Suspect(stage: .parse, cause: .deadline, since: reopened.suspects[Self.keyA]!.since))
+        // Old suspects are forgotten: Postfix gave up on them long ago.
+        let later = Date().addingTimeInterval(InFlightLedger.suspectLifetime + 60)
+        #expect(try InFlightLedger(path: path, capacity: 2, now: later).suspects.isEmpty)
+    }
+
+    @Test("Slots are reused; when all hold suspects, the oldest suspect gives way")
+    func slotsAreBounded() throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let ledger = try InFlightLedger(path: path, capacity: 2)
+        for _ in 0..<1000 {
+            let slot = try #require(ledger.begin(Self.keyA))
+            ledger.finish(slot: slot)
+        }
+        let first = try #require(ledger.begin(Self.keyA))
+        ledger.markPoison(
+            slot: first, key: Self.keyA, stage: .plan, cause: .deadline, now: Date(timeIntervalSinceNow: -10))
+        let second = try #require(ledger.begin(Self.keyB))
+        ledger.markPoison(slot: second, key: Self.keyB, stage: .plan, cause: .deadline)
+        let third = ledger.begin(String(repeating: "c", count: 64))
+        #expect(third == first)
+        #expect(ledger.suspects.keys.sorted() == [Self.keyB])
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.size] as? Int) == 128 + 2 * InFlightLedger.slotSize)
+    }
+}
