@@ -3,7 +3,8 @@
 # Postfix (with smtp-source/smtp-sink), swaks, sqlite3, openssl, CPython's email test data, and
 # the aiosmtpd Python package. No stock mail service is configured or started: the tests run
 # private instances of their own.
-# With --bench it also installs Dovecot's LMTP server, a peer of bench/intake.sh that no test needs.
+# It also creates the system user `postdesk` (as a package would), which the packaged-setup test runs the
+# daemon as. With --bench it also installs Dovecot's LMTP server, a peer of bench/intake.sh that no test needs.
 # Idempotent: when everything is present it returns at once without touching apt or pip.
 set -euo pipefail
 
@@ -30,13 +31,17 @@ fi
 need_aiosmtpd=0
 python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need_aiosmtpd=1
 
-if [ ${#missing[@]} -eq 0 ] && [ $need_aiosmtpd -eq 0 ]; then
+need_user=0
+getent passwd postdesk >/dev/null || need_user=1
+
+if [ ${#missing[@]} -eq 0 ] && [ $need_aiosmtpd -eq 0 ] && [ $need_user -eq 0 ]; then
     echo "install-test-peers: all test peers already installed"
     exit 0
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
-    echo "install-test-peers: missing ${missing[*]:-} (aiosmtpd needed: $need_aiosmtpd); run as root" >&2
+    echo "install-test-peers: missing ${missing[*]:-} (aiosmtpd needed: $need_aiosmtpd," \
+        "postdesk user needed: $need_user); run as root" >&2
     exit 1
 fi
 
@@ -62,6 +67,12 @@ SEL
         apt-get update
         apt-get install -y --no-install-recommends "${missing[@]}"
     fi
+fi
+
+if [ $need_user -eq 1 ]; then
+    echo "install-test-peers: creating the system user postdesk"
+    useradd --system --user-group --home-dir /var/lib/postdesk --no-create-home --shell /usr/sbin/nologin \
+        --comment "Postdesk helpdesk intake" postdesk
 fi
 
 if [ $need_aiosmtpd -eq 1 ]; then

@@ -36,9 +36,17 @@ public struct PostdeskConfiguration: Sendable, Equatable {
     public var smtpTLS: TLSFiles?
     public var maxMessageSize: Int
     public var maxRecipients: Int
+    /// SMTP sessions at once (`smtp.max_connections`).
     public var maxConnections: Int
     public var commandTimeout: Duration
     public var dataTimeout: Duration
+    /// LMTP sessions at once (`lmtp.max_connections`), apart from SMTP's so that SMTP clients cannot lock the
+    /// local MTA out.
+    public var lmtpMaxConnections = 100
+    /// A command line must be complete this long after its first octet (`limits.command_deadline`).
+    public var commandDeadline: Duration = .seconds(300)
+    /// MAIL to the end of DATA may take at most this long (`limits.transaction_deadline`).
+    public var transactionDeadline: Duration = .seconds(3600)
     /// After SIGTERM, how long a client still sending DATA may take before it gets 421 and its session closes.
     public var shutdownGrace: Duration = .seconds(30)
     /// How long one message may spend in the pipeline before its client gets 451 and it is marked poison.
@@ -70,7 +78,9 @@ public struct PostdeskConfiguration: Sendable, Equatable {
             && lhs.smtpTLS == rhs.smtpTLS && lhs.maxMessageSize == rhs.maxMessageSize
             && lhs.maxRecipients == rhs.maxRecipients && lhs.maxConnections == rhs.maxConnections
             && lhs.commandTimeout == rhs.commandTimeout && lhs.dataTimeout == rhs.dataTimeout
-            && lhs.shutdownGrace == rhs.shutdownGrace && lhs.processingDeadline == rhs.processingDeadline
+            && lhs.lmtpMaxConnections == rhs.lmtpMaxConnections && lhs.commandDeadline == rhs.commandDeadline
+            && lhs.transactionDeadline == rhs.transactionDeadline && lhs.shutdownGrace == rhs.shutdownGrace
+            && lhs.processingDeadline == rhs.processingDeadline
             && lhs.spoolDirectoryOption == rhs.spoolDirectoryOption
             && lhs.spoolThreshold == rhs.spoolThreshold
             && lhs.queues == rhs.queues && lhs.pipeline == rhs.pipeline
@@ -104,11 +114,14 @@ extension PostdeskConfiguration {
         "store.path": "./var/postdesk.db",
         "store.spool_directory": "",
         "lmtp.mode": "0660",
+        "lmtp.max_connections": 100,
+        "smtp.max_connections": 100,
         "limits.max_message_size": 52_428_800,
         "limits.max_recipients": 100,
-        "limits.max_connections": 200,
         "limits.command_timeout": 300,
         "limits.data_timeout": 600,
+        "limits.command_deadline": 300,
+        "limits.transaction_deadline": 3600,
         "limits.shutdown_grace": 30,
         "limits.processing_deadline": 60,
         "limits.spool_threshold": 1_048_576,
@@ -210,9 +223,12 @@ extension PostdeskConfiguration {
 
         let maxMessageSize = reader.positiveInt("limits.max_message_size")
         let maxRecipients = reader.positiveInt("limits.max_recipients")
-        let maxConnections = reader.positiveInt("limits.max_connections")
+        let maxConnections = reader.positiveInt("smtp.max_connections")
+        let lmtpMaxConnections = reader.positiveInt("lmtp.max_connections")
         let commandTimeout = reader.positiveInt("limits.command_timeout")
         let dataTimeout = reader.positiveInt("limits.data_timeout")
+        let commandDeadline = reader.positiveInt("limits.command_deadline")
+        let transactionDeadline = reader.positiveInt("limits.transaction_deadline")
         let shutdownGrace = reader.positiveInt("limits.shutdown_grace")
         let processingDeadline = reader.positiveInt("limits.processing_deadline")
         let spoolThreshold = reader.positiveInt("limits.spool_threshold")
@@ -270,6 +286,9 @@ extension PostdeskConfiguration {
             commandTimeout: .seconds(commandTimeout), dataTimeout: .seconds(dataTimeout), queues: queues)
         configuration.shutdownGrace = .seconds(shutdownGrace)
         configuration.processingDeadline = .seconds(processingDeadline)
+        configuration.lmtpMaxConnections = lmtpMaxConnections
+        configuration.commandDeadline = .seconds(commandDeadline)
+        configuration.transactionDeadline = .seconds(transactionDeadline)
         configuration.spoolThreshold = spoolThreshold
         configuration.spoolDirectoryOption = spoolDirectory
         configuration.pipeline = pipeline
@@ -392,8 +411,11 @@ extension PostdeskConfiguration {
                 + (lmtpSocketOwner.map { " owner \($0)" } ?? "") + (lmtpSocketGroup.map { " group \($0)" } ?? ""),
             "  smtp.listen: \(smtpListen.map { "\($0.host):\($0.port)" } ?? "(disabled)")"
                 + (smtpTLS == nil ? "" : " with STARTTLS"),
-            "  limits: message \(maxMessageSize) bytes, \(maxRecipients) recipients, \(maxConnections) connections, "
+            "  limits: message \(maxMessageSize) bytes, \(maxRecipients) recipients, \(maxConnections) SMTP + "
+                + "\(lmtpMaxConnections) LMTP connections, "
                 + "timeouts \(commandTimeout.components.seconds) s command / \(dataTimeout.components.seconds) s data, "
+                + "deadlines \(commandDeadline.components.seconds) s per command line / "
+                + "\(transactionDeadline.components.seconds) s per transaction, "
                 + "\(shutdownGrace.components.seconds) s shutdown grace, "
                 + "\(processingDeadline.components.seconds) s processing deadline",
         ]

@@ -190,8 +190,11 @@ extension PostdeskConfiguration {
         server.maxMessageSize = maxMessageSize
         server.maxRecipients = maxRecipients
         server.maxConnections = maxConnections
+        server.maxLMTPConnections = lmtpMaxConnections
         server.commandTimeout = .seconds(commandTimeout.components.seconds)
         server.dataTimeout = .seconds(dataTimeout.components.seconds)
+        server.commandDeadline = commandDeadline
+        server.transactionDeadline = transactionDeadline
         server.spoolDirectory = spoolDirectory
         server.spoolThreshold = spoolThreshold
         if let smtpTLS {

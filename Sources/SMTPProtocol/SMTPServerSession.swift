@@ -18,6 +18,9 @@ public struct SMTPSessionConfiguration: Sendable {
     /// RFC 5321 §4.5.3.1.6: 1000 octets including CRLF.
     public var maxTextLineLength: Int
     /// After this many refused commands the session is closed with 421 (as Postfix's smtpd_hard_error_limit).
+    /// In SMTP a recipient refused by the backend (550 5.1.1) counts too, so that a stranger cannot probe
+    /// addresses without end; in LMTP it does not: the peer is the local MTA, which relays every recipient
+    /// its own checks let through (up to 50 per transaction), and a 421 would defer the good ones with them.
     public var maxErrors: Int
     /// During DATA, the received octets are handed out (`SMTPServerAction.spool`) whenever this many are held,
     /// so no message is ever held whole; nil holds every message in memory until its end.
@@ -90,6 +93,8 @@ public struct SMTPServerSession: Sendable {
     /// Octets of the message in progress were handed out with `.spool`.
     private var spooled = false
     private var startedAt = ContinuousClock.now
+    /// When the first octets of the command line still incomplete arrived; nil between command lines.
+    public private(set) var partialCommandSince: ContinuousClock.Instant?
     private var dataReceiver: SMTPDataReceiver?
     private var partialLine: [UInt8] = []
     private var discardingLongLine = false
@@ -103,6 +108,10 @@ public struct SMTPServerSession: Sendable {
 
     /// True between an accepted MAIL and the end of its DATA (or RSET).
     public var hasTransaction: Bool { sender != nil }
+
+    /// When the transaction in progress began (its MAIL was accepted); nil outside a transaction. The driver
+    /// bounds the time from here to the end of DATA, however steadily the client trickles its input.
+    public var transactionSince: ContinuousClock.Instant? { hasTransaction ? startedAt : nil }
 
     /// The 220 banner to send on connect.
     public var greeting: SMTPReply {
@@ -127,6 +136,7 @@ public struct SMTPServerSession: Sendable {
             case .command:
                 let remaining = UnsafeBufferPointer(rebasing: bytes[consumed...])
                 guard let offset = SMTPDataReceiver.firstLineFeed(in: remaining) else {
+                    if partialCommandSince == nil { partialCommandSince = .now }
                     if !discardingLongLine {
                         if partialLine.count + remaining.count >= configuration.maxCommandLineLength {
                             discardingLongLine = true
@@ -138,6 +148,7 @@ public struct SMTPServerSession: Sendable {
                     return (bytes.count, nil)
                 }
                 consumed += offset + 1
+                partialCommandSince = nil
                 if discardingLongLine {
                     discardingLongLine = false
                     return (consumed, refuse(500, "5.5.2", "Error: line too long"))
@@ -182,7 +193,10 @@ public struct SMTPServerSession: Sendable {
         phase = .command
         let address = pendingRecipient ?? ""
         pendingRecipient = nil
-        if let refusal { return refusal }
+        if let refusal {
+            if info.dialect == .smtp { countError() }
+            return refusal
+        }
         recipients.append(address)
         return SMTPReply(code: 250, enhancedStatus: "2.1.5", "Ok")
     }
@@ -211,6 +225,7 @@ public struct SMTPServerSession: Sendable {
         greeted = false
         resetTransaction()
         partialLine = []
+        partialCommandSince = nil
         discardingLongLine = false
     }
 
@@ -448,6 +463,12 @@ public struct SMTPServerSession: Sendable {
 
     /// A refused command; too many of them end the session like Postfix's hard error limit.
     private mutating func refuse(_ code: Int, _ enhancedStatus: String, _ text: String) -> SMTPServerAction {
+        countError()
+        return .reply(SMTPReply(code: code, enhancedStatus: enhancedStatus, text))
+    }
+
+    /// One more error; at the limit, 421 and close are queued behind the reply being sent.
+    private mutating func countError() {
         errorCount += 1
         if errorCount >= configuration.maxErrors && phase != .closed {
             phase = .closed
@@ -456,7 +477,6 @@ public struct SMTPServerSession: Sendable {
                     SMTPReply(code: 421, enhancedStatus: "4.7.0", "\(configuration.hostname) Error: too many errors")))
             queuedActions.append(.close)
         }
-        return .reply(SMTPReply(code: code, enhancedStatus: enhancedStatus, text))
     }
 
     /// "FROM:" / "TO:" case-insensitively; returns what follows.

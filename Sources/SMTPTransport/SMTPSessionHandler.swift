@@ -14,11 +14,28 @@ struct SMTPShutdownRequest: Sendable {
 
 /// Drives one `SMTPServerSession` over a channel: frames input through the state machine, writes replies once
 /// per read batch, writes large messages to a spool file as they arrive, calls the backend, stops reading while
-/// a delivery or a spool write is in flight, and enforces idle timeouts.
+/// a delivery or a spool write is in flight or while the client does not read its replies, and enforces idle
+/// timeouts and absolute deadlines.
 final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
+
+    /// Bounds on what a slow or greedy client may cost, besides the idle timeouts.
+    struct ClientLimits: Sendable {
+        /// See `SMTPServerConfiguration.commandDeadline`.
+        var commandDeadline: Duration = .seconds(300)
+        /// See `SMTPServerConfiguration.transactionDeadline`.
+        var transactionDeadline: Duration = .seconds(3600)
+        /// See `SMTPServerConfiguration.maxPendingOutput`.
+        var maxPendingOutput = 1 << 20
+    }
+
+    /// The channel's write buffer high water mark (set by `SMTPServer`): above it the channel is not writable.
+    static let writeBufferHighMark = 64 * 1024
+    /// Replies of one read batch are flushed once this many octets are waiting, so that the channel's
+    /// writability reflects them while the batch is still being processed.
+    private static let outputFlushThreshold = 16 * 1024
 
     private var session: SMTPServerSession
     private let backend: any SMTPBackend
@@ -29,6 +46,7 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Set for the connection over the limit (or arriving during shutdown): sent instead of the greeting.
     private let refusal: SMTPReply?
     private let spoolDirectory: String?
+    private let limits: ClientLimits
     /// Messages up to this size are delivered on the event loop, larger ones on the thread pool.
     private let inlineDeliveryLimit: Int
     /// The spool file of the message in progress, once it outgrew the session's spool threshold.
@@ -44,6 +62,9 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var deferredInput: ByteBuffer?
     /// A delivery or a spool write is in flight: input waits, reads are held.
     private var delivering = false
+    /// The client does not read its replies fast enough (the channel is not writable): input waits, reads
+    /// are held, until the channel drains below its low water mark.
+    private var waitingForWritability = false
     /// Set while `startDelivery` registers its callback: then a delivery that already completed is finished
     /// on the next loop tick, not inside `process`.
     private var registeringDeliveryCallback = false
@@ -54,13 +75,16 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var shutdownImmediately = false
     private var lastActivity = NIODeadline.now()
     private var timeoutTask: Scheduled<Void>?
+    /// When `timeoutTask` fires.
+    private var timeoutScheduledAt: NIODeadline?
 
     init(
         session: SMTPServerSession, backend: any SMTPBackend, logger: Logger, tls: NIOSSLContext?,
         commandTimeout: Duration, dataTimeout: Duration, refusal: SMTPReply?, spoolDirectory: String? = nil,
-        inlineDeliveryLimit: Int = 64 * 1024
+        inlineDeliveryLimit: Int = 64 * 1024, limits: ClientLimits = ClientLimits()
     ) {
         self.inlineDeliveryLimit = inlineDeliveryLimit
+        self.limits = limits
         self.session = session
         self.backend = backend
         self.logger = logger
@@ -120,7 +144,8 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let input = unwrapInboundIn(data)
         guard !closing else { return }
         lastActivity = .now()
-        if delivering {
+        if !context.channel.isWritable { waitingForWritability = true }
+        if delivering || waitingForWritability {
             // A read already under way when input was paused.
             if deferredInput == nil {
                 deferredInput = input
@@ -131,6 +156,7 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         process(input)
+        scheduleEarlierDeadline()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -139,11 +165,19 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if delivering {
+        if delivering || waitingForWritability || !context.channel.isWritable {
             readHeld = true
         } else {
             context.read()
         }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            // On the next tick: this event may come from inside a flush in the middle of `process`.
+            context.eventLoop.assumeIsolated().execute { self.writabilityRestored() }
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -174,6 +208,10 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             switch action {
             case .reply(let reply):
                 write(reply)
+                if repliesBackedUp() {
+                    if buffer.readableBytes > 0 { deferredInput = buffer }
+                    return
+                }
             case .validateRecipient(let address):
                 let refusal = backend.validateRecipient(address, session: session.info)
                 write(session.recipientValidated(refusal))
@@ -324,7 +362,7 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// A delivery or spool write completed: input that waited is processed and reading resumes.
     private func resume() {
         delivering = false
-        guard !closing, let context else { return }
+        guard !closing, context != nil else { return }
         lastActivity = .now()
         // After a delivery, input that waited is the next transaction: shutting down, it is dropped. After a spool
         // write it is the rest of this message's DATA, which the grace period lets finish.
@@ -333,12 +371,20 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             closeIfShuttingDownAndIdle()
             return
         }
+        continueInput()
+    }
+
+    /// Processes input that waited (for a delivery, a spool write or a writable channel), then reads again
+    /// unless something holds input back once more.
+    private func continueInput() {
+        guard !closing, !delivering, !waitingForWritability, let context else { return }
         if let input = deferredInput {
             deferredInput = nil
             process(input)
+            scheduleEarlierDeadline()
         }
         flushOutput()
-        if readHeld && !delivering && !closing {
+        if readHeld && !delivering && !waitingForWritability && !closing && context.channel.isWritable {
             readHeld = false
             context.read()
         }
@@ -394,6 +440,7 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.writeAndFlush(wrapOutboundOut(output!), promise: nil)
         // Reuses the storage when the socket took the bytes at once (the usual case); copy-on-write otherwise.
         output!.clear()
+        closeIfRepliesPileUp(context: context)
     }
 
     private func close() {
@@ -404,16 +451,59 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.close(promise: nil)
     }
 
-    // MARK: - Timeouts (RFC 5321 §4.5.3.2)
+    // MARK: - Clients that do not read their replies
+
+    /// Flushes the replies of the batch in progress once they reach `outputFlushThreshold` octets, and tells
+    /// whether the channel stopped taking them: then the rest of the input waits for `writabilityRestored`.
+    /// Without this, a client that pipelines commands and never reads would have its replies pile up for as
+    /// long as it keeps sending.
+    private func repliesBackedUp() -> Bool {
+        guard let context, let waiting = output?.readableBytes, waiting >= Self.outputFlushThreshold else {
+            return false
+        }
+        flushOutput()
+        guard !closing, !context.channel.isWritable else { return closing }
+        waitingForWritability = true
+        return true
+    }
+
+    /// The client read enough of its replies: input that waited is processed and reading resumes.
+    private func writabilityRestored() {
+        guard !closing, let context, context.channel.isWritable else { return }
+        waitingForWritability = false
+        continueInput()
+    }
+
+    /// The last bound on memory held for a client that sends but does not read. Input normally waits as soon as
+    /// the channel is not writable (`writeBufferHighMark`), so only the replies to one read batch can pass it.
+    private func closeIfRepliesPileUp(context: ChannelHandlerContext) {
+        guard !closing, !context.channel.isWritable || limits.maxPendingOutput < Self.writeBufferHighMark,
+            let buffered = try? context.channel.syncOptions?.getOption(.bufferedWritableBytes),
+            buffered > limits.maxPendingOutput
+        else { return }
+        logger.warning(
+            "closing session: the client does not read its replies",
+            metadata: [
+                "session": "\(session.info.sessionID)", "pending_bytes": "\(buffered)",
+                "limit": "\(limits.maxPendingOutput)",
+            ])
+        closing = true
+        timeoutTask?.cancel()
+        context.close(promise: nil)
+    }
+
+    // MARK: - Timeouts (RFC 5321 §4.5.3.2) and deadlines
 
     private func scheduleTimeout(at deadline: NIODeadline) {
         guard let context else { return }
+        timeoutScheduledAt = deadline
         timeoutTask = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
             self.checkTimeout()
         }
     }
 
     private func checkTimeout() {
+        timeoutScheduledAt = nil
         guard !closing else { return }
         let limit = session.phase == .data ? dataTimeout : commandTimeout
         if delivering {
@@ -421,14 +511,55 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             scheduleTimeout(at: .now() + limit)
             return
         }
-        let deadline = lastActivity + limit
-        if deadline <= .now() {
+        let now = NIODeadline.now()
+        let idleDeadline = lastActivity + limit
+        if idleDeadline <= now {
             logger.debug("session timeout", metadata: ["session": "\(session.info.sessionID)"])
             write(.timeout(hostname: session.configuration.hostname))
             close()
-        } else {
-            scheduleTimeout(at: deadline)
+            return
         }
+        if let deadline = clientDeadline(), deadline.at <= now {
+            logger.info(
+                "closing session: \(deadline.name) deadline exceeded",
+                metadata: [
+                    "session": "\(session.info.sessionID)", "limit": "\(deadline.limit)",
+                    "remote": "\(session.info.remoteAddress ?? "-")",
+                ])
+            write(.timeout(hostname: session.configuration.hostname))
+            close()
+            return
+        }
+        scheduleTimeout(at: min(idleDeadline, clientDeadline()?.at ?? idleDeadline))
+    }
+
+    /// The earlier of the absolute deadlines running now: the command line in progress must be complete
+    /// `commandDeadline` after its first octet, the transaction in progress must reach the end of its DATA
+    /// `transactionDeadline` after its MAIL. Unlike the idle timeouts, input does not extend them.
+    private func clientDeadline() -> (name: String, limit: Duration, at: NIODeadline)? {
+        // Once DATA ended, the time is our backend's, not the client's.
+        let transactionSince = session.phase == .awaitingDelivery ? nil : session.transactionSince
+        let commandSince = session.partialCommandSince
+        guard commandSince != nil || transactionSince != nil else { return nil }
+        let clock = ContinuousClock.now
+        let now = NIODeadline.now()
+        var earliest: (name: String, limit: Duration, at: NIODeadline)?
+        if let since = commandSince {
+            earliest = ("command", limits.commandDeadline, now + TimeAmount(limits.commandDeadline - (clock - since)))
+        }
+        if let since = transactionSince {
+            let at = now + TimeAmount(limits.transactionDeadline - (clock - since))
+            if earliest == nil || at < earliest!.at { earliest = ("transaction", limits.transactionDeadline, at) }
+        }
+        return earliest
+    }
+
+    /// After input was processed: a deadline that just started running may fall before the scheduled check.
+    private func scheduleEarlierDeadline() {
+        guard !closing, let deadline = clientDeadline(), deadline.at < (timeoutScheduledAt ?? .distantFuture)
+        else { return }
+        timeoutTask?.cancel()
+        scheduleTimeout(at: deadline.at)
     }
 }
 

@@ -55,12 +55,24 @@ public struct SMTPServerConfiguration: Sendable {
     /// Octets after dot-unstuffing; advertised as SIZE.
     public var maxMessageSize: Int = 52_428_800
     public var maxRecipients: Int = 100
-    /// Across all listeners of the server.
-    public var maxConnections: Int = 200
+    /// SMTP sessions at once, across the server's SMTP listeners.
+    public var maxConnections: Int = 100
+    /// LMTP sessions at once, across the server's LMTP listeners: a limit of their own, so that SMTP clients
+    /// holding every SMTP slot never lock the local MTA out.
+    public var maxLMTPConnections: Int = 100
     /// Idle time allowed between commands (RFC 5321 §4.5.3.2 suggests 5 minutes).
     public var commandTimeout: Duration = .seconds(300)
     /// Idle time allowed between two reads during DATA.
     public var dataTimeout: Duration = .seconds(600)
+    /// A command line must be complete this long after its first octet arrived, however steadily the client
+    /// trickles it (the idle timeouts alone let one octet every few minutes hold a session for ever).
+    public var commandDeadline: Duration = .seconds(300)
+    /// A transaction must reach the end of its DATA this long after its MAIL was accepted.
+    public var transactionDeadline: Duration = .seconds(3600)
+    /// Octets of replies a session may have waiting for a client that does not read them. Input is only
+    /// processed while the channel is writable (its buffered replies are under NIO's high water mark, 64 KiB),
+    /// so this is a last bound: beyond it the session is closed with a log line.
+    public var maxPendingOutput: Int = 1 << 20
     /// Enables STARTTLS on SMTP listeners.
     public var tls: NIOSSLContext?
     /// Where messages larger than `spoolThreshold` are written while they arrive, so that no session holds a
@@ -75,7 +87,7 @@ public struct SMTPServerConfiguration: Sendable {
 
     public init(
         hostname: String = "localhost", maxMessageSize: Int = 52_428_800, maxRecipients: Int = 100,
-        maxConnections: Int = 200, commandTimeout: Duration = .seconds(300), dataTimeout: Duration = .seconds(600),
+        maxConnections: Int = 100, commandTimeout: Duration = .seconds(300), dataTimeout: Duration = .seconds(600),
         tls: NIOSSLContext? = nil, spoolDirectory: String? = nil, spoolThreshold: Int = 1 << 20
     ) {
         self.hostname = hostname
@@ -116,11 +128,14 @@ public enum SMTPServerError: Error, Sendable, Hashable, CustomStringConvertible 
     }
 }
 
-/// An SMTP/LMTP server with any number of unix and TCP listeners sharing one connection limit.
+/// An SMTP/LMTP server with any number of unix and TCP listeners; SMTP and LMTP sessions have separate
+/// connection limits.
 public final class SMTPServer: Sendable {
     private struct State {
         var listeners: [any Channel] = []
         var sessions: [ObjectIdentifier: any Channel] = [:]
+        /// Open sessions per dialect, for the connection limits.
+        var sessionCounts: [SMTPDialect: Int] = [:]
         var nextSessionNumber: UInt64 = 0
         var shuttingDown = false
     }
@@ -184,6 +199,9 @@ public final class SMTPServer: Sendable {
     /// Sessions currently open, on every listener.
     public var activeSessions: Int { state.withLock { $0.sessions.count } }
 
+    /// Sessions currently open on the listeners of one dialect.
+    public func activeSessions(_ dialect: SMTPDialect) -> Int { state.withLock { $0.sessionCounts[dialect] ?? 0 } }
+
     /// Stops accepting, lets transactions in flight finish (their replies are sent), then closes idle sessions
     /// with 421. Returns once every session is closed.
     /// - Parameter grace: how long a client still sending DATA may take to finish; after that its session gets
@@ -241,6 +259,8 @@ public final class SMTPServer: Sendable {
         var bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.maxMessagesPerRead, value: 4)
+            // The session stops processing input and reading while its replies sit above the high mark.
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
         if tcp {
             bootstrap = bootstrap.serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -254,22 +274,27 @@ public final class SMTPServer: Sendable {
 
     private func makeHandler(for channel: any Channel, dialect: SMTPDialect) -> SMTPSessionHandler {
         let key = ObjectIdentifier(channel)
+        let limit = dialect == .lmtp ? configuration.maxLMTPConnections : configuration.maxConnections
         let (number, refusal) = state.withLock { state -> (UInt64, SMTPReply?) in
             state.nextSessionNumber += 1
             if state.shuttingDown { return (state.nextSessionNumber, .shuttingDown(hostname: configuration.hostname)) }
-            if state.sessions.count >= configuration.maxConnections {
+            if state.sessionCounts[dialect, default: 0] >= limit {
                 return (state.nextSessionNumber, .tooManyConnections(hostname: configuration.hostname))
             }
             state.sessions[key] = channel
+            state.sessionCounts[dialect, default: 0] += 1
             return (state.nextSessionNumber, nil)
         }
         if refusal == nil {
             channel.closeFuture.whenComplete { [self] _ in
-                _ = state.withLock { $0.sessions.removeValue(forKey: key) }
+                state.withLock { state in
+                    if state.sessions.removeValue(forKey: key) != nil { state.sessionCounts[dialect, default: 1] -= 1 }
+                }
             }
         } else {
             logger.warning(
-                "connection refused", metadata: ["reason": "\(refusal!)", "limit": "\(configuration.maxConnections)"])
+                "connection refused",
+                metadata: ["reason": "\(refusal!)", "dialect": "\(dialect.rawValue)", "limit": "\(limit)"])
         }
         let tls = dialect == .smtp ? configuration.tls : nil
         var remote: String?
@@ -287,7 +312,10 @@ public final class SMTPServer: Sendable {
         return SMTPSessionHandler(
             session: session, backend: backend, logger: logger, tls: tls, commandTimeout: configuration.commandTimeout,
             dataTimeout: configuration.dataTimeout, refusal: refusal, spoolDirectory: configuration.spoolDirectory,
-            inlineDeliveryLimit: configuration.inlineDeliveryLimit)
+            inlineDeliveryLimit: configuration.inlineDeliveryLimit,
+            limits: SMTPSessionHandler.ClientLimits(
+                commandDeadline: configuration.commandDeadline, transactionDeadline: configuration.transactionDeadline,
+                maxPendingOutput: configuration.maxPendingOutput))
     }
 
     /// Removes a socket file left by a previous run; refuses to touch a live socket or any other file.

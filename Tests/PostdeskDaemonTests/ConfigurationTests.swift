@@ -215,6 +215,28 @@ import Testing
         let found = try await issues("just a string, not a mapping")
         #expect(found.first?.key == "(file)")
     }
+
+    @Test func connectionLimitsPerListenerAndDeadlinesReachTheServer() async throws {
+        let path = try temporaryFile(
+            """
+            lmtp:
+              max_connections: 7
+            smtp:
+              max_connections: 3
+            limits:
+              command_deadline: 40
+            """)
+        let configuration = try await PostdeskConfiguration.load(
+            path: path, environment: ["POSTDESK_LIMITS_TRANSACTION_DEADLINE": "900"])
+        let server = try configuration.serverConfiguration()
+        #expect(server.maxLMTPConnections == 7 && server.maxConnections == 3)
+        #expect(server.commandDeadline == .seconds(40) && server.transactionDeadline == .seconds(900))
+        let defaults = try await PostdeskConfiguration.load(path: nil, environment: [:]).serverConfiguration()
+        #expect(defaults.maxLMTPConnections == 100 && defaults.maxConnections == 100)
+        #expect(defaults.commandDeadline == .seconds(300) && defaults.transactionDeadline == .seconds(3600))
+        let found = try await issues("lmtp:\n  max_connections: 0\nlimits:\n  transaction_deadline: never\n")
+        #expect(Set(found.map(\.key)) == ["lmtp.max_connections", "limits.transaction_deadline"])
+    }
 }
 
 @Suite struct TicketIntakeBackendTests {

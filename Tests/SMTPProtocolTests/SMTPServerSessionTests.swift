@@ -295,6 +295,49 @@ struct ErrorTests {
         #expect(driver.closed)
     }
 
+    @Test func refusedRecipientsCountTowardTheErrorLimitInSMTP() {
+        var driver = SessionDriver(maxErrors: 3)
+        driver.validate = { $0.hasPrefix("known") ? nil : .unknownRecipient($0) }
+        driver.feed("EHLO c\r\nMAIL FROM:<a@b.test>\r\n")
+        let replies = driver.feed(
+            "RCPT TO:<known@x.test>\r\nRCPT TO:<n1@x.test>\r\nRCPT TO:<n2@x.test>\r\nRCPT TO:<n3@x.test>\r\n"
+                + "RCPT TO:<known@x.test>\r\n")
+        #expect(replies.statuses == ["250 2.1.5", "550 5.1.1", "550 5.1.1", "550 5.1.1", "421 4.7.0"])
+        #expect(driver.closed)
+        #expect(driver.deliveries.isEmpty)
+    }
+
+    /// LMTP's peer is the local MTA relaying what its own checks let through: a 421 would defer the valid
+    /// recipients of the same message along with the unknown ones, again at every retry.
+    @Test func refusedRecipientsDoNotEndAnLMTPSession() {
+        var driver = SessionDriver(dialect: .lmtp, maxRecipients: 50, maxErrors: 3)
+        driver.validate = { $0.hasPrefix("known") ? nil : .unknownRecipient($0) }
+        driver.feed("LHLO c\r\nMAIL FROM:<a@b.test>\r\n")
+        let unknown = (0..<10).map { "RCPT TO:<n\($0)@x.test>\r\n" }.joined()
+        let replies = driver.feed(unknown + "RCPT TO:<known@x.test>\r\nDATA\r\nhi\r\n.\r\n")
+        #expect(replies.statuses == Array(repeating: "550 5.1.1", count: 10) + ["250 2.1.5", "354 -", "250 2.0.0"])
+        #expect(!driver.closed)
+        #expect(driver.deliveries.map(\.recipients) == [["known@x.test"]])
+    }
+
+    @Test func partialCommandLineIsTimedFromItsFirstOctet() {
+        var driver = SessionDriver()
+        #expect(driver.session.partialCommandSince == nil)
+        let before = ContinuousClock.now
+        driver.feed("EHLO c\r\nNO")
+        let since = driver.session.partialCommandSince
+        #expect(since.map { $0 >= before } == true)
+        driver.feed("O")
+        #expect(driver.session.partialCommandSince == since, "more octets of the same line keep its start")
+        driver.feed("P\r\n")
+        #expect(driver.session.partialCommandSince == nil)
+        #expect(driver.session.transactionSince == nil)
+        driver.feed("MAIL FROM:<a@b.test>\r\n")
+        #expect(driver.session.transactionSince != nil)
+        driver.feed("RSET\r\n")
+        #expect(driver.session.transactionSince == nil)
+    }
+
     @Test func commandLineLimitIs512OctetsIncludingCRLF() {
         var driver = SessionDriver()
         let fits = "NOOP " + String(repeating: "x", count: 512 - 7) + "\r\n"

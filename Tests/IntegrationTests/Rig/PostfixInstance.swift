@@ -36,7 +36,14 @@ final class PostfixInstance {
     }
 
     /// Writes the instance's configuration; `relayDomains` all deliver to `lmtpSocket`.
-    init(in scratch: ScratchDirectory, lmtpSocket: String, relayDomains: [String]) throws {
+    /// - Parameters:
+    ///   - transportTable: a transport(5) table to route with instead (read as `texthash:`, no postmap).
+    ///   - lmtpService: the master.cf line of the `lmtp` service instead of the rig's own.
+    ///   - settings: main.cf lines appended after the rig's (a later line wins).
+    init(
+        in scratch: ScratchDirectory, lmtpSocket: String, relayDomains: [String], transportTable: String? = nil,
+        lmtpService: String? = nil, settings: [String] = []
+    ) throws {
         try Self.requireInstalled()
         self.scratch = scratch
         root = scratch.file("postfix")
@@ -54,7 +61,13 @@ final class PostfixInstance {
         if let account = getpwnam("postfix") {
             chown(dataDirectory, account.pointee.pw_uid, account.pointee.pw_gid)
         }
-        let transports = relayDomains.map { "\($0)=lmtp:unix:\(lmtpSocket)" }.joined(separator: ", ")
+        var transportMaps =
+            "inline:{ "
+            + relayDomains.map { "\($0)=lmtp:unix:\(lmtpSocket)" }.joined(separator: ", ") + " }"
+        if let transportTable {
+            try transportTable.write(toFile: configDirectory + "/transport", atomically: true, encoding: .utf8)
+            transportMaps = "texthash:\(configDirectory)/transport"
+        }
         let mainConfig = """
             compatibility_level = 3.6
             queue_directory = \(queueDirectory)
@@ -75,7 +88,7 @@ final class PostfixInstance {
             biff = no
             relay_domains = \(relayDomains.joined(separator: ", "))
             relay_recipient_maps =
-            transport_maps = inline:{ \(transports) }
+            transport_maps = \(transportMaps)
             smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
             default_transport = error:outbound mail disabled in the test instance
             relay_transport = error:outbound mail disabled in the test instance
@@ -90,7 +103,7 @@ final class PostfixInstance {
             delay_warning_time = 0
             """
         // chroot = n everywhere: a chrooted lmtp client could not see a socket outside the spool.
-        let masterConfig = """
+        var masterConfig = """
             127.0.0.1:\(smtpPort) inet n - n - - smtpd
             pickup    unix  n - n 60    1 pickup
             cleanup   unix  n - n -     0 cleanup
@@ -112,7 +125,12 @@ final class PostfixInstance {
             postlog   unix-dgram n - n - 1 postlogd
 
             """
-        try (mainConfig + "\n").write(toFile: configDirectory + "/main.cf", atomically: true, encoding: .utf8)
+        if let lmtpService {
+            masterConfig = masterConfig.replacingOccurrences(
+                of: "lmtp      unix  - - n -     - lmtp\n", with: lmtpService + "\n")
+        }
+        try ([mainConfig] + settings).joined(separator: "\n").appending("\n").write(
+            toFile: configDirectory + "/main.cf", atomically: true, encoding: .utf8)
         try masterConfig.write(toFile: configDirectory + "/master.cf", atomically: true, encoding: .utf8)
     }
 
