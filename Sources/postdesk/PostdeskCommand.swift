@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MailParser
 import PostdeskDaemon
 
 /// `postdesk`: the daemon and its operator tools.
@@ -44,7 +45,8 @@ struct ConfigOptions: ParsableArguments {
     }
 }
 
-/// Prints to standard error, for diagnostics that must not mix with `--json` output.
+/// Prints to standard error, for diagnostics that must not mix with `--json` output; control characters (which a
+/// diagnostic may quote from mail) are escaped.
 func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    FileHandle.standardError.write(Data((TerminalText.escaped(text, layout: .multiLine) + "\n").utf8))
 }

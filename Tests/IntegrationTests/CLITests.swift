@@ -1,5 +1,7 @@
 import Foundation
+import Logging
 import Testing
+import TicketStoreSQLite
 
 /// The `postdesk` command line, run as a real process.
 @Suite(.serialized) final class CLITests {
@@ -205,6 +207,8 @@ import Testing
 
     @Test func ticketsListOnAnEmptyStore() async throws {
         let file = try configFile("empty.yaml", storePath: "\(scratch.path)/empty.db")
+        // Read commands never create or migrate a store: the daemon (here, the store itself) does.
+        try SQLiteTicketStore(path: "\(scratch.path)/empty.db", logger: Logger(label: "cli-tests")).close()
         let table = try await run(["tickets", "list", "--config", file.path], label: "list-empty").stdout
         #expect(table.contains("(no tickets)"))
         let json = try await run(["tickets", "list", "--json", "--config", file.path], label: "list-json").stdout
