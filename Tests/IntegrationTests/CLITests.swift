@@ -205,6 +205,18 @@ import TicketStoreSQLite
             label: "deliver-tempfail", input: message.path)
     }
 
+    /// Issue 12 point 9: the version and the commit, for bug reports. `make` records the commit in
+    /// .build/postdesk-build-info.h (scripts/build-info.sh); a plain `swift build` says "unknown".
+    @Test func versionNamesTheCommit() async throws {
+        let output = try await run(["--version"], label: "version").stdout
+        let header = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/postdesk-build-info.h")
+        let expected =
+            (try? String(contentsOf: header, encoding: .utf8))?.split(separator: "\"").dropFirst().first.map(
+                String.init) ?? "unknown"
+        #expect(output == "postdesk 0.1.0 (commit \(expected))\n")
+    }
+
     @Test func ticketsListOnAnEmptyStore() async throws {
         let file = try configFile("empty.yaml", storePath: "\(scratch.path)/empty.db")
         // Read commands never create or migrate a store: the daemon (here, the store itself) does.
