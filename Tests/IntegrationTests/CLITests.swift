@@ -229,6 +229,19 @@ import TicketStoreSQLite
         let missing = try await run(["tickets", "show", "42", "--config", file.path], accepting: [1], label: "show")
         #expect(missing.stderr.contains("no ticket #42"))
     }
+
+    /// A store migrated by a newer postdesk is not read by this one (its tables may mean something else).
+    @Test func aStoreOfANewerSchemaIsRefusedByReadCommands() async throws {
+        let sqlite = try #require(findExecutable("sqlite3"), "sqlite3 (make test-deps) is needed")
+        let database = "\(scratch.path)/newer.db"
+        let file = try configFile("newer.yaml", storePath: database)
+        try SQLiteTicketStore(path: database, logger: Logger(label: "cli-tests")).close()
+        try await ChildProcess.run(
+            sqlite, [database, "INSERT INTO grdb_migrations (identifier) VALUES ('v99 from the future')"],
+            outputPrefix: scratch.appendingPathComponent("sqlite3").path)
+        let result = try await run(["messages", "list", "--config", file.path], accepting: [65], label: "newer")
+        #expect(result.stderr.contains("was written by a newer postdesk"), "\(result.stderr)")
+    }
 }
 
 enum PostdeskConfigurationFile {
