@@ -5,7 +5,7 @@ export SWIFT_DETERMINISTIC_HASHING := 1
 SWIFT ?= swift
 CONFIG ?= conf/postdesk.yaml
 
-.PHONY: run test build release deps test-deps lint format bench clean
+.PHONY: run test build release deps test-deps lint format bench clean build-info
 
 deps:
 	bash scripts/install-system-deps.sh
@@ -13,14 +13,18 @@ deps:
 test-deps: deps
 	bash scripts/install-test-peers.sh
 
-release: deps
+# The commit for `postdesk --version`, before every build.
+build-info:
+	bash scripts/build-info.sh
+
+release: deps build-info
 	$(SWIFT) build -c release --product postdesk
 
 run: release
 	mkdir -p var
 	$$($(SWIFT) build -c release --show-bin-path)/postdesk serve --config $(CONFIG)
 
-build: deps
+build: deps build-info
 	$(SWIFT) build --build-tests
 
 lint:

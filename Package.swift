@@ -86,11 +86,14 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict),
+        // 7. The commit the binary was built from (`postdesk --version`), written by `make` (scripts/build-info.sh).
+        .target(name: "PostdeskBuildInfo"),
         // 7. The `postdesk` command.
         .executableTarget(
             name: "postdesk",
             dependencies: [
                 "PostdeskDaemon", "MailParser", "TicketPipeline", "TicketStoreSQLite", "MessageSpool",
+                "PostdeskBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

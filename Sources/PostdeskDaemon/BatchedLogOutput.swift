@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MailParser
 import Synchronization
 
 #if canImport(Glibc)
@@ -109,8 +110,11 @@ public struct BatchedLogHandler: LogHandler {
             pretty = Self.prettify(
                 metadata.merging(provided) { $1 }.merging(explicit ?? [:]) { $1 })
         }
-        let text =
-            "\(Self.timestamp()) \(level) \(label):\(pretty.map { " \($0)" } ?? "") [\(event.source)] \(event.message)\n"
+        // Metadata and messages carry text from mail (addresses, subjects, Message-IDs): escaped, a line from
+        // mail can neither forge log lines nor send escape sequences to whoever reads the log on a terminal.
+        let line =
+            "\(Self.timestamp()) \(level) \(label):\(pretty.map { " \($0)" } ?? "") [\(event.source)] \(event.message)"
+        let text = TerminalText.escaped(line) + "\n"
         output.append(text, immediately: level >= .error)
     }
 

@@ -393,7 +393,8 @@ struct ValidatingReader {
             guard let (entry, origin) = layers.lookup(key) else {
                 return ConfiguredValue(key: key, value: codeDefaults[key] ?? "(unset)", origin: .default)
             }
-            let value = secretKeys.contains(key) ? "(secret)" : entry.displayText
+            let text = entry.displayText
+            let value = secretKeys.contains(key) ? "(secret)" : text.isEmpty ? "\"\"" : text
             return ConfiguredValue(key: key, value: value, origin: origin)
         }
     }

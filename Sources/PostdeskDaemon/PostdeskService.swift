@@ -202,7 +202,9 @@ extension PostdeskConfiguration {
                 NIOSSLCertificateSource.certificate($0)
             }
             let key = try NIOSSLPrivateKey(file: smtpTLS.privateKeyPath, format: .pem)
-            let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            // TLS 1.0 and 1.1 are deprecated (RFC 8996); every MTA of the last decade speaks 1.2.
+            tls.minimumTLSVersion = .tlsv12
             server.tls = try NIOSSLContext(configuration: tls)
         }
         return server

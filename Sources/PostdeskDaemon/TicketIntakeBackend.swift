@@ -67,7 +67,7 @@ struct TicketIntakeBackend: SMTPBackend {
                 // This runs on the store's writer, and the other callers of the batch wait for it: the reply goes
                 // first, the log line after.
                 let duration = ContinuousClock.now - started
-                let sent = inFlight.reply(outcomes.map(Self.reply(for:)))
+                let sent = inFlight.reply(outcomes.map { Self.reply(for: $0, dialect: delivery.session.dialect) })
                 supervisor.finished(inFlight)
                 if sent { logTransaction(delivery, raw: raw, outcomes: outcomes, duration: duration) }
             }
@@ -88,13 +88,19 @@ struct TicketIntakeBackend: SMTPBackend {
         intake.holdForReview(
             message, reason: .stalled(stage: suspect.stage.description, what: suspect.cause.text)
         ) { outcomes in
-            inFlight.reply(outcomes.map(Self.reply(for:)))
+            inFlight.reply(outcomes.map { Self.reply(for: $0, dialect: delivery.session.dialect) })
             supervisor.finished(inFlight)
             logTransaction(delivery, raw: message.raw, outcomes: outcomes, duration: ContinuousClock.now - started)
         }
     }
 
-    static func reply(for outcome: RecipientOutcome) -> SMTPReply {
+    /// The reply for one recipient. LMTP (Postfix, our own MTA) hears what happened — ticket numbers, "already
+    /// stored" — and logs it; an SMTP client may be anyone, so every success gets the same plain `250 Ok`, which
+    /// tells a stranger neither ticket numbers nor whether a message was seen before.
+    static func reply(for outcome: RecipientOutcome, dialect: SMTPDialect) -> SMTPReply {
+        if dialect != .lmtp, outcome.isStored {
+            return SMTPReply(code: 250, enhancedStatus: "2.0.0", "<\(outcome.recipient)> Ok")
+        }
         switch outcome.result {
         case .created(let ticket):
             return SMTPReply(code: 250, enhancedStatus: "2.0.0", "<\(outcome.recipient)> Ok: ticket #\(ticket) created")
@@ -205,5 +211,15 @@ struct TicketIntakeBackend: SMTPBackend {
             offset = position + 1
         }
         return nil
+    }
+}
+
+extension RecipientOutcome {
+    /// The message is safe with us (a ticket, a record, or quarantine): the reply is 250.
+    fileprivate var isStored: Bool {
+        switch result {
+        case .created, .appended, .duplicate, .noted, .recorded, .quarantined: true
+        case .unknownRecipient, .temporaryFailure: false
+        }
     }
 }

@@ -38,6 +38,11 @@ public final class SQLiteTicketStore: TicketStore {
             throw TicketStoreError(
                 kind: .open, operation: "create directory \(directory.path)", path: path, underlying: "\(error)")
         }
+        // Every customer's mail is in here: the file is created 0600 before SQLite opens it (SQLite would create it
+        // 0644 less the umask), and SQLite gives its -wal and -shm files the database file's mode.
+        if let failure = createPrivateFile(path) {
+            throw TicketStoreError(kind: .open, operation: "create", path: path, underlying: failure)
+        }
         var configuration = GRDB.Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         configuration.label = "postdesk.store"
@@ -213,6 +218,16 @@ public final class SQLiteTicketStore: TicketStore {
         }
         return TicketStoreError(kind: kind, operation: operation, path: path, underlying: "\(databaseError)")
     }
+}
+
+/// Creates an empty file with mode 0600 unless one exists; the reason when that fails.
+private func createPrivateFile(_ path: String) -> String? {
+    let descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+    if descriptor >= 0 {
+        close(descriptor)
+        return nil
+    }
+    return errno == EEXIST ? nil : String(cString: strerror(errno))
 }
 
 /// Totals since the store was opened.

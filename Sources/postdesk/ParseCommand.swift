@@ -35,18 +35,18 @@ struct ParseCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data("\n".utf8))
             return
         }
-        print("Message-ID: \(message.messageID ?? "(none)")")
-        print("Subject:    \(message.subject ?? "(none)")")
-        print("From:       \(message.from.map(Self.format).joined(separator: ", "))")
-        print("To:         \(message.to.map(Self.format).joined(separator: ", "))")
-        if !message.cc.isEmpty { print("Cc:         \(message.cc.map(Self.format).joined(separator: ", "))") }
+        printEscaped("Message-ID: \(message.messageID ?? "(none)")")
+        printEscaped("Subject:    \(message.subject ?? "(none)")")
+        printEscaped("From:       \(message.from.map(Self.format).joined(separator: ", "))")
+        printEscaped("To:         \(message.to.map(Self.format).joined(separator: ", "))")
+        if !message.cc.isEmpty { printEscaped("Cc:         \(message.cc.map(Self.format).joined(separator: ", "))") }
         for attachment in message.attachments {
-            print(
+            printEscaped(
                 "Attachment: \(attachment.filename ?? "(unnamed)") \(attachment.contentType) \(attachment.size) bytes")
         }
-        for defect in message.defects { print("Defect:     \(defect)") }
-        print("")
-        print(message.text)
+        for defect in message.defects { printEscaped("Defect:     \(defect)") }
+        printEscaped("")
+        printEscaped(message.text, layout: .multiLine)
     }
 
     static func format(_ address: MailAddress) -> String {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import MailParser
+import PostdeskBuildInfo
 import PostdeskDaemon
 
 /// `postdesk`: the daemon and its operator tools.
@@ -8,11 +10,18 @@ struct PostdeskCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "postdesk",
         abstract: "Turns email into helpdesk tickets the instant it arrives (LMTP/SMTP intake).",
+        version: versionText,
         subcommands: [
             ServeCommand.self, CheckConfigCommand.self, DeliverCommand.self, TicketsCommand.self, MessagesCommand.self,
             QuarantineCommand.self, BouncesCommand.self, ParseCommand.self,
         ])
 }
+
+/// The release this source tree is.
+let postdeskVersion = "0.1.0"
+
+/// `postdesk --version`: the release and the commit the binary was built from, for bug reports.
+let versionText = "postdesk \(postdeskVersion) (commit \(String(cString: postdesk_build_commit())))"
 
 /// `--config`, shared by every command that reads the configuration.
 struct ConfigOptions: ParsableArguments {
@@ -44,7 +53,8 @@ struct ConfigOptions: ParsableArguments {
     }
 }
 
-/// Prints to standard error, for diagnostics that must not mix with `--json` output.
+/// Prints to standard error, for diagnostics that must not mix with `--json` output; control characters (which a
+/// diagnostic may quote from mail) are escaped.
 func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    FileHandle.standardError.write(Data((TerminalText.escaped(text, layout: .multiLine) + "\n").utf8))
 }

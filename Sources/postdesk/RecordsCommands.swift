@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MailParser
 import PostdeskDaemon
 import TicketPipeline
 import TicketStoreSQLite
@@ -47,21 +48,22 @@ struct MessagesCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             if json { return try printJSON(record) }
-            print("Message \(record.id): \(record.classification) → \(record.disposition.rawValue)")
-            if let ticket = record.ticketNumber { print("Ticket: #\(ticket)") }
-            print("Received: \(isoDate(record.receivedAt)) via \(record.source.rawValue)")
-            print("Envelope: <\(record.envelopeSender)> → \(record.envelopeRecipients.joined(separator: ", "))")
-            print("Queues: \(record.queues.joined(separator: ", "))")
-            print("Message-ID: \(record.messageID.map { "<\($0)>" } ?? "(none)")")
-            print("From: \(record.fromAddress ?? "(none)")  Subject: \(record.subject ?? "(none)")")
+            printEscaped("Message \(record.id): \(record.classification) → \(record.disposition.rawValue)")
+            if let ticket = record.ticketNumber { printEscaped("Ticket: #\(ticket)") }
+            printEscaped("Received: \(isoDate(record.receivedAt)) via \(record.source.rawValue)")
+            printEscaped("Envelope: <\(record.envelopeSender)> → \(record.envelopeRecipients.joined(separator: ", "))")
+            printEscaped("Queues: \(record.queues.joined(separator: ", "))")
+            printEscaped("Message-ID: \(record.messageID.map { "<\($0)>" } ?? "(none)")")
+            printEscaped("From: \(record.fromAddress ?? "(none)")  Subject: \(record.subject ?? "(none)")")
             if record.rawSHA256.isEmpty {
                 // Ordinary mail: its raw bytes are stored with the ticket, which shows their hash.
-                print("Raw: \(record.rawSize) bytes, stored with the ticket (postdesk tickets show gives its SHA-256)")
+                printEscaped(
+                    "Raw: \(record.rawSize) bytes, stored with the ticket (postdesk tickets show gives its SHA-256)")
             } else {
-                print("Raw: \(record.rawSize) bytes, SHA-256 \(record.rawSHA256)")
+                printEscaped("Raw: \(record.rawSize) bytes, SHA-256 \(record.rawSHA256)")
             }
-            print("Decisions:")
-            for decision in record.decisions { print("  \(decision)") }
+            printEscaped("Decisions:")
+            for decision in record.decisions { printEscaped("  \(decision)") }
         }
     }
 
@@ -77,7 +79,7 @@ struct MessagesCommand: AsyncParsableCommand {
                 uniqueKeysWithValues: MessageDisposition.allCases.map { ($0.rawValue, counts[$0] ?? 0) })
             if json { return try printJSON(all) }
             for disposition in MessageDisposition.allCases {
-                print("\(disposition.rawValue): \(counts[disposition] ?? 0)")
+                printEscaped("\(disposition.rawValue): \(counts[disposition] ?? 0)")
             }
         }
     }
@@ -153,12 +155,13 @@ struct QuarantineCommand: AsyncParsableCommand {
                 FileHandle.standardOutput.write(Data(entry.raw))
                 return
             }
-            print("Quarantine \(entry.id), received \(isoDate(entry.receivedAt)) via \(entry.source.rawValue)")
-            print("Envelope: <\(entry.envelopeSender)> → \(entry.envelopeRecipients.joined(separator: ", "))")
-            print("Error: \(entry.error)")
-            print("Replayed: \(entry.replayedAt.map { isoDate($0) + " — " + (entry.replayResult ?? "") } ?? "no")")
-            print("")
-            print(String(decoding: entry.raw.prefix(64 * 1024), as: UTF8.self))
+            printEscaped("Quarantine \(entry.id), received \(isoDate(entry.receivedAt)) via \(entry.source.rawValue)")
+            printEscaped("Envelope: <\(entry.envelopeSender)> → \(entry.envelopeRecipients.joined(separator: ", "))")
+            printEscaped("Error: \(entry.error)")
+            printEscaped(
+                "Replayed: \(entry.replayedAt.map { isoDate($0) + " — " + (entry.replayResult ?? "") } ?? "no")")
+            printEscaped("")
+            printEscaped(String(decoding: entry.raw.prefix(64 * 1024), as: UTF8.self), layout: .multiLine)
         }
     }
 
@@ -197,12 +200,12 @@ struct QuarantineCommand: AsyncParsableCommand {
                 switch try await intake.replay(quarantineID: id) {
                 case .replayed(let outcomes):
                     let text = outcomes.map { "\($0.recipient): \(describe($0.result))" }.joined(separator: ", ")
-                    print("\(id): replayed — \(text)")
+                    printEscaped("\(id): replayed — \(text)")
                 case .alreadyReplayed(let result):
-                    print("\(id): already replayed — \(result)")
+                    printEscaped("\(id): already replayed — \(result)")
                 case .failed(let reason):
                     failures += 1
-                    print("\(id): failed again, still in quarantine — \(reason)")
+                    printEscaped("\(id): failed again, still in quarantine — \(reason)")
                 case .notFound:
                     failures += 1
                     printError("no quarantine entry \(id)")

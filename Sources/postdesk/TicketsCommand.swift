@@ -45,39 +45,50 @@ struct TicketsCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             if json { return try printJSON(ticket) }
-            print("Ticket #\(ticket.number) [\(ticket.queue)] \(ticket.status): \(ticket.subject)")
-            print("Requester: \(ticket.requester.map(format) ?? "(unknown)")  Source: \(ticket.source.rawValue)")
-            print("Created \(isoDate(ticket.createdAt)), updated \(isoDate(ticket.updatedAt))")
+            printEscaped("Ticket #\(ticket.number) [\(ticket.queue)] \(ticket.status): \(ticket.subject)")
+            printEscaped("Requester: \(ticket.requester.map(format) ?? "(unknown)")  Source: \(ticket.source.rawValue)")
+            printEscaped("Created \(isoDate(ticket.createdAt)), updated \(isoDate(ticket.updatedAt))")
             for (index, article) in ticket.articles.enumerated() {
-                print("")
-                print("--- Article \(index + 1) (\(article.direction.rawValue), \(isoDate(article.receivedAt)))")
-                print("From: \(article.from.map(format) ?? "<\(article.envelopeSender)>")")
-                if !article.to.isEmpty { print("To: \(article.to.map(format).joined(separator: ", "))") }
-                if !article.cc.isEmpty { print("Cc: \(article.cc.map(format).joined(separator: ", "))") }
-                print("Subject: \(article.subject)")
-                print("Message-ID: \(article.messageID.map { "<\($0)>" } ?? "(none)")")
+                printEscaped("")
+                printEscaped("--- Article \(index + 1) (\(article.direction.rawValue), \(isoDate(article.receivedAt)))")
+                printEscaped("From: \(article.from.map(format) ?? "<\(article.envelopeSender)>")")
+                if !article.to.isEmpty { printEscaped("To: \(article.to.map(format).joined(separator: ", "))") }
+                if !article.cc.isEmpty { printEscaped("Cc: \(article.cc.map(format).joined(separator: ", "))") }
+                printEscaped("Subject: \(article.subject)")
+                printEscaped("Message-ID: \(article.messageID.map { "<\($0)>" } ?? "(none)")")
                 for attachment in article.attachments {
-                    print(
+                    printEscaped(
                         "Attachment: \(attachment.filename ?? "(unnamed)") \(attachment.contentType) \(attachment.size) bytes"
                     )
                 }
-                print("")
-                print(article.text)
+                printEscaped("")
+                printEscaped(article.text, layout: .multiLine)
             }
             if !ticket.activities.isEmpty {
-                print("")
-                print("--- Activities")
+                printEscaped("")
+                printEscaped("--- Activities")
                 for activity in ticket.activities {
-                    print("\(isoDate(activity.createdAt)) [\(activity.kind)] \(activity.text)")
+                    printEscaped("\(isoDate(activity.createdAt)) [\(activity.kind)] \(activity.text)")
                 }
             }
         }
     }
 }
 
-func openStore(_ options: ConfigOptions) async throws -> SQLiteTicketStore {
+/// The store, read-only, for a command that only reads: it never creates, migrates or writes a file. A missing
+/// store exits 66 (EX_NOINPUT), a schema this build does not match 65 (EX_DATAERR), an unreadable one 74 (EX_IOERR).
+func openStore(_ options: ConfigOptions) async throws -> SQLiteTicketReader {
     let configuration = try await options.loadConfiguration()
-    return try SQLiteTicketStore(path: configuration.storePath, logger: Logger(label: "postdesk.cli"))
+    do {
+        return try SQLiteTicketReader(path: configuration.storePath)
+    } catch {
+        printError("\(error)")
+        switch error.kind {
+        case .missing: throw ExitCode(66)
+        case .olderSchema, .newerSchema: throw ExitCode(65)
+        case .unreadable: throw ExitCode(74)
+        }
+    }
 }
 
 func printJSON(_ value: some Encodable) throws {
@@ -97,8 +108,14 @@ private func format(_ address: MailAddress) -> String {
     address.name.map { "\($0) <\(address.address)>" } ?? address.address
 }
 
+/// Prints text from the store or from mail for a person: control characters escaped (see `TerminalText`).
+func printEscaped(_ text: String, layout: TerminalText.Layout = .singleLine) {
+    print(TerminalText.escaped(text, layout: layout))
+}
+
+/// A table whose cells (subjects, names, diagnostics from mail) are escaped before they are measured.
 func printTable(header: [String], rows: [[String]], empty: String = "(no tickets)") {
-    let all = [header] + rows
+    let all = [header] + rows.map { $0.map { TerminalText.escaped($0) } }
     let widths = header.indices.map { column in
         min(all.map { $0[column].count }.max() ?? 0, column == header.count - 1 ? 200 : 40)
     }

@@ -1,5 +1,7 @@
 import Foundation
+import Logging
 import Testing
+import TicketStoreSQLite
 
 /// The `postdesk` command line, run as a real process.
 @Suite(.serialized) final class CLITests {
@@ -207,8 +209,11 @@ import Testing
     /// store: the spool directory (and the store's) are created, not a 75 that makes pipe(8) defer forever.
     @Test func deliverOfASpooledMessageIntoAStoreNotYetCreated() async throws {
         let file = scratch.appendingPathComponent("fresh.yaml")
-        try "store:\n  path: \(scratch.path)/fresh/var/postdesk.db\nlimits:\n  spool_threshold: 1024\n".write(
-            to: file, atomically: true, encoding: .utf8)
+        try
+            ("store:\n  path: \(scratch.path)/fresh/var/postdesk.db\nlimits:\n  spool_threshold: 1024\n"
+            + "lmtp:\n  socket: \(scratch.path)/fresh/lmtp.sock\n"
+            + "queues:\n  names: [support]\n  support:\n    addresses: [support@localhost]\n").write(
+                to: file, atomically: true, encoding: .utf8)
         let message = scratch.appendingPathComponent("large.eml")
         let body = String(repeating: "Größere Nachricht über der Schwelle.\r\n", count: 200)
         try
@@ -222,8 +227,22 @@ import Testing
         #expect(shown.contains("Größere Nachricht"))
     }
 
+    /// Issue 12 point 9: the version and the commit, for bug reports. `make` records the commit in
+    /// .build/postdesk-build-info.h (scripts/build-info.sh); a plain `swift build` says "unknown".
+    @Test func versionNamesTheCommit() async throws {
+        let output = try await run(["--version"], label: "version").stdout
+        let header = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/postdesk-build-info.h")
+        let expected =
+            (try? String(contentsOf: header, encoding: .utf8))?.split(separator: "\"").dropFirst().first.map(
+                String.init) ?? "unknown"
+        #expect(output == "postdesk 0.1.0 (commit \(expected))\n")
+    }
+
     @Test func ticketsListOnAnEmptyStore() async throws {
         let file = try configFile("empty.yaml", storePath: "\(scratch.path)/empty.db")
+        // Read commands never create or migrate a store: the daemon (here, the store itself) does.
+        try SQLiteTicketStore(path: "\(scratch.path)/empty.db", logger: Logger(label: "cli-tests")).close()
         let table = try await run(["tickets", "list", "--config", file.path], label: "list-empty").stdout
         #expect(table.contains("(no tickets)"))
         let json = try await run(["tickets", "list", "--json", "--config", file.path], label: "list-json").stdout
@@ -231,6 +250,19 @@ import Testing
         #expect(array?.isEmpty == true)
         let missing = try await run(["tickets", "show", "42", "--config", file.path], accepting: [1], label: "show")
         #expect(missing.stderr.contains("no ticket #42"))
+    }
+
+    /// A store migrated by a newer postdesk is not read by this one (its tables may mean something else).
+    @Test func aStoreOfANewerSchemaIsRefusedByReadCommands() async throws {
+        let sqlite = try #require(findExecutable("sqlite3"), "sqlite3 (make test-deps) is needed")
+        let database = "\(scratch.path)/newer.db"
+        let file = try configFile("newer.yaml", storePath: database)
+        try SQLiteTicketStore(path: database, logger: Logger(label: "cli-tests")).close()
+        try await ChildProcess.run(
+            sqlite, [database, "INSERT INTO grdb_migrations (identifier) VALUES ('v99 from the future')"],
+            outputPrefix: scratch.appendingPathComponent("sqlite3").path)
+        let result = try await run(["messages", "list", "--config", file.path], accepting: [65], label: "newer")
+        #expect(result.stderr.contains("was written by a newer postdesk"), "\(result.stderr)")
     }
 }
 

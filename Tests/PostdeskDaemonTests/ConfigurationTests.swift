@@ -199,6 +199,7 @@ import Testing
             origin("limits.max_recipients") == .init(key: "limits.max_recipients", value: "7", origin: .environment))
         #expect(origin("lmtp.socket") == .init(key: "lmtp.socket", value: "/tmp/x.sock", origin: .file))
         #expect(origin("lmtp.mode") == .init(key: "lmtp.mode", value: "0660", origin: .default))
+        #expect(origin("store.spool_directory") == .init(key: "store.spool_directory", value: "\"\"", origin: .default))
         #expect(origin("smtp.listen") == .init(key: "smtp.listen", value: "(unset)", origin: .default))
         #expect(origin("queues.support.tag") == .init(key: "queues.support.tag", value: "Support", origin: .default))
         #expect(origin("identity.secret") == .init(key: "identity.secret", value: "(secret)", origin: .file))
