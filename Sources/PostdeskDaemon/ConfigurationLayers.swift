@@ -1,4 +1,5 @@
 import Foundation
+import TicketPipeline
 import Yams
 
 /// Where a configuration value came from, as `postdesk check-config` shows it.
@@ -48,7 +49,7 @@ struct ConfigurationLayers {
     /// Environment variables that are not configuration keys (the file's path, test and rig switches).
     static let nonConfigurationVariables: Set<String> = [
         "POSTDESK_CONFIG", "POSTDESK_EXECUTABLE", "POSTDESK_KEEP_RIG", "POSTDESK_UPDATE_GOLDEN",
-        "POSTDESK_FUZZ_ITERATIONS",
+        "POSTDESK_FUZZ_ITERATIONS", StageFaultInjection.environmentVariable,
     ]
 
     /// `POSTDESK_*` variables only, by name.

@@ -221,11 +221,16 @@ import Testing
         let path = try temporaryFile(
             """
             lmtp:
+              socket: /tmp/x.sock
               max_connections: 7
             smtp:
               max_connections: 3
             limits:
               command_deadline: 40
+            queues:
+              names: [support]
+              support:
+                addresses: [support@localhost]
             """)
         let configuration = try await PostdeskConfiguration.load(
             path: path, environment: ["POSTDESK_LIMITS_TRANSACTION_DEADLINE": "900"])

@@ -34,9 +34,9 @@ struct FaultInjector {
     func environment(failWrites: Bool = false) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment["LD_PRELOAD"] = library
-        environment["POSTDESK_FAULT_SUFFIX"] = suffix
-        environment["POSTDESK_FAULT_ARM_FILE"] = armFile
-        environment["POSTDESK_FAULT_MODE"] = failWrites ? "write" : "fsync-once"
+        environment["PD_FAULT_SUFFIX"] = suffix
+        environment["PD_FAULT_ARM_FILE"] = armFile
+        environment["PD_FAULT_MODE"] = failWrites ? "write" : "fsync-once"
         return environment
     }
 
@@ -66,9 +66,9 @@ struct FaultInjector {
         #include <sys/types.h>
         #include <unistd.h>
 
-        /* Does fd name a file whose path ends in $POSTDESK_FAULT_SUFFIX? */
+        /* Does fd name a file whose path ends in $PD_FAULT_SUFFIX? */
         static int matches(int fd) {
-            const char *suffix = getenv("POSTDESK_FAULT_SUFFIX");
+            const char *suffix = getenv("PD_FAULT_SUFFIX");
             if (!suffix || !*suffix) return 0;
             char link[64], path[4096];
             snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
@@ -82,8 +82,8 @@ struct FaultInjector {
         /* Armed while the arm file exists; a fault in "fsync-once" mode removes it, so the error is reported
            once, as the kernel reports a writeback error once. Each fault is logged to <arm file>.log. */
         static int take_fault(int fd, const char *mode, const char *call) {
-            const char *wanted = getenv("POSTDESK_FAULT_MODE");
-            const char *arm = getenv("POSTDESK_FAULT_ARM_FILE");
+            const char *wanted = getenv("PD_FAULT_MODE");
+            const char *arm = getenv("PD_FAULT_ARM_FILE");
             if (!wanted || !arm || strcmp(wanted, mode) != 0) return 0;
             if (access(arm, F_OK) != 0 || !matches(fd)) return 0;
             if (strcmp(mode, "fsync-once") == 0) unlink(arm);
