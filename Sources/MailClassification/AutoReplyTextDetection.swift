@@ -45,11 +45,12 @@ enum AutoReplyTextDetection {
         "approved senders", "approved sender list", "whitelist", "allowlist", "spam protection", "anti-spam",
         "challenge", "verify that you are a human", "confirm that you are a human", "real person",
     ]
-    /// How much of the subject and body is read.
-    static let subjectCharacters = 120
+    /// How much of the subject and body is read. The subject is cut at a scalar count, not a character count: one
+    /// character may hold any number of combining scalars.
+    static let subjectScalars = 160
     static let bodyBytes = 8192
 
-    /// The reasons this message is an auto-reply by its text: at most one. O(`subjectCharacters` × forms) on
+    /// The reasons this message is an auto-reply by its text: at most one. O(`subjectScalars` × forms) on
     /// the subject, O(`bodyBytes` × phrases) on the body only for a challenge-response subject.
     static func reasons(_ message: ParsedMessage) -> [AutomatedReason] {
         let subject = message.subject ?? ""
@@ -84,7 +85,8 @@ enum AutoReplyTextDetection {
     /// The matched form, when the subject starts with an "automatic reply" phrase followed by nothing or a
     /// colon (ASCII or full-width).
     static func localizedForm(_ subject: String) -> String? {
-        let head = HeaderText.trimmed(subject.prefix(subjectCharacters)).lowercased()
+        let cut = String(String.UnicodeScalarView(subject.unicodeScalars.prefix(subjectScalars)))
+        let head = HeaderText.trimmed(cut).lowercased()
         for form in subjectForms where head.hasPrefix(form) {
             let rest = head.dropFirst(form.count).drop { $0 == " " || $0 == "\t" }
             if rest.isEmpty || rest.first == ":" || rest.first == "：" { return form }

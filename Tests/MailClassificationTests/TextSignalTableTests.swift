@@ -288,6 +288,8 @@ struct TextSignalTableTests {
         let subjects = [
             "Returned mail" + String(repeating: ":", count: 200_000),
             "Automatische Antwort" + String(repeating: "\u{301}", count: 200_000),
+            "A" + String(repeating: "\u{301}", count: 300_000),
+            "自" + String(repeating: "\u{3099}", count: 300_000),
             "AUTO:" + String(repeating: "ü", count: 300_000),
             String(repeating: "自動応答", count: 100_000),
         ]
