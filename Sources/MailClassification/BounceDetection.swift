@@ -41,7 +41,8 @@ public struct BounceDetectionConfiguration: Sendable, Hashable {
 /// `x-failed-recipients` (Exim), `exchange-ndr-header` (`X-MS-Exchange-Message-Is-Ndr`),
 /// `mailer-daemon-sender` (From local part `MAILER-DAEMON`), `bounce-subject` (a subject prefix plus a
 /// null reverse-path, a `postmaster` sender or a "Mail Delivery" display name) and `postmaster-sender`
-/// (From `postmaster` with a null reverse-path).
+/// (From `postmaster` with a null reverse-path), then `bounce-subject-body` (a bounce subject and the wording
+/// of a delivery failure notice, see `TextOnlyBounceDetection`).
 struct BounceDetection: Sendable {
     let subjectPrefixes: [String]
 
@@ -191,7 +192,7 @@ struct BounceDetection: Sendable {
             return "bounce-subject"
         }
         if fromPostmaster, nullReturnPath { return "postmaster-sender" }
-        return nil
+        return TextOnlyBounceDetection.rule(message)
     }
 
     func hasBounceSubject(_ subject: String) -> Bool {

@@ -28,7 +28,8 @@ public struct ClassifierConfiguration: Sendable, Hashable {
 /// Order (each decision is recorded in `Classification.decisions`):
 /// 1. bounces and reports (`BounceDetection`): a bounce is never a ticket, whatever else it looks like;
 /// 2. own mail and loops (`OwnMailDetection`): dropped;
-/// 3. automated mail (`AutomatedMailDetection`): flagged, then still filtered;
+/// 3. automated mail (`AutomatedMailDetection` on headers, `AutoReplyTextDetection` on the text): flagged, then
+///    still filtered;
 /// 4. the queue's filters (`MailFilter`): ignore wins over allow;
 /// 5. the attachment policy, for every message (`AttachmentPolicy`).
 public struct MailClassifier: Sendable {
@@ -78,7 +79,8 @@ public struct MailClassifier: Sendable {
             decisions.append(ClassificationDecision(stage: .ownMail, rule: "none", reason: "not our own mail, no loop"))
         }
 
-        let automatedMail = automated.evaluate(signals: signals, envelope: envelope)
+        let automatedMail = AutoReplyTextDetection.adding(
+            AutoReplyTextDetection.reasons(message), to: automated.evaluate(signals: signals, envelope: envelope))
         if let automatedMail {
             for reason in automatedMail.reasons {
                 decisions.append(

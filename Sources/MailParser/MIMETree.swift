@@ -63,10 +63,10 @@ struct MIMETreeBuilder {
             return MIMEPart(headers: headers, contentType: contentType, mediaType: mediaType, body: body, kind: .leaf)
         }
         guard let boundary = contentType.rawParameter("boundary"), !boundary.isEmpty else {
-            defects.append("\(mediaType) without a boundary; read as text/plain")
-            return MIMEPart(
-                headers: headers, contentType: MIMEHeaderValue(ArraySlice("text/plain".utf8)),
-                mediaType: "text/plain", body: body, kind: .leaf)
+            // Without a boundary the parts cannot be told apart; the bytes may be anything (base64 of a PDF), so
+            // they are kept as one attachment, as Python's `email` keeps them, never read as the body text.
+            defects.append("\(mediaType) without a boundary; kept as an attachment")
+            return MIMEPart(headers: headers, contentType: contentType, mediaType: mediaType, body: body, kind: .leaf)
         }
         if depth >= limits.maxDepth {
             if !reportedDepthLimit {

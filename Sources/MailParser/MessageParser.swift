@@ -21,8 +21,10 @@ public enum MessageParser {
     ) -> ParsedMessage {
         var builder = MIMETreeBuilder(buffer: buffer, limits: limits)
         builder.relief = relief
-        let root = builder.part(in: 0..<buffer.count, defaultType: "text/plain", depth: depth)
+        let start = headerSectionStart(buffer)
+        let root = builder.part(in: start..<buffer.count, defaultType: "text/plain", depth: depth)
         var defects = builder.defects
+        if start > 0 { defects.insert("blank lines before the header section were skipped", at: 0) }
         let headers = root.headers
         let hint = firstTextCharset(root)
 
@@ -79,6 +81,24 @@ public enum MessageParser {
         }
         message.defects = defects
         return message
+    }
+
+    /// Where the header section starts: after any lines of only blanks (some gateways and scripts write an
+    /// empty or space-only first line), which would otherwise end an empty header section at once. O(leading
+    /// blank bytes), one pass.
+    public static func headerSectionStart(_ buffer: UnsafeBufferPointer<UInt8>) -> Int {
+        var start = 0
+        var index = 0
+        while index < buffer.count {
+            let byte = buffer[index]
+            if byte == ASCIIByte.lf {
+                start = index + 1
+            } else if !byte.isBlank, byte != ASCIIByte.cr {
+                break
+            }
+            index += 1
+        }
+        return index == buffer.count ? buffer.count : start
     }
 
     /// An unstructured header value: encoded words decoded, line-break and tab characters as spaces.
@@ -204,7 +224,9 @@ struct BodyAssembly {
             return
         }
         let content = decodedContent(part)
-        if isBodyText {
+        let isBinary = isBodyText && Self.looksBinary(content.bytes, charset: part.contentType.rawParameter("charset"))
+        if isBinary { defects.append("\(part.mediaType) part holds binary data; kept as an attachment") }
+        if isBodyText, !isBinary {
             var bytes = content.bytes
             if part.mediaType == "text/plain", content.encoding != "x-uuencode" { extractUuencodedFiles(&bytes) }
             var text = decodeText(part, content: bytes)
@@ -247,8 +269,37 @@ struct BodyAssembly {
         let contentID = part.headers.first("content-id").flatMap(MessageIDParser.messageID)
         attachments.append(
             ParsedAttachment(
-                filename: name, contentType: part.mediaType, data: content.bytes, sha256: sha256Hex(content.bytes),
-                contentID: contentID, disposition: disposition ?? (inline ? "inline" : nil)))
+                filename: name, contentType: isBinary ? "application/octet-stream" : part.mediaType,
+                data: content.bytes, sha256: sha256Hex(content.bytes), contentID: contentID,
+                disposition: disposition ?? (inline ? "inline" : nil)))
+    }
+
+    /// Whether a text part's decoded bytes are binary data (a file sent without a Content-Type, a mislabelled
+    /// archive) rather than text, judged on the first 4 KiB: NUL bytes (two or more, and more than one in 64), or
+    /// C0 controls (NUL included; not tab, line breaks, form feed, and escape, which ISO-2022 uses) more than one
+    /// in 8. A stray NUL
+    /// (a C string terminator some mailers leave) keeps text text. UTF-16 and UTF-32 text is full of NUL bytes,
+    /// so parts labelled so, or starting with a UTF-16 byte order mark, are text. O(min(n, 4096)), one pass.
+    static func looksBinary(_ bytes: [UInt8], charset: [UInt8]?) -> Bool {
+        if let charset {
+            let label = ByteText.lowercasedString(charset)
+            if label.hasPrefix("utf-16") || label.hasPrefix("utf-32") || label.hasPrefix("ucs-")
+                || label.hasPrefix("unicode")
+            {
+                return false
+            }
+        }
+        if bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) { return false }
+        let sample = bytes.prefix(4096)
+        var nuls = 0
+        var controls = 0
+        for byte in sample where byte < 0x20 {
+            if byte == 0 { nuls += 1 }
+            if byte != ASCIIByte.tab, byte != ASCIIByte.cr, byte != ASCIIByte.lf, byte != 0x0C, byte != 0x1B {
+                controls += 1
+            }
+        }
+        return (nuls >= 2 && nuls * 64 > sample.count) || controls * 8 > sample.count
     }
 
     /// Adds a large attachment without copying it: its decoded size and hash are computed in chunks, its content

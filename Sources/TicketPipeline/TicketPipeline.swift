@@ -483,10 +483,11 @@ enum UnreadableMessage {
     /// at all. Anything else (an empty message, binary garbage, a body without headers) cannot be trusted to
     /// say who sent it or what it is about.
     static func reason(raw: UnsafeBufferPointer<UInt8>) -> String? {
-        if raw.isEmpty { return "the message is empty" }
-        var first = 0
+        // Blank or space-only lines before the header section are skipped, as the parser skips them.
+        var first = MessageParser.headerSectionStart(raw)
+        if first == raw.count { return "the message is empty" }
         // An mbox `From ` separator line (pipe transports add one) precedes the header section.
-        if raw.starts(with: "From ".utf8), let newline = raw.firstIndex(of: UInt8(ascii: "\n")) {
+        if raw[first...].starts(with: "From ".utf8), let newline = raw[first...].firstIndex(of: UInt8(ascii: "\n")) {
             first = newline + 1
             if first == raw.count { return "the message is empty" }
         }

@@ -88,7 +88,10 @@ struct AutomatedMailTests {
     @Test func fixtureDetails() {
         let outOfOffice = MailClassifier(helpdeskConfiguration).classify(
             Fixture.parsed(Fixture.exchangeOutOfOffice), envelope: MailEnvelope(sender: "bob@contoso.com"))
-        #expect(outOfOffice.automated?.reasons.map(\.rule) == ["auto-submitted", "x-auto-response-suppress"])
+        #expect(
+            outOfOffice.automated?.reasons.map(\.rule) == [
+                "auto-submitted", "x-auto-response-suppress", "auto-reply-subject",
+            ])
         // Auto-generated + an X-Auto-Response-Suppress naming All: Exchange's out-of-office is an auto-reply.
         #expect(outOfOffice.automated?.kind == .autoReply)
         let vacation = MailClassifier(helpdeskConfiguration).classify(
