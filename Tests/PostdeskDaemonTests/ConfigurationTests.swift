@@ -240,7 +240,9 @@ import Testing
         let defaults = try await PostdeskConfiguration.load(path: nil, environment: [:]).serverConfiguration()
         #expect(defaults.maxLMTPConnections == 100 && defaults.maxConnections == 100)
         #expect(defaults.commandDeadline == .seconds(300) && defaults.transactionDeadline == .seconds(3600))
-        let found = try await issues("lmtp:\n  max_connections: 0\nlimits:\n  transaction_deadline: never\n")
+        let found = try await issues(
+            "lmtp:\n  socket: /tmp/x.sock\n  max_connections: 0\nlimits:\n  transaction_deadline: never\n"
+                + "queues:\n  names: [support]\n  support:\n    addresses: [support@localhost]\n")
         #expect(Set(found.map(\.key)) == ["lmtp.max_connections", "limits.transaction_deadline"])
     }
 }
