@@ -77,13 +77,16 @@ final class HealthWatchdog: Sendable {
             defer { state.problem = problem }
             return state.problem
         }
-        if let problem, problem != previous, previous == nil {
+        let fed = notifier?.watchdogInterval != nil
+        if let problem, previous == nil {
             logger.critical(
-                "daemon unwell: the systemd watchdog is no longer fed", metadata: ["problem": "\(problem)"])
+                "daemon unwell\(fed ? ": the systemd watchdog is no longer fed" : "")",
+                metadata: ["problem": "\(problem)"])
         } else if problem == nil, let previous {
-            logger.warning("daemon well again: the systemd watchdog is fed", metadata: ["was": "\(previous)"])
+            logger.warning(
+                "daemon well again\(fed ? ": the systemd watchdog is fed" : "")", metadata: ["was": "\(previous)"])
         }
-        guard problem == nil, let notifier, notifier.watchdogInterval != nil else { return }
+        guard problem == nil, let notifier, fed else { return }
         if notifier.send("WATCHDOG=1") { state.withLock { $0.pings += 1 } }
     }
 }

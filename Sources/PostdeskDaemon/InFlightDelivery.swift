@@ -12,7 +12,7 @@ final class InFlightDelivery: StageProgress {
         var stage = PipelineStage.received
         var slot: Int?
         var key: String?
-        /// Set once the client has its replies; whatever the pipeline does afterwards is not stored.
+        /// Why the message was given up; the pipeline's next stage throws, so nothing of it is stored.
         var abandonment: String?
         var replied = false
         /// Once its deadline passed while the pipeline still ran: it counts as stuck until the pipeline returns.
@@ -77,7 +77,6 @@ final class InFlightDelivery: StageProgress {
         let first = state.withLock { state -> Bool in
             guard !state.replied else { return false }
             state.replied = true
-            if state.abandonment == nil { state.abandonment = "the client has its replies" }
             return true
         }
         if first { completion(replies) }
@@ -103,11 +102,10 @@ final class InFlightDelivery: StageProgress {
     /// Returns the stage it was in, or nil if the pipeline had already returned.
     func abandon(reason: String, replies: [SMTPReply], poison: InFlightLedger.Cause?) -> PipelineStage? {
         let outcome = state.withLock { state -> (stage: PipelineStage, slot: Int?, key: String?)? in
-            // Already given up as poison: its ledger entry must stay, and its client has its reply.
-            guard !state.finished, !state.stuck else { return nil }
-            if state.abandonment == nil || state.abandonment == "the client has its replies" {
-                state.abandonment = reason
-            }
+            // Already answered (by the pipeline, or given up as poison before): nothing to give up, and a poison
+            // entry must stay in the ledger.
+            guard !state.finished, !state.stuck, !state.replied else { return nil }
+            state.abandonment = reason
             if poison != nil { state.stuck = true }
             let slot = state.slot
             if poison == nil { state.slot = nil }

@@ -78,6 +78,12 @@ final class InFlightLedger: @unchecked Sendable {
         self.path = path
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw InFlightLedgerError(operation: "open", path: path, code: errno) }
+        // One daemon per store: a second one would hand out the same slots.
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let code = errno
+            close(descriptor)
+            throw InFlightLedgerError(operation: "flock", path: path, code: code)
+        }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
             let code = errno
@@ -219,5 +225,10 @@ struct InFlightLedgerError: Error, Sendable, Hashable, CustomStringConvertible {
     var path: String
     var code: Int32
 
-    var description: String { "\(operation)(\(path)) failed: \(String(cString: strerror(code))) (errno \(code))" }
+    var description: String {
+        if operation == "flock", code == EWOULDBLOCK {
+            return "\(path) is locked: another postdesk serve uses this store"
+        }
+        return "\(operation)(\(path)) failed: \(String(cString: strerror(code))) (errno \(code))"
+    }
 }

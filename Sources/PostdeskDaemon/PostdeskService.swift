@@ -83,6 +83,8 @@ public struct PostdeskService: Service {
             "shutting down: finishing transactions in flight",
             metadata: ["grace_s": "\(configuration.shutdownGrace.components.seconds)"])
         let abandoned = await shutDown(server, supervisor: supervisor)
+        // A delivery's client gets its replies a moment before its pipeline is counted as returned.
+        for _ in 0..<200 where supervisor.inFlightCount > 0 { try? await Task.sleep(for: .milliseconds(10)) }
         supervisor.stop()
         // A stage still running holds its worker thread: joining it would never return.
         let stillRunning = supervisor.inFlightCount

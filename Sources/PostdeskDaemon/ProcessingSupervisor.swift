@@ -47,8 +47,9 @@ final class ProcessingSupervisor: Sendable {
         state.withLock { $0.stopped = true }
     }
 
-    /// How late a deadline may be noticed: the thread's sleep between two looks.
-    static let resolution: TimeInterval = 0.02
+    /// The thread's sleep between two looks. A deadline is acted on up to this much early, so the 4xx leaves
+    /// before the deadline, never after it.
+    static let resolution = Duration.milliseconds(20)
 
     /// Registers a message handed over by the transport; its deadline starts now.
     func admit(
@@ -110,14 +111,15 @@ final class ProcessingSupervisor: Sendable {
                 watchdog?.check(now: now, stuckMessages: stuckCount)
                 nextTick = now + tick
             }
-            Thread.sleep(forTimeInterval: Self.resolution)
+            Thread.sleep(forTimeInterval: Double(Self.resolution.components.attoseconds) / 1e18)
         }
     }
 
     /// O(messages in flight): at most the connection limit.
     private func expireOverdue(now: ContinuousClock.Instant) {
+        let horizon = now + Self.resolution
         let overdue = state.withLock { state in
-            state.inFlight.values.filter { $0.deadline <= now && state.stuck[$0.id] == nil }
+            state.inFlight.values.filter { $0.deadline <= horizon && state.stuck[$0.id] == nil }
         }
         for delivery in overdue {
             let seconds = deadline.components.seconds

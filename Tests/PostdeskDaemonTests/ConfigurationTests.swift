@@ -82,6 +82,7 @@ import Testing
             limits:
               max_recipients: -3
               data_timeout: soon
+              processing_deadline: 0
             queues:
               names: [support, "bad name"]
               support:
@@ -91,7 +92,8 @@ import Testing
         let keys = Set(found.map(\.key))
         for key in [
             "server.hostname", "log.level", "lmtp.mode", "smtp.listen", "smtp.tls.key", "limits.max_recipients",
-            "limits.data_timeout", "queues.names", "queues.support.tag", "queues.support.addresses",
+            "limits.data_timeout", "limits.processing_deadline", "queues.names", "queues.support.tag",
+            "queues.support.addresses",
         ] {
             #expect(keys.contains(key), "missing an issue for \(key): \(found)")
         }

@@ -48,45 +48,66 @@ import Testing
     func starvesWhenALoopIsWedged() async throws {
         let receiver = try Receiver()
         let notifier = try #require(
-            try SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.name, "WATCHDOG_USEC": "400000"]))
+            try SystemdNotifier(environment: ["NOTIFY_SOCKET": receiver.name, "WATCHDOG_USEC": "4000000"]))
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let loops = Array(group.makeIterator())
+        let answers = Mutex<[Int]>([0, 0])
         let probes = loops.enumerated().map { index, loop in
-            HealthWatchdog.Probe(name: "event loop \(index)") { answered in loop.execute(answered) }
-        }
-        let watchdog = HealthWatchdog(notifier: notifier, probes: probes, logger: Logger(label: "test"))
-        #expect(watchdog.bound == .milliseconds(200))
-
-        func run(for duration: Duration, stuck: Int = 0) async throws {
-            let end = ContinuousClock.now + duration
-            while ContinuousClock.now < end {
-                watchdog.check(now: .now, stuckMessages: stuck)
-                try await Task.sleep(for: watchdog.tick)
+            HealthWatchdog.Probe(name: "event loop \(index)") { answered in
+                loop.execute {
+                    answers.withLock { $0[index] += 1 }
+                    answered()
+                }
             }
         }
-        try await run(for: .milliseconds(500))
-        #expect(receiver.drain().filter { $0 == "WATCHDOG=1" }.count >= 3)
+        let watchdog = HealthWatchdog(notifier: notifier, probes: probes, logger: Logger(label: "test"))
+        #expect(watchdog.bound == .seconds(2))
+        #expect(watchdog.tick == .seconds(1))
+
+        /// One check, then (by count, not by time: the machine may be busy) until both loops answered it.
+        func checkAndWait(stuck: Int = 0) async {
+            let before = answers.withLock { $0 }
+            watchdog.check(now: .now, stuckMessages: stuck)
+            await waitForAnswers(after: before)
+        }
+        func waitForAnswers(after before: [Int]) async {
+            for _ in 0..<500 {
+                let now = answers.withLock { $0 }
+                if now[0] > before[0] && now[1] > before[1] { break }
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            // The counter moves just before the probe's answer is recorded.
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        for _ in 0..<3 { await checkAndWait() }
+        #expect(receiver.drain().filter { $0 == "WATCHDOG=1" }.count == 3)
         #expect(watchdog.problem == nil)
 
-        // A message stuck past its deadline: unwell at once.
-        try await run(for: .milliseconds(300), stuck: 1)
+        // A message stuck past its deadline: unwell at once; well again once its stage returned.
+        await checkAndWait(stuck: 1)
         #expect(receiver.drain().isEmpty)
         #expect(watchdog.problem?.contains("stuck") == true)
-        try await run(for: .milliseconds(300))
-        #expect(!receiver.drain().isEmpty, "well again once the stage returned")
+        await checkAndWait()
+        #expect(receiver.drain() == ["WATCHDOG=1"])
 
-        // Wedge loop 1 (as a message processed on it would) for a second.
+        // Wedge loop 1 (as a message processed on it would): its probe stays unanswered past the bound.
         let release = Atomic(false)
         loops[1].execute {
             while !release.load(ordering: .acquiring) { usleep(1000) }
         }
-        try await run(for: .milliseconds(250))
+        watchdog.check(now: .now, stuckMessages: 0)
         _ = receiver.drain()
-        try await run(for: .milliseconds(500))
+        try await Task.sleep(for: .milliseconds(2200))
+        watchdog.check(now: .now, stuckMessages: 0)
         #expect(receiver.drain().isEmpty, "no WATCHDOG=1 while loop 1 does not answer")
         #expect(watchdog.problem?.contains("event loop 1") == true, "\(watchdog.problem ?? "nil")")
+        let wedged = answers.withLock { $0 }
         release.store(true, ordering: .releasing)
-        try await run(for: .milliseconds(500))
+        for _ in 0..<500 where answers.withLock({ $0[1] }) == wedged[1] {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        try await Task.sleep(for: .milliseconds(20))
+        await checkAndWait()
         #expect(receiver.drain().contains("WATCHDOG=1"))
         try await group.shutdownGracefully()
     }

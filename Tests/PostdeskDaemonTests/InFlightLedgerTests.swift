@@ -26,13 +26,15 @@ import TicketPipeline
             #expect(ledger.suspects.isEmpty)
             // No finish for A: as if the process died here (the mapping's pages stay in the page cache).
         }
-        let reopened = try InFlightLedger(path: path, capacity: 4)
-        #expect(reopened.suspects.count == 1)
-        let suspect = try #require(reopened.takeSuspect(Self.keyA))
-        #expect(suspect.stage == .classify)
-        #expect(suspect.cause == .interrupted)
-        #expect(reopened.takeSuspect(Self.keyA) == nil, "a suspect is quarantined once")
-        #expect(reopened.takeSuspect(Self.keyB) == nil)
+        do {
+            let reopened = try InFlightLedger(path: path, capacity: 4)
+            #expect(reopened.suspects.count == 1)
+            let suspect = try #require(reopened.takeSuspect(Self.keyA))
+            #expect(suspect.stage == .classify)
+            #expect(suspect.cause == .interrupted)
+            #expect(reopened.takeSuspect(Self.keyA) == nil, "a suspect is quarantined once")
+            #expect(reopened.takeSuspect(Self.keyB) == nil)
+        }
         #expect(try InFlightLedger(path: path, capacity: 4).suspects.isEmpty)
     }
 
@@ -40,14 +42,17 @@ import TicketPipeline
     func poisonSurvivesRestart() throws {
         let path = Self.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let ledger = try InFlightLedger(path: path, capacity: 2)
-        let slot = try #require(ledger.begin(Self.keyA))
-        ledger.markPoison(slot: slot, key: Self.keyA, stage: .parse, cause: .deadline)
-        #expect(ledger.suspects[Self.keyA]?.stage == .parse)
-        let reopened = try InFlightLedger(path: path, capacity: 2)
-        #expect(
-            reopened.suspects[Self.keyA]
-                == InFlightLedger.Suspect(stage: .parse, cause: .deadline, since: reopened.suspects[Self.keyA]!.since))
+        do {
+            let ledger = try InFlightLedger(path: path, capacity: 2)
+            let slot = try #require(ledger.begin(Self.keyA))
+            ledger.markPoison(slot: slot, key: Self.keyA, stage: .parse, cause: .deadline)
+            #expect(ledger.suspects[Self.keyA]?.stage == .parse)
+        }
+        do {
+            let reopened = try InFlightLedger(path: path, capacity: 2)
+            let suspect = try #require(reopened.suspects[Self.keyA])
+            #expect(suspect.stage == .parse && suspect.cause == .deadline)
+        }
         // Old suspects are forgotten: Postfix gave up on them long ago.
         let later = Date().addingTimeInterval(InFlightLedger.suspectLifetime + 60)
         #expect(try InFlightLedger(path: path, capacity: 2, now: later).suspects.isEmpty)
@@ -72,5 +77,19 @@ import TicketPipeline
         #expect(ledger.suspects.keys.sorted() == [Self.keyB])
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         #expect((attributes[.size] as? Int) == 128 + 2 * InFlightLedger.slotSize)
+    }
+
+    @Test("A second daemon on the same store is refused: it would hand out the same slots")
+    func oneDaemonPerStore() throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let first = try InFlightLedger(path: path, capacity: 2)
+        do {
+            _ = try InFlightLedger(path: path, capacity: 2)
+            Issue.record("a second ledger on the same file was opened")
+        } catch {
+            #expect("\(error)".contains("another postdesk serve uses this store"), "\(error)")
+        }
+        #expect(first.suspects.isEmpty)
     }
 }

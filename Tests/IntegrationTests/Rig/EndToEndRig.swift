@@ -24,14 +24,16 @@ final class EndToEndRig {
 
     /// Runs `body` with postdesk started (and Postfix too when `withPostfix`), then stops every
     /// process it started, by pid, whether `body` succeeded or not.
+    /// - Parameter postdeskEnvironment: added to `postdesk serve`'s environment (e.g. a test's stage fault).
     static func run(
-        label: String, withPostfix: Bool = true, _ body: (EndToEndRig) async throws -> Void
+        label: String, withPostfix: Bool = true, postdeskEnvironment: [String: String] = [:],
+        _ body: (EndToEndRig) async throws -> Void
     ) async throws {
         if withPostfix { try PostfixInstance.requireInstalled() }
         let rig = try EndToEndRig(label: label)
         do {
             // The receiver first: mail for a missing socket would only be retried after a backoff.
-            try await rig.postdesk.start()
+            try await rig.postdesk.start(environment: postdeskEnvironment)
             if withPostfix {
                 let postfix = try PostfixInstance(
                     in: rig.scratch, lmtpSocket: rig.postdesk.socketPath, relayDomains: relayDomains)
