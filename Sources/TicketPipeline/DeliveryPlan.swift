@@ -295,7 +295,8 @@ struct DeliveryPlan: Sendable {
             state.lines.append("\(queue) automated/budget: \(reason) (counted as \(budgetSender.key))")
             return (.recorded(.overBudget), .overBudget, nil)
         }
-        // Automated mail never opens a ticket: it threads (subject tags only from participants) or is recorded.
+        // Automated mail never opens a ticket: it threads (stored Message-IDs and subject tags only from
+        // participants) or is recorded.
         let (match, _) = try threading.match(
             delivery.clues, queue: queue, sender: participantAddress, signer: signer, in: transaction)
         guard let match else { return (.recorded(.automatedUnthreaded), .automatedUnthreaded, nil) }

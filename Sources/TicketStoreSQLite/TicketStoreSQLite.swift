@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Logging
+import MessageSpool
 import Synchronization
 import TicketPipeline
 
@@ -38,6 +39,10 @@ public final class SQLiteTicketStore: TicketStore {
             throw TicketStoreError(
                 kind: .open, operation: "create directory \(directory.path)", path: path, underlying: "\(error)")
         }
+        // Before SQLite creates any file in it: see `WALDurability.syncDirectory`.
+        let directoryDescriptor = DirectorySync.openForSync(directory.path)
+        let directoryOpenError = directoryDescriptor < 0 ? errno : 0
+        defer { if directoryDescriptor >= 0 { Glibc.close(directoryDescriptor) } }
         // Every customer's mail is in here: the file is created 0600 before SQLite opens it (SQLite would create it
         // 0644 less the umask), and SQLite gives its -wal and -shm files the database file's mode.
         if let failure = createPrivateFile(path) {
@@ -70,7 +75,11 @@ public final class SQLiteTicketStore: TicketStore {
                 // file now, and this checkpoint's errors are ours: if it fails, the store does not open.
                 _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)")
             }
-            if let error = WALDurability.syncDirectory(of: path) { throw error }
+            if let error = WALDurability.syncDirectory(
+                descriptor: directoryDescriptor, openError: directoryOpenError, of: path)
+            {
+                throw error
+            }
         } catch {
             throw Self.storeError(error, operation: "open and migrate", path: path, defaultKind: .open)
         }

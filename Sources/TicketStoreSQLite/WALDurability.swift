@@ -20,8 +20,9 @@ import TicketPipeline
 /// fsync decides the COMMIT, and a checkpoint's fsync (same descriptor) comes after it; a checkpoint whose fsync
 /// of the database file fails leaves the frames in the WAL (it does not advance its backfill mark), and the next
 /// checkpoint writes them again. The cost is the same one fsync per batch as before, now inside COMMIT on the
-/// same writer thread, minus an open and close per batch: 2,000 commits of a 2 KB row one by one took 11.0–13.1 s
-/// with NORMAL + our fdatasync and 7.9–11.5 s with FULL (three rounds each, on the shared 2-core VM).
+/// same writer thread, minus an open and close per batch: 2,000 commits of a 2 KB row one by one took 7.7–13.1 s
+/// (median 10.4 s) with NORMAL + our fdatasync and 6.8–11.5 s (median 8.2 s) with FULL, six rounds each on the
+/// shared 2-core VM: no cost measurable above the noise.
 /// The alternatives were worse: one WAL descriptor of our own held from the start sees every error, but the
 /// checkpoint's fsync of the database file would still go unchecked; disabling auto-checkpoint adds a
 /// checkpoint step of our own to every batch.
@@ -78,12 +79,15 @@ final class WALDurability: Sendable {
         return databaseError.resultCode == .SQLITE_IOERR
     }
 
-    /// fsyncs the directory holding the database, its `-wal` and `-shm` files: their names were just created
-    /// (or may have been), and a file's fsync does not make its directory entry durable. SQLite's own
-    /// directory fsync ignores errors.
-    static func syncDirectory(of databasePath: String) -> TicketStoreError? {
+    /// fsyncs the directory holding the database, its `-wal` and `-shm` files through `descriptor`, opened before
+    /// they were created (`DirectorySync.openForSync`): their names may just have been created, and a file's
+    /// fsync does not make its directory entry durable. SQLite's own directory fsync ignores errors, and may
+    /// be the one the kernel reports an error to; a descriptor held from before still hears of it.
+    /// `openError` is the errno of the failed open when `descriptor` is -1.
+    static func syncDirectory(descriptor: Int32, openError: Int32, of databasePath: String) -> TicketStoreError? {
         let directory = URL(fileURLWithPath: databasePath).deletingLastPathComponent().path
-        guard let code = DirectorySync.sync(directory) else { return nil }
+        let failure = descriptor < 0 ? openError : DirectorySync.sync(descriptor: descriptor)
+        guard let code = failure else { return nil }
         return TicketStoreError(
             kind: .io, operation: "fsync directory \(directory)", path: databasePath,
             underlying: String(cString: strerror(code)))

@@ -65,6 +65,80 @@ extension EndToEndTests {
             }
         }
 
+        /// A write of WAL frames that fails (EIO) is the same: 451, then every later delivery refused.
+        @Test("A failed write to the WAL gets 451 and refuses all later writes")
+        func failedWriteIsNeverAcknowledged() async throws {
+            try await EndToEndRig.run(label: "write-eio", withPostfix: false) { rig in
+                let injector = try FaultInjector(in: rig.scratch)
+                _ = await rig.postdesk.terminate()
+                rig.postdesk.environment = injector.environment(.write)
+                try await rig.postdesk.start()
+                #expect(try await Self.deliver(rig, subject: "Før feilen", id: "first") == [250])
+                injector.arm()
+                #expect(try await Self.deliver(rig, subject: "Under feilen", id: "failing") == [451])
+                injector.disarm()
+                #expect(injector.injectedFaults >= 1)
+                #expect(try await Self.deliver(rig, subject: "Etter feilen", id: "later") == [451])
+                _ = await rig.postdesk.terminate()
+                rig.postdesk.environment = nil
+                try await rig.postdesk.start()
+                let subjects = try await rig.postdesk.listTickets().compactMap(\.subject)
+                #expect(subjects.contains("Før feilen"))
+                #expect(!subjects.contains("Etter feilen"))
+            }
+        }
+
+        /// A new Message-ID secret is durable only once its directory entry is: the directory is fsynced, and
+        /// when that fails the daemon does not start (it would sign with a secret a power cut can take away).
+        @Test("The directory of a new Message-ID secret is fsynced; a failure stops the start")
+        func secretDirectoryIsSynced() async throws {
+            try await EndToEndRig.run(label: "secret-dir", withPostfix: false) { rig in
+                let injector = try FaultInjector(in: rig.scratch, suffix: "/schlüssel")
+                let secret = rig.scratch.file("schlüssel/message-id.key")
+                _ = await rig.postdesk.terminate()
+                try rig.postdesk.setExtraConfig("identity:\n  secret_file: \"\(secret)\"\n")
+                rig.postdesk.environment = injector.environment()
+                injector.arm()
+                await #expect(throws: (any Error).self) { try await rig.postdesk.start() }
+                #expect(injector.injectedFaults == 1)
+                #expect(rig.postdesk.serverLog.contains("cannot be made durable"), "\(rig.postdesk.serverLog)")
+                try await rig.postdesk.start()
+                #expect(FileManager.default.fileExists(atPath: secret))
+            }
+        }
+
+        /// Opening the store fsyncs its directory (the database, `-wal` and `-shm` names it may just have
+        /// created); when that fails, `postdesk deliver` defers (75) instead of storing into a store whose files
+        /// a power cut may unlink.
+        @Test("The store's directory is fsynced when it is opened; a failure defers the delivery")
+        func storeDirectoryIsSynced() async throws {
+            try await EndToEndRig.run(label: "store-dir", withPostfix: false) { rig in
+                let injector = try FaultInjector(in: rig.scratch, suffix: "/lager")
+                let config = rig.scratch.file("lager.yaml")
+                try "store:\n  path: \(rig.scratch.file("lager/postdesk.db"))\n".write(
+                    toFile: config, atomically: true, encoding: .utf8)
+                let message = rig.scratch.file("lager.eml")
+                try MailClients.rawMessage(
+                    from: "=?UTF-8?Q?S=C3=B8ren?= <soren@example.test>", to: "support@localhost", subject: "Lager",
+                    messageID: "<lager@example.test>"
+                ).write(toFile: message, atomically: true, encoding: .utf8)
+                let arguments = [
+                    "deliver", "--config", config, "--sender", "soren@example.test", "--recipient", "support@localhost",
+                ]
+                injector.arm()
+                _ = try await ChildProcess.run(
+                    rig.postdesk.executable, arguments, outputPrefix: rig.scratch.file("deliver-armed"),
+                    acceptedStatuses: [75], environment: injector.environment(.fsyncAlways),
+                    standardInputPath: message)
+                #expect(injector.injectedFaults >= 1)
+                injector.disarm()
+                let stored = try await ChildProcess.run(
+                    rig.postdesk.executable, arguments, outputPrefix: rig.scratch.file("deliver-after"),
+                    environment: injector.environment(.fsyncAlways), standardInputPath: message)
+                #expect(stored.contains("created ticket #1"), "\(stored)")
+            }
+        }
+
         /// The plain case: a small delivery whose commit fsync fails.
         @Test("A small delivery whose WAL fsync fails gets 451")
         func smallDeliveryWithFailedFsync() async throws {

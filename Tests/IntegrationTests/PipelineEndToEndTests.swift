@@ -10,7 +10,10 @@ extension EndToEndTests {
         @Test("An auto-responder ping-pong and a loop end with zero new tickets")
         func autoResponderPingPong() async throws {
             try await EndToEndRig.run(label: "pingpong", withPostfix: false) { rig in
-                let opening = PipelineMail(subject: "Printer on fire", messageID: "<question@customer.test>")
+                // The robot is in Cc, so it takes part in the ticket: a stored Message-ID threads only for those.
+                let opening = PipelineMail(
+                    subject: "Printer on fire", messageID: "<question@customer.test>",
+                    headers: ["Cc: robot@customer.test"])
                 var mails = [opening]
                 // The customer's auto-responder answers everything: every other reply threads to the ticket.
                 for index in 0..<60 {
@@ -96,11 +99,11 @@ extension EndToEndTests {
             try await EndToEndRig.run(label: "dedup", withPostfix: false) { rig in
                 var toSupport = PipelineMail(subject: "Twice", messageID: "<twice@customer.test>")
                 toSupport.headers = ["Delivered-To: support@support.test"]
-                // The same bytes but for the trace field the MTA adds per recipient: one message (its To stays).
+                // The same message (same To, From, Subject, Date, Message-ID, body), another trace field.
                 var toHelp = toSupport
+                toHelp.recipients = ["help@support.test"]
                 toHelp.raw = toSupport.message.replacingOccurrences(
                     of: "Delivered-To: support@support.test", with: "Delivered-To: help@support.test")
-                toHelp.recipients = ["help@support.test"]
                 let replies = try await LMTPBatch.sendWithText([toSupport, toHelp], rig: rig, label: "dedup")
                 #expect(replies.map(\.code) == [250, 250])
                 #expect(replies.last?.text.contains("already stored in ticket #1") == true, "\(replies)")

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MessageSpool
 import Testing
 import TicketPipeline
 
@@ -27,8 +28,14 @@ struct WALDurabilityTests {
     @Test func theStoreDirectoryIsSyncedAndAMissingOneIsAnError() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        #expect(WALDurability.syncDirectory(of: directory.url.appendingPathComponent("store.db").path) == nil)
-        let missing = WALDurability.syncDirectory(of: directory.url.appendingPathComponent("gone/store.db").path)
+        let descriptor = DirectorySync.openForSync(directory.url.path)
+        defer { close(descriptor) }
+        let store = directory.url.appendingPathComponent("store.db").path
+        #expect(WALDurability.syncDirectory(descriptor: descriptor, openError: 0, of: store) == nil)
+        let gone = directory.url.appendingPathComponent("gone/store.db").path
+        let failed = DirectorySync.openForSync(directory.url.appendingPathComponent("gone").path)
+        #expect(failed == -1)
+        let missing = WALDurability.syncDirectory(descriptor: failed, openError: ENOENT, of: gone)
         #expect(missing?.kind == .io)
         #expect(missing?.operation.contains("gone") == true)
     }

@@ -30,13 +30,24 @@ struct FaultInjector {
         }
     }
 
+    /// What fails while armed.
+    enum Mode: String {
+        /// The next fsync/fdatasync, once (the arm file is removed by it).
+        case fsyncOnce = "fsync-once"
+        /// Every fsync/fdatasync until disarmed: a directory that SQLite fsyncs too (ignoring the result) and
+        /// that the daemon must find failing as well.
+        case fsyncAlways = "fsync-always"
+        /// Every write/pwrite until disarmed.
+        case write
+    }
+
     /// The environment for the daemon: the library preloaded, watching `suffix` and `armFile`.
-    func environment(failWrites: Bool = false) -> [String: String] {
+    func environment(_ mode: Mode = .fsyncOnce) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment["LD_PRELOAD"] = library
         environment["PD_FAULT_SUFFIX"] = suffix
         environment["PD_FAULT_ARM_FILE"] = armFile
-        environment["PD_FAULT_MODE"] = failWrites ? "write" : "fsync-once"
+        environment["PD_FAULT_MODE"] = mode.rawValue
         return environment
     }
 
@@ -101,13 +112,19 @@ struct FaultInjector {
         }
 
         int fsync(int fd) {
-            if (take_fault(fd, "fsync-once", "fsync")) { errno = EIO; return -1; }
+            if (take_fault(fd, "fsync-once", "fsync") || take_fault(fd, "fsync-always", "fsync")) {
+                errno = EIO;
+                return -1;
+            }
             int (*real)(int) = dlsym(RTLD_NEXT, "fsync");
             return real(fd);
         }
 
         int fdatasync(int fd) {
-            if (take_fault(fd, "fsync-once", "fdatasync")) { errno = EIO; return -1; }
+            if (take_fault(fd, "fsync-once", "fdatasync") || take_fault(fd, "fsync-always", "fdatasync")) {
+                errno = EIO;
+                return -1;
+            }
             int (*real)(int) = dlsym(RTLD_NEXT, "fdatasync");
             return real(fd);
         }
