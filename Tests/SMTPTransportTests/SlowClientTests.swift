@@ -9,14 +9,15 @@ import Testing
 @Suite("Slow and greedy clients over real sockets", .serialized, .timeLimit(.minutes(3)))
 struct SlowClientTests {
     /// Sends `NOOP` lines without reading a single reply until the server stops taking them (no progress for
-    /// 2 s) or `limit` octets went out; then reads every reply while it completes the last line and QUITs.
+    /// `stall` seconds: long enough that a server merely starved of CPU on a busy machine is not mistaken for
+    /// one that stopped reading) or `limit` octets went out; then reads every reply while it completes the last line and QUITs.
     /// Prints JSON: whether sending stalled, the octets sent, the NOOP replies counted, the last reply line, and
     /// how the connection ended.
     static let pipeliningClient =
         pythonRawClient + """
             import select, threading
             target = sys.argv[1] if sys.argv[1].startswith('/') else ('127.0.0.1', int(sys.argv[1]))
-            limit = int(sys.argv[2]); hello = sys.argv[3].encode()
+            limit = int(sys.argv[2]); hello = sys.argv[3].encode(); stall = float(sys.argv[4])
             family = socket.AF_UNIX if isinstance(target, str) else socket.AF_INET
             s = socket.socket(family, socket.SOCK_STREAM)
             # Small buffers on our side: what the server holds back must show, not what our kernel soaks up.
@@ -31,7 +32,7 @@ struct SlowClientTests {
             while sent < limit:
                 _, writable, _ = select.select([], [s], [], 0.2)
                 if not writable:
-                    if time.monotonic() - last > 2: break
+                    if time.monotonic() - last > stall: break
                     continue
                 offset = sent % len(chunk)
                 try:
@@ -81,10 +82,10 @@ struct SlowClientTests {
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
 
-    func pipeline(target: String, limit: Int, hello: String) async throws -> PipeliningOutcome {
+    func pipeline(target: String, limit: Int, hello: String, stall: Double = 4) async throws -> PipeliningOutcome {
         let before = Self.residentKilobytes()
         let result = try await runPython(
-            Self.pipeliningClient, arguments: [target, String(limit), hello], timeout: 120)
+            Self.pipeliningClient, arguments: [target, String(limit), hello, String(stall)], timeout: 120)
         #expect(result.status == 0, "\(result.error)")
         let outcome = try JSONDecoder().decode(PipeliningOutcome.self, from: Data(result.output.utf8))
         print(
@@ -127,7 +128,8 @@ struct SlowClientTests {
         let server = makeServer(configuration, backend: RecordingBackend())
         let port = try await server.listenTCP(host: "127.0.0.1", port: 0)
         let started = ContinuousClock.now
-        let outcome = try await pipeline(target: String(port), limit: 64 << 20, hello: "EHLO")
+        // The client must keep sending until the server's socket buffers are full: wait out a longer stall.
+        let outcome = try await pipeline(target: String(port), limit: 64 << 20, hello: "EHLO", stall: 10)
         // Closed by the server long before any timeout: the client sees its connection end.
         #expect(ContinuousClock.now - started < .seconds(60))
         #expect(outcome.sent < 24 << 20, "\(outcome)")
@@ -165,7 +167,8 @@ struct SlowClientTests {
         #expect(fields.count == 4, "\(result.output)")
         #expect(fields.prefix(2) == ["421", "4.4.2"], "\(result.output)")
         let elapsed = Double(fields.count > 2 ? fields[2] : "") ?? -1
-        #expect(elapsed >= 0.6 && elapsed < 1.8, "cut after \(elapsed) s: \(result.output)")
+        // Each octet restarts the idle timeout (2 s): without the deadline, the line would go on for 10 s.
+        #expect(elapsed >= 0.6 && elapsed < 5, "cut after \(elapsed) s: \(result.output)")
         #expect(fields.last == "EOF\n")
         await server.shutdownGracefully()
     }
@@ -173,13 +176,13 @@ struct SlowClientTests {
     @Test func transactionTrickledLineByLineIsCutAtTheTransactionDeadline() async throws {
         let backend = RecordingBackend()
         var configuration = SMTPServerConfiguration(hostname: "mx.test")
-        configuration.commandTimeout = .seconds(2)
-        configuration.dataTimeout = .seconds(2)
-        configuration.transactionDeadline = .milliseconds(1500)
+        configuration.commandTimeout = .seconds(4)
+        configuration.dataTimeout = .seconds(4)
+        configuration.transactionDeadline = .milliseconds(2500)
         let server = makeServer(configuration, backend: backend)
         let port = try await server.listenTCP(host: "127.0.0.1", port: 0, dialect: .lmtp)
         // Two transactions of about 1 s each pass (the deadline is per transaction, not per session); the third
-        // trickles its DATA one line every 200 ms and never ends.
+        // trickles its DATA one line every 200 ms, never idle for long, and never ends.
         let script =
             pythonRawClient + """
                 import select
@@ -197,7 +200,7 @@ struct SlowClientTests {
                     s.sendall(b'\\r\\nd\\xc3\\xa9j\\xc3\\xa0 vu\\r\\n.\\r\\n'); out.append(reply(f)[:3])
                 out += begin()
                 start = time.monotonic(); answer = 'none'
-                for line in range(40):
+                for line in range(60):
                     try:
                         s.sendall(b'X-Trickle: \\xe2\\x80\\xa6\\r\\n')
                     except OSError:
