@@ -10,14 +10,15 @@ import Testing
 struct SlowClientTests {
     /// Sends `NOOP` lines without reading a single reply until the server stops taking them (no progress for
     /// `stall` seconds: long enough that a server merely starved of CPU on a busy machine is not mistaken for
-    /// one that stopped reading) or `limit` octets went out; then reads every reply while it completes the last line and QUITs.
-    /// Prints JSON: whether sending stalled, the octets sent, the NOOP replies counted, the last reply line, and
-    /// how the connection ended.
+    /// one that stopped reading) or `limit` octets went out; then reads every reply while it completes the last
+    /// line and QUITs. With a CA file as fifth argument it first starts TLS. Prints JSON: whether sending
+    /// stalled, the octets sent, the NOOP replies counted, the last reply line, and how the connection ended.
     static let pipeliningClient =
         pythonRawClient + """
-            import select, threading
+            import select, ssl
             target = sys.argv[1] if sys.argv[1].startswith('/') else ('127.0.0.1', int(sys.argv[1]))
             limit = int(sys.argv[2]); hello = sys.argv[3].encode(); stall = float(sys.argv[4])
+            cafile = sys.argv[5] if len(sys.argv) > 5 else None
             family = socket.AF_UNIX if isinstance(target, str) else socket.AF_INET
             s = socket.socket(family, socket.SOCK_STREAM)
             # Small buffers on our side: what the server holds back must show, not what our kernel soaks up.
@@ -25,6 +26,10 @@ struct SlowClientTests {
             s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
             s.connect(target); s.settimeout(10); f = s.makefile('rb')
             reply(f); s.sendall(hello + b' c\\r\\n'); reply(f)
+            if cafile:
+                s.sendall(b'STARTTLS\\r\\n'); reply(f)
+                s = ssl.create_default_context(cafile=cafile).wrap_socket(s, server_hostname='localhost')
+                f = s.makefile('rb'); s.sendall(hello + b' c\\r\\n'); reply(f)
             chunk = b'NOOP\\r\\n' * 20000
             s.setblocking(False)
             sent = 0; ended = ''
@@ -36,31 +41,39 @@ struct SlowClientTests {
                     continue
                 offset = sent % len(chunk)
                 try:
-                    n = s.send(chunk[offset:offset + min(len(chunk) - offset, limit - sent)])
-                except BlockingIOError:
+                    n = s.send(chunk[offset:offset + min(len(chunk) - offset, limit - sent, 16384)])
+                except (BlockingIOError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
                     continue
                 except OSError as e:
                     ended = 'send: ' + type(e).__name__; break
                 sent += n; last = time.monotonic()
             stalled = sent < limit and not ended
-            s.setblocking(True); s.settimeout(30)
+            # Now read everything, and send the rest of the last line and QUIT as the server takes them (one
+            # thread: an SSL socket must not be used from two at once).
             partial = sent % 6
-            def finish():
-                try:
-                    s.sendall(b'NOOP\\r\\n'[partial:] if partial else b''); s.sendall(b'QUIT\\r\\n')
-                except OSError:
-                    pass
-            sender = threading.Thread(target=finish); sender.start()
-            data = bytearray(); tail = b''
-            while True:
-                try:
-                    block = s.recv(1 << 20)
-                except OSError as e:
-                    ended = ended or 'recv: ' + type(e).__name__; break
-                if not block:
-                    ended = ended or 'EOF'; break
-                data += block
-            sender.join()
+            rest = (b'NOOP\\r\\n'[partial:] if partial else b'') + b'QUIT\\r\\n'
+            data = bytearray()
+            give_up = time.monotonic() + 60
+            while time.monotonic() < give_up:
+                readable, writable, _ = select.select([s], [s] if rest else [], [], 1)
+                if readable or (cafile and s.pending()):
+                    try:
+                        block = s.recv(1 << 20)
+                    except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                        block = None
+                    except OSError as e:
+                        ended = ended or 'recv: ' + type(e).__name__; break
+                    if block == b'':
+                        ended = ended or 'EOF'; break
+                    if block:
+                        data += block
+                if writable and rest:
+                    try:
+                        rest = rest[s.send(rest):]
+                    except (BlockingIOError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
+                        pass
+                    except OSError:
+                        rest = b''
             noops = data.count(b'250 2.0.0 Ok\\r\\n')
             lines = bytes(data).rstrip(b'\\r\\n').split(b'\\r\\n')
             print(json.dumps({'stalled': stalled, 'sent': sent, 'noops': noops, 'expected': (sent + 5) // 6,
@@ -82,10 +95,14 @@ struct SlowClientTests {
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
 
-    func pipeline(target: String, limit: Int, hello: String, stall: Double = 4) async throws -> PipeliningOutcome {
+    func pipeline(target: String, limit: Int, hello: String, stall: Double = 4, certificate: String? = nil)
+        async throws -> PipeliningOutcome
+    {
         let before = Self.residentKilobytes()
         let result = try await runPython(
-            Self.pipeliningClient, arguments: [target, String(limit), hello, String(stall)], timeout: 120)
+            Self.pipeliningClient,
+            arguments: [target, String(limit), hello, String(stall)] + (certificate.map { [$0] } ?? []),
+            timeout: 120)
         #expect(result.status == 0, "\(result.error)")
         let outcome = try JSONDecoder().decode(PipeliningOutcome.self, from: Data(result.output.utf8))
         print(
@@ -115,6 +132,22 @@ struct SlowClientTests {
         let server = makeServer(backend: RecordingBackend())
         let port = try await server.listenTCP(host: "127.0.0.1", port: 0)
         let outcome = try await pipeline(target: String(port), limit: 64 << 20, hello: "EHLO")
+        #expect(outcome.stalled, "the server kept reading from a client that reads nothing: \(outcome)")
+        #expect(outcome.sent < 24 << 20, "\(outcome)")
+        #expect(outcome.noops == outcome.expected, "\(outcome)")
+        #expect(outcome.last.hasPrefix("221 "), "\(outcome)")
+        await server.shutdownGracefully()
+    }
+
+    @Test func smtpClientThatNeverReadsAfterSTARTTLSIsThrottledToo() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var configuration = SMTPServerConfiguration(hostname: "mx.test")
+        configuration.tls = try makeTLSContext(in: directory)
+        let server = makeServer(configuration, backend: RecordingBackend())
+        let port = try await server.listenTCP(host: "127.0.0.1", port: 0)
+        let outcome = try await pipeline(
+            target: String(port), limit: 64 << 20, hello: "EHLO", certificate: directory.path + "/cert.pem")
         #expect(outcome.stalled, "the server kept reading from a client that reads nothing: \(outcome)")
         #expect(outcome.sent < 24 << 20, "\(outcome)")
         #expect(outcome.noops == outcome.expected, "\(outcome)")
