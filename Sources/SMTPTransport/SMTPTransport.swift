@@ -199,9 +199,6 @@ public final class SMTPServer: Sendable {
     /// Sessions currently open, on every listener.
     public var activeSessions: Int { state.withLock { $0.sessions.count } }
 
-    /// Sessions currently open on the listeners of one dialect.
-    public func activeSessions(_ dialect: SMTPDialect) -> Int { state.withLock { $0.sessionCounts[dialect] ?? 0 } }
-
     /// Stops accepting, lets transactions in flight finish (their replies are sent), then closes idle sessions
     /// with 421. Returns once every session is closed.
     /// - Parameter grace: how long a client still sending DATA may take to finish; after that its session gets
@@ -260,7 +257,10 @@ public final class SMTPServer: Sendable {
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.maxMessagesPerRead, value: 4)
             // The session stops processing input and reading while its replies sit above the high mark.
-            .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
+            .childChannelOption(
+                .writeBufferWaterMark,
+                value: .init(
+                    low: SMTPSessionHandler.writeBufferHighMark / 2, high: SMTPSessionHandler.writeBufferHighMark))
         if tcp {
             bootstrap = bootstrap.serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)

@@ -9,14 +9,16 @@ import Testing
 @Suite("Slow and greedy clients over real sockets", .serialized, .timeLimit(.minutes(3)))
 struct SlowClientTests {
     /// Sends `NOOP` lines without reading a single reply until the server stops taking them (no progress for
-    /// 2 s) or `limit` octets went out; then reads every reply while it completes the last line and QUITs.
-    /// Prints JSON: whether sending stalled, the octets sent, the NOOP replies counted, the last reply line, and
-    /// how the connection ended.
+    /// `stall` seconds: long enough that a server merely starved of CPU on a busy machine is not mistaken for
+    /// one that stopped reading) or `limit` octets went out; then reads every reply while it completes the last
+    /// line and QUITs. With a CA file as fifth argument it first starts TLS. Prints JSON: whether sending
+    /// stalled, the octets sent, the NOOP replies counted, the last reply line, and how the connection ended.
     static let pipeliningClient =
         pythonRawClient + """
-            import select, threading
+            import select, ssl
             target = sys.argv[1] if sys.argv[1].startswith('/') else ('127.0.0.1', int(sys.argv[1]))
-            limit = int(sys.argv[2]); hello = sys.argv[3].encode()
+            limit = int(sys.argv[2]); hello = sys.argv[3].encode(); stall = float(sys.argv[4])
+            cafile = sys.argv[5] if len(sys.argv) > 5 else None
             family = socket.AF_UNIX if isinstance(target, str) else socket.AF_INET
             s = socket.socket(family, socket.SOCK_STREAM)
             # Small buffers on our side: what the server holds back must show, not what our kernel soaks up.
@@ -24,6 +26,10 @@ struct SlowClientTests {
             s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16384)
             s.connect(target); s.settimeout(10); f = s.makefile('rb')
             reply(f); s.sendall(hello + b' c\\r\\n'); reply(f)
+            if cafile:
+                s.sendall(b'STARTTLS\\r\\n'); reply(f)
+                s = ssl.create_default_context(cafile=cafile).wrap_socket(s, server_hostname='localhost')
+                f = s.makefile('rb'); s.sendall(hello + b' c\\r\\n'); reply(f)
             chunk = b'NOOP\\r\\n' * 20000
             s.setblocking(False)
             sent = 0; ended = ''
@@ -31,35 +37,43 @@ struct SlowClientTests {
             while sent < limit:
                 _, writable, _ = select.select([], [s], [], 0.2)
                 if not writable:
-                    if time.monotonic() - last > 2: break
+                    if time.monotonic() - last > stall: break
                     continue
                 offset = sent % len(chunk)
                 try:
-                    n = s.send(chunk[offset:offset + min(len(chunk) - offset, limit - sent)])
-                except BlockingIOError:
+                    n = s.send(chunk[offset:offset + min(len(chunk) - offset, limit - sent, 16384)])
+                except (BlockingIOError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
                     continue
                 except OSError as e:
                     ended = 'send: ' + type(e).__name__; break
                 sent += n; last = time.monotonic()
             stalled = sent < limit and not ended
-            s.setblocking(True); s.settimeout(30)
+            # Now read everything, and send the rest of the last line and QUIT as the server takes them (one
+            # thread: an SSL socket must not be used from two at once).
             partial = sent % 6
-            def finish():
-                try:
-                    s.sendall(b'NOOP\\r\\n'[partial:] if partial else b''); s.sendall(b'QUIT\\r\\n')
-                except OSError:
-                    pass
-            sender = threading.Thread(target=finish); sender.start()
-            data = bytearray(); tail = b''
-            while True:
-                try:
-                    block = s.recv(1 << 20)
-                except OSError as e:
-                    ended = ended or 'recv: ' + type(e).__name__; break
-                if not block:
-                    ended = ended or 'EOF'; break
-                data += block
-            sender.join()
+            rest = (b'NOOP\\r\\n'[partial:] if partial else b'') + b'QUIT\\r\\n'
+            data = bytearray()
+            give_up = time.monotonic() + 60
+            while time.monotonic() < give_up:
+                readable, writable, _ = select.select([s], [s] if rest else [], [], 1)
+                if readable or (cafile and s.pending()):
+                    try:
+                        block = s.recv(1 << 20)
+                    except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                        block = None
+                    except OSError as e:
+                        ended = ended or 'recv: ' + type(e).__name__; break
+                    if block == b'':
+                        ended = ended or 'EOF'; break
+                    if block:
+                        data += block
+                if writable and rest:
+                    try:
+                        rest = rest[s.send(rest):]
+                    except (BlockingIOError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
+                        pass
+                    except OSError:
+                        rest = b''
             noops = data.count(b'250 2.0.0 Ok\\r\\n')
             lines = bytes(data).rstrip(b'\\r\\n').split(b'\\r\\n')
             print(json.dumps({'stalled': stalled, 'sent': sent, 'noops': noops, 'expected': (sent + 5) // 6,
@@ -81,10 +95,14 @@ struct SlowClientTests {
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }
 
-    func pipeline(target: String, limit: Int, hello: String) async throws -> PipeliningOutcome {
+    func pipeline(target: String, limit: Int, hello: String, stall: Double = 4, certificate: String? = nil)
+        async throws -> PipeliningOutcome
+    {
         let before = Self.residentKilobytes()
         let result = try await runPython(
-            Self.pipeliningClient, arguments: [target, String(limit), hello], timeout: 120)
+            Self.pipeliningClient,
+            arguments: [target, String(limit), hello, String(stall)] + (certificate.map { [$0] } ?? []),
+            timeout: 120)
         #expect(result.status == 0, "\(result.error)")
         let outcome = try JSONDecoder().decode(PipeliningOutcome.self, from: Data(result.output.utf8))
         print(
@@ -121,13 +139,30 @@ struct SlowClientTests {
         await server.shutdownGracefully()
     }
 
+    @Test func smtpClientThatNeverReadsAfterSTARTTLSIsThrottledToo() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var configuration = SMTPServerConfiguration(hostname: "mx.test")
+        configuration.tls = try makeTLSContext(in: directory)
+        let server = makeServer(configuration, backend: RecordingBackend())
+        let port = try await server.listenTCP(host: "127.0.0.1", port: 0)
+        let outcome = try await pipeline(
+            target: String(port), limit: 64 << 20, hello: "EHLO", certificate: directory.path + "/cert.pem")
+        #expect(outcome.stalled, "the server kept reading from a client that reads nothing: \(outcome)")
+        #expect(outcome.sent < 24 << 20, "\(outcome)")
+        #expect(outcome.noops == outcome.expected, "\(outcome)")
+        #expect(outcome.last.hasPrefix("221 "), "\(outcome)")
+        await server.shutdownGracefully()
+    }
+
     @Test func repliesPilingUpBeyondTheBoundCloseTheSession() async throws {
         var configuration = SMTPServerConfiguration(hostname: "mx.test")
         configuration.maxPendingOutput = 4096
         let server = makeServer(configuration, backend: RecordingBackend())
         let port = try await server.listenTCP(host: "127.0.0.1", port: 0)
         let started = ContinuousClock.now
-        let outcome = try await pipeline(target: String(port), limit: 64 << 20, hello: "EHLO")
+        // The client must keep sending until the server's socket buffers are full: wait out a longer stall.
+        let outcome = try await pipeline(target: String(port), limit: 64 << 20, hello: "EHLO", stall: 10)
         // Closed by the server long before any timeout: the client sees its connection end.
         #expect(ContinuousClock.now - started < .seconds(60))
         #expect(outcome.sent < 24 << 20, "\(outcome)")
@@ -165,7 +200,8 @@ struct SlowClientTests {
         #expect(fields.count == 4, "\(result.output)")
         #expect(fields.prefix(2) == ["421", "4.4.2"], "\(result.output)")
         let elapsed = Double(fields.count > 2 ? fields[2] : "") ?? -1
-        #expect(elapsed >= 0.6 && elapsed < 1.8, "cut after \(elapsed) s: \(result.output)")
+        // Each octet restarts the idle timeout (2 s): without the deadline, the line would go on for 10 s.
+        #expect(elapsed >= 0.6 && elapsed < 5, "cut after \(elapsed) s: \(result.output)")
         #expect(fields.last == "EOF\n")
         await server.shutdownGracefully()
     }
@@ -173,13 +209,13 @@ struct SlowClientTests {
     @Test func transactionTrickledLineByLineIsCutAtTheTransactionDeadline() async throws {
         let backend = RecordingBackend()
         var configuration = SMTPServerConfiguration(hostname: "mx.test")
-        configuration.commandTimeout = .seconds(2)
-        configuration.dataTimeout = .seconds(2)
-        configuration.transactionDeadline = .milliseconds(1500)
+        configuration.commandTimeout = .seconds(4)
+        configuration.dataTimeout = .seconds(4)
+        configuration.transactionDeadline = .milliseconds(2500)
         let server = makeServer(configuration, backend: backend)
         let port = try await server.listenTCP(host: "127.0.0.1", port: 0, dialect: .lmtp)
         // Two transactions of about 1 s each pass (the deadline is per transaction, not per session); the third
-        // trickles its DATA one line every 200 ms and never ends.
+        // trickles its DATA one line every 200 ms, never idle for long, and never ends.
         let script =
             pythonRawClient + """
                 import select
@@ -197,7 +233,7 @@ struct SlowClientTests {
                     s.sendall(b'\\r\\nd\\xc3\\xa9j\\xc3\\xa0 vu\\r\\n.\\r\\n'); out.append(reply(f)[:3])
                 out += begin()
                 start = time.monotonic(); answer = 'none'
-                for line in range(40):
+                for line in range(60):
                     try:
                         s.sendall(b'X-Trickle: \\xe2\\x80\\xa6\\r\\n')
                     except OSError:
