@@ -30,6 +30,8 @@ let package = Package(
         .package(
             url: "https://github.com/apple/swift-configuration.git", from: "1.4.0",
             traits: [.defaults, "YAML"]),
+        // Tests only: property-based checks of the text toolkit.
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", exact: "2.0.1"),
     ],
     targets: [
         // 1. Mail model and parser: pure value types, no I/O.
@@ -99,7 +101,10 @@ let package = Package(
             ],
             swiftSettings: strict),
 
-        .testTarget(name: "MailParserTests", dependencies: ["MailParser"], resources: [.copy("Corpus")]),
+        .testTarget(
+            name: "MailParserTests",
+            dependencies: ["MailParser", .product(name: "PropertyBased", package: "swift-property-based")],
+            resources: [.copy("Corpus")]),
         .testTarget(name: "MessageSpoolTests", dependencies: ["MessageSpool"]),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
         .testTarget(
