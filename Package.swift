@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        // Tests only: property-based checks of the text toolkit.
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", exact: "2.0.1"),
     ],
     targets: [
         // 1. Mail model and parser: pure value types, no I/O.
@@ -100,7 +102,10 @@ let package = Package(
             ],
             swiftSettings: strict),
 
-        .testTarget(name: "MailParserTests", dependencies: ["MailParser"], resources: [.copy("Corpus")]),
+        .testTarget(
+            name: "MailParserTests",
+            dependencies: ["MailParser", .product(name: "PropertyBased", package: "swift-property-based")],
+            resources: [.copy("Corpus")]),
         .testTarget(name: "MessageSpoolTests", dependencies: ["MessageSpool"]),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
         .testTarget(

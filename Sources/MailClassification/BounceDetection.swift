@@ -61,7 +61,7 @@ struct BounceDetection: Sendable {
 
     func evaluate(_ message: ParsedMessage, signals: HeaderSignals, envelope: MailEnvelope) -> BounceReport? {
         let reportType = signals.multipartReport.map { report in
-            report.parameters["report-type"].map { HeaderText.lowercasedASCII($0) } ?? ""
+            report.parameterText("report-type").map { ByteText.lowercasedASCII($0) } ?? ""
         }
         func part(_ types: Set<String>) -> ParsedAttachment? {
             message.attachments.first { types.contains($0.contentType) }
@@ -108,7 +108,7 @@ struct BounceDetection: Sendable {
         guard let perMessage = blocks.first else { return report }
         report.reportingMTA = perMessage.value("reporting-mta").map(ReportFieldBlock.untyped)
         if let original = perMessage.value("x-original-message-id") ?? perMessage.value("original-message-id"),
-            let id = MessageIDText.identifier(in: original)
+            let id = MessageIDParser.identifier(inText: original)
         {
             report.originalMessageID = id
             report.originalMessageIDSource = .reportField
@@ -123,7 +123,7 @@ struct BounceDetection: Sendable {
                 BounceRecipient(
                     finalRecipient: ReportFieldBlock.untyped(final),
                     originalRecipient: block.value("original-recipient").map(ReportFieldBlock.untyped),
-                    action: block.value("action").flatMap { DeliveryAction(rawValue: HeaderText.firstToken($0)) },
+                    action: block.value("action").flatMap { DeliveryAction(rawValue: ByteText.firstToken($0)) },
                     status: block.value("status").map(ReportFieldBlock.statusCode),
                     diagnostic: block.value("diagnostic-code").map(ReportFieldBlock.untyped),
                     remoteMTA: block.value("remote-mta").map(ReportFieldBlock.untyped)))
@@ -138,7 +138,7 @@ struct BounceDetection: Sendable {
         for block in ReportFieldBlock.blocks(part.data) { fields.fields += block.fields }
         let recipients = fields.values("original-rcpt-to").map(ReportFieldBlock.untyped)
         report.feedback = FeedbackReport(
-            feedbackType: fields.value("feedback-type").map(HeaderText.firstToken) ?? "unknown",
+            feedbackType: fields.value("feedback-type").map(ByteText.firstToken) ?? "unknown",
             userAgent: fields.value("user-agent"), version: fields.value("version"),
             originalMailFrom: fields.value("original-mail-from").map(ReportFieldBlock.untyped),
             originalRecipients: recipients,
@@ -160,14 +160,14 @@ struct BounceDetection: Sendable {
         var dispositionType: String?
         if let semicolon = disposition.lastIndex(of: ";") {
             // `displayed` or `deleted/error` (a modifier after the slash).
-            let type = HeaderText.trimmed(disposition[disposition.index(after: semicolon)...])
-            dispositionType = HeaderText.lowercasedASCII(type.split(separator: "/").first ?? type)
+            let type = ByteText.trimmed(disposition[disposition.index(after: semicolon)...])
+            dispositionType = ByteText.lowercasedASCII(type.split(separator: "/").first ?? type)
         }
         let final = fields.value("final-recipient").map(ReportFieldBlock.untyped)
         report.disposition = DispositionNotification(
             disposition: disposition, dispositionType: dispositionType, finalRecipient: final,
             originalRecipient: fields.value("original-recipient").map(ReportFieldBlock.untyped),
-            originalMessageID: fields.value("original-message-id").flatMap(MessageIDText.identifier(in:)),
+            originalMessageID: fields.value("original-message-id").flatMap(MessageIDParser.identifier(inText:)),
             reportingUA: fields.value("reporting-ua"))
         if let final { report.recipients = [BounceRecipient(finalRecipient: final, diagnostic: disposition)] }
         return report
@@ -177,14 +177,14 @@ struct BounceDetection: Sendable {
         if !signals.xFailedRecipients.isEmpty { return "x-failed-recipients" }
         // Exchange sends this field with an empty value: its presence is the flag.
         if signals.exchangeIsNDR != nil { return "exchange-ndr-header" }
-        if message.from.contains(where: { HeaderText.localPart(of: $0.address, is: "mailer-daemon") }) {
+        if message.from.contains(where: { MailAddressForm.localPart(of: $0.address, is: "mailer-daemon") }) {
             return "mailer-daemon-sender"
         }
         // Cheap sender checks first: the subject prefixes are only compared when one of them holds.
         let nullReturnPath = signals.hasNullReturnPath(envelope)
-        let fromPostmaster = message.from.contains { HeaderText.localPart(of: $0.address, is: "postmaster") }
+        let fromPostmaster = message.from.contains { MailAddressForm.localPart(of: $0.address, is: "postmaster") }
         let deliverySystemName = message.from.contains { sender in
-            sender.name.map { HeaderText.containsIgnoringCase($0, "mail delivery") } ?? false
+            sender.name.map { ByteText.containsIgnoringCase($0, "mail delivery") } ?? false
         }
         if nullReturnPath || fromPostmaster || deliverySystemName, let subject = message.subject,
             hasBounceSubject(subject)
@@ -196,27 +196,39 @@ struct BounceDetection: Sendable {
     }
 
     func hasBounceSubject(_ subject: String) -> Bool {
-        let trimmedSubject = HeaderText.trimmed(subject)
-        return subjectPrefixes.contains { HeaderText.hasPrefixIgnoringCase(trimmedSubject, $0) }
+        let trimmedSubject = ByteText.trimmed(subject)
+        return subjectPrefixes.contains { ByteText.hasPrefixIgnoringCase(trimmedSubject, $0) }
     }
+
+    /// At most this many `X-Failed-Recipients` addresses are reported (the first ones, duplicates dropped):
+    /// any sender can write the field, with as many addresses as its header section holds.
+    static let maxFailedRecipients = 1000
 
     /// Recipients named in `X-Failed-Recipients`, with the diagnostic the body gives for each (Exim prints the
     /// address on its own line followed by the indented server reply).
+    ///
+    /// Cost: O(field values + body): the body is split into lines once and each line is looked up in the set
+    /// of addresses (it was scanned once per address).
     private func failedRecipientsFromHeaders(_ signals: HeaderSignals, body: String) -> [BounceRecipient] {
         var seen: Set<String> = []
-        var recipients: [BounceRecipient] = []
-        for value in signals.xFailedRecipients {
-            for item in HeaderText.commaSeparated(value) {
+        var addresses: [(address: String, key: String)] = []
+        collect: for value in signals.xFailedRecipients {
+            for item in ByteText.commaSeparated(value) {
                 let address = ReportFieldBlock.untyped(String(item))
-                guard seen.insert(HeaderText.lowercasedASCII(address)).inserted else { continue }
-                let diagnostic = EximStyleBody.diagnostic(for: address, in: body)
-                recipients.append(
-                    BounceRecipient(
-                        finalRecipient: address, action: .failed,
-                        status: diagnostic.flatMap { EnhancedStatusCode.first(in: $0) }, diagnostic: diagnostic))
+                let key = ByteText.lowercasedASCII(address)
+                guard seen.insert(key).inserted else { continue }
+                addresses.append((address, key))
+                if addresses.count == Self.maxFailedRecipients { break collect }
             }
         }
-        return recipients
+        guard !addresses.isEmpty else { return [] }
+        let diagnostics = EximStyleBody.diagnostics(for: seen, in: body)
+        return addresses.map { entry in
+            let diagnostic = diagnostics[entry.key]
+            return BounceRecipient(
+                finalRecipient: entry.address, action: .failed,
+                status: diagnostic.flatMap { EnhancedStatusCode.first(in: $0) }, diagnostic: diagnostic)
+        }
     }
 
     /// The original message's Message-ID, strongest evidence first.
@@ -231,31 +243,47 @@ struct BounceDetection: Sendable {
         }
         if let id = message.inReplyTo.first { return (id, .inReplyTo) }
         if let id = message.references.last { return (id, .references) }
-        if let id = MessageIDText.firstMessageIDHeader(inBody: message.text) { return (id, .body) }
+        if let id = MessageIDParser.firstMessageIDField(inText: message.text) { return (id, .body) }
         return nil
     }
 }
 
 /// Exim-style text bounces: the failed address on a line of its own, the server's reply indented below.
 enum EximStyleBody {
-    static func diagnostic(for address: String, in body: String) -> String? {
-        let lines = TextLines.lines(body)
+    /// At most this many lines of server reply are kept per address.
+    static let maxDiagnosticLines = 8
+
+    /// The diagnostic for each of `addresses` (lower-cased, as keys of the result): the indented text under
+    /// the first line that names the address (bare or as `<address>:`) and has any.
+    ///
+    /// Cost: O(body) — one pass over its lines, a set lookup per line, and at most `maxDiagnosticLines`
+    /// following lines read for each address (each address is looked for until found once).
+    static func diagnostics(for addresses: Set<String>, in body: String) -> [String: String] {
+        var found: [String: String] = [:]
+        let longest = addresses.lazy.map(\.utf8.count).max() ?? 0
+        let lines = LineScanner.lines(body)
         for (index, line) in lines.enumerated() {
-            let content = HeaderText.trimmed(line)
+            let content = ByteText.trimmed(line)
             let bare = content.hasPrefix("<") && content.hasSuffix(">:") ? content.dropFirst().dropLast(2) : content
-            guard HeaderText.equalsIgnoringCase(bare, address) else { continue }
-            let indent = line.prefix { $0 == " " || $0 == "\t" }.count
+            guard !bare.isEmpty, bare.utf8.count <= longest else { continue }
+            let key = ByteText.lowercasedASCII(bare)
+            guard found[key] == nil, addresses.contains(key) else { continue }
+            let indent = line.utf8.prefix { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }.count
             var text: [Substring] = []
             for following in lines[(index + 1)...] {
-                let followingIndent = following.prefix { $0 == " " || $0 == "\t" }.count
-                let trimmedFollowing = HeaderText.trimmed(following)
+                let followingIndent = following.utf8.prefix { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+                    .count
+                let trimmedFollowing = ByteText.trimmed(following)
                 if trimmedFollowing.isEmpty || (followingIndent <= indent && indent > 0) { break }
                 text.append(trimmedFollowing)
-                if text.count >= 8 { break }
+                if text.count >= maxDiagnosticLines { break }
             }
-            if !text.isEmpty { return text.joined(separator: " ") }
+            if !text.isEmpty {
+                found[key] = text.joined(separator: " ")
+                if found.count == addresses.count { break }
+            }
         }
-        return nil
+        return found
     }
 }
 
@@ -273,8 +301,8 @@ enum QmailStyleBody {
                     status: diagnostic.flatMap { EnhancedStatusCode.first(in: $0) }, diagnostic: diagnostic))
             current = nil
         }
-        for rawLine in TextLines.lines(body) {
-            let line = HeaderText.trimmed(rawLine)
+        for rawLine in LineScanner.lines(body) {
+            let line = ByteText.trimmed(rawLine)
             if line.hasPrefix("<"), line.hasSuffix(">:"), line.utf8.contains(0x40), !line.utf8.contains(0x20) {
                 finish()
                 current = (String(line.dropFirst().dropLast(2)), [])

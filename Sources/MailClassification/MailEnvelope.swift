@@ -53,7 +53,7 @@ struct HeaderSignals {
     init(_ message: ParsedMessage) {
         for header in message.headers {
             guard let candidates = Self.fieldsByLength[header.name.utf8.count],
-                let field = candidates.first(where: { HeaderText.equalsIgnoringCase(header.name, $0.name) })?.field
+                let field = candidates.first(where: { ByteText.equalsIgnoringCase(header.name, $0.name) })?.field
             else { continue }
             let value = header.value
             switch field {
@@ -76,20 +76,20 @@ struct HeaderSignals {
     }
 
     /// The parsed Content-Type when it is `multipart/report`; nil otherwise (without parsing other types).
-    var multipartReport: MIMEValue? {
+    var multipartReport: MIMEHeaderValue? {
         guard let contentType,
-            HeaderText.hasPrefixIgnoringCase(HeaderText.trimmed(contentType), "multipart/report")
+            ByteText.hasPrefixIgnoringCase(ByteText.trimmed(contentType), "multipart/report")
         else { return nil }
-        let value = MIMEValue(contentType)
+        let value = MIMEHeaderValue(contentType)
         return value.token == "multipart/report" ? value : nil
     }
 
     /// Whether the message came with the null reverse-path: the envelope says so, or (envelope unknown)
     /// the `Return-Path:` header is `<>`.
     func hasNullReturnPath(_ envelope: MailEnvelope) -> Bool {
-        if let sender = envelope.sender { return HeaderText.trimmed(sender).isEmpty || sender == "<>" }
+        if let sender = envelope.sender { return ByteText.trimmed(sender).isEmpty || sender == "<>" }
         guard let returnPath else { return false }
-        let value = HeaderText.trimmed(returnPath)
+        let value = ByteText.trimmed(returnPath)
         return value == "<>" || value.isEmpty
     }
 }

@@ -124,9 +124,9 @@ struct FilterSubject {
 
     init(message: ParsedMessage, envelope: MailEnvelope) {
         self.message = message
-        var senders = message.from.map { AddressForm.normalized($0.address) }
+        var senders = message.from.map { MailAddressForm.normalized($0.address) }
         if let sender = envelope.sender, !sender.isEmpty {
-            let normalized = AddressForm.normalized(sender)
+            let normalized = MailAddressForm.normalized(sender)
             if !senders.contains(normalized) { senders.append(normalized) }
         }
         self.senders = senders
@@ -136,15 +136,15 @@ struct FilterSubject {
     mutating func match(_ rule: FilterRule) -> String? {
         switch rule {
         case .address(let address):
-            let wanted = AddressForm.normalized(address)
+            let wanted = MailAddressForm.normalized(address)
             return senders.first { $0 == wanted }
         case .domain(let domain, let includeSubdomains):
-            var wanted = HeaderText.lowercasedASCII(HeaderText.trimmed(domain))
+            var wanted = ByteText.lowercasedASCII(ByteText.trimmed(domain))
             if wanted.hasPrefix("@") { wanted.removeFirst() }
             if wanted.hasPrefix("*.") { wanted.removeFirst(2) }
             return senders.first { sender in
-                guard let senderDomain = AddressForm.domain(sender) else { return false }
-                return AddressForm.domain(senderDomain, matches: wanted, includeSubdomains: includeSubdomains)
+                guard let senderDomain = MailAddressForm.domain(sender) else { return false }
+                return MailAddressForm.domain(senderDomain, matches: wanted, includeSubdomains: includeSubdomains)
             }
         case .keyword(let keyword, let match, let fields):
             let needle = Array(keyword.lowercased().utf8)

@@ -34,8 +34,8 @@ struct OwnMailDetection: Sendable {
 
     init(_ configuration: OwnMailConfiguration) {
         instanceName = configuration.instanceName
-        messageIDDomains = Set(configuration.messageIDDomains.map { HeaderText.lowercasedASCII($0) })
-        ownAddresses = Set(configuration.ownAddresses.map { AddressForm.normalized($0) })
+        messageIDDomains = Set(configuration.messageIDDomains.map { ByteText.lowercasedASCII($0) })
+        ownAddresses = Set(configuration.ownAddresses.map { MailAddressForm.normalized($0) })
     }
 
     enum Outcome: Equatable {
@@ -46,7 +46,7 @@ struct OwnMailDetection: Sendable {
     func evaluate(_ message: ParsedMessage, signals: HeaderSignals, envelope: MailEnvelope) -> Outcome? {
         if !instanceName.isEmpty {
             for value in signals.postdeskLoop
-            where HeaderText.equalsIgnoringCase(HeaderText.trimmed(value), instanceName) {
+            where ByteText.equalsIgnoringCase(ByteText.trimmed(value), instanceName) {
                 return .ownMail(
                     rule: "own-loop-header",
                     reason: "\(OwnMailConfiguration.loopHeaderName) names this instance (\(instanceName))")
@@ -55,24 +55,24 @@ struct OwnMailDetection: Sendable {
         if !messageIDDomains.isEmpty, let messageID = message.messageID,
             let at = messageID.utf8.lastIndex(of: UInt8(ascii: "@"))
         {
-            let domain = HeaderText.lowercasedASCII(messageID[messageID.index(after: at)...])
+            let domain = ByteText.lowercasedASCII(messageID[messageID.index(after: at)...])
             if messageIDDomains.contains(domain) {
                 return .ownMail(rule: "own-message-id", reason: "Message-ID <\(messageID)> is in our domain \(domain)")
             }
         }
         guard !ownAddresses.isEmpty else { return nil }
         for value in signals.xLoop {
-            for item in HeaderText.commaSeparated(value) {
-                let address = AddressForm.normalized(MessageIDText.identifier(in: item) ?? String(item))
+            for item in ByteText.commaSeparated(value) {
+                let address = MailAddressForm.normalized(MessageIDParser.identifier(inText: item) ?? String(item))
                 if ownAddresses.contains(address) {
                     return .loop(rule: "x-loop", reason: "X-Loop names our address \(address)")
                 }
             }
         }
-        for sender in message.from where ownAddresses.contains(AddressForm.normalized(sender.address)) {
+        for sender in message.from where ownAddresses.contains(MailAddressForm.normalized(sender.address)) {
             return .loop(rule: "own-sender", reason: "From is our own address \(sender.address)")
         }
-        if let sender = envelope.sender, !sender.isEmpty, ownAddresses.contains(AddressForm.normalized(sender)) {
+        if let sender = envelope.sender, !sender.isEmpty, ownAddresses.contains(MailAddressForm.normalized(sender)) {
             return .loop(rule: "own-sender", reason: "the envelope sender is our own address \(sender)")
         }
         return nil

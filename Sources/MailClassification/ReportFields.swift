@@ -1,3 +1,5 @@
+import MailParser
+
 /// One block of `Name: value` fields from a machine-readable report part (`message/delivery-status`,
 /// `message/feedback-report`, `message/disposition-notification`). These parts are header-like groups
 /// separated by blank lines: a DSN has one per-message group and one group per recipient.
@@ -18,21 +20,21 @@ struct ReportFieldBlock {
         let text = String(decoding: bytes, as: UTF8.self)
         var blocks: [ReportFieldBlock] = []
         var current = ReportFieldBlock()
-        for line in TextLines.lines(text) {
-            if HeaderText.trimmed(line).isEmpty {
+        for line in LineScanner.lines(text) {
+            if ByteText.trimmed(line).isEmpty {
                 if !current.fields.isEmpty { blocks.append(current) }
                 current = ReportFieldBlock()
                 continue
             }
             if let first = line.utf8.first, first == 0x20 || first == 0x09 {
                 guard !current.fields.isEmpty else { continue }
-                current.fields[current.fields.count - 1].value += " " + HeaderText.trimmed(line)
+                current.fields[current.fields.count - 1].value += " " + ByteText.trimmed(line)
                 continue
             }
             guard let colon = line.utf8.firstIndex(of: UInt8(ascii: ":")) else { continue }
-            let name = HeaderText.lowercasedASCII(HeaderText.trimmed(line[..<colon]))
+            let name = ByteText.lowercasedASCII(ByteText.trimmed(line[..<colon]))
             guard !name.isEmpty, !name.utf8.contains(0x20) else { continue }
-            current.fields.append((name, String(HeaderText.trimmed(line[line.index(after: colon)...]))))
+            current.fields.append((name, String(ByteText.trimmed(line[line.index(after: colon)...]))))
         }
         if !current.fields.isEmpty { blocks.append(current) }
         return blocks
@@ -41,11 +43,11 @@ struct ReportFieldBlock {
     /// A typed value (`rfc822; user@example.com`, `smtp; 550 5.1.1 ...`, `dns; mx.example.net`) without its
     /// type prefix, and an address without angle brackets.
     static func untyped(_ value: String) -> String {
-        var result = HeaderText.trimmed(value)
+        var result = ByteText.trimmed(value)
         if let semicolon = result.utf8.firstIndex(of: UInt8(ascii: ";")) {
             let type = result[..<semicolon]
             if !type.isEmpty, !type.utf8.contains(where: { $0 == 0x40 || $0 == 0x20 || $0 == 0x3C }) {
-                result = HeaderText.trimmed(result[result.index(after: semicolon)...])
+                result = ByteText.trimmed(result[result.index(after: semicolon)...])
             }
         }
         if result.hasPrefix("<"), result.hasSuffix(">"), result.count >= 2 { result = result.dropFirst().dropLast() }
@@ -54,7 +56,7 @@ struct ReportFieldBlock {
 
     /// The status code without a trailing comment: `5.0.0 (permanent failure)` → `5.0.0`.
     static func statusCode(_ value: String) -> String {
-        let trimmedValue = HeaderText.trimmed(value)
+        let trimmedValue = ByteText.trimmed(value)
         let end = trimmedValue.firstIndex { $0 == " " || $0 == "(" || $0 == "\t" } ?? trimmedValue.endIndex
         return String(trimmedValue[..<end])
     }

@@ -75,7 +75,7 @@ public struct DeferredContent: Sendable, Hashable {
             size += chunk.count
             hasher.update(bufferPointer: UnsafeRawBufferPointer(chunk))
         }
-        return (size, hexDigest(hasher.finalize()))
+        return (size, HexEncoding.lowercase(hasher.finalize()))
     }
 
     /// Quoted-printable is decoded a line at a time, so a chunk ends after a line break. A line longer than a

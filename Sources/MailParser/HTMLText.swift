@@ -1,12 +1,34 @@
 /// HTML to readable plain text: paragraphs and line breaks kept, lists as `- item` / `1. item`, table rows
 /// as lines with cells separated by ` | `, links as `text <url>`, entities decoded, no script/style/head.
 /// One pass over the UTF-8 bytes; tags are ASCII so multibyte text passes through untouched.
+///
+/// Cost: O(n) in the HTML's bytes (each byte is read a bounded number of times; close tags searched for in
+/// vain are not searched again). Output: at most `outputFactor` × n + `outputSlack` bytes, whatever the
+/// markup; lists indent at most `maxListIndentLevels` levels deep, and text beyond the bound is cut.
 enum HTMLText {
+    /// The text is at most this many times the HTML's size (plus `outputSlack`). Ordinary mail HTML gives
+    /// less text than markup; only list bullets, numbers and indentation can expand it.
+    static let outputFactor = 4
+    static let outputSlack = 4096
+    /// Deeper lists are indented as this level: nested lists without limit made indentation quadratic.
+    static let maxListIndentLevels = 8
+
     static func text(fromHTML html: String, limits: ParserLimits) -> String {
-        var converter = Converter(limits: limits)
+        var defects: [String] = []
+        return text(fromHTML: html, limits: limits, defects: &defects)
+    }
+
+    /// The text, with a defect recorded when it reached the output bound and was cut.
+    static func text(fromHTML html: String, limits: ParserLimits, defects: inout [String]) -> String {
         var utf8 = Array(html.utf8)
         if utf8.count > limits.maxHTMLBytesForText { utf8.removeSubrange(limits.maxHTMLBytesForText...) }
+        var converter = Converter(limits: limits, outputBudget: outputFactor * utf8.count + outputSlack)
         utf8.withUnsafeBufferPointer { converter.run($0) }
+        if converter.truncated {
+            defects.append(
+                "text from HTML cut at \(converter.outputBudget) bytes (\(outputFactor) × its \(utf8.count) bytes + \(outputSlack))"
+            )
+        }
         return converter.finish()
     }
 
@@ -52,8 +74,18 @@ enum HTMLText {
         var cellsInRow = 0
         /// Close tags already searched for in vain: searching again would make many open tags quadratic.
         var missingCloseTags: Set<String> = []
+        /// Most bytes of text produced; one tag or text run adds a bounded amount, so checking after each
+        /// keeps the output within the budget.
+        let outputBudget: Int
+        var truncated = false
+        /// The index after the last non-whitespace byte of `output`: a link's text is found from it without
+        /// rescanning the output (whitespace kept by `<pre>` made that O(links × whitespace)).
+        var contentEnd = 0
 
-        init(limits: ParserLimits) { self.limits = limits }
+        init(limits: ParserLimits, outputBudget: Int = .max) {
+            self.limits = limits
+            self.outputBudget = outputBudget
+        }
 
         mutating func run(_ html: UnsafeBufferPointer<UInt8>) {
             output.reserveCapacity(html.count / 2)
@@ -69,8 +101,22 @@ enum HTMLText {
                 if textStart < index { appendText(UnsafeBufferPointer(rebasing: html[textStart..<index])) }
                 index = handleMarkup(html, at: index)
                 textStart = index
+                if output.count > outputBudget {
+                    cutToBudget()
+                    return
+                }
             }
             if textStart < count { appendText(UnsafeBufferPointer(rebasing: html[textStart..<count])) }
+            if output.count > outputBudget { cutToBudget() }
+        }
+
+        /// Cuts the output to the budget on a scalar boundary.
+        private mutating func cutToBudget() {
+            truncated = true
+            output.removeSubrange(outputBudget...)
+            while let last = output.last, last & 0xC0 == 0x80 { output.removeLast() }
+            if let last = output.last, last >= 0xC0 { output.removeLast() }
+            contentEnd = min(contentEnd, output.count)
         }
 
         mutating func finish() -> String {
@@ -155,7 +201,7 @@ enum HTMLText {
                 requestBreaks(1)
                 if !closing {
                     flushBreaks()
-                    let indent = max(0, lists.count - 1)
+                    let indent = min(max(0, lists.count - 1), HTMLText.maxListIndentLevels - 1)
                     output.append(contentsOf: repeatElement(ASCIIByte.space, count: indent * 2))
                     if var list = lists.last, list.ordered {
                         list.counter += 1
@@ -164,6 +210,7 @@ enum HTMLText {
                     } else {
                         output.append(contentsOf: [ASCIIByte.hyphen, ASCIIByte.space])
                     }
+                    contentEnd = output.count - 1
                     pendingSpace = false
                 }
             case "tr":
@@ -212,19 +259,25 @@ enum HTMLText {
             else { return }
             if isMail { href = href.dropFirst(7) }
             let start = min(link.start, output.count)
-            let text = ByteText.trimmed(output[start...])
-            if text.isEmpty || (text.count <= 4096 && Array(text) == Array(href)) { return }
-            // A link whose text is its own URL (with or without the scheme) needs no repetition.
-            if ByteText.hasPrefixIgnoringCase(href, "http"), text.count <= href.count,
-                Array(href).suffix(text.count) == Array(text)
-            {
-                return
+            guard contentEnd > start else { return }  // no text
+            // Compared with the URL only when short: the link's own bytes bound the work, not the output's.
+            let span = contentEnd - start
+            if span <= max(4096, href.count) {
+                let text = ByteText.trimmed(output[start..<contentEnd])
+                if text.count <= 4096 && text.elementsEqual(href) { return }
+                // A link whose text is its own URL (with or without the scheme) needs no repetition.
+                if ByteText.hasPrefixIgnoringCase(href, "http"), text.count <= href.count,
+                    href.suffix(text.count).elementsEqual(text)
+                {
+                    return
+                }
             }
             var decoded: [UInt8] = []
             href.withUnsafeBufferPointer { appendDecodingEntities($0, into: &decoded) }
             output.append(contentsOf: [ASCIIByte.space, ASCIIByte.lessThan])
             output.append(contentsOf: decoded)
             output.append(ASCIIByte.greaterThan)
+            contentEnd = output.count
         }
 
         private mutating func requestBreaks(_ count: Int) {
@@ -257,7 +310,11 @@ enum HTMLText {
             if preDepth > 0 {
                 if !decoded.isEmpty {
                     flushBreaks()
-                    output.append(contentsOf: ByteText.normalizingNewlines(decoded))
+                    let normalized = ByteText.normalizingNewlines(decoded)
+                    output.append(contentsOf: normalized)
+                    if let last = normalized.lastIndex(where: { !$0.isWhitespace }) {
+                        contentEnd = output.count - normalized.count + last + 1
+                    }
                 }
                 return
             }
@@ -277,6 +334,7 @@ enum HTMLText {
                 pendingCellSeparator = false
                 pendingSpace = false
                 output.append(byte)
+                contentEnd = output.count
             }
         }
 
@@ -420,15 +478,55 @@ enum HTMLText {
 }
 
 /// Inline images in text rendered from HTML: `[image: cid:<content-id>]` placeholders become
-/// `[image: <file name>]` when an attachment of the message carries that Content-ID.
+/// `[image: <file name>]` when an attachment of the message carries that Content-ID (the first such
+/// attachment names it).
 enum InlineImages {
+    static let placeholderStart = Array("[image: cid:".utf8)
+
+    /// Cost: O(text + attachments), one pass over the text's bytes with a dictionary lookup per placeholder
+    /// (a `String.replacing` pass per attachment was O(text × attachments)).
     static func namingAttachments(in text: String, _ attachments: [ParsedAttachment]) -> String {
         guard text.contains("[image: cid:") else { return text }
-        var named = text
+        var names: [[UInt8]: [UInt8]] = [:]
         for attachment in attachments {
             guard let contentID = attachment.contentID, let filename = attachment.filename else { continue }
-            named = named.replacing("[image: cid:\(contentID)]", with: "[image: \(filename)]")
+            let key = Array(contentID.utf8)
+            if names[key] == nil { names[key] = Array(filename.utf8) }
         }
-        return named
+        guard !names.isEmpty else { return text }
+        let bytes = Array(text.utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        let marker = placeholderStart
+        var index = 0
+        var copiedUpTo = 0
+        while index < bytes.count {
+            guard bytes[index] == ASCIIByte.openBracket, bytes.count - index >= marker.count,
+                bytes[index..<index + marker.count].elementsEqual(marker)
+            else {
+                index += 1
+                continue
+            }
+            // The Content-ID runs to the next `]`; a `[` first means this is not a placeholder.
+            let idStart = index + marker.count
+            var end = idStart
+            while end < bytes.count, bytes[end] != ASCIIByte.closeBracket, bytes[end] != ASCIIByte.openBracket {
+                end += 1
+            }
+            guard end < bytes.count, bytes[end] == ASCIIByte.closeBracket, let name = names[Array(bytes[idStart..<end])]
+            else {
+                index = end
+                continue
+            }
+            output.append(contentsOf: bytes[copiedUpTo..<index])
+            output.append(contentsOf: Array("[image: ".utf8))
+            output.append(contentsOf: name)
+            output.append(ASCIIByte.closeBracket)
+            index = end + 1
+            copiedUpTo = index
+        }
+        guard copiedUpTo > 0 else { return text }
+        output.append(contentsOf: bytes[copiedUpTo...])
+        return String(decoding: output, as: UTF8.self)
     }
 }

@@ -1,5 +1,3 @@
-import Glibc
-
 /// The header fields of a message or MIME part, unfolded, stored in one byte buffer so a section costs
 /// two allocations however many fields it has.
 struct HeaderSection: Sendable {
@@ -32,7 +30,8 @@ struct HeaderSection: Sendable {
     }
 
     /// Reads the header section starting at `range.lowerBound`; returns it with the offset where the body
-    /// starts. Lines are unfolded by removing the line break only (RFC 5322 §2.2.3).
+    /// starts. Lines are unfolded by removing the line break only (RFC 5322 §2.2.3). O(n) in the header
+    /// section's bytes: one `LineScanner` pass, each line read once more for its name.
     static func parse(
         _ buffer: UnsafeBufferPointer<UInt8>, in range: Range<Int>, limits: ParserLimits,
         defects: inout [String]
@@ -40,7 +39,7 @@ struct HeaderSection: Sendable {
         var section = HeaderSection()
         section.storage.reserveCapacity(min(range.count, 4096))
         section.fields.reserveCapacity(24)
-        guard let base = buffer.baseAddress else { return (section, range.upperBound) }
+        guard buffer.baseAddress != nil else { return (section, range.upperBound) }
         var position = range.lowerBound
         let end = range.upperBound
         var openField: (name: Range<Int>, valueStart: Int)?
@@ -56,18 +55,11 @@ struct HeaderSection: Sendable {
             openField = nil
         }
 
-        while position < end {
-            let lineStart = position
-            let lineBreak: Int
-            if let found = memchr(base + position, Int32(ASCIIByte.lf), end - position) {
-                lineBreak = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
-                position = lineBreak + 1
-            } else {
-                lineBreak = end
-                position = end
-            }
-            var lineEnd = lineBreak
-            if lineEnd > lineStart, buffer[lineEnd - 1] == ASCIIByte.cr { lineEnd -= 1 }
+        var lines = LineScanner(buffer, in: position..<end)
+        while let line = lines.next() {
+            let lineStart = line.content.lowerBound
+            let lineEnd = line.content.upperBound
+            position = line.next
             defer { isFirstLine = false }
 
             if lineEnd == lineStart {

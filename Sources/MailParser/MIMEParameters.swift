@@ -1,6 +1,7 @@
 /// A structured MIME header value (`Content-Type`, `Content-Disposition`): a lower-cased leading token
-/// and `;`-separated parameters, with RFC 2231 continuations and charsets.
-struct MIMEHeaderValue: Sendable {
+/// and `;`-separated parameters, with RFC 2231 continuations and charsets. Parsing is O(n) in the value's
+/// bytes, one pass; at most `maxParameters` parameters are kept.
+public struct MIMEHeaderValue: Sendable {
     struct RawParameter: Sendable {
         /// Lower-cased name without the RFC 2231 `*n` / `*` suffix.
         var name: String
@@ -10,10 +11,15 @@ struct MIMEHeaderValue: Sendable {
     }
 
     /// Lower-cased `type/subtype` or disposition token.
-    var token: String
+    public private(set) var token: String
     var parameters: [RawParameter]
 
     static let maxParameters = 256
+
+    /// Parses a header value given as text (the header field's decoded value).
+    public init(_ value: some StringProtocol) {
+        self.init(Array(value.utf8)[...])
+    }
 
     init(_ value: ArraySlice<UInt8>) {
         var index = value.startIndex
@@ -135,6 +141,12 @@ struct MIMEHeaderValue: Sendable {
             }
         }
         return bytes
+    }
+
+    /// The parameter's value as text, without charset conversion (see `rawParameter`): for tokens such as
+    /// `report-type` or `boundary`.
+    public func parameterText(_ name: String) -> String? {
+        rawParameter(ByteText.lowercasedASCII(name)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// The decoded parameter: RFC 2231 sections joined and decoded (`charset'lang'%XX`) when present, else

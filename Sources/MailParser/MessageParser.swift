@@ -4,7 +4,9 @@ public enum MessageParser {
     /// plus entries in `defects`. Time is linear in the input size (nested parts are rescanned at most
     /// `limits.maxDepth` times).
     public static func parse(_ raw: [UInt8], limits: ParserLimits = .default) -> ParsedMessage {
-        raw.withUnsafeBufferPointer { parse(buffer: $0, limits: limits, depth: 0) }
+        raw.withUnsafeBufferPointer {
+            parse(buffer: $0, limits: limits, depth: 0, embeddedBudget: EmbeddedMessageBudget(limits))
+        }
     }
 
     /// Parses a message that may be large and file-mapped: long scans report to `relief`, and attachments over
@@ -13,11 +15,12 @@ public enum MessageParser {
     public static func parse(
         buffer: UnsafeBufferPointer<UInt8>, limits: ParserLimits = .default, relief: ScanRelief?
     ) -> ParsedMessage {
-        parse(buffer: buffer, limits: limits, depth: 0, relief: relief)
+        parse(buffer: buffer, limits: limits, depth: 0, embeddedBudget: EmbeddedMessageBudget(limits), relief: relief)
     }
 
     static func parse(
-        buffer: UnsafeBufferPointer<UInt8>, limits: ParserLimits, depth: Int, relief: ScanRelief? = nil
+        buffer: UnsafeBufferPointer<UInt8>, limits: ParserLimits, depth: Int, embeddedBudget: EmbeddedMessageBudget,
+        relief: ScanRelief? = nil
     ) -> ParsedMessage {
         var builder = MIMETreeBuilder(buffer: buffer, limits: limits)
         builder.relief = relief
@@ -57,7 +60,8 @@ public enum MessageParser {
         message.cc = addresses("cc")
         message.replyTo = addresses("reply-to")
 
-        var assembly = BodyAssembly(buffer: buffer, limits: limits, depth: depth, hint: hint)
+        var assembly = BodyAssembly(
+            buffer: buffer, limits: limits, depth: depth, hint: hint, embeddedBudget: embeddedBudget)
         assembly.relief = relief
         assembly.visit(root)
         defects += assembly.defects
@@ -66,7 +70,7 @@ public enum MessageParser {
             message.text =
                 assembly.plainTexts.count == 1 ? assembly.plainTexts[0] : assembly.plainTexts.joined(separator: "\n")
         } else if let html = assembly.html {
-            message.text = HTMLText.text(fromHTML: html, limits: limits)
+            message.text = HTMLText.text(fromHTML: html, limits: limits, defects: &defects)
             textFromHTML = html
         } else if !assembly.fallbackTexts.isEmpty {
             message.text = assembly.fallbackTexts.joined(separator: "\n")
@@ -128,6 +132,22 @@ public enum MessageParser {
     }
 }
 
+/// The bytes of embedded messages one message may still parse recursively (`ParserLimits.maxEmbeddedMessageTotalBytes`),
+/// shared by every level and sibling of that message's parse. A reference so that nested parses draw on it;
+/// never shared between parses or threads.
+final class EmbeddedMessageBudget {
+    private(set) var remaining: Int
+
+    init(_ limits: ParserLimits) { remaining = limits.maxEmbeddedMessageTotalBytes }
+
+    /// Takes `bytes` from the budget; false (and nothing taken) when they do not fit.
+    func take(_ bytes: Int) -> Bool {
+        guard bytes <= remaining else { return false }
+        remaining -= bytes
+        return true
+    }
+}
+
 /// Walks the MIME tree and chooses the body: text/plain preferred, HTML kept, everything else an
 /// attachment.
 struct BodyAssembly {
@@ -135,6 +155,7 @@ struct BodyAssembly {
     let limits: ParserLimits
     let depth: Int
     let hint: String?
+    let embeddedBudget: EmbeddedMessageBudget
     /// Told of the bytes read to measure deferred attachments.
     var relief: ScanRelief?
     var plainTexts: [String] = []
@@ -145,15 +166,20 @@ struct BodyAssembly {
     var attachedMessages: [ParsedMessage] = []
     var defects: [String] = []
 
-    init(buffer: UnsafeBufferPointer<UInt8>, limits: ParserLimits, depth: Int, hint: String?) {
+    init(
+        buffer: UnsafeBufferPointer<UInt8>, limits: ParserLimits, depth: Int, hint: String?,
+        embeddedBudget: EmbeddedMessageBudget
+    ) {
         self.buffer = buffer
         self.limits = limits
         self.depth = depth
         self.hint = hint
+        self.embeddedBudget = embeddedBudget
     }
 
     private func sibling() -> BodyAssembly {
-        var sibling = BodyAssembly(buffer: buffer, limits: limits, depth: depth, hint: hint)
+        var sibling = BodyAssembly(
+            buffer: buffer, limits: limits, depth: depth, hint: hint, embeddedBudget: embeddedBudget)
         sibling.relief = relief
         return sibling
     }
@@ -217,7 +243,17 @@ struct BodyAssembly {
             isText && disposition != "attachment" && !inline
             && (filename == nil
                 || (part.mediaType == "text/plain" ? plainTexts.isEmpty : html == nil && plainTexts.isEmpty))
-        if !isBodyText, part.body.count > limits.maxInMemoryAttachmentBytes,
+        let isMessage = part.mediaType == "message/rfc822" || part.mediaType == "message/global"
+        // Decided once, before anything is decoded: a message that will not be parsed need not be copied.
+        let parseEmbedded =
+            isMessage && depth + 1 < limits.maxDepth && part.body.count <= limits.maxEmbeddedMessageBytes
+            && embeddedBudget.take(part.body.count)
+        if isMessage, depth + 1 < limits.maxDepth, part.body.count <= limits.maxEmbeddedMessageBytes, !parseEmbedded {
+            defects.append(
+                "message/rfc822 of \(part.body.count) octets kept unparsed: embedded messages over "
+                    + "\(limits.maxEmbeddedMessageTotalBytes) octets in total")
+        }
+        if !isBodyText, part.body.count > limits.maxInMemoryAttachmentBytes, !parseEmbedded,
             appendDeferred(
                 part, filename: filename, disposition: disposition ?? (inline ? "inline" : nil))
         {
@@ -252,18 +288,20 @@ struct BodyAssembly {
             defects.append("winmail.dat is not readable TNEF; kept as an attachment")
         }
         var name = filename.map(sanitizedFilename)
-        if part.mediaType == "message/rfc822" || part.mediaType == "message/global" {
-            if depth + 1 < limits.maxDepth {
+        if isMessage {
+            if parseEmbedded {
                 let embedded = content.bytes.withUnsafeBufferPointer {
-                    MessageParser.parse(buffer: $0, limits: limits, depth: depth + 1)
+                    MessageParser.parse(buffer: $0, limits: limits, depth: depth + 1, embeddedBudget: embeddedBudget)
                 }
                 if name == nil {
                     let subject = sanitizedFilename(embedded.subject ?? "")
                     name = (subject.isEmpty ? "message" : String(subject.prefix(100))) + ".eml"
                 }
                 attachedMessages.append(embedded)
-            } else {
+            } else if depth + 1 >= limits.maxDepth {
                 defects.append("message/rfc822 nested deeper than \(limits.maxDepth); kept unparsed")
+            } else if name == nil {
+                name = "message.eml"
             }
         }
         let contentID = part.headers.first("content-id").flatMap(MessageIDParser.messageID)
@@ -312,7 +350,6 @@ struct BodyAssembly {
             return false
         }
         let isMessage = part.mediaType == "message/rfc822" || part.mediaType == "message/global"
-        if isMessage, part.body.count <= limits.maxEmbeddedMessageBytes, depth + 1 < limits.maxDepth { return false }
         var label = ""
         if let value = part.headers.first("content-transfer-encoding") {
             label = ByteText.lowercasedString(ByteText.trimmed(value).filter { $0 != ASCIIByte.quote })
@@ -328,8 +365,11 @@ struct BodyAssembly {
         let (size, sha256) = content.measure(in: buffer, relief: relief)
         var name = filename.map(sanitizedFilename)
         if isMessage {
-            defects.append(
-                "message/rfc822 of \(part.body.count) octets kept unparsed (over \(limits.maxEmbeddedMessageBytes))")
+            if part.body.count > limits.maxEmbeddedMessageBytes {
+                defects.append(
+                    "message/rfc822 of \(part.body.count) octets kept unparsed (over \(limits.maxEmbeddedMessageBytes))"
+                )
+            }
             if name == nil { name = "message.eml" }
         }
         attachments.append(

@@ -17,11 +17,16 @@ public struct ParserLimits: Sendable, Hashable {
     public var maxInMemoryAttachmentBytes: Int
     /// Largest encoded message/rfc822 attachment parsed recursively; a larger one is kept unparsed.
     public var maxEmbeddedMessageBytes: Int
+    /// Most encoded bytes of embedded messages (all levels and siblings together) parsed recursively for one
+    /// message. Each parsed level keeps its own decoded copy, so without it a chain of large forwarded
+    /// messages held a copy per level; the rest stay opaque attachments with a defect.
+    public var maxEmbeddedMessageTotalBytes: Int
 
     public init(
         maxDepth: Int = 32, maxParts: Int = 1000, maxHeaderCount: Int = 10_000,
         maxHTMLBytesForText: Int = 16 << 20, maxCharsetDetectionBytes: Int = 64 << 10,
-        maxInMemoryAttachmentBytes: Int = 1 << 20, maxEmbeddedMessageBytes: Int = 16 << 20
+        maxInMemoryAttachmentBytes: Int = 1 << 20, maxEmbeddedMessageBytes: Int = 16 << 20,
+        maxEmbeddedMessageTotalBytes: Int = 16 << 20
     ) {
         self.maxDepth = maxDepth
         self.maxParts = maxParts
@@ -30,9 +35,10 @@ public struct ParserLimits: Sendable, Hashable {
         self.maxCharsetDetectionBytes = maxCharsetDetectionBytes
         self.maxInMemoryAttachmentBytes = maxInMemoryAttachmentBytes
         self.maxEmbeddedMessageBytes = maxEmbeddedMessageBytes
+        self.maxEmbeddedMessageTotalBytes = maxEmbeddedMessageTotalBytes
     }
 
     /// The limits the daemon uses: depth 32, 1,000 parts, 10,000 header fields,
-    /// attachments over 1 MiB (encoded) left in the raw message.
+    /// attachments over 1 MiB (encoded) left in the raw message, 16 MiB of embedded messages parsed.
     public static let `default` = ParserLimits()
 }

@@ -1,5 +1,3 @@
-import Glibc
-
 /// Removes quoted history and signatures from a reply, leaving what the sender wrote: attribution lines
 /// ("On … wrote:" in English, French, German, Spanish, Dutch, Italian, Portuguese), Outlook separators and
 /// From/Sent/To/Subject blocks, trailing `>` quotes, `-- ` signatures and "Sent from my phone" lines.
@@ -51,21 +49,14 @@ enum QuoteStripping {
         return nil
     }
 
-    /// Works on UTF-8 bytes, one pass to find lines; what is kept is always one contiguous range of the
+    /// Works on UTF-8 bytes, one `LineScanner` pass to find lines, O(n); what is kept is always one contiguous range of the
     /// input (leading blank lines to the cut), so the result is a single copy.
     static func stripPlainText(_ text: String) -> String {
         let bytes = Array(text.utf8)
         var lines: [Range<Int>] = []
-        var lineStart = 0
         bytes.withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return }
-            while lineStart <= buffer.count {
-                let remaining = buffer.count - lineStart
-                let found = remaining > 0 ? memchr(base + lineStart, Int32(ASCIIByte.lf), remaining) : nil
-                let lineEnd = found.map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? buffer.count
-                lines.append(lineStart..<lineEnd)
-                lineStart = lineEnd + 1
-            }
+            var scanner = LineScanner(buffer)
+            while let line = scanner.next() { lines.append(line.content) }
         }
         var keep = lines.count
         if let cut = historyStart(bytes, lines) { keep = cut }

@@ -1,5 +1,3 @@
-import Glibc
-
 /// uuencoded files (`begin 644 name` … `end`), as old clients put them in plain-text bodies.
 enum Uuencode {
     struct File {
@@ -11,54 +9,44 @@ enum Uuencode {
 
     static let maxFiles = 100
 
-    /// Every uuencoded block in `text`.
+    /// Every uuencoded block in `text`. O(n): one `LineScanner` pass, each block's lines decoded once.
     static func files(in text: UnsafeBufferPointer<UInt8>) -> [File] {
         var files: [File] = []
-        var lineStart = 0
         var current: (name: String, start: Int, lines: [ArraySlice<UInt8>])?
         let bytes = Array(text)
-        while lineStart < bytes.count, files.count < maxFiles {
-            var lineEnd = lineStart
-            while lineEnd < bytes.count, bytes[lineEnd] != ASCIIByte.lf { lineEnd += 1 }
-            var contentEnd = lineEnd
-            if contentEnd > lineStart, bytes[contentEnd - 1] == ASCIIByte.cr { contentEnd -= 1 }
-            let line = bytes[lineStart..<contentEnd]
+        var lines = LineScanner(text)
+        while files.count < maxFiles, let scanned = lines.next() {
+            let line = bytes[scanned.content]
             if var block = current {
                 if ByteText.equalsIgnoringCase(ByteText.trimmed(line), "end") {
-                    let end = min(lineEnd + 1, bytes.count)
                     files.append(
                         File(
                             name: block.name, data: TransferDecoding.uudecode(lines: block.lines),
-                            range: block.start..<end))
+                            range: block.start..<scanned.next))
                     current = nil
                 } else {
                     block.lines.append(line)
                     current = block
                 }
             } else if let name = beginLineName(line) {
-                current = (name, lineStart, [])
+                current = (name, scanned.content.lowerBound, [])
             }
-            lineStart = lineEnd + 1
         }
         return files
     }
 
-    /// Cheap pre-check: a line starting with "begin ".
+    /// Cheap pre-check: a line starting with "begin ". O(n), one `LineScanner` pass.
     static func mayContainBlock(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return false }
-            var lineStart = 0
-            while lineStart < buffer.count {
-                if buffer.count - lineStart >= 6, base[lineStart] == 0x62, base[lineStart + 1] == 0x65,
-                    base[lineStart + 2] == 0x67, base[lineStart + 3] == 0x69, base[lineStart + 4] == 0x6E,
-                    base[lineStart + 5] == ASCIIByte.space
+            var lines = LineScanner(buffer)
+            while let line = lines.next() {
+                let start = line.content.lowerBound
+                if buffer.count - start >= 6, buffer[start] == 0x62, buffer[start + 1] == 0x65,
+                    buffer[start + 2] == 0x67, buffer[start + 3] == 0x69, buffer[start + 4] == 0x6E,
+                    buffer[start + 5] == ASCIIByte.space
                 {
                     return true
                 }
-                guard let found = memchr(base + lineStart, Int32(ASCIIByte.lf), buffer.count - lineStart) else {
-                    return false
-                }
-                lineStart = base.distance(to: found.assumingMemoryBound(to: UInt8.self)) + 1
             }
             return false
         }

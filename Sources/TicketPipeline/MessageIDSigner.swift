@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import MailParser
 
 /// Our own Message-IDs, `T<ticket>.A<article>.<signature>@<domain>`, signed with HMAC-SHA256 over the ticket
 /// and article numbers and the domain. A reply naming such an ID threads to that ticket without any lookup,
@@ -45,13 +46,6 @@ public struct MessageIDSigner: Sendable {
 
     private func signature(local: String, domain: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Array("\(local)@\(domain)".utf8), using: key)
-        let hexDigits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(Self.signatureLength)
-        for byte in mac.prefix(Self.signatureLength / 2) {
-            text.append(hexDigits[Int(byte >> 4)])
-            text.append(hexDigits[Int(byte & 0x0f)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        return HexEncoding.lowercase(mac.prefix(Self.signatureLength / 2))
     }
 }

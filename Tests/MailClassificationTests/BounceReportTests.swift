@@ -286,34 +286,3 @@ struct ReportFieldTests {
         #expect(ReportFieldBlock.statusCode("5.0.0 (permanent failure)") == "5.0.0")
     }
 }
-
-@Suite("Header text")
-struct HeaderTextTests {
-    @Test(arguments: [("  Köln ", "Köln"), ("ö", "ö"), ("\t a b\r\n", "a b"), ("   ", ""), ("", ""), ("日本", "日本")])
-    func trimmed(_ input: String, _ expected: String) {
-        #expect(HeaderText.trimmed(input) == expected)
-    }
-
-    @Test(arguments: [
-        ("<Support+Billing@Example.COM>", "support@example.com"), ("a@b", "a@b"), ("+x@b.example", "+x@b.example"),
-        ("NoDomain", "nodomain"),
-    ])
-    func normalizedAddress(_ input: String, _ expected: String) {
-        #expect(AddressForm.normalized(input) == expected)
-    }
-
-    @Test func localPartAndDomain() {
-        #expect(HeaderText.localPart(of: "MAILER-DAEMON@x.example", is: "mailer-daemon"))
-        #expect(!HeaderText.localPart(of: "mailer-daemon-fan@x.example", is: "mailer-daemon"))
-        #expect(AddressForm.domain("a@Mail.Example.") == "mail.example")
-        #expect(AddressForm.domain("a@") == nil)
-        #expect(HeaderText.containsIgnoringCase("The Mail Delivery System", "mail delivery"))
-        #expect(!HeaderText.containsIgnoringCase("Mail", "mail delivery"))
-    }
-
-    @Test func contentTypeParameters() {
-        let value = MIMEValue("Multipart/Report; Report-Type=\"delivery-status\"; boundary=\"a;b\"")
-        #expect(value.token == "multipart/report")
-        #expect(value.parameters == ["report-type": "delivery-status", "boundary": "a;b"])
-    }
-}

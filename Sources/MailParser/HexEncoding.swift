@@ -1,0 +1,15 @@
+/// Lower-case hexadecimal text of bytes: digests, signatures, tokens. O(n).
+public enum HexEncoding {
+    static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// `[0xAB, 0x01]` → `"ab01"`.
+    public static func lowercase(_ bytes: some Sequence<UInt8>) -> String {
+        var hex: [UInt8] = []
+        hex.reserveCapacity(bytes.underestimatedCount * 2)
+        for byte in bytes {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
+    }
+}
