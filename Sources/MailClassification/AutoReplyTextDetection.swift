@@ -58,9 +58,9 @@ enum AutoReplyTextDetection {
             return [AutomatedReason(rule: "auto-reply-subject", kind: .autoReply, detail: "Subject: \(form)")]
         }
         let subjectHead = String(decoding: subject.utf8.prefix(512), as: UTF8.self)
-        if HeaderText.hasPrefixIgnoringCase(HeaderText.trimmed(subjectHead), "AUTO:"),
-            HeaderText.containsIgnoringCase(subjectHead, "out of the office")
-                || HeaderText.containsIgnoringCase(subjectHead, "out of office")
+        if ByteText.hasPrefixIgnoringCase(ByteText.trimmed(subjectHead), "AUTO:"),
+            ByteText.containsIgnoringCase(subjectHead, "out of the office")
+                || ByteText.containsIgnoringCase(subjectHead, "out of office")
         {
             return [
                 AutomatedReason(
@@ -86,7 +86,7 @@ enum AutoReplyTextDetection {
     /// colon (ASCII or full-width).
     static func localizedForm(_ subject: String) -> String? {
         let cut = String(String.UnicodeScalarView(subject.unicodeScalars.prefix(subjectScalars)))
-        let head = HeaderText.trimmed(cut).lowercased()
+        let head = ByteText.trimmed(cut).lowercased()
         for form in subjectForms where head.hasPrefix(form) {
             let rest = head.dropFirst(form.count).drop { $0 == " " || $0 == "\t" }
             if rest.isEmpty || rest.first == ":" || rest.first == "：" { return form }
@@ -96,21 +96,21 @@ enum AutoReplyTextDetection {
 
     private static func challengeResponse(_ message: ParsedMessage, subjectHead: String) -> String? {
         for sender in message.from {
-            guard let domain = AddressForm.domain(sender.address) else { continue }
+            guard let domain = MailAddressForm.domain(sender.address) else { continue }
             for service in challengeResponseDomains
-            where AddressForm.domain(domain, matches: service, includeSubdomains: true) {
+            where MailAddressForm.domain(domain, matches: service, includeSubdomains: true) {
                 return "sender domain \(domain)"
             }
         }
-        if let agent = message.headers.first(where: { HeaderText.equalsIgnoringCase($0.name, "x-delivery-agent") }),
-            HeaderText.hasPrefixIgnoringCase(HeaderText.trimmed(agent.value), "TMDA")
+        if let agent = message.headers.first(where: { ByteText.equalsIgnoringCase($0.name, "x-delivery-agent") }),
+            ByteText.hasPrefixIgnoringCase(ByteText.trimmed(agent.value), "TMDA")
         {
             return "X-Delivery-Agent: TMDA"
         }
-        guard let phrase = challengeSubjects.first(where: { HeaderText.containsIgnoringCase(subjectHead, $0) })
+        guard let phrase = challengeSubjects.first(where: { ByteText.containsIgnoringCase(subjectHead, $0) })
         else { return nil }
         let bodyHead = String(decoding: message.text.utf8.prefix(bodyBytes), as: UTF8.self)
-        guard let evidence = challengeBodies.first(where: { HeaderText.containsIgnoringCase(bodyHead, $0) })
+        guard let evidence = challengeBodies.first(where: { ByteText.containsIgnoringCase(bodyHead, $0) })
         else { return nil }
         return "subject \"\(phrase)\", body \"\(evidence)\""
     }

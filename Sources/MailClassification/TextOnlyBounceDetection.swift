@@ -63,7 +63,7 @@ enum TextOnlyBounceDetection {
         guard let subject = message.subject, hasBounceSubject(subject) else { return nil }
         let head = String(decoding: message.text.utf8.prefix(bodyBytes), as: UTF8.self)
         var found = 0
-        for phrase in bodyEvidence where HeaderText.containsIgnoringCase(head, phrase) {
+        for phrase in bodyEvidence where ByteText.containsIgnoringCase(head, phrase) {
             found += 1
             if found >= 2 { return rule }
         }
@@ -74,9 +74,9 @@ enum TextOnlyBounceDetection {
     /// (after blanks) by a punctuation mark (`:`, `-`, `(`, `[`, `<`, `,`, `;`, `.`, `!`), never by another word.
     /// O(forms × form length + blanks after the form).
     static func hasBounceSubject(_ subject: String) -> Bool {
-        let trimmed = HeaderText.trimmed(subject)
-        for form in subjectForms where HeaderText.hasPrefixIgnoringCase(trimmed, form) {
-            let next = trimmed.utf8.dropFirst(form.utf8.count).first { !HeaderText.isBlank($0) }
+        let trimmed = ByteText.trimmed(subject)
+        for form in subjectForms where ByteText.hasPrefixIgnoringCase(trimmed, form) {
+            let next = trimmed.utf8.dropFirst(form.utf8.count).first { !$0.isWhitespace }
             guard let next else { return true }
             if phraseEnds.contains(next) { return true }
         }

@@ -30,7 +30,8 @@ enum ASCIIByte {
 }
 
 extension UInt8 {
-    @inline(__always) var isWhitespace: Bool {
+    /// ASCII space, tab, CR or LF: the blanks of header and body text.
+    @inline(__always) public var isWhitespace: Bool {
         self == ASCIIByte.space || self == ASCIIByte.tab || self == ASCIIByte.cr || self == ASCIIByte.lf
     }
     @inline(__always) var isBlank: Bool { self == ASCIIByte.space || self == ASCIIByte.tab }

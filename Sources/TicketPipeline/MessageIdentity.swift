@@ -33,7 +33,7 @@ public enum MessageIdentity {
         field("date", date(of: parsed))
         field("message-id", parsed.messageID ?? "")
         field("body", bodySHA256)
-        return hexDigest(hasher.finalize())
+        return HexEncoding.lowercase(hasher.finalize())
     }
 
     /// The addresses, lower-cased, in their order; when the parser found none, the raw field values, so that
