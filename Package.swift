@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Layers (bottom to top, see DESIGN.md): MailParser, MessageSpool → SMTPProtocol → SMTPTransport →
+// Layers (bottom to top, see ARCHITECTURE.md): MailParser, MessageSpool → SMTPProtocol → SMTPTransport →
 // TicketPipeline → TicketStoreSQLite → PostdeskDaemon → postdesk (CLI).
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 

@@ -1,4 +1,4 @@
-// SMTPProtocol: see DESIGN.md layers. Pure SMTP/LMTP server session: bytes in, actions out; no I/O.
+// SMTPProtocol: see ARCHITECTURE.md (layers). Pure SMTP/LMTP server session: bytes in, actions out; no I/O.
 
 /// Which protocol a listener speaks: SMTP (RFC 5321) or LMTP (RFC 2033, one reply per recipient after DATA).
 public enum SMTPDialect: String, Sendable, Hashable {

@@ -3,7 +3,7 @@ import MessageSpool
 import NIOCore
 import NIOPosix
 import NIOSSL
-// SMTPTransport: see DESIGN.md layers. SwiftNIO listeners (unix socket, TCP, STARTTLS) driving SMTPProtocol.
+// SMTPTransport: see ARCHITECTURE.md (layers). SwiftNIO listeners (unix socket, TCP, STARTTLS) driving SMTPProtocol.
 @_exported import SMTPProtocol
 import Synchronization
 

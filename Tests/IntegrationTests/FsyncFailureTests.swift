@@ -115,8 +115,11 @@ extension EndToEndTests {
             try await EndToEndRig.run(label: "store-dir", withPostfix: false) { rig in
                 let injector = try FaultInjector(in: rig.scratch, suffix: "/lager")
                 let config = rig.scratch.file("lager.yaml")
-                try "store:\n  path: \(rig.scratch.file("lager/postdesk.db"))\n".write(
-                    toFile: config, atomically: true, encoding: .utf8)
+                try
+                    ("store:\n  path: \(rig.scratch.file("lager/postdesk.db"))\n"
+                    + "lmtp:\n  socket: \(rig.scratch.file("lager.sock"))\n"
+                    + "queues:\n  names: [support]\n  support:\n    addresses: [support@localhost]\n").write(
+                        toFile: config, atomically: true, encoding: .utf8)
                 let message = rig.scratch.file("lager.eml")
                 try MailClients.rawMessage(
                     from: "=?UTF-8?Q?S=C3=B8ren?= <soren@example.test>", to: "support@localhost", subject: "Lager",
