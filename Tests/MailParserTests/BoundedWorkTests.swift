@@ -20,11 +20,6 @@ struct BoundedWorkTests {
         HTMLText.text(fromHTML: html, limits: .default).utf8.count
     }
 
-    /// The documented bound on HTML text: at most `HTMLText.outputFactor` × the input + a constant.
-    func withinHTMLBound(_ html: String) -> Bool {
-        textSize(ofHTML: html) <= HTMLText.outputFactor * html.utf8.count + HTMLText.outputSlack
-    }
-
     @Test func nestedListsStaySmall() {
         // ~54 KB of HTML that became 72 MB of indentation.
         let html = String(repeating: "<ul>", count: 6000) + String(repeating: "<li>x", count: 6000)
@@ -48,6 +43,7 @@ struct BoundedWorkTests {
     @Test func everyExpandingShapeStaysWithinTheBound() {
         let shapes = [
             "<ol>" + String(repeating: "<li>", count: 200_000),
+            String(repeating: "<ol>", count: 100) + String(repeating: "<li>", count: 200_000),
             String(repeating: "<ul>", count: 100) + String(repeating: "<li>", count: 100_000),
             "<table><tr>" + String(repeating: "<td>x", count: 100_000),
             String(repeating: "<p>x", count: 100_000),
@@ -57,8 +53,13 @@ struct BoundedWorkTests {
             String(repeating: "<img src=\"cid:a\">", count: 50_000),
         ]
         for html in shapes {
-            #expect(withinHTMLBound(html), "\(html.prefix(40))…: \(textSize(ofHTML: html)) from \(html.utf8.count)")
+            let size = textSize(ofHTML: html)
+            let within = size <= HTMLText.outputFactor * html.utf8.count + HTMLText.outputSlack
+            #expect(within, "\(html.prefix(40))…: \(size) bytes of text from \(html.utf8.count)")
         }
+        // A message whose text was cut says so (deep numbered items: 22 bytes of text for each 4-byte `<li>`).
+        let parsed = MessageParser.parse(Array(("Content-Type: text/html\r\n\r\n" + shapes[1]).utf8))
+        #expect(parsed.defects.contains { $0.hasPrefix("text from HTML cut") })
     }
 
     /// Found while bounding the converter: each `</a>` trimmed the whole output since its `<a>`, so links around
