@@ -1,4 +1,5 @@
 import Foundation
+import PropertyBased
 import Testing
 
 @testable import MailParser
@@ -165,5 +166,51 @@ struct BoundedWorkTests {
         #expect(parsed.attachedMessages.count == 2)
         #expect(parsed.attachments.count == 10)
         #expect(parsed.defects.filter { $0.contains("embedded messages") }.count == 8)
+    }
+
+    // MARK: - Properties over generated input
+
+    static let htmlFragments: [String] = [
+        "<ul>", "<ol>", "<li>", "</ul>", "</ol>", "<a href=\"https://x.example/p\">", "</a>", "<pre>", "</pre>",
+        " ", "\n", "x", "ü", "日本", "e\u{301}", "&#x10FFFF;", "&amp;", "&", "<td>", "<tr>", "<p>", "<br>",
+        "<img src=\"cid:a\">", "<!--", "-->", "<script>", "</script>", "<", ">", "<h1>", "\"", "<a href=x>",
+    ]
+
+    /// Any mix of markup: the text stays within the bound, and the conversion returns.
+    @Test func generatedHTMLStaysWithinTheBound() async {
+        let fragments = Gen<String?>.element(of: Self.htmlFragments).map { $0! }.array(of: 0...400)
+        await propertyCheck(count: 200, input: fragments) { parts in
+            let html = parts.joined()
+            let size = textSize(ofHTML: html)
+            #expect(size <= HTMLText.outputFactor * html.utf8.count + HTMLText.outputSlack)
+        }
+    }
+
+    /// One-pass naming equals one `String.replacing` pass per attachment for Content-IDs without brackets.
+    @Test func generatedInlineImageNamingMatchesTheReference() async {
+        let pieces = Gen<String?>.element(of: [
+            "[image: cid:a]", "[image: cid:b@x]", "[image: cid:c]", "[image: cid:", "]", "[", "é", "text ",
+            "[image: cid:zz]", "\r\n",
+        ]).map { $0! }.array(of: 0...30)
+        let attachments = [
+            ParsedAttachment(
+                filename: "a.png", contentType: "image/png", data: [], sha256: "", contentID: "a", disposition: nil),
+            ParsedAttachment(
+                filename: "second-a.png", contentType: "image/png", data: [], sha256: "", contentID: "a",
+                disposition: nil),
+            ParsedAttachment(
+                filename: "ß.gif", contentType: "image/gif", data: [], sha256: "", contentID: "b@x", disposition: nil),
+            ParsedAttachment(
+                filename: nil, contentType: "image/gif", data: [], sha256: "", contentID: "c", disposition: nil),
+        ]
+        await propertyCheck(count: 300, input: pieces) { parts in
+            let text = parts.joined()
+            var reference = text
+            for attachment in attachments {
+                guard let id = attachment.contentID, let name = attachment.filename else { continue }
+                reference = reference.replacing("[image: cid:\(id)]", with: "[image: \(name)]")
+            }
+            #expect(InlineImages.namingAttachments(in: text, attachments) == reference)
+        }
     }
 }
