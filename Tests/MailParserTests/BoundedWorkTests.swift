@@ -41,6 +41,17 @@ struct BoundedWorkTests {
         #expect(deep.hasSuffix("\n" + String(repeating: " ", count: 2 * (HTMLText.maxListIndentLevels - 1)) + "- deep"))
     }
 
+    /// Found while capping the indent: every `<ul>` also pushed an entry that was never dropped, so 16 MB of
+    /// `<ul>` held 4 million of them (64 MB).
+    @Test func openListsKeepASmallStack() {
+        var converter = HTMLText.Converter(limits: .default)
+        let html = Array((String(repeating: "<ul>", count: 100_000) + "<li>x" + "</ul></ul><li>y").utf8)
+        html.withUnsafeBufferPointer { converter.run($0) }
+        #expect(converter.lists.count <= HTMLText.maxListIndentLevels)
+        #expect(converter.uncountedListDepth == 100_000 - HTMLText.maxListIndentLevels - 2)
+        #expect(converter.finish().hasSuffix("- x\n" + String(repeating: " ", count: 14) + "- y"))
+    }
+
     @Test func everyExpandingShapeStaysWithinTheBound() {
         let shapes = [
             "<ol>" + String(repeating: "<li>", count: 200_000),
