@@ -167,6 +167,24 @@ struct BoundedWorkTests {
         #expect(parsed.attachments.first?.filename == "level 8.eml")
     }
 
+    /// Every embedded message left unparsed says why, also when it is large enough to stay in the raw message.
+    @Test func unparsedEmbeddedMessagesSayWhy() {
+        let inner = "Subject: inner\r\n\r\n" + String(repeating: "y", count: 5_000)
+        let raw = Array(("Subject: outer\r\nContent-Type: message/rfc822\r\n\r\n" + inner).utf8)
+        let cases: [(ParserLimits, String)] = [
+            (ParserLimits(maxDepth: 1, maxInMemoryAttachmentBytes: 100), "nested deeper than 1"),
+            (ParserLimits(maxDepth: 1), "nested deeper than 1"),
+            (ParserLimits(maxInMemoryAttachmentBytes: 100, maxEmbeddedMessageBytes: 1_000), "over 1000"),
+            (ParserLimits(maxInMemoryAttachmentBytes: 100, maxEmbeddedMessageTotalBytes: 1_000), "in total"),
+        ]
+        for (limits, reason) in cases {
+            let parsed = MessageParser.parse(raw, limits: limits)
+            #expect(parsed.attachedMessages.isEmpty)
+            #expect(parsed.attachments.count == 1)
+            #expect(parsed.defects.contains { $0.contains(reason) }, "\(parsed.defects)")
+        }
+    }
+
     @Test func embeddedBudgetCountsSiblingsToo() {
         let inner = "Subject: inner\r\n\r\n" + String(repeating: "x", count: 40_000)
         var raw = "Subject: outer\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
