@@ -71,6 +71,8 @@ enum HTMLText {
         var preDepth = 0
         var links: [(href: [UInt8], start: Int)] = []
         var lists: [(ordered: Bool, counter: Int)] = []
+        /// Lists open deeper than `lists` keeps.
+        var uncountedListDepth = 0
         var cellsInRow = 0
         /// Close tags already searched for in vain: searching again would make many open tags quadratic.
         var missingCloseTags: Set<String> = []
@@ -191,10 +193,18 @@ enum HTMLText {
                 requestBreaks(2)
                 preDepth = max(0, preDepth + (closing ? -1 : 1))
             case "ul", "ol":
+                // Beyond `maxListIndentLevels` only the depth is counted: items number on in the deepest
+                // list kept, and the stack stays small however many lists are opened.
                 if closing {
-                    if !lists.isEmpty { lists.removeLast() }
-                } else {
+                    if uncountedListDepth > 0 {
+                        uncountedListDepth -= 1
+                    } else if !lists.isEmpty {
+                        lists.removeLast()
+                    }
+                } else if lists.count < HTMLText.maxListIndentLevels {
                     lists.append((name == "ol", 0))
+                } else {
+                    uncountedListDepth += 1
                 }
                 requestBreaks(lists.isEmpty ? 2 : 1)
             case "li":

@@ -248,10 +248,18 @@ struct BodyAssembly {
         let parseEmbedded =
             isMessage && depth + 1 < limits.maxDepth && part.body.count <= limits.maxEmbeddedMessageBytes
             && embeddedBudget.take(part.body.count)
-        if isMessage, depth + 1 < limits.maxDepth, part.body.count <= limits.maxEmbeddedMessageBytes, !parseEmbedded {
-            defects.append(
-                "message/rfc822 of \(part.body.count) octets kept unparsed: embedded messages over "
-                    + "\(limits.maxEmbeddedMessageTotalBytes) octets in total")
+        if isMessage, !parseEmbedded {
+            if depth + 1 >= limits.maxDepth {
+                defects.append("message/rfc822 nested deeper than \(limits.maxDepth); kept unparsed")
+            } else if part.body.count > limits.maxEmbeddedMessageBytes {
+                defects.append(
+                    "message/rfc822 of \(part.body.count) octets kept unparsed (over \(limits.maxEmbeddedMessageBytes))"
+                )
+            } else {
+                defects.append(
+                    "message/rfc822 of \(part.body.count) octets kept unparsed: embedded messages over "
+                        + "\(limits.maxEmbeddedMessageTotalBytes) octets in total")
+            }
         }
         if !isBodyText, part.body.count > limits.maxInMemoryAttachmentBytes, !parseEmbedded,
             appendDeferred(
@@ -298,9 +306,7 @@ struct BodyAssembly {
                     name = (subject.isEmpty ? "message" : String(subject.prefix(100))) + ".eml"
                 }
                 attachedMessages.append(embedded)
-            } else if depth + 1 >= limits.maxDepth {
-                defects.append("message/rfc822 nested deeper than \(limits.maxDepth); kept unparsed")
-            } else if name == nil {
+            } else if depth + 1 < limits.maxDepth, name == nil {
                 name = "message.eml"
             }
         }
@@ -364,14 +370,7 @@ struct BodyAssembly {
         let content = DeferredContent(range: part.body, encoding: encoding)
         let (size, sha256) = content.measure(in: buffer, relief: relief)
         var name = filename.map(sanitizedFilename)
-        if isMessage {
-            if part.body.count > limits.maxEmbeddedMessageBytes {
-                defects.append(
-                    "message/rfc822 of \(part.body.count) octets kept unparsed (over \(limits.maxEmbeddedMessageBytes))"
-                )
-            }
-            if name == nil { name = "message.eml" }
-        }
+        if isMessage, name == nil { name = "message.eml" }
         attachments.append(
             ParsedAttachment(
                 filename: name, contentType: part.mediaType, deferred: content, size: size, sha256: sha256,

@@ -1,4 +1,5 @@
 import Foundation
+import PropertyBased
 import Testing
 
 @testable import MailParser
@@ -18,11 +19,6 @@ struct BoundedWorkTests {
 
     func textSize(ofHTML html: String) -> Int {
         HTMLText.text(fromHTML: html, limits: .default).utf8.count
-    }
-
-    /// The documented bound on HTML text: at most `HTMLText.outputFactor` × the input + a constant.
-    func withinHTMLBound(_ html: String) -> Bool {
-        textSize(ofHTML: html) <= HTMLText.outputFactor * html.utf8.count + HTMLText.outputSlack
     }
 
     @Test func nestedListsStaySmall() {
@@ -45,9 +41,21 @@ struct BoundedWorkTests {
         #expect(deep.hasSuffix("\n" + String(repeating: " ", count: 2 * (HTMLText.maxListIndentLevels - 1)) + "- deep"))
     }
 
+    /// Found while capping the indent: every `<ul>` also pushed an entry that was never dropped, so 16 MB of
+    /// `<ul>` held 4 million of them (64 MB).
+    @Test func openListsKeepASmallStack() {
+        var converter = HTMLText.Converter(limits: .default)
+        let html = Array((String(repeating: "<ul>", count: 100_000) + "<li>x" + "</ul></ul><li>y").utf8)
+        html.withUnsafeBufferPointer { converter.run($0) }
+        #expect(converter.lists.count <= HTMLText.maxListIndentLevels)
+        #expect(converter.uncountedListDepth == 100_000 - HTMLText.maxListIndentLevels - 2)
+        #expect(converter.finish().hasSuffix("- x\n" + String(repeating: " ", count: 14) + "- y"))
+    }
+
     @Test func everyExpandingShapeStaysWithinTheBound() {
         let shapes = [
             "<ol>" + String(repeating: "<li>", count: 200_000),
+            String(repeating: "<ol>", count: 100) + String(repeating: "<li>", count: 200_000),
             String(repeating: "<ul>", count: 100) + String(repeating: "<li>", count: 100_000),
             "<table><tr>" + String(repeating: "<td>x", count: 100_000),
             String(repeating: "<p>x", count: 100_000),
@@ -57,8 +65,13 @@ struct BoundedWorkTests {
             String(repeating: "<img src=\"cid:a\">", count: 50_000),
         ]
         for html in shapes {
-            #expect(withinHTMLBound(html), "\(html.prefix(40))…: \(textSize(ofHTML: html)) from \(html.utf8.count)")
+            let size = textSize(ofHTML: html)
+            let within = size <= HTMLText.outputFactor * html.utf8.count + HTMLText.outputSlack
+            #expect(within, "\(html.prefix(40))…: \(size) bytes of text from \(html.utf8.count)")
         }
+        // A message whose text was cut says so (deep numbered items: 22 bytes of text for each 4-byte `<li>`).
+        let parsed = MessageParser.parse(Array(("Content-Type: text/html\r\n\r\n" + shapes[1]).utf8))
+        #expect(parsed.defects.contains { $0.hasPrefix("text from HTML cut") })
     }
 
     /// Found while bounding the converter: each `</a>` trimmed the whole output since its `<a>`, so links around
@@ -154,6 +167,24 @@ struct BoundedWorkTests {
         #expect(parsed.attachments.first?.filename == "level 8.eml")
     }
 
+    /// Every embedded message left unparsed says why, also when it is large enough to stay in the raw message.
+    @Test func unparsedEmbeddedMessagesSayWhy() {
+        let inner = "Subject: inner\r\n\r\n" + String(repeating: "y", count: 5_000)
+        let raw = Array(("Subject: outer\r\nContent-Type: message/rfc822\r\n\r\n" + inner).utf8)
+        let cases: [(ParserLimits, String)] = [
+            (ParserLimits(maxDepth: 1, maxInMemoryAttachmentBytes: 100), "nested deeper than 1"),
+            (ParserLimits(maxDepth: 1), "nested deeper than 1"),
+            (ParserLimits(maxInMemoryAttachmentBytes: 100, maxEmbeddedMessageBytes: 1_000), "over 1000"),
+            (ParserLimits(maxInMemoryAttachmentBytes: 100, maxEmbeddedMessageTotalBytes: 1_000), "in total"),
+        ]
+        for (limits, reason) in cases {
+            let parsed = MessageParser.parse(raw, limits: limits)
+            #expect(parsed.attachedMessages.isEmpty)
+            #expect(parsed.attachments.count == 1)
+            #expect(parsed.defects.contains { $0.contains(reason) }, "\(parsed.defects)")
+        }
+    }
+
     @Test func embeddedBudgetCountsSiblingsToo() {
         let inner = "Subject: inner\r\n\r\n" + String(repeating: "x", count: 40_000)
         var raw = "Subject: outer\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
@@ -164,5 +195,51 @@ struct BoundedWorkTests {
         #expect(parsed.attachedMessages.count == 2)
         #expect(parsed.attachments.count == 10)
         #expect(parsed.defects.filter { $0.contains("embedded messages") }.count == 8)
+    }
+
+    // MARK: - Properties over generated input
+
+    static let htmlFragments: [String] = [
+        "<ul>", "<ol>", "<li>", "</ul>", "</ol>", "<a href=\"https://x.example/p\">", "</a>", "<pre>", "</pre>",
+        " ", "\n", "x", "ü", "日本", "e\u{301}", "&#x10FFFF;", "&amp;", "&", "<td>", "<tr>", "<p>", "<br>",
+        "<img src=\"cid:a\">", "<!--", "-->", "<script>", "</script>", "<", ">", "<h1>", "\"", "<a href=x>",
+    ]
+
+    /// Any mix of markup: the text stays within the bound, and the conversion returns.
+    @Test func generatedHTMLStaysWithinTheBound() async {
+        let fragments = Gen<String?>.element(of: Self.htmlFragments).map { $0! }.array(of: 0...400)
+        await propertyCheck(count: 200, input: fragments) { parts in
+            let html = parts.joined()
+            let size = textSize(ofHTML: html)
+            #expect(size <= HTMLText.outputFactor * html.utf8.count + HTMLText.outputSlack)
+        }
+    }
+
+    /// One-pass naming equals one `String.replacing` pass per attachment for Content-IDs without brackets.
+    @Test func generatedInlineImageNamingMatchesTheReference() async {
+        let pieces = Gen<String?>.element(of: [
+            "[image: cid:a]", "[image: cid:b@x]", "[image: cid:c]", "[image: cid:", "]", "[", "é", "text ",
+            "[image: cid:zz]", "\r\n",
+        ]).map { $0! }.array(of: 0...30)
+        let attachments = [
+            ParsedAttachment(
+                filename: "a.png", contentType: "image/png", data: [], sha256: "", contentID: "a", disposition: nil),
+            ParsedAttachment(
+                filename: "second-a.png", contentType: "image/png", data: [], sha256: "", contentID: "a",
+                disposition: nil),
+            ParsedAttachment(
+                filename: "ß.gif", contentType: "image/gif", data: [], sha256: "", contentID: "b@x", disposition: nil),
+            ParsedAttachment(
+                filename: nil, contentType: "image/gif", data: [], sha256: "", contentID: "c", disposition: nil),
+        ]
+        await propertyCheck(count: 300, input: pieces) { parts in
+            let text = parts.joined()
+            var reference = text
+            for attachment in attachments {
+                guard let id = attachment.contentID, let name = attachment.filename else { continue }
+                reference = reference.replacing("[image: cid:\(id)]", with: "[image: \(name)]")
+            }
+            #expect(InlineImages.namingAttachments(in: text, attachments) == reference)
+        }
     }
 }
