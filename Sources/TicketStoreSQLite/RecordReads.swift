@@ -108,35 +108,3 @@ enum RecordReads {
         ).map { row in ActivityDetail(kind: row[0], text: row[1], createdAt: Date(timeIntervalSince1970: row[2])) }
     }
 }
-
-extension SQLiteTicketStore {
-    public func messageRecords(limit: Int, offset: Int) async throws -> [MessageRecord] {
-        try await read("list message records") { db in
-            try RecordReads.messageRecords(db, limit: limit, offset: offset)
-        }
-    }
-
-    public func messageRecord(id: Int64) async throws -> MessageRecord? {
-        try await read("read message record \(id)") { db in try RecordReads.messageRecord(db, id: id) }
-    }
-
-    public func dispositionCounts() async throws -> [MessageDisposition: Int] {
-        try await read("count dispositions") { db in try RecordReads.dispositionCounts(db) }
-    }
-
-    public func bounceRecords(unmatchedOnly: Bool, limit: Int) async throws -> [BounceRecord] {
-        try await read("list bounces") { db in
-            try RecordReads.bounceRecords(db, unmatchedOnly: unmatchedOnly, limit: limit)
-        }
-    }
-
-    public func quarantinedMessages(limit: Int, offset: Int) async throws -> [QuarantineEntry] {
-        try await read("list quarantine") { db in
-            try RecordReads.quarantinedMessages(db, limit: limit, offset: offset)
-        }
-    }
-
-    public func quarantinedMessage(id: Int64) async throws -> QuarantineEntry? {
-        try await read("read quarantine entry \(id)") { db in try RecordReads.quarantinedMessage(db, id: id) }
-    }
-}

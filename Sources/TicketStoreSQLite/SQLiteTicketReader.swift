@@ -41,7 +41,7 @@ public struct TicketStoreReadError: Error, Sendable, CustomStringConvertible {
 /// close checkpointed everything into the database file: then the file is opened `immutable`, which reads it
 /// without locks or side files. When they exist (the daemon runs), they are used as they are. A daemon starting
 /// while an immutable read runs may make that read fail; it never harms the store.
-public final class SQLiteTicketReader: Sendable {
+public final class SQLiteTicketReader: TicketDatabaseReading {
     /// The database file.
     public let path: String
     private let queue: DatabaseQueue
@@ -87,7 +87,7 @@ public final class SQLiteTicketReader: Sendable {
         return "file:" + escaped + "?immutable=1"
     }
 
-    private func read<T: Sendable>(
+    public func read<T: Sendable>(
         _ operation: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
         do {
@@ -95,48 +95,5 @@ public final class SQLiteTicketReader: Sendable {
         } catch {
             throw SQLiteTicketStore.storeError(error, operation: operation, path: path, defaultKind: .other)
         }
-    }
-
-    public func listTickets(limit: Int, offset: Int) async throws -> [TicketSummary] {
-        try await read("list tickets") { db in try TicketReads.summaries(db, limit: limit, offset: offset) }
-    }
-
-    public func ticket(number: Int) async throws -> TicketDetail? {
-        try await read("read ticket \(number)") { db in
-            var detail = try TicketReads.detail(db, number: number)
-            detail?.activities = try RecordReads.activities(db, ticket: number)
-            detail?.defaults = try RecordReads.ticketDefaults(db, ticket: number)
-            return detail
-        }
-    }
-
-    public func messageRecords(limit: Int, offset: Int) async throws -> [MessageRecord] {
-        try await read("list message records") { db in
-            try RecordReads.messageRecords(db, limit: limit, offset: offset)
-        }
-    }
-
-    public func messageRecord(id: Int64) async throws -> MessageRecord? {
-        try await read("read message record \(id)") { db in try RecordReads.messageRecord(db, id: id) }
-    }
-
-    public func dispositionCounts() async throws -> [MessageDisposition: Int] {
-        try await read("count dispositions") { db in try RecordReads.dispositionCounts(db) }
-    }
-
-    public func bounceRecords(unmatchedOnly: Bool, limit: Int) async throws -> [BounceRecord] {
-        try await read("list bounces") { db in
-            try RecordReads.bounceRecords(db, unmatchedOnly: unmatchedOnly, limit: limit)
-        }
-    }
-
-    public func quarantinedMessages(limit: Int, offset: Int) async throws -> [QuarantineEntry] {
-        try await read("list quarantine") { db in
-            try RecordReads.quarantinedMessages(db, limit: limit, offset: offset)
-        }
-    }
-
-    public func quarantinedMessage(id: Int64) async throws -> QuarantineEntry? {
-        try await read("read quarantine entry \(id)") { db in try RecordReads.quarantinedMessage(db, id: id) }
     }
 }

@@ -18,7 +18,7 @@ import TicketPipeline
 /// need their own write + fsync + directory fsync before the commit, and leave orphans after a crash between
 /// the two; backups would have to copy two things consistently. Blobs are content-addressed by SHA-256, so
 /// each distinct content is stored once.
-public final class SQLiteTicketStore: TicketStore {
+public final class SQLiteTicketStore: TicketStore, TicketDatabaseReading {
     /// The database file.
     public let path: String
     private let pool: DatabasePool
@@ -125,19 +125,6 @@ public final class SQLiteTicketStore: TicketStore {
         committer.submit(WriteRequest(work: work, path: path, completion: completion))
     }
 
-    public func listTickets(limit: Int, offset: Int) async throws -> [TicketSummary] {
-        try await read("list tickets") { db in try TicketReads.summaries(db, limit: limit, offset: offset) }
-    }
-
-    public func ticket(number: Int) async throws -> TicketDetail? {
-        try await read("read ticket \(number)") { db in
-            var detail = try TicketReads.detail(db, number: number)
-            detail?.activities = try RecordReads.activities(db, ticket: number)
-            detail?.defaults = try RecordReads.ticketDefaults(db, ticket: number)
-            return detail
-        }
-    }
-
     public func rawMessage(articleID: Int64) async throws -> [UInt8]? {
         try await read("read raw message of article \(articleID)") { db in
             try Data.fetchOne(
@@ -197,7 +184,7 @@ public final class SQLiteTicketStore: TicketStore {
         }
     }
 
-    func read<T: Sendable>(
+    public func read<T: Sendable>(
         _ operation: String, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {
         do {

@@ -1,0 +1,54 @@
+import GRDB
+import TicketPipeline
+
+/// The read queries of a ticket database, shared by the daemon's store (`SQLiteTicketStore`, over its pool) and
+/// the command line's read-only `SQLiteTicketReader`: one implementation of each query.
+public protocol TicketDatabaseReading: Sendable {
+    /// Runs `body` in a read transaction; a failure becomes a `TicketStoreError` naming `operation`.
+    func read<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T
+}
+
+extension TicketDatabaseReading {
+    public func listTickets(limit: Int, offset: Int) async throws -> [TicketSummary] {
+        try await read("list tickets") { db in try TicketReads.summaries(db, limit: limit, offset: offset) }
+    }
+
+    public func ticket(number: Int) async throws -> TicketDetail? {
+        try await read("read ticket \(number)") { db in
+            var detail = try TicketReads.detail(db, number: number)
+            detail?.activities = try RecordReads.activities(db, ticket: number)
+            detail?.defaults = try RecordReads.ticketDefaults(db, ticket: number)
+            return detail
+        }
+    }
+
+    public func messageRecords(limit: Int, offset: Int) async throws -> [MessageRecord] {
+        try await read("list message records") { db in
+            try RecordReads.messageRecords(db, limit: limit, offset: offset)
+        }
+    }
+
+    public func messageRecord(id: Int64) async throws -> MessageRecord? {
+        try await read("read message record \(id)") { db in try RecordReads.messageRecord(db, id: id) }
+    }
+
+    public func dispositionCounts() async throws -> [MessageDisposition: Int] {
+        try await read("count dispositions") { db in try RecordReads.dispositionCounts(db) }
+    }
+
+    public func bounceRecords(unmatchedOnly: Bool, limit: Int) async throws -> [BounceRecord] {
+        try await read("list bounces") { db in
+            try RecordReads.bounceRecords(db, unmatchedOnly: unmatchedOnly, limit: limit)
+        }
+    }
+
+    public func quarantinedMessages(limit: Int, offset: Int) async throws -> [QuarantineEntry] {
+        try await read("list quarantine") { db in
+            try RecordReads.quarantinedMessages(db, limit: limit, offset: offset)
+        }
+    }
+
+    public func quarantinedMessage(id: Int64) async throws -> QuarantineEntry? {
+        try await read("read quarantine entry \(id)") { db in try RecordReads.quarantinedMessage(db, id: id) }
+    }
+}
