@@ -34,4 +34,24 @@ struct BareCarriageReturnIntakeTests {
         #expect(LineScanner.lines(article.text).prefix(2) == ["Grüße,", "zweite Zeile"], "\(article.text)")
         #expect(try await fixture.store.rawMessage(articleID: article.id) == Array(raw.utf8))
     }
+
+    @Test func bareCRMultipartKeepsItsTextAndAttachment() async throws {
+        let fixture = try PipelineFixture()
+        defer { fixture.tearDown() }
+        let raw = [
+            "From: =?UTF-8?B?0JDQvdC90LAg0JrQsNGA0LXQvdC40L3QsA==?= <anna@example.test>", "To: support@localhost",
+            "Subject: =?UTF-8?Q?Anh=C3=A4nge?=", "MIME-Version: 1.0", "Content-Type: multipart/mixed; boundary=b", "",
+            "--b", "Content-Type: text/plain; charset=utf-8", "", "Grüße,", "zweite Zeile", "--b",
+            "Content-Type: application/octet-stream",
+            "Content-Disposition: attachment; filename*=UTF-8''d%C3%A4ten.bin",
+            "", "xyz", "--b--", "",
+        ].joined(separator: "\r")
+        #expect(await fixture.deliver(raw, sender: "anna@example.test") == [.created(ticket: 1)])
+        let ticket = try #require(try await fixture.store.ticket(number: 1))
+        #expect(ticket.subject == "Anhänge")
+        #expect(ticket.requester?.name == "Анна Каренина")
+        let article = try #require(ticket.articles.first)
+        #expect(LineScanner.lines(article.text) == ["Grüße,", "zweite Zeile"], "\(article.text.debugDescription)")
+        #expect(article.attachments.map(\.filename) == ["däten.bin"])
+    }
 }
