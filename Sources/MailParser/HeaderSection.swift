@@ -30,8 +30,12 @@ struct HeaderSection: Sendable {
     }
 
     /// Reads the header section starting at `range.lowerBound`; returns it with the offset where the body
-    /// starts. Lines are unfolded by removing the line break only (RFC 5322 §2.2.3). O(n) in the header
-    /// section's bytes: one `LineScanner` pass, each line read once more for its name.
+    /// starts. Lines end at LF, CR LF or a bare CR (`LineScanner.LineEnds.anyBreak`): mail with CR-only line
+    /// ends is split into fields as Python's `email` splits it, and so is a stray CR inside a value; CR LF and
+    /// mixed CR LF/LF mail read as before, and CR CR LF (mail converted twice) is one line end. (The body's text
+    /// reads bare CRs as line ends too: `ByteText.normalizingNewlines`.) Lines are unfolded by removing the line break only (RFC 5322 §2.2.3). O(n) in the header
+    /// section's bytes: one `LineScanner` pass that stops at the blank line, each line read once more for its
+    /// name.
     static func parse(
         _ buffer: UnsafeBufferPointer<UInt8>, in range: Range<Int>, limits: ParserLimits,
         defects: inout [String]
@@ -55,7 +59,7 @@ struct HeaderSection: Sendable {
             openField = nil
         }
 
-        var lines = LineScanner(buffer, in: position..<end)
+        var lines = LineScanner(buffer, in: position..<end, lineEnds: .anyBreak)
         while let line = lines.next() {
             let lineStart = line.content.lowerBound
             let lineEnd = line.content.upperBound

@@ -105,7 +105,10 @@ struct MIMETreeBuilder {
     }
 
     /// Splits a multipart body at its delimiter lines (`--boundary` at a line start, followed only by
-    /// blanks; `--boundary--` closes). The line break before a delimiter belongs to the delimiter.
+    /// blanks; `--boundary--` closes). The line break before a delimiter belongs to the delimiter. A line
+    /// starts after LF or after a bare CR, as in the header section (`LineScanner.LineEnds.anyBreak`), so mail
+    /// with CR-only line ends splits too. O(n) in the body's bytes: `memchr` for `-`, each delimiter line read
+    /// once.
     func splitMultipart(body: Range<Int>, boundary: [UInt8]) -> (parts: [Range<Int>], closed: Bool) {
         guard let base = buffer.baseAddress else { return ([], false) }
         let needle = [ASCIIByte.hyphen, ASCIIByte.hyphen] + boundary
@@ -125,7 +128,10 @@ struct MIMETreeBuilder {
                 }
                 let candidate = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
                 position = candidate + 1
-                guard candidate == body.lowerBound || buffer[candidate - 1] == ASCIIByte.lf,
+                // A CR right before the `-` is a bare CR: a line end of CR-only mail.
+                guard
+                    candidate == body.lowerBound || buffer[candidate - 1] == ASCIIByte.lf
+                        || buffer[candidate - 1] == ASCIIByte.cr,
                     body.upperBound - candidate >= needle.count,
                     memcmp(base + candidate, needleBuffer.baseAddress!, needle.count) == 0
                 else { continue }
@@ -147,6 +153,8 @@ struct MIMETreeBuilder {
                 if contentEnd > body.lowerBound, buffer[contentEnd - 1] == ASCIIByte.lf {
                     contentEnd -= 1
                     if contentEnd > body.lowerBound, buffer[contentEnd - 1] == ASCIIByte.cr { contentEnd -= 1 }
+                } else if contentEnd > body.lowerBound, buffer[contentEnd - 1] == ASCIIByte.cr {
+                    contentEnd -= 1
                 }
                 if let start = currentStart { parts.append(start..<max(start, contentEnd)) }
                 if isClosing {
@@ -154,7 +162,13 @@ struct MIMETreeBuilder {
                     currentStart = nil
                     break
                 }
-                while lineEnd < body.upperBound, buffer[lineEnd] != ASCIIByte.lf { lineEnd += 1 }
+                // Only blanks came before `lineEnd`: it is the line's LF, CR LF, CR CR LF (mail converted twice) or
+                // bare CR (or the body's end).
+                if lineEnd < body.upperBound, buffer[lineEnd] == ASCIIByte.cr {
+                    var runEnd = lineEnd + 1
+                    while runEnd < body.upperBound, buffer[runEnd] == ASCIIByte.cr { runEnd += 1 }
+                    if runEnd < body.upperBound, buffer[runEnd] == ASCIIByte.lf { lineEnd = runEnd }
+                }
                 currentStart = min(lineEnd + 1, body.upperBound)
                 position = currentStart!
             }

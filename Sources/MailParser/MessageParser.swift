@@ -88,14 +88,16 @@ public enum MessageParser {
     }
 
     /// Where the header section starts: after any lines of only blanks (some gateways and scripts write an
-    /// empty or space-only first line), which would otherwise end an empty header section at once. O(leading
-    /// blank bytes), one pass.
+    /// empty or space-only first line), which would otherwise end an empty header section at once. A line ends
+    /// at LF or at a bare CR, as in the header section (`HeaderSection.parse`). O(leading blank bytes), one pass.
     public static func headerSectionStart(_ buffer: UnsafeBufferPointer<UInt8>) -> Int {
         var start = 0
         var index = 0
         while index < buffer.count {
             let byte = buffer[index]
-            if byte == ASCIIByte.lf {
+            if byte == ASCIIByte.lf
+                || (byte == ASCIIByte.cr && index + 1 < buffer.count && buffer[index + 1] != ASCIIByte.lf)
+            {
                 start = index + 1
             } else if !byte.isBlank, byte != ASCIIByte.cr {
                 break

@@ -174,4 +174,79 @@ struct PipelineRobustnessTests {
         try await Self.deliverWithinBounds(sample.raw, label: sample.label, into: fixture)
         try await Self.expectStoreStillWorks(fixture)
     }
+
+    @Test func nestedHTMLListsStayWithinTheTextBound() async throws {
+        let (sample, html) = RobustnessMessages.nestedHTMLLists()
+        let fixture = try PipelineFixture()
+        defer { fixture.tearDown() }
+        let result = try await Self.deliverWithinBounds(sample.raw, label: sample.label, into: fixture)
+        guard case .created(let number) = result else {
+            Issue.record("\(sample.label): \(String(describing: result))")
+            return
+        }
+        let ticket = try #require(try await fixture.store.ticket(number: number))
+        #expect(ticket.subject == "Verschachtelte Listen ネスト")
+        #expect(ticket.requester?.name == "Jürgen Müller")
+        let text = try #require(ticket.articles.first?.text)
+        #expect(text.contains("x"))
+        #expect(
+            text.utf8.count <= 4 * html.utf8.count + 4096,
+            "\(text.utf8.count) bytes of text from \(html.utf8.count) bytes of HTML")
+        try await Self.expectStoreStillWorks(fixture)
+    }
+
+    /// A ticket (created, appended, noted) or a record: the message was accounted for, and not as poison.
+    static func expectTicketOrRecord(_ result: RecipientOutcome.Result?, _ label: String) {
+        switch result {
+        case .created, .appended, .noted, .recorded: break
+        default: Issue.record("\(label): \(String(describing: result)), not a ticket or a record")
+        }
+    }
+
+    @Test func bounceWithFiveThousandFailedRecipients() async throws {
+        let sample = RobustnessMessages.failedRecipientsBounce()
+        #expect(sample.raw.count > 1_400_000)
+        let fixture = try PipelineFixture()
+        defer { fixture.tearDown() }
+        let result = try await Self.deliverWithinBounds(sample.raw, label: sample.label, into: fixture, sender: "")
+        Self.expectTicketOrRecord(result, sample.label)
+        // It is read as the bounce it looks like (of no message of ours), not as a customer's ticket.
+        #expect(result == .recorded(.bounceUnmatched))
+        try await Self.expectStoreStillWorks(fixture)
+    }
+
+    @Test func chainOfEmbeddedMessages() async throws {
+        let sample = RobustnessMessages.embeddedMessageChain()
+        #expect(sample.raw.count > 18 << 20)
+        let fixture = try PipelineFixture()
+        defer { fixture.tearDown() }
+        let result = try await Self.deliverWithinBounds(sample.raw, label: sample.label, into: fixture)
+        Self.expectTicketOrRecord(result, sample.label)
+        #expect(result == .created(ticket: 1))
+        let ticket = try #require(try await fixture.store.ticket(number: 1))
+        #expect(ticket.subject == "Weitergeleitet, Ebene 0 – 転送 0")
+        #expect(ticket.requester?.name == "Françoise Lévy 0")
+        let article = try #require(ticket.articles.first)
+        #expect(article.text.contains("Ebene 0, Grüße."))
+        #expect(article.attachments.contains { $0.filename == "Anhänge-0.bin" })
+        try await Self.expectStoreStillWorks(fixture)
+    }
+
+    @Test func subjectNamingFiveThousandTicketTags() async throws {
+        let fixture = try PipelineFixture()
+        defer { fixture.tearDown() }
+        let from = "=?UTF-8?B?TcOkbGxvcnkgw5ZzdGVybGluZA==?= <mallory@example.test>"
+        for index in 0..<3 {
+            let raw = rawMail(from: from, subject: "Anfrage \(index) – Grüße", body: "Text \(index)\n")
+            #expect(await fixture.deliver(raw, sender: "mallory@example.test") == [.created(ticket: index + 1)])
+        }
+        let sample = RobustnessMessages.subjectWithTicketTags(from: from)
+        let result = try await Self.deliverWithinBounds(
+            sample.raw, label: sample.label, into: fixture, sender: "mallory@example.test")
+        Self.expectTicketOrRecord(result, sample.label)
+        // The first tag names the sender's own ticket: the reply joins it, the other 4,999 tags cost nothing.
+        #expect(result == .appended(ticket: 1))
+        #expect(try await fixture.store.ticket(number: 1)?.articles.count == 2)
+        try await Self.expectStoreStillWorks(fixture)
+    }
 }

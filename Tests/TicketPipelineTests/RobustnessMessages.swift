@@ -424,14 +424,19 @@ enum RobustnessMessages {
 
     // MARK: - Hostile structures
 
-    /// Deep MIME nesting, thousands of header fields, a 1 MB header, many attachments, many recipients.
-    /// (Nested HTML lists, long X-Failed-Recipients and message/rfc822 chains are left to the fixes that bound
-    /// them.)
+    /// The header section of a generated hostile message (without its blank line), from a non-ASCII name.
+    static func hostileHeaders(
+        _ subject: String, _ extra: String = "", from: String = "\"Jürgen Müller\" <m@example.test>"
+    ) -> String {
+        "From: \(from)\r\nTo: support@localhost\r\nSubject: \(subject)\r\n"
+            + "Message-ID: <\(UUID().uuidString)@example.test>\r\nMIME-Version: 1.0\r\n" + extra
+    }
+
+    /// Deep MIME nesting, thousands of header fields, a 1 MB header, many attachments, many recipients. (Nested
+    /// HTML lists, a long X-Failed-Recipients, message/rfc822 chains and many subject tags have tests of their
+    /// own, which check more than the bounds: `nestedHTMLLists()` and the functions after it.)
     static func hostile() -> [Sample] {
-        func headers(_ subject: String, _ extra: String = "") -> String {
-            "From: \"Jürgen Müller\" <m@example.test>\r\nTo: support@localhost\r\nSubject: \(subject)\r\n"
-                + "Message-ID: <\(UUID().uuidString)@example.test>\r\nMIME-Version: 1.0\r\n" + extra
-        }
+        func headers(_ subject: String, _ extra: String = "") -> String { hostileHeaders(subject, extra) }
         var samples: [Sample] = []
 
         var nested = headers("deep nesting")
@@ -504,5 +509,74 @@ enum RobustnessMessages {
             + String(repeating: "line\r", count: 100_000)
         samples.append(Sample(label: "bare CR line ends", raw: Array(bareCR.utf8)))
         return samples
+    }
+
+    /// An HTML-only message of 6,000 nested `<ul>` then 6,000 `<li>x` (54 KB), and its HTML: list indentation
+    /// once made this 72 MB of text.
+    static func nestedHTMLLists() -> (sample: Sample, html: String) {
+        let html = String(repeating: "<ul>", count: 6_000) + String(repeating: "<li>x", count: 6_000)
+        let raw =
+            hostileHeaders(
+                "=?UTF-8?B?VmVyc2NoYWNodGVsdGUgTGlzdGVuIOODjeOCueODiA==?=",
+                "Content-Type: text/html; charset=utf-8\r\n") + "\r\n" + html + "\r\n"
+        return (Sample(label: "6,000 nested HTML lists", raw: Array(raw.utf8)), html)
+    }
+
+    /// A bounce-shaped message (null sender, MAILER-DAEMON, a delivery-failure subject) whose
+    /// `X-Failed-Recipients` names 5,000 addresses, over a 1.4 MB body that mentions each of them: the header was
+    /// once checked against the whole body once per address.
+    static func failedRecipientsBounce() -> Sample {
+        let addresses = (0..<5_000).map { "empf\u{E4}nger\($0)@kunde.example" }
+        let failed = addresses.joined(separator: ",\r\n ")
+        var body = "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        body += "Diese Nachricht konnte nicht zugestellt werden – 配達できませんでした.\r\n\r\n"
+        let filler = String(repeating: "Ü", count: 100)
+        for address in addresses {
+            body += "<\(address)>: host mx.kunde.example said: 550 5.1.1 user unknown \(filler)\r\n"
+        }
+        while body.utf8.count < 1_400_000 { body += "Zeile \(filler)\r\n" }
+        let raw =
+            hostileHeaders(
+                "Unzustellbar: Grüße an alle – 5,000 Empfänger", "X-Failed-Recipients: \(failed)\r\n",
+                from: "=?UTF-8?Q?Mail_Delivery_System_=E2=80=93_Z=C3=BCrich?= <MAILER-DAEMON@mx.example.test>")
+            + body
+        return Sample(label: "X-Failed-Recipients with 5,000 addresses over a 1.4 MB body", raw: Array(raw.utf8))
+    }
+
+    /// `levels` messages each embedded in the next as `message/rfc822`, each with its own text and a
+    /// `bytesPerLevel` base64 attachment: each level once kept its own decoded copy of everything inside it.
+    static func embeddedMessageChain(levels: Int = 6, bytesPerLevel: Int = 3 << 20) -> Sample {
+        let attachment = Data((0..<(bytesPerLevel / 4 * 3)).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+            .base64EncodedString(options: .lineLength76Characters)
+        var inner: String?
+        for level in (0..<levels).reversed() {
+            let boundary = "ebene-\(level)"
+            var message =
+                hostileHeaders(
+                    "Weitergeleitet, Ebene \(level) – 転送 \(level)",
+                    "Content-Type: multipart/mixed; boundary=\"\(boundary)\"\r\n",
+                    from: "=?ISO-8859-1?Q?Fran=E7oise_L=E9vy_\(level)?= <level\(level)@example.test>") + "\r\n"
+            message += "--\(boundary)\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nEbene \(level), Grüße.\r\n"
+            message += "--\(boundary)\r\nContent-Type: application/octet-stream\r\n"
+            message += "Content-Disposition: attachment; filename*=UTF-8''Anh%C3%A4nge-\(level).bin\r\n"
+            message += "Content-Transfer-Encoding: base64\r\n\r\n\(attachment)\r\n"
+            if let inner {
+                message += "--\(boundary)\r\nContent-Type: message/rfc822\r\n\r\n\(inner)\r\n"
+            }
+            message += "--\(boundary)--\r\n"
+            inner = message
+        }
+        return Sample(
+            label: "\(levels) nested message/rfc822 of \(bytesPerLevel >> 20) MB each", raw: Array((inner ?? "").utf8))
+    }
+
+    /// A subject naming 5,000 ticket tags `[Support #n]` (with a non-ASCII text around them): tags were once
+    /// uncapped, de-duplicated in O(n²) and each checked against the store.
+    static func subjectWithTicketTags(count: Int = 5_000, from: String) -> Sample {
+        let tags = (1...count).map { "[Support #\($0)]" }.joined(separator: " ")
+        let raw =
+            hostileHeaders("Re: Grüße \(tags) – всем", "Content-Type: text/plain; charset=utf-8\r\n", from: from)
+            + "\r\nAlle Tickets auf einmal.\r\n"
+        return Sample(label: "a subject naming \(count) ticket tags", raw: Array(raw.utf8))
     }
 }
