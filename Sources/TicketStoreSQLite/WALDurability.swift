@@ -20,9 +20,7 @@ import TicketPipeline
 /// fsync decides the COMMIT, and a checkpoint's fsync (same descriptor) comes after it; a checkpoint whose fsync
 /// of the database file fails leaves the frames in the WAL (it does not advance its backfill mark), and the next
 /// checkpoint writes them again. The cost is the same one fsync per batch as before, now inside COMMIT on the
-/// same writer thread, minus an open and close per batch: 2,000 commits of a 2 KB row one by one took 7.7–13.1 s
-/// (median 10.4 s) with NORMAL + our fdatasync and 6.8–11.5 s (median 8.2 s) with FULL, six rounds each on the
-/// shared 2-core VM: no cost measurable above the noise.
+/// same writer thread, minus an open and close per batch (measured in bench/README.md: no cost above the noise).
 /// The alternatives were worse: one WAL descriptor of our own held from the start sees every error, but the
 /// checkpoint's fsync of the database file would still go unchecked; disabling auto-checkpoint adds a
 /// checkpoint step of our own to every batch.
