@@ -34,6 +34,9 @@ enum AutoReplyTextDetection {
         "رد تلقائي", "תשובה אוטומטית", "ตอบกลับอัตโนมัติ", "trả lời tự động", "balasan otomatis",
     ]
 
+    /// The first scalar of each form (forms are lower-case).
+    static let formInitials = Set(subjectForms.compactMap(\.unicodeScalars.first))
+
     /// Domains of challenge-response anti-spam services.
     static let challengeResponseDomains = ["spamarrest.com", "boxbe.com", "mailblocks.com", "bluebottle.com"]
     /// Subject and body phrases (ASCII, case-insensitive) of a challenge-response request: one of each.
@@ -85,6 +88,11 @@ enum AutoReplyTextDetection {
     /// The matched form, when the subject starts with an "automatic reply" phrase followed by nothing or a
     /// colon (ASCII or full-width).
     static func localizedForm(_ subject: String) -> String? {
+        // Most subjects start with a letter no form starts with: one scalar's lower-case mapping decides that.
+        guard let first = subject.unicodeScalars.first(where: { !$0.properties.isWhitespace }),
+            let lowered = first.properties.lowercaseMapping.unicodeScalars.first,
+            formInitials.contains(lowered)
+        else { return nil }
         let cut = String(String.UnicodeScalarView(subject.unicodeScalars.prefix(subjectScalars)))
         let head = ByteText.trimmed(cut).lowercased()
         for form in subjectForms where head.hasPrefix(form) {

@@ -7,7 +7,7 @@ import Glibc
 public enum ByteText {
     /// True when `bytes` equals `lowercaseASCII` ignoring ASCII case.
     @inline(__always)
-    static func equalsIgnoringCase<C: Collection<UInt8>>(_ bytes: C, _ lowercaseASCII: StaticString) -> Bool {
+    public static func equalsIgnoringCase<C: Collection<UInt8>>(_ bytes: C, _ lowercaseASCII: StaticString) -> Bool {
         guard bytes.count == lowercaseASCII.utf8CodeUnitCount else { return false }
         return lowercaseASCII.withUTF8Buffer { expected in
             var index = 0

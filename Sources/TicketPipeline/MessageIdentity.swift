@@ -21,26 +21,46 @@ public enum MessageIdentity {
     /// fields hash alike. O(size of those header fields), one pass.
     public static func sha256(of parsed: ParsedMessage, bodySHA256: String) -> String {
         var hasher = SHA256()
-        func field(_ name: String, _ value: String) {
-            let bytes = Array("\(name)\u{0}\(value.utf8.count)\u{0}\(value)\u{0}".utf8)
-            hasher.update(data: bytes)
-        }
-        field("version", version)
-        field("from", addresses(parsed.from, header: "from", in: parsed))
-        field("to", addresses(parsed.to, header: "to", in: parsed))
-        field("cc", addresses(parsed.cc, header: "cc", in: parsed))
-        field("subject", parsed.subject ?? "")
-        field("date", date(of: parsed))
-        field("message-id", parsed.messageID ?? "")
-        field("body", bodySHA256)
+        field("version", version, into: &hasher)
+        addresses(parsed.from, header: "from", in: parsed, into: &hasher)
+        addresses(parsed.to, header: "to", in: parsed, into: &hasher)
+        addresses(parsed.cc, header: "cc", in: parsed, into: &hasher)
+        field("subject", parsed.subject ?? "", into: &hasher)
+        field("date", date(of: parsed), into: &hasher)
+        field("message-id", parsed.messageID ?? "", into: &hasher)
+        field("body", bodySHA256, into: &hasher)
         return HexEncoding.lowercase(hasher.finalize())
     }
 
-    /// The addresses, lower-cased, in their order; when the parser found none, the raw field values, so that
-    /// two messages with different unreadable From fields still differ.
-    private static func addresses(_ list: [MailAddress], header: String, in parsed: ParsedMessage) -> String {
-        if !list.isEmpty { return list.map { $0.address.lowercased() }.joined(separator: ",") }
-        return rawValues(of: header, in: parsed)
+    /// Hashes `name NUL length NUL value NUL` (the length in decimal): the bytes are fed to the hasher as they
+    /// are, with no string built on the way (this runs for every message).
+    private static func field(_ name: StaticString, _ value: String, into hasher: inout SHA256) {
+        field(name, byteCount: value.utf8.count, into: &hasher) { hasher in
+            var value = value
+            value.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        }
+    }
+
+    private static func field(
+        _ name: StaticString, byteCount: Int, into hasher: inout SHA256, value: (inout SHA256) -> Void
+    ) {
+        name.withUTF8Buffer { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        var length = "\u{0}\(byteCount)\u{0}"
+        length.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        value(&hasher)
+        withUnsafeBytes(of: UInt8(0)) { hasher.update(bufferPointer: $0) }
+    }
+
+    /// The addresses, lower-cased, comma-separated, in their order; when the parser found none, the raw field
+    /// values, so that two messages with different unreadable From fields still differ.
+    private static func addresses(
+        _ list: [MailAddress], header: StaticString, in parsed: ParsedMessage, into hasher: inout SHA256
+    ) {
+        guard !list.isEmpty else {
+            field(header, rawValues(of: header, in: parsed), into: &hasher)
+            return
+        }
+        field(header, list.map { $0.address.lowercased() }.joined(separator: ","), into: &hasher)
     }
 
     /// The Date as whole seconds since 1970 (time zones and spellings of one instant agree); an unreadable Date
@@ -51,7 +71,12 @@ public enum MessageIdentity {
         return raw.isEmpty ? "" : "raw:" + raw
     }
 
-    private static func rawValues(of header: String, in parsed: ParsedMessage) -> String {
-        parsed.headers.filter { $0.name.lowercased() == header }.map(\.value).joined(separator: "\n")
+    /// The values of the fields named `header` (ASCII case-insensitive, no allocation per field), joined by LF.
+    private static func rawValues(of header: StaticString, in parsed: ParsedMessage) -> String {
+        var values: [String] = []
+        for field in parsed.headers where ByteText.equalsIgnoringCase(field.name.utf8, header) {
+            values.append(field.value)
+        }
+        return values.joined(separator: "\n")
     }
 }

@@ -59,11 +59,17 @@ struct SQLiteTicketTransaction: TicketStoreTransaction {
         """
 
     func messageIDHolders(_ messageID: String) throws -> [MessageIDHolder] {
+        // Almost every Message-ID is new: one indexed probe on the writer answers that without decoding rows.
+        let probe = try WriterStatement(db, Self.anyHolderSQL)
+        probe.bind(1, messageID)
+        guard try probe.fetchInteger() != nil else { return [] }
         let statement = try db.cachedStatement(sql: Self.holdersSQL)
         return try Row.fetchAll(statement, arguments: [messageID]).map { row in
             MessageIDHolder(ticket: row[0], queue: row[1], sender: (row[2] as String?)?.lowercased())
         }
     }
+
+    static let anyHolderSQL = "SELECT 1 FROM delivery_keys WHERE message_id = ? AND threads = 1 LIMIT 1"
 
     static let holdersSQL = """
         SELECT d.ticket_number, d.queue, a.from_address FROM delivery_keys d JOIN articles a ON a.id = d.article_id
