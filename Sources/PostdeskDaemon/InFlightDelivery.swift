@@ -1,12 +1,11 @@
 import Foundation
 import MessageSpool
-import SMTPProtocol
 import Synchronization
 import TicketPipeline
 
-/// One message between the transport handing it over and its replies: the stage it is in, its processing
-/// deadline, and the client's completion, which runs exactly once: with the pipeline's replies, or with a 4xx
-/// when the deadline passes or the daemon shuts down first, whichever comes first.
+/// One message between its source handing it over and its outcomes: the stage it is in, its processing
+/// deadline, and the source's completion, which runs exactly once: with the pipeline's outcomes, or with
+/// `.abandoned` when the deadline passes or the daemon shuts down first, whichever comes first.
 final class InFlightDelivery: StageProgress {
     private struct State {
         var stage = PipelineStage.received
@@ -23,21 +22,21 @@ final class InFlightDelivery: StageProgress {
     let id: UInt64
     let sessionID: String
     let raw: RawMessage
-    let recipientCount: Int
+    let recipients: [String]
     let started: ContinuousClock.Instant
     let deadline: ContinuousClock.Instant
     private let ledger: InFlightLedger?
-    private let completion: @Sendable ([SMTPReply]) -> Void
+    private let completion: @Sendable ([RecipientOutcome]) -> Void
     private let state = Mutex(State())
 
     init(
-        id: UInt64, sessionID: String, raw: RawMessage, recipientCount: Int, deadline: Duration,
-        ledger: InFlightLedger?, completion: @escaping @Sendable ([SMTPReply]) -> Void
+        id: UInt64, sessionID: String, raw: RawMessage, recipients: [String], deadline: Duration,
+        ledger: InFlightLedger?, completion: @escaping @Sendable ([RecipientOutcome]) -> Void
     ) {
         self.id = id
         self.sessionID = sessionID
         self.raw = raw
-        self.recipientCount = recipientCount
+        self.recipients = recipients
         self.started = .now
         self.deadline = started + deadline
         self.ledger = ledger
@@ -71,15 +70,15 @@ final class InFlightDelivery: StageProgress {
         if let slot { ledger?.record(stage, slot: slot) }
     }
 
-    /// Sends `replies` unless the client already has its answer; true if these were sent.
+    /// Hands `outcomes` to the source unless it already has its answer; true if these were handed over.
     @discardableResult
-    func reply(_ replies: [SMTPReply]) -> Bool {
+    func reply(_ outcomes: [RecipientOutcome]) -> Bool {
         let first = state.withLock { state -> Bool in
             guard !state.replied else { return false }
             state.replied = true
             return true
         }
-        if first { completion(replies) }
+        if first { completion(outcomes) }
         return first
     }
 
@@ -97,10 +96,12 @@ final class InFlightDelivery: StageProgress {
         return wasStuck
     }
 
-    /// Gives the message up: the client gets `replies` now (if it has none yet), the pipeline stops at its next
-    /// stage. With `poison`, the ledger marks it so that its next delivery is quarantined, naming its stage.
-    /// Returns the stage it was in, or nil if the pipeline had already returned.
-    func abandon(reason: String, replies: [SMTPReply], poison: InFlightLedger.Cause?) -> PipelineStage? {
+    /// Gives the message up: the source gets `.abandoned(why)` for every recipient now (if it has no answer yet),
+    /// the pipeline stops at its next stage. With `poison`, the ledger marks it so that its next delivery is
+    /// quarantined, naming its stage. Returns the stage it was in, or nil if the pipeline had already returned.
+    func abandon(
+        reason: String, why: RecipientOutcome.Abandonment, poison: InFlightLedger.Cause?
+    ) -> PipelineStage? {
         let outcome = state.withLock { state -> (stage: PipelineStage, slot: Int?, key: String?)? in
             // Already answered (by the pipeline, or given up as poison before): nothing to give up, and a poison
             // entry must stay in the ledger.
@@ -111,7 +112,7 @@ final class InFlightDelivery: StageProgress {
             if poison == nil { state.slot = nil }
             return (state.stage, slot, state.key)
         }
-        reply(replies)
+        reply(recipients.map { RecipientOutcome(recipient: $0, queue: nil, result: .abandoned(why)) })
         guard let outcome else { return nil }
         if let slot = outcome.slot {
             if let poison, let key = outcome.key {

@@ -51,10 +51,12 @@ public struct PostdeskService: Service {
         let workers = NIOThreadPool(numberOfThreads: max(4, System.coreCount + 2))
         workers.start()
         supervisor.start()
+        let supervisedIntake = SupervisedIntake(
+            intake: intake, supervisor: supervisor, workers: workers, logger: logger)
         let server = SMTPServer(
             configuration: try configuration.serverConfiguration(),
             backend: TicketIntakeBackend(
-                intake: intake, router: router, logger: logger, supervisor: supervisor, workers: workers),
+                intake: supervisedIntake, router: router, hostname: configuration.hostname),
             logger: logger, group: group)
         if !configuration.lmtpSocket.isEmpty {
             try await server.listenUnix(
@@ -111,11 +113,8 @@ public struct PostdeskService: Service {
         let grace = configuration.shutdownGrace
         let drained = Task { await server.shutdownGracefully(grace: grace) }
         if await Self.finishes(drained, within: grace) { return 0 }
-        let reply = SMTPReply(
-            code: 421, enhancedStatus: "4.3.2",
-            "\(configuration.hostname) Service shutting down; the message was not stored, try again later")
         let abandoned = supervisor.abandonAll(
-            reason: "the shutdown grace period of \(grace.components.seconds) s is over", reply: reply)
+            reason: "the shutdown grace period of \(grace.components.seconds) s is over")
         if !(await Self.finishes(drained, within: .seconds(5))) {
             logger.error("sessions still open 5 s after the shutdown grace period: exiting without them")
         }

@@ -1,12 +1,11 @@
 import Foundation
 import Logging
 import MessageSpool
-import SMTPProtocol
 import Synchronization
 import TicketPipeline
 
 /// Keeps every message's processing bounded in time, on a thread of its own that no message can hold: when a
-/// message's deadline passes, its client gets `451 4.3.0` at once, whatever the thread processing it is doing, a
+/// message's deadline passes, its source gets `.abandoned` at once (`451 4.3.0` on LMTP/SMTP), whatever the thread processing it is doing, a
 /// `critical` line names the message and its stage, the message is marked poison in the `InFlightLedger` (its
 /// next delivery is quarantined), and while its stage has not returned the daemon counts as unhealthy (the
 /// watchdog stops being fed, so systemd restarts it). Each wake-up also runs the `HealthWatchdog`.
@@ -51,14 +50,15 @@ final class ProcessingSupervisor: Sendable {
     /// before the deadline, never after it.
     static let resolution = Duration.milliseconds(20)
 
-    /// Registers a message handed over by the transport; its deadline starts now.
+    /// Registers a message handed over by its source; its deadline starts now.
     func admit(
-        sessionID: String, raw: RawMessage, recipientCount: Int, completion: @escaping @Sendable ([SMTPReply]) -> Void
+        sessionID: String, raw: RawMessage, recipients: [String],
+        completion: @escaping @Sendable ([RecipientOutcome]) -> Void
     ) -> InFlightDelivery {
         state.withLock { state in
             state.nextID += 1
             let delivery = InFlightDelivery(
-                id: state.nextID, sessionID: sessionID, raw: raw, recipientCount: recipientCount,
+                id: state.nextID, sessionID: sessionID, raw: raw, recipients: recipients,
                 deadline: deadline, ledger: ledger, completion: completion)
             state.inFlight[delivery.id] = delivery
             return delivery
@@ -84,15 +84,14 @@ final class ProcessingSupervisor: Sendable {
     /// Messages between hand-over and the pipeline's return.
     var inFlightCount: Int { state.withLock { $0.inFlight.count } }
 
-    /// At shutdown, after the grace period: every message still in the pipeline is given up with `replies`
-    /// (the client then closes with 421); those past their deadline stay poison, the others are forgotten (the
-    /// MTA retries them as usual). Returns how many were given up.
-    func abandonAll(reason: String, reply: SMTPReply) -> Int {
+    /// At shutdown, after the grace period: every message still in the pipeline is given up (`.shuttingDown`;
+    /// an SMTP client then gets 421); those past their deadline stay poison, the others are forgotten (the MTA
+    /// retries them as usual, a mailbox still holds them). Returns how many were given up.
+    func abandonAll(reason: String) -> Int {
         let deliveries = state.withLock { Array($0.inFlight.values) }
         var count = 0
         for delivery in deliveries {
-            let replies = Array(repeating: reply, count: delivery.recipientCount)
-            if let stage = delivery.abandon(reason: reason, replies: replies, poison: nil) {
+            if let stage = delivery.abandon(reason: reason, why: .shuttingDown, poison: nil) {
                 count += 1
                 logger.error(
                     "delivery abandoned at shutdown",
@@ -123,13 +122,10 @@ final class ProcessingSupervisor: Sendable {
         }
         for delivery in overdue {
             let seconds = deadline.components.seconds
-            let reply = SMTPReply(
-                code: 451, enhancedStatus: "4.3.0",
-                "Processing took longer than \(seconds) s; the message will be held for review when it comes back")
             guard
                 let stage = delivery.abandon(
                     reason: "the processing deadline of \(seconds) s passed",
-                    replies: Array(repeating: reply, count: delivery.recipientCount), poison: .deadline)
+                    why: .processingDeadline(seconds: seconds), poison: .deadline)
             else { continue }
             state.withLock { $0.stuck[delivery.id] = delivery }
             var metadata: Logger.Metadata = [
@@ -140,7 +136,7 @@ final class ProcessingSupervisor: Sendable {
             // would need the header parsed, on this thread, while the parser may be the very stage that hangs.
             metadata["message"] = "\(delivery.key ?? "(not yet hashed: waiting for an intake thread)")"
             if let queueID = delivery.raw.withUnsafeBytes({
-                TicketIntakeBackend.postfixQueueID(in: UnsafeRawBufferPointer($0))
+                SupervisedIntake.postfixQueueID(in: UnsafeRawBufferPointer($0))
             }) {
                 metadata["queue_id"] = "\(queueID)"
             }

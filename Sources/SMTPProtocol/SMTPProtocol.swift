@@ -104,16 +104,37 @@ public enum SMTPBodyType: String, Sendable, Hashable {
     case eightBitMIME = "8BITMIME"
 }
 
-/// One received message, ready to store.
+/// One accepted recipient and where the backend said it goes.
+public struct SMTPRecipient: Sendable, Hashable, CustomStringConvertible {
+    /// The forward path without angle brackets.
+    public var address: String
+    /// The backend's routing decision at RCPT (for Postdesk, the queue's name), handed back with the delivery so
+    /// that nothing decided at RCPT is decided again.
+    public var route: String?
+
+    public init(address: String, route: String?) {
+        self.address = address
+        self.route = route
+    }
+
+    public var description: String { address }
+}
+
+/// The backend's answer to a RCPT.
+public enum SMTPRecipientCheck: Sendable, Hashable {
+    /// Accepted; `route` comes back in `SMTPDelivery.recipients`.
+    case accept(route: String?)
+    /// Refused with this reply (e.g. `550 5.1.1`).
+    case refuse(SMTPReply)
+}
+
+/// One received message's envelope, ready to store; the message's bytes travel beside it, once.
 public struct SMTPDelivery: Sendable {
     public var session: SMTPSessionInfo
     /// The reverse path without angle brackets; "" for the null sender `<>`.
     public var sender: String
     /// Accepted recipients in RCPT order (duplicates kept: LMTP owes each RCPT its own reply).
-    public var recipients: [String]
-    /// The message as received, dot-unstuffed, line ends untouched (CRLF from any conforming client); with a
-    /// spool threshold, only the octets that follow those handed out as `SMTPServerAction.spool`.
-    public var data: [UInt8]
+    public var recipients: [SMTPRecipient]
     /// MAIL carried the SMTPUTF8 parameter.
     public var smtputf8: Bool
     public var bodyType: SMTPBodyType
@@ -121,13 +142,12 @@ public struct SMTPDelivery: Sendable {
     public var startedAt: ContinuousClock.Instant
 
     public init(
-        session: SMTPSessionInfo, sender: String, recipients: [String], data: [UInt8], smtputf8: Bool,
+        session: SMTPSessionInfo, sender: String, recipients: [SMTPRecipient], smtputf8: Bool,
         bodyType: SMTPBodyType, startedAt: ContinuousClock.Instant
     ) {
         self.session = session
         self.sender = sender
         self.recipients = recipients
-        self.data = data
         self.smtputf8 = smtputf8
         self.bodyType = bodyType
         self.startedAt = startedAt

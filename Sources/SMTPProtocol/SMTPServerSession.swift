@@ -53,9 +53,10 @@ public enum SMTPServerAction: Sendable {
     case spool([UInt8])
     /// The message in progress was refused or abandoned: discard what was spooled of it.
     case discardSpool
-    /// Store the message, then call `deliveryCompleted(_:)` before processing more input. If octets were
-    /// handed out with `.spool`, the delivery's `data` is the rest of the message that follows them.
-    case deliver(SMTPDelivery)
+    /// Store the message, then call `deliveryCompleted(_:)` before processing more input. `body` is the message
+    /// as received (dot-unstuffed, line ends untouched); if octets were handed out with `.spool`, only the rest
+    /// that follows them.
+    case deliver(SMTPDelivery, body: [UInt8])
     /// The 220 reply was just emitted: start TLS now, drop any input already received (it was sent in clear
     /// before the handshake and must not be trusted, CVE-2011-0411), then call `tlsStarted()`.
     case startTLS
@@ -85,7 +86,7 @@ public struct SMTPServerSession: Sendable {
 
     private var greeted = false
     private var sender: String?
-    private var recipients: [String] = []
+    private var recipients: [SMTPRecipient] = []
     private var pendingRecipient: String?
     private var smtputf8 = false
     private var bodyType = SMTPBodyType.sevenBit
@@ -187,17 +188,19 @@ public struct SMTPServerSession: Sendable {
         return (consumed, nil)
     }
 
-    /// The answer to `.validateRecipient`: nil accepts the recipient. Returns the reply to send.
-    public mutating func recipientValidated(_ refusal: SMTPReply?) -> SMTPReply {
+    /// The answer to `.validateRecipient`. Returns the reply to send.
+    public mutating func recipientValidated(_ check: SMTPRecipientCheck) -> SMTPReply {
         precondition(phase == .awaitingRecipientValidation, "no recipient check pending")
         phase = .command
         let address = pendingRecipient ?? ""
         pendingRecipient = nil
-        if let refusal {
+        switch check {
+        case .refuse(let refusal):
             if info.dialect == .smtp { countError() }
             return refusal
+        case .accept(let route):
+            recipients.append(SMTPRecipient(address: address, route: route))
         }
-        recipients.append(address)
         return SMTPReply(code: 250, enhancedStatus: "2.1.5", "Ok")
     }
 
@@ -433,8 +436,9 @@ public struct SMTPServerSession: Sendable {
         phase = .awaitingDelivery
         return .deliver(
             SMTPDelivery(
-                session: info, sender: sender ?? "", recipients: recipients, data: receiver.takeBody(),
-                smtputf8: smtputf8, bodyType: bodyType, startedAt: startedAt))
+                session: info, sender: sender ?? "", recipients: recipients, smtputf8: smtputf8, bodyType: bodyType,
+                startedAt: startedAt),
+            body: receiver.takeBody())
     }
 
     // MARK: - Helpers

@@ -213,8 +213,7 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     return
                 }
             case .validateRecipient(let address):
-                let refusal = backend.validateRecipient(address, session: session.info)
-                write(session.recipientValidated(refusal))
+                write(session.recipientValidated(backend.validateRecipient(address, session: session.info)))
             case .spool(let octets):
                 if startSpoolWrite(octets) {
                     if buffer.readableBytes > 0 { deferredInput = buffer }
@@ -222,9 +221,9 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 }
             case .discardSpool:
                 discardSpool()
-            case .deliver(let delivery):
+            case .deliver(let delivery, let body):
                 if buffer.readableBytes > 0 { deferredInput = buffer }
-                startDelivery(delivery)
+                startDelivery(delivery, body: body)
                 return
             case .startTLS:
                 startTLS()
@@ -280,7 +279,7 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if !keepFailure { spoolFailure = nil }
     }
 
-    private func startDelivery(_ delivery: SMTPDelivery) {
+    private func startDelivery(_ delivery: SMTPDelivery, body: [UInt8]) {
         guard let context else { return }
         delivering = true
         // The client waits for our reply: flush what it is owed so far (e.g. RCPT replies) first.
@@ -295,12 +294,9 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let spool {
             // The rest of the message joins its spool file, which is then mapped: the backend reads it from there.
             self.spool = nil
-            var delivery = delivery
-            let rest = delivery.data
-            delivery.data = []
             let backend = self.backend
             NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) { () throws -> RawMessage in
-                try spool.append(rest)
+                try spool.append(body)
                 return try spool.finish()
             }.whenComplete { [delivery] result in
                 switch result {
@@ -312,7 +308,7 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 }
             }
         } else {
-            let message = RawMessage(delivery.data)
+            let message = RawMessage(body)
             if message.count <= inlineDeliveryLimit {
                 // The backend's synchronous part (parsing, classification) runs right here; its completion comes
                 // from the thread that committed, and the promise brings the replies back to this loop.

@@ -25,27 +25,19 @@ import Synchronization
     private typealias GroupEntry = Darwin.group
 #endif
 
-/// What the server needs from the application: a cheap recipient check and the durable delivery.
+/// What the server needs from the application: a cheap recipient check and the durable delivery. One calling
+/// convention: a completion, called once.
 public protocol SMTPBackend: Sendable {
-    /// RCPT TO check, synchronous and cheap (config lookup). nil = accept, or the refusal reply (e.g. 550 5.1.1).
-    func validateRecipient(_ address: String, session: SMTPSessionInfo) -> SMTPReply?
-    /// The complete message (dot-unstuffed, as received, CRLF line ends) is `message`: in memory, or the mapped
-    /// spool file of a large one (`delivery.data` is then empty). Returns one reply per recipient, in order.
-    /// Must not throw: a store failure is a 451 4.3.0 reply chosen by the backend.
-    func deliver(_ delivery: SMTPDelivery, message: RawMessage) async -> [SMTPReply]
-    /// `deliver` without a task: the server calls this one. It may do its synchronous part on the calling thread,
-    /// which for messages up to `SMTPServerConfiguration.inlineDeliveryLimit` is the session's event loop, and
-    /// must call `completion` exactly once, from any thread. The default runs the `async` requirement in a task.
+    /// RCPT TO check, synchronous and cheap (config lookup): accept with a route that comes back with the
+    /// delivery, or refuse with a reply (e.g. 550 5.1.1).
+    func validateRecipient(_ address: String, session: SMTPSessionInfo) -> SMTPRecipientCheck
+    /// Stores the message. `message` holds its bytes (dot-unstuffed, as received, CRLF line ends): in memory, or
+    /// the mapped spool file of a large one. It may do its synchronous part on the calling thread, which for
+    /// messages up to `SMTPServerConfiguration.inlineDeliveryLimit` is the session's event loop, and must call
+    /// `completion` exactly once, from any thread, with one reply per recipient in order. It never fails: a store
+    /// failure is a 4xx reply chosen by the backend.
     func deliver(
         _ delivery: SMTPDelivery, message: RawMessage, completion: @escaping @Sendable ([SMTPReply]) -> Void)
-}
-
-extension SMTPBackend {
-    public func deliver(
-        _ delivery: SMTPDelivery, message: RawMessage, completion: @escaping @Sendable ([SMTPReply]) -> Void
-    ) {
-        Task { completion(await deliver(delivery, message: message)) }
-    }
 }
 
 /// Limits and identity of an `SMTPServer`; the defaults suit a Postfix content filter.

@@ -456,6 +456,7 @@ struct DeliveryPlan: Sendable {
         case .quarantined(let id): "quarantined (\(id))"
         case .unknownRecipient: "unknown recipient"
         case .temporaryFailure(let reason): "deferred (\(reason))"
+        case .abandoned(let why): "deferred (\(why))"
         }
     }
 

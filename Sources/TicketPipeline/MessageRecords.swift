@@ -30,6 +30,8 @@ public enum MessageDisposition: String, Sendable, Codable, Hashable, CaseIterabl
     case rejected
     /// The requester policy of the queue redirects unknown senders (recorded for the outbound sender).
     case redirected
+    /// A polled message over the mailbox's size limit: not downloaded, on record with what the server said of it.
+    case tooLarge = "too-large"
 }
 
 /// The one record kept for every message the pipeline handled, accepted or not.

@@ -24,6 +24,24 @@ public struct RecipientOutcome: Sendable, Hashable {
         case unknownRecipient
         /// The message was not stored; the sender must try again later.
         case temporaryFailure(reason: String)
+        /// The message was given up before its commit (deadline, shutdown); nothing of it was stored and the
+        /// source must offer it again.
+        case abandoned(Abandonment)
+    }
+
+    /// Why a message was given up before its commit.
+    public enum Abandonment: Sendable, Hashable, CustomStringConvertible {
+        /// It spent longer than the processing deadline in the pipeline; its next delivery is quarantined.
+        case processingDeadline(seconds: Int64)
+        /// The daemon is stopping.
+        case shuttingDown
+
+        public var description: String {
+            switch self {
+            case .processingDeadline(let seconds): "the processing deadline of \(seconds) s passed"
+            case .shuttingDown: "the daemon is shutting down"
+            }
+        }
     }
 
     public var recipient: String
@@ -190,15 +208,27 @@ public final class TicketIntake: Sendable {
     /// paths that cannot refuse a recipient, one no queue receives goes to the triage queue, if configured.
     func route(_ message: InboundMessage) -> ([QueueDelivery], [String?]) {
         var deliveries: [QueueDelivery] = []
-        // LMTP and SMTP refuse an unknown recipient at RCPT; the other paths cannot refuse, so they look further:
-        // the message's own headers, then the triage queue.
-        let canRefuse = message.source == .lmtp || message.source == .smtp
-        let triage = canRefuse ? nil : settings.triageQueue.flatMap { router.queue(named: $0) }
+        // A source that refuses unknown recipients (LMTP/SMTP at RCPT) hands over each recipient's queue; the
+        // others cannot refuse, so they look further: the message's own headers, then the triage queue.
+        let resolved: [String?]?
+        let fromHeaders: Bool
+        switch message.routing {
+        case .resolved(let queues): (resolved, fromHeaders) = (queues, false)
+        case .byRecipientAddress: (resolved, fromHeaders) = (nil, false)
+        case .fromHeaders: (resolved, fromHeaders) = (nil, true)
+        }
+        let triage = fromHeaders ? settings.triageQueue.flatMap { router.queue(named: $0) } : nil
         var headerRoute: (queue: QueueDefinition, header: String, address: String)??
-        let routes = message.recipients.map { recipient -> String? in
+        let routes = message.recipients.enumerated().map { index, recipient -> String? in
             var reason: (kind: String, text: String)?
-            var queue = router.queue(for: recipient)
-            if queue == nil, !canRefuse {
+            var queue: QueueDefinition?
+            if let resolved {
+                // A queue removed by a reload since RCPT is an unknown recipient now.
+                queue = index < resolved.count ? resolved[index].flatMap { router.queue(named: $0) } : nil
+            } else {
+                queue = router.queue(for: recipient)
+            }
+            if queue == nil, fromHeaders {
                 if headerRoute == nil { headerRoute = .some(HeaderRouting.queue(for: message.raw, router: router)) }
                 if let found = headerRoute ?? nil {
                     queue = found.queue

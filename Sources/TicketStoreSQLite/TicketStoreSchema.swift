@@ -102,6 +102,7 @@ enum TicketStoreSchema {
         registerBlobsLast(&migrator)
         registerRecordedKeys(&migrator)
         registerMessageIdentityKeys(&migrator)
+        registerMailboxState(&migrator)
         return migrator
     }
 }

@@ -83,6 +83,9 @@ struct DeliverCommand: AsyncParsableCommand {
             case .temporaryFailure(let reason):
                 printError("\(outcome.recipient): not stored, try again later: \(reason)")
                 status = 75
+            case .abandoned(let why):
+                printError("\(outcome.recipient): not stored, try again later: \(why)")
+                status = 75
             }
         }
         if status != 0 { throw ExitCode(status) }

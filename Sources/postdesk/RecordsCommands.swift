@@ -224,6 +224,7 @@ struct QuarantineCommand: AsyncParsableCommand {
             case .quarantined(let id): "quarantined again (\(id))"
             case .unknownRecipient: "no queue receives it"
             case .temporaryFailure(let reason): "store failure: \(reason)"
+            case .abandoned(let why): "not stored: \(why)"
             }
         }
     }

@@ -256,11 +256,11 @@ import Testing
                 + "\tby mx.bench.test (Postfix) with ESMTP id 4Fb1C2d3E4\r\n\tfor <help@support.test>; "
                 + "Mon, 23 Nov 2026 10:00:00 +0000 (UTC)\r\nSubject: hi\r\n\r\nbody (Postfix) with ESMTP id NOTME\r\n")
                 .utf8)
-        #expect(TicketIntakeBackend.postfixQueueID(in: message) == "4Fb1C2d3E4")
+        #expect(SupervisedIntake.postfixQueueID(in: message) == "4Fb1C2d3E4")
         let noPostfix = Array("Subject: hi\r\n\r\nby x (Postfix) with ESMTP id NOTME\r\n".utf8)
-        #expect(TicketIntakeBackend.postfixQueueID(in: noPostfix) == nil)
-        #expect(TicketIntakeBackend.postfixQueueID(in: []) == nil)
-        #expect(TicketIntakeBackend.postfixQueueID(in: Array("Received: by x (Postfix) with ESMTP id ".utf8)) == nil)
+        #expect(SupervisedIntake.postfixQueueID(in: noPostfix) == nil)
+        #expect(SupervisedIntake.postfixQueueID(in: []) == nil)
+        #expect(SupervisedIntake.postfixQueueID(in: Array("Received: by x (Postfix) with ESMTP id ".utf8)) == nil)
     }
 }
 
@@ -269,6 +269,6 @@ import Testing
         (Duration.milliseconds(3) + .microseconds(650), "3.65"), (.microseconds(40), "0.04"), (.seconds(2), "2000.00"),
     ])
     func millisecondsHaveTwoDecimals(duration: Duration, text: String) {
-        #expect(TicketIntakeBackend.milliseconds(duration) == text)
+        #expect(SupervisedIntake.milliseconds(duration) == text)
     }
 }

@@ -181,10 +181,13 @@ struct TransactionTests {
     @Test func unknownRecipientGetsBackendReply() {
         var driver = SessionDriver()
         driver.validate = { $0 == "nobody@x.test" ? .unknownRecipient($0) : nil }
+        driver.route = { "queue-of-\($0)" }
         driver.feed("EHLO c\r\nMAIL FROM:<a@b.test>\r\n")
         let replies = driver.feed("RCPT TO:<nobody@x.test>\r\nRCPT TO:<ok@x.test>\r\nDATA\r\nx\r\n.\r\n")
         #expect(replies.statuses == ["550 5.1.1", "250 2.1.5", "354 -", "250 2.0.0"])
         #expect(driver.deliveries.first?.recipients == ["ok@x.test"])
+        // The backend's decision at RCPT comes back with the delivery: nothing is routed twice.
+        #expect(driver.deliveries.first?.envelope.recipients.map(\.route) == ["queue-of-ok@x.test"])
     }
 
     @Test func smtputf8AndEightBitMIME() throws {

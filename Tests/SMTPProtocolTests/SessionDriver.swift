@@ -1,13 +1,25 @@
 import SMTPProtocol
 
+/// One delivery as the transport sees it: the envelope, and the message's bytes beside it.
+@dynamicMemberLookup
+struct DeliveredMessage {
+    var envelope: SMTPDelivery
+    var data: [UInt8]
+
+    var recipients: [String] { envelope.recipients.map(\.address) }
+    subscript<Value>(dynamicMember path: KeyPath<SMTPDelivery, Value>) -> Value { envelope[keyPath: path] }
+}
+
 /// Feeds bytes to an `SMTPServerSession` the way the transport does and records what comes out.
 struct SessionDriver {
     var session: SMTPServerSession
     var validate: (String) -> SMTPReply? = { _ in nil }
+    /// The route an accepted recipient is given.
+    var route: (String) -> String? = { _ in nil }
     var deliveryReplies: (SMTPDelivery) -> [SMTPReply] = { delivery in
         delivery.recipients.map { SMTPReply(code: 250, enhancedStatus: "2.0.0", "<\($0)> delivered") }
     }
-    private(set) var deliveries: [SMTPDelivery] = []
+    private(set) var deliveries: [DeliveredMessage] = []
     private(set) var closed = false
     private(set) var tlsStarts = 0
     /// Octets dropped because they followed STARTTLS in the same read.
@@ -55,18 +67,18 @@ struct SessionDriver {
                 case .reply(let reply):
                     replies.append(reply)
                 case .validateRecipient(let address):
-                    replies.append(session.recipientValidated(validate(address)))
+                    let check = validate(address).map(SMTPRecipientCheck.refuse) ?? .accept(route: route(address))
+                    replies.append(session.recipientValidated(check))
                 case .spool(let octets):
                     spool += octets
                     spoolChunkSizes.append(octets.count)
                 case .discardSpool:
                     discardedSpools += 1
                     spool = []
-                case .deliver(var delivery):
+                case .deliver(let delivery, let body):
                     // As the transport does: the spooled octets and the rest are one message.
-                    delivery.data = spool + delivery.data
+                    deliveries.append(DeliveredMessage(envelope: delivery, data: spool + body))
                     spool = []
-                    deliveries.append(delivery)
                     replies.append(contentsOf: session.deliveryCompleted(deliveryReplies(delivery)))
                 case .startTLS:
                     tlsStarts += 1

@@ -8,7 +8,7 @@ import SMTPTransport
 import Synchronization
 import Testing
 
-/// A backend with its own callback `deliver`: notes where it was called and completes either at once, on the
+/// A backend that notes where `deliver` was called and completes either at once, on the
 /// calling thread, or later from another thread (as a store's writer does).
 private final class ThreadNotingBackend: SMTPBackend {
     enum Completion { case synchronous, fromAnotherThread }
@@ -30,11 +30,8 @@ private final class ThreadNotingBackend: SMTPBackend {
     /// Frames on the stack at each call: they grow if the server handles pipelined transactions recursively.
     var stackDepths: [Int] { seen.withLock { $0.stackDepths } }
 
-    func validateRecipient(_ address: String, session: SMTPSessionInfo) -> SMTPReply? { nil }
-
-    func deliver(_ delivery: SMTPDelivery, message: RawMessage) async -> [SMTPReply] {
-        Issue.record("the server must call the callback form")
-        return delivery.recipients.map { _ in .temporaryFailure() }
+    func validateRecipient(_ address: String, session: SMTPSessionInfo) -> SMTPRecipientCheck {
+        .accept(route: nil)
     }
 
     func deliver(

@@ -10,8 +10,18 @@ import Synchronization
 /// The backend under these tests: records what it gets, knows a fixed set of recipients, and can hold
 /// deliveries until the test releases them.
 final class RecordingBackend: SMTPBackend {
+    /// One delivery as the backend saw it: the envelope, and the whole message (spooled octets and the rest).
+    @dynamicMemberLookup
+    struct Received: Sendable {
+        var envelope: SMTPDelivery
+        var data: [UInt8]
+
+        var recipients: [String] { envelope.recipients.map(\.address) }
+        subscript<Value>(dynamicMember path: KeyPath<SMTPDelivery, Value>) -> Value { envelope[keyPath: path] }
+    }
+
     private struct State {
-        var deliveries: [SMTPDelivery] = []
+        var deliveries: [Received] = []
         var spooledSizes: [Int] = []
         var deliveryCount = 0
         var started = 0
@@ -33,7 +43,7 @@ final class RecordingBackend: SMTPBackend {
         state.withLock { $0.holding = holdDeliveries }
     }
 
-    var deliveries: [SMTPDelivery] { state.withLock { $0.deliveries } }
+    var deliveries: [Received] { state.withLock { $0.deliveries } }
     var startedDeliveries: Int { state.withLock { $0.started } }
     var deliveryCount: Int { state.withLock { $0.deliveryCount } }
 
@@ -47,14 +57,20 @@ final class RecordingBackend: SMTPBackend {
         for continuation in waiting { continuation.resume() }
     }
 
-    func validateRecipient(_ address: String, session: SMTPSessionInfo) -> SMTPReply? {
-        knownRecipients.contains(address.lowercased()) ? nil : .unknownRecipient(address)
+    func validateRecipient(_ address: String, session: SMTPSessionInfo) -> SMTPRecipientCheck {
+        knownRecipients.contains(address.lowercased()) ? .accept(route: nil) : .refuse(.unknownRecipient(address))
     }
 
     /// Spooled messages seen, and their sizes.
     var spooledSizes: [Int] { state.withLock { $0.spooledSizes } }
 
-    func deliver(_ delivery: SMTPDelivery, message: RawMessage) async -> [SMTPReply] {
+    func deliver(
+        _ delivery: SMTPDelivery, message: RawMessage, completion: @escaping @Sendable ([SMTPReply]) -> Void
+    ) {
+        Task { completion(await deliver(delivery, message: message)) }
+    }
+
+    private func deliver(_ delivery: SMTPDelivery, message: RawMessage) async -> [SMTPReply] {
         await withCheckedContinuation { continuation in
             let proceed = state.withLock { state -> Bool in
                 state.started += 1
@@ -71,9 +87,7 @@ final class RecordingBackend: SMTPBackend {
             if message.isSpooled { state.spooledSizes.append(message.count) }
             if recordData {
                 // Recorded whole, as the backend sees it: spooled octets and the rest together.
-                var whole = delivery
-                whole.data = message.bytes
-                state.deliveries.append(whole)
+                state.deliveries.append(Received(envelope: delivery, data: message.bytes))
             }
         }
         return delivery.recipients.enumerated().map { index, recipient in

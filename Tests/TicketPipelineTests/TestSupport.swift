@@ -89,7 +89,7 @@ extension RecipientOutcome.Result {
     var ticket: Int? {
         switch self {
         case .created(let ticket), .appended(let ticket), .duplicate(let ticket), .noted(let ticket): return ticket
-        case .unknownRecipient, .temporaryFailure, .recorded, .quarantined: return nil
+        case .unknownRecipient, .temporaryFailure, .abandoned, .recorded, .quarantined: return nil
         }
     }
 

@@ -1,0 +1,94 @@
+import Foundation
+import GRDB
+import TicketPipeline
+
+extension SQLiteTicketStore: MailboxStateStore {
+    public func mailboxItems(_ folder: MailboxFolderKey) async throws -> [String: MailboxItemState] {
+        try await writeDatabase { db in
+            // A UIDVALIDITY change makes every stored UID of the folder name another message.
+            try db.execute(
+                sql: "DELETE FROM mailbox_items WHERE mailbox = ? AND folder = ? AND validity <> ?",
+                arguments: [folder.mailbox, folder.folder, Int64(folder.validity)])
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT item, state FROM mailbox_items WHERE mailbox = ? AND folder = ? AND validity = ?",
+                arguments: [folder.mailbox, folder.folder, Int64(folder.validity)])
+            var items: [String: MailboxItemState] = [:]
+            for row in rows {
+                let item: String = row[0]
+                items[item] = MailboxItemState(rawValue: row[1]) ?? .committed
+            }
+            return items
+        }
+    }
+
+    public func setMailboxItem(_ item: String, state: MailboxItemState?, in folder: MailboxFolderKey) async throws {
+        try await writeDatabase { db in
+            if let state {
+                try db.execute(
+                    sql: """
+                        INSERT INTO mailbox_items (mailbox, folder, validity, item, state, updated_at)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (mailbox, folder, validity, item) DO UPDATE SET
+                            state = excluded.state, updated_at = excluded.updated_at
+                        """,
+                    arguments: [
+                        folder.mailbox, folder.folder, Int64(folder.validity), item, state.rawValue,
+                        Date().timeIntervalSince1970,
+                    ])
+            } else {
+                try db.execute(
+                    sql: "DELETE FROM mailbox_items WHERE mailbox = ? AND folder = ? AND validity = ? AND item = ?",
+                    arguments: [folder.mailbox, folder.folder, Int64(folder.validity), item])
+            }
+        }
+    }
+
+    /// O(items of the folder): one indexed range read, deletes only for items gone from the server.
+    public func forgetMailboxItems(in folder: MailboxFolderKey, notIn present: Set<String>) async throws {
+        try await writeDatabase { db in
+            let stored = try String.fetchAll(
+                db, sql: "SELECT item FROM mailbox_items WHERE mailbox = ? AND folder = ? AND validity = ?",
+                arguments: [folder.mailbox, folder.folder, Int64(folder.validity)])
+            for item in stored where !present.contains(item) {
+                try db.execute(
+                    sql: "DELETE FROM mailbox_items WHERE mailbox = ? AND folder = ? AND validity = ? AND item = ?",
+                    arguments: [folder.mailbox, folder.folder, Int64(folder.validity), item])
+            }
+        }
+    }
+
+    public func saveMailboxStatus(_ status: MailboxStatus) async throws {
+        let json = String(decoding: try JSONEncoder().encode(status), as: UTF8.self)
+        try await writeDatabase { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO mailbox_status (mailbox, status_json, updated_at) VALUES (?, ?, ?)
+                    ON CONFLICT (mailbox) DO UPDATE SET status_json = excluded.status_json,
+                        updated_at = excluded.updated_at
+                    """,
+                arguments: [status.mailbox, json, Date().timeIntervalSince1970])
+        }
+    }
+
+    /// A write on the store's single writer, with the raw connection: the poller's bookkeeping is not the
+    /// pipeline's business, so it has no place in `TicketStoreTransaction`.
+    private func writeDatabase<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await write { transaction in
+            guard let transaction = transaction as? SQLiteTicketTransaction else {
+                throw TicketStoreError(kind: .other, operation: "mailbox state", path: "", underlying: "not SQLite")
+            }
+            return try body(transaction.db)
+        }
+    }
+}
+
+extension TicketDatabaseReading {
+    /// Every polled mailbox's last known health, by name.
+    public func mailboxStatuses() async throws -> [MailboxStatus] {
+        try await read("read mailbox status") { db in
+            try String.fetchAll(db, sql: "SELECT status_json FROM mailbox_status ORDER BY mailbox").compactMap {
+                try? JSONDecoder().decode(MailboxStatus.self, from: Data($0.utf8))
+            }
+        }
+    }
+}
