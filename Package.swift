@@ -52,6 +52,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // 5. The mailbox poller: IMAP and POP3 over NIO (+ TLS), driving the pure codecs, into the intake contract.
+        .target(
+            name: "MailboxPolling",
+            dependencies: [
+                "TicketPipeline", "MessageSpool",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         // 4. Mail classification: own mail, loops, bounces, automated mail, filters, attachment policy (pure).
         .target(name: "MailClassification", dependencies: ["MailParser"], swiftSettings: strict),
         // 4. Ticket pipeline: pure logic over the TicketStore protocol.
@@ -78,7 +90,7 @@ let package = Package(
             name: "PostdeskDaemon",
             dependencies: [
                 "MailParser", "SMTPProtocol", "SMTPTransport", "TicketPipeline", "TicketStoreSQLite",
-                "MailClassification", "MessageSpool",
+                "MailClassification", "MessageSpool", "MailboxPolling",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -90,7 +90,7 @@ struct ConfigurationLayers {
 
     /// File keys and environment variables that no part of the configuration reads, each with the nearest known
     /// key suggested. Call after every key has been read.
-    func unknownKeys(queueNames: Set<String>) -> [ConfigurationIssue] {
+    func unknownKeys(queueNames: Set<String>, mailboxNames: Set<String> = []) -> [ConfigurationIssue] {
         var issues: [ConfigurationIssue] = []
         for key in file.keys.sorted() where !accessedSet.contains(key) {
             let parts = key.split(separator: ".", omittingEmptySubsequences: false)
@@ -98,6 +98,13 @@ struct ConfigurationLayers {
                 issues.append(
                     ConfigurationIssue(
                         key: key, message: "queue '\(parts[1])' is not listed in queues.names, so this is not read"))
+                continue
+            }
+            if parts.count > 2, parts[0] == "mailboxes", !mailboxNames.contains(String(parts[1])) {
+                issues.append(
+                    ConfigurationIssue(
+                        key: key,
+                        message: "mailbox '\(parts[1])' is not listed in mailboxes.names, so this is not read"))
                 continue
             }
             issues.append(ConfigurationIssue(key: key, message: Self.unknownMessage(key, candidates: accessed)))
@@ -175,6 +182,23 @@ struct ConfigurationLayers {
                 case .mapping(let inner): pending.append((key, inner))
                 case .scalar(let scalar):
                     if !isNull(scalar) { result[key] = .scalar(scalar.string) }
+                case .sequence(let sequence) where key == "mailboxes" && sequence.contains(where: { $0.mapping != nil }):
+                    // `mailboxes:` as a list of mappings, each with its `name`: the same keys as
+                    // `mailboxes.names` + `mailboxes.<name>.*`.
+                    var names: [String] = []
+                    for item in sequence {
+                        guard let inner = item.mapping, let name = inner["name"]?.scalar?.string, !name.isEmpty else {
+                            throw ConfigurationIssue(key: key, message: "each mailbox must be a mapping with a `name`")
+                        }
+                        guard !names.contains(name) else {
+                            throw ConfigurationIssue(key: key, message: "mailbox '\(name)' is listed twice")
+                        }
+                        names.append(name)
+                        var rest = inner
+                        rest["name"] = nil
+                        pending.append(("mailboxes.\(name)", rest))
+                    }
+                    result["mailboxes.names"] = .list(names)
                 case .sequence(let sequence):
                     var items: [String] = []
                     for item in sequence {

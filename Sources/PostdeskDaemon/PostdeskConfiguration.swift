@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MailboxPolling
 import SystemPackage
 import TicketPipeline
 
@@ -65,6 +66,8 @@ public struct PostdeskConfiguration: Sendable, Equatable {
             ).path
     }
     public var queues: [Queue]
+    /// The mailboxes the poller serves (`mailboxes.*`); empty: no poller.
+    public var mailboxes: [MailboxSettings] = []
     /// The pipeline's options shared by all queues (`pipeline.*`, `identity.*`).
     public var pipeline = PipelineOptions()
     /// Every key read, with its value and where it came from (`check-config` prints them).
@@ -83,7 +86,7 @@ public struct PostdeskConfiguration: Sendable, Equatable {
             && lhs.processingDeadline == rhs.processingDeadline
             && lhs.spoolDirectoryOption == rhs.spoolDirectoryOption
             && lhs.spoolThreshold == rhs.spoolThreshold
-            && lhs.queues == rhs.queues && lhs.pipeline == rhs.pipeline
+            && lhs.queues == rhs.queues && lhs.pipeline == rhs.pipeline && lhs.mailboxes == rhs.mailboxes
     }
 }
 
@@ -203,8 +206,9 @@ extension PostdeskConfiguration {
                 reader.fail("smtp.listen", "must be host:port (e.g. 127.0.0.1:2525) or empty, got '\(listenText)'")
             }
         }
-        if lmtpSocket.isEmpty && smtpListen == nil {
-            reader.fail("lmtp.socket", "no listener: set lmtp.socket or smtp.listen")
+        let hasMailboxes = !reader.stringArray("mailboxes.names").isEmpty
+        if lmtpSocket.isEmpty && smtpListen == nil && !hasMailboxes {
+            reader.fail("lmtp.socket", "no listener and no mailbox: set lmtp.socket, smtp.listen or mailboxes")
         }
         var tls: TLSFiles?
         let certificate = reader.optionalString("smtp.tls.certificate")
@@ -276,8 +280,10 @@ extension PostdeskConfiguration {
             queues[index].subQueues = reader.subQueues(queue: queues[index].name, known: Set(names))
         }
         let pipeline = reader.pipelineOptions(hostname: hostname, queueNames: Set(names))
+        let mailboxes = reader.mailboxes(queueNames: Set(names))
 
-        reader.issues += reader.layers.unknownKeys(queueNames: Set(names))
+        reader.issues += reader.layers.unknownKeys(
+            queueNames: Set(names), mailboxNames: Set(reader.stringArray("mailboxes.names")))
         if !reader.issues.isEmpty { throw ConfigurationErrors(source: source, issues: reader.issues) }
         var configuration = PostdeskConfiguration(
             hostname: hostname, logLevel: logLevel!, storePath: storePath, lmtpSocket: lmtpSocket,
@@ -292,6 +298,7 @@ extension PostdeskConfiguration {
         configuration.spoolThreshold = spoolThreshold
         configuration.spoolDirectoryOption = spoolDirectory
         configuration.pipeline = pipeline
+        configuration.mailboxes = mailboxes
         configuration.origins = reader.origins()
         return configuration
     }

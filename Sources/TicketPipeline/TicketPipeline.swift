@@ -346,7 +346,9 @@ public final class TicketIntake: Sendable {
             if rawSHA256.isEmpty { rawSHA256 = raw.sha256 }
             return rawSHA256
         }
-        let envelope = MailEnvelope(sender: message.sender, recipients: message.recipients)
+        // A polled message has no SMTP envelope: its sender is unknown, and the classifier reads `Return-Path:`.
+        let polled = message.source == .imap || message.source == .pop3
+        let envelope = MailEnvelope(sender: polled ? nil : message.sender, recipients: message.recipients)
         try enter(.classify, of: message, progress: progress)
         var planned: [QueueDelivery] = []
         var classificationName = "accepted"

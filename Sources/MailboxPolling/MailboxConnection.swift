@@ -1,0 +1,144 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// One client connection to a mail server: TCP, implicit TLS or STARTTLS with the certificate verified, and
+/// reads bounded in time. The protocol drivers read chunks and feed them to their pure codec; the connection
+/// knows nothing of IMAP or POP3.
+///
+/// Used by one task at a time (the mailbox's own); reading applies back-pressure, so a fast server never fills
+/// memory while the spool file is written.
+final class MailboxConnection {
+    private let channel: any Channel
+    private var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+    private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    private let host: String
+    private let timeout: Duration
+    private let tlsContext: NIOSSLContext?
+    /// Set by the scheduled close when a read outlived its time.
+    private let timedOut = NIOLockedValueBox(false)
+    private(set) var isSecure: Bool
+
+    /// The server's certificate, once TLS is up (for `postdesk mailboxes test`).
+    var peerCertificate: NIOSSLCertificate? {
+        get async { try? await channel.nioSSL_peerCertificate().get() }
+    }
+
+    private init(
+        channel: any Channel, asyncChannel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, host: String, timeout: Duration,
+        tlsContext: NIOSSLContext?, isSecure: Bool
+    ) {
+        self.channel = channel
+        self.inbound = asyncChannel.inbound.makeAsyncIterator()
+        self.outbound = asyncChannel.outbound
+        self.host = host
+        self.timeout = timeout
+        self.tlsContext = tlsContext
+        self.isSecure = isSecure
+    }
+
+    /// Connects, with the TLS handshake when `tls` is `.implicit`. `caFile` replaces the system's roots.
+    static func connect(
+        host: String, port: Int, tls: MailboxSettings.TLSMode, caFile: String?, timeout: Duration,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws(MailboxError) -> MailboxConnection {
+        let tlsContext: NIOSSLContext?
+        do {
+            tlsContext = tls == .none ? nil : try makeTLSContext(caFile: caFile)
+        } catch {
+            throw MailboxError(.tls, "cannot use the CA file \(caFile ?? "(system roots)"): \(error)")
+        }
+        let implicitTLS = tls == .implicit
+        let serverName = Self.isIPAddress(host) ? nil : host
+        do {
+            let asyncChannel = try await ClientBootstrap(group: group)
+                .connectTimeout(.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .connect(host: host, port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        if implicitTLS, let tlsContext {
+                            let handler = try NIOSSLClientHandler(context: tlsContext, serverHostname: serverName)
+                            try channel.pipeline.syncOperations.addHandler(handler)
+                        }
+                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+            return MailboxConnection(
+                channel: asyncChannel.channel, asyncChannel: asyncChannel, host: host, timeout: timeout,
+                tlsContext: tlsContext, isSecure: implicitTLS)
+        } catch {
+            throw MailboxError(.connect, "cannot connect to \(host):\(port): \(error)")
+        }
+    }
+
+    /// Puts TLS under the conversation (after the server's go-ahead to STARTTLS/STLS). Nothing the server sent
+    /// before is kept by the caller (CVE-2011-0411's lesson, client side).
+    func startTLS() async throws(MailboxError) {
+        guard let tlsContext else { throw MailboxError(.tls, "STARTTLS without a TLS context") }
+        let serverName = Self.isIPAddress(host) ? nil : host
+        do {
+            let handler = try NIOSSLClientHandler(context: tlsContext, serverHostname: serverName)
+            try await channel.pipeline.addHandler(handler, position: .first).get()
+            isSecure = true
+        } catch {
+            throw MailboxError(.tls, "cannot start TLS with \(host): \(error)")
+        }
+    }
+
+    /// The next bytes from the server; nil when it closed the connection. Throws when nothing came for `limit`
+    /// (default: the mailbox's timeout) or the connection failed (a TLS error names the certificate problem).
+    func read(within limit: Duration? = nil) async throws(MailboxError) -> ByteBuffer? {
+        let limit = limit ?? timeout
+        let timedOut = self.timedOut
+        let channel = self.channel
+        let deadline = channel.eventLoop.scheduleTask(
+            in: .nanoseconds(
+                Int64(limit.components.seconds) * 1_000_000_000 + limit.components.attoseconds / 1_000_000_000)
+        ) {
+            timedOut.withLockedValue { $0 = true }
+            channel.close(promise: nil)
+        }
+        defer { deadline.cancel() }
+        do {
+            let chunk = try await inbound.next()
+            if chunk == nil, timedOut.withLockedValue({ $0 }) {
+                throw MailboxError(.timeout, "no answer from \(host) within \(limit)")
+            }
+            return chunk
+        } catch let error as MailboxError {
+            throw error
+        } catch {
+            if timedOut.withLockedValue({ $0 }) {
+                throw MailboxError(.timeout, "no answer from \(host) within \(limit)")
+            }
+            throw MailboxError(isSecure ? .tls : .connection, "connection to \(host) failed: \(error)")
+        }
+    }
+
+    func write(_ bytes: [UInt8]) async throws(MailboxError) {
+        do {
+            try await outbound.write(ByteBuffer(bytes: bytes))
+        } catch {
+            throw MailboxError(.connection, "cannot write to \(host): \(error)")
+        }
+    }
+
+    func close() async {
+        outbound.finish()
+        try? await channel.close()
+    }
+
+    private static func makeTLSContext(caFile: String?) throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        configuration.certificateVerification = .fullVerification
+        if let caFile { configuration.trustRoots = .file(caFile) }
+        return try NIOSSLContext(configuration: configuration)
+    }
+
+    /// An IPv4 or IPv6 literal: TLS then checks the certificate's IP address entries, not a host name.
+    static func isIPAddress(_ host: String) -> Bool {
+        (try? SocketAddress(ipAddress: host, port: 0)) != nil
+    }
+}

@@ -1,0 +1,19 @@
+/// Why a mailbox's poll failed: the step, and the detail with the server's own words where it gave any. Never
+/// carries a password or a token.
+public struct MailboxError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The step that failed, in the order a connection goes through them (`postdesk mailboxes test` reports it).
+    public enum Step: String, Sendable {
+        case configuration, connect, tls, greeting, capabilities, authentication, folder, fetch, store, afterCommit
+        case connection, timeout, protocolViolation = "protocol", token
+    }
+
+    public var step: Step
+    public var detail: String
+
+    public init(_ step: Step, _ detail: String) {
+        self.step = step
+        self.detail = detail
+    }
+
+    public var description: String { "\(step.rawValue): \(detail)" }
+}
