@@ -41,6 +41,8 @@ let package = Package(
         .target(name: "MessageSpool", swiftSettings: strict),
         // 2. SMTP/LMTP server session state machine: bytes in, replies and events out.
         .target(name: "SMTPProtocol", swiftSettings: strict),
+        // 2. IMAP client codec: commands out, responses in, FETCH bodies streamed in chunks (pure, no NIO).
+        .target(name: "IMAPProtocol", swiftSettings: strict),
         // 3. SwiftNIO listeners (unix socket, TCP, STARTTLS) driving the state machine.
         .target(
             name: "SMTPTransport",
@@ -120,6 +122,7 @@ let package = Package(
             resources: [.copy("Corpus")]),
         .testTarget(name: "MessageSpoolTests", dependencies: ["MessageSpool"]),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
+        .testTarget(name: "IMAPProtocolTests", dependencies: ["IMAPProtocol"], resources: [.copy("Transcripts")]),
         .testTarget(
             name: "SMTPTransportTests",
             dependencies: [
