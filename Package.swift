@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "TicketPipeline", targets: ["TicketPipeline"]),
         .library(name: "TicketStoreSQLite", targets: ["TicketStoreSQLite"]),
         .library(name: "MailClassification", targets: ["MailClassification"]),
+        .library(name: "SASLMechanisms", targets: ["SASLMechanisms"]),
+        .library(name: "POP3Protocol", targets: ["POP3Protocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", .upToNextMinor(from: "2.101.2")),
@@ -41,6 +43,10 @@ let package = Package(
         .target(name: "MessageSpool", swiftSettings: strict),
         // 2. SMTP/LMTP server session state machine: bytes in, replies and events out.
         .target(name: "SMTPProtocol", swiftSettings: strict),
+        // 2. Client-side SASL exchanges (PLAIN, LOGIN, XOAUTH2, OAUTHBEARER) for the IMAP and POP3 pollers (pure).
+        .target(name: "SASLMechanisms", dependencies: ["MailParser"], swiftSettings: strict),
+        // 2. POP3 client codec: commands to bytes, an incremental response parser streaming message bodies (pure).
+        .target(name: "POP3Protocol", dependencies: ["SASLMechanisms", "MailParser"], swiftSettings: strict),
         // 3. SwiftNIO listeners (unix socket, TCP, STARTTLS) driving the state machine.
         .target(
             name: "SMTPTransport",
@@ -108,6 +114,10 @@ let package = Package(
             resources: [.copy("Corpus")]),
         .testTarget(name: "MessageSpoolTests", dependencies: ["MessageSpool"]),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
+        .testTarget(name: "SASLMechanismsTests", dependencies: ["SASLMechanisms"]),
+        .testTarget(
+            name: "POP3ProtocolTests", dependencies: ["POP3Protocol", "SASLMechanisms"],
+            resources: [.copy("Transcripts")]),
         .testTarget(
             name: "SMTPTransportTests",
             dependencies: [
