@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "TicketPipeline", targets: ["TicketPipeline"]),
         .library(name: "TicketStoreSQLite", targets: ["TicketStoreSQLite"]),
         .library(name: "MailClassification", targets: ["MailClassification"]),
+        .library(name: "SASLMechanisms", targets: ["SASLMechanisms"]),
+        .library(name: "POP3Protocol", targets: ["POP3Protocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", .upToNextMinor(from: "2.101.2")),
@@ -43,6 +45,10 @@ let package = Package(
         .target(name: "SMTPProtocol", swiftSettings: strict),
         // 2. IMAP client codec: commands out, responses in, FETCH bodies streamed in chunks (pure, no NIO).
         .target(name: "IMAPProtocol", swiftSettings: strict),
+        // 2. Client-side SASL exchanges (PLAIN, LOGIN, XOAUTH2, OAUTHBEARER) for the IMAP and POP3 pollers (pure).
+        .target(name: "SASLMechanisms", dependencies: ["MailParser"], swiftSettings: strict),
+        // 2. POP3 client codec: commands to bytes, an incremental response parser streaming message bodies (pure).
+        .target(name: "POP3Protocol", dependencies: ["SASLMechanisms", "MailParser"], swiftSettings: strict),
         // 3. SwiftNIO listeners (unix socket, TCP, STARTTLS) driving the state machine.
         .target(
             name: "SMTPTransport",
@@ -58,7 +64,7 @@ let package = Package(
         .target(
             name: "MailboxPolling",
             dependencies: [
-                "TicketPipeline", "MessageSpool",
+                "TicketPipeline", "MessageSpool", "IMAPProtocol", "POP3Protocol", "SASLMechanisms",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -123,6 +129,10 @@ let package = Package(
         .testTarget(name: "MessageSpoolTests", dependencies: ["MessageSpool"]),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
         .testTarget(name: "IMAPProtocolTests", dependencies: ["IMAPProtocol"], resources: [.copy("Transcripts")]),
+        .testTarget(name: "SASLMechanismsTests", dependencies: ["SASLMechanisms"]),
+        .testTarget(
+            name: "POP3ProtocolTests", dependencies: ["POP3Protocol", "SASLMechanisms"],
+            resources: [.copy("Transcripts")]),
         .testTarget(
             name: "SMTPTransportTests",
             dependencies: [
