@@ -53,7 +53,7 @@ final class MailboxConnection {
         let serverName = Self.isIPAddress(host) ? nil : host
         do {
             let asyncChannel = try await ClientBootstrap(group: group)
-                .connectTimeout(.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
+                .connectTimeout(timeAmount(timeout))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
@@ -92,10 +92,7 @@ final class MailboxConnection {
         let limit = limit ?? timeout
         let timedOut = self.timedOut
         let channel = self.channel
-        let deadline = channel.eventLoop.scheduleTask(
-            in: .nanoseconds(
-                Int64(limit.components.seconds) * 1_000_000_000 + limit.components.attoseconds / 1_000_000_000)
-        ) {
+        let deadline = channel.eventLoop.scheduleTask(in: Self.timeAmount(limit)) {
             timedOut.withLockedValue { $0 = true }
             channel.close(promise: nil)
         }
@@ -122,6 +119,20 @@ final class MailboxConnection {
         } catch {
             throw MailboxError(.connection, "cannot write to \(host): \(error)")
         }
+    }
+
+    /// Writes `bytes` after `delay` from the event loop, unless `once` was claimed first (by the caller writing
+    /// the same bytes itself): IDLE is ended on time even while the task waits in a read.
+    func scheduleWrite(_ bytes: [UInt8], after delay: Duration, once: NIOLockedValueBox<Bool>) -> Scheduled<Void> {
+        let channel = self.channel
+        return channel.eventLoop.scheduleTask(in: Self.timeAmount(delay)) {
+            guard once.withLockedValue({ claimed in defer { claimed = true }; return !claimed }) else { return }
+            channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
+        }
+    }
+
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        .nanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     func close() async {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MailParser
+import MailboxPolling
 import MessageSpool
 import NIOCore
 import NIOPosix
@@ -11,6 +12,7 @@ import ServiceLifecycle
 import Synchronization
 import TicketPipeline
 import TicketStoreSQLite
+import UnixSignals
 
 /// The daemon: opens the store, listens for LMTP and SMTP, and on graceful shutdown (SIGTERM) stops accepting,
 /// lets the transactions in flight finish for up to `limits.shutdown_grace`, gives up the rest (`421 4.3.2`,
@@ -19,10 +21,13 @@ import TicketStoreSQLite
 public struct PostdeskService: Service {
     public let configuration: PostdeskConfiguration
     public let logger: Logger
+    /// The file `configuration` came from, read again on SIGHUP (nil: built-in defaults, nothing to reload).
+    public let configurationPath: String?
 
-    public init(configuration: PostdeskConfiguration, logger: Logger) {
+    public init(configuration: PostdeskConfiguration, logger: Logger, configurationPath: String? = nil) {
         self.configuration = configuration
         self.logger = logger
+        self.configurationPath = configurationPath
     }
 
     public func run() async throws {
@@ -70,6 +75,14 @@ public struct PostdeskService: Service {
                 "listening",
                 metadata: ["smtp": "\(listen.host):\(port)", "starttls": "\(configuration.smtpTLS != nil)"])
         }
+        let pollers = MailboxPollingService(
+            store: store, submit: { await supervisedIntake.submit($0) }, tokens: nil,
+            spoolDirectory: configuration.spoolDirectory, spoolThreshold: configuration.spoolThreshold, logger: logger)
+        if !configuration.mailboxes.isEmpty {
+            pollers.apply(configuration.mailboxes)
+            logger.info("polling", metadata: ["mailboxes": "\(pollers.mailboxNames)"])
+        }
+        let reloads = Task { await reloadOnHangup(pollers) }
         notifier?.send("READY=1")
         logger.info(
             "postdesk ready",
@@ -81,6 +94,10 @@ public struct PostdeskService: Service {
         // Suspends until SIGTERM/SIGINT; a cancellation ends the wait the same way.
         try? await gracefulShutdown()
         notifier?.send("STOPPING=1")
+        reloads.cancel()
+        // Pollers first: a message they are delivering finishes (or is given up at the grace period like any
+        // other); nothing of a mailbox is deleted for a message not committed.
+        await pollers.stopAll()
         logger.info(
             "shutting down: finishing transactions in flight",
             metadata: ["grace_s": "\(configuration.shutdownGrace.components.seconds)"])
@@ -104,6 +121,36 @@ public struct PostdeskService: Service {
             let error = ShutdownIncomplete(abandonedDeliveries: abandoned, stagesStillRunning: stillRunning)
             logger.error("\(error)", metadata: ["exit_status": "\(ShutdownIncomplete.exitStatus)"])
             throw error
+        }
+    }
+
+    /// SIGHUP: reads the configuration file again and applies its mailboxes (added, changed, removed) without
+    /// touching the listeners; a change elsewhere is logged as needing a restart. A file with errors changes
+    /// nothing.
+    private func reloadOnHangup(_ pollers: MailboxPollingService) async {
+        for await _ in await UnixSignalsSequence(trapping: .sighup) {
+            guard let configurationPath else {
+                logger.notice("SIGHUP: no configuration file to reload (built-in defaults)")
+                continue
+            }
+            do {
+                let fresh = try await PostdeskConfiguration.load(path: configurationPath)
+                let changes = pollers.apply(fresh.mailboxes)
+                var unchanged = fresh
+                unchanged.mailboxes = configuration.mailboxes
+                unchanged.origins = configuration.origins
+                logger.notice(
+                    "configuration reloaded: mailboxes applied",
+                    metadata: [
+                        "started": "\(changes.started)", "restarted": "\(changes.restarted)",
+                        "stopped": "\(changes.stopped)",
+                    ])
+                if unchanged != configuration {
+                    logger.warning("configuration changes outside mailboxes take effect at the next restart")
+                }
+            } catch {
+                logger.error("SIGHUP: configuration not reloaded, nothing changed", metadata: ["error": "\(error)"])
+            }
         }
     }
 

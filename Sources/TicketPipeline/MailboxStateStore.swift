@@ -10,6 +10,9 @@ public enum MailboxItemState: String, Sendable, Hashable, Codable {
     case done
     /// Over the size limit: not downloaded, on record as too large.
     case tooLarge = "too-large"
+    /// No queue takes it (the mailbox has no queue, no header names one, no triage queue): left on the server,
+    /// not fetched again.
+    case unrouted
 }
 
 /// A mailbox's health as the poller last saw it (`postdesk mailboxes`).
@@ -77,8 +80,8 @@ public protocol MailboxStateStore: Sendable {
     /// The items recorded for the folder under its current validity. Items recorded under another UIDVALIDITY
     /// are removed first: after a change, every UID names a different message.
     func mailboxItems(_ folder: MailboxFolderKey) async throws -> [String: MailboxItemState]
-    /// Records (or, with nil, forgets) one item.
-    func setMailboxItem(_ item: String, state: MailboxItemState?, in folder: MailboxFolderKey) async throws
+    /// Records (or, with nil, forgets) items, in one write.
+    func setMailboxItems(_ items: [String], state: MailboxItemState?, in folder: MailboxFolderKey) async throws
     /// Forgets the items no longer on the server (deleted or moved by anyone), so the table stays as large as the
     /// mailbox. `present` is the full listing of the folder.
     func forgetMailboxItems(in folder: MailboxFolderKey, notIn present: Set<String>) async throws

@@ -21,25 +21,36 @@ extension SQLiteTicketStore: MailboxStateStore {
         }
     }
 
-    public func setMailboxItem(_ item: String, state: MailboxItemState?, in folder: MailboxFolderKey) async throws {
+    public func setMailboxItems(
+        _ items: [String], state: MailboxItemState?, in folder: MailboxFolderKey
+    ) async throws {
+        guard !items.isEmpty else { return }
         try await writeDatabase { db in
-            if let state {
-                try db.execute(
-                    sql: """
-                        INSERT INTO mailbox_items (mailbox, folder, validity, item, state, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?)
-                        ON CONFLICT (mailbox, folder, validity, item) DO UPDATE SET
-                            state = excluded.state, updated_at = excluded.updated_at
-                        """,
-                    arguments: [
-                        folder.mailbox, folder.folder, Int64(folder.validity), item, state.rawValue,
-                        Date().timeIntervalSince1970,
-                    ])
-            } else {
-                try db.execute(
-                    sql: "DELETE FROM mailbox_items WHERE mailbox = ? AND folder = ? AND validity = ? AND item = ?",
-                    arguments: [folder.mailbox, folder.folder, Int64(folder.validity), item])
+            for item in items {
+                try Self.setMailboxItem(item, state: state, in: folder, db)
             }
+        }
+    }
+
+    private static func setMailboxItem(
+        _ item: String, state: MailboxItemState?, in folder: MailboxFolderKey, _ db: Database
+    ) throws {
+        if let state {
+            try db.execute(
+                sql: """
+                    INSERT INTO mailbox_items (mailbox, folder, validity, item, state, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (mailbox, folder, validity, item) DO UPDATE SET
+                        state = excluded.state, updated_at = excluded.updated_at
+                    """,
+                arguments: [
+                    folder.mailbox, folder.folder, Int64(folder.validity), item, state.rawValue,
+                    Date().timeIntervalSince1970,
+                ])
+        } else {
+            try db.execute(
+                sql: "DELETE FROM mailbox_items WHERE mailbox = ? AND folder = ? AND validity = ? AND item = ?",
+                arguments: [folder.mailbox, folder.folder, Int64(folder.validity), item])
         }
     }
 

@@ -21,7 +21,10 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "postdesk")
         let group = ServiceGroup(
             configuration: .init(
-                services: [PostdeskService(configuration: configuration, logger: logger)],
+                services: [
+                    PostdeskService(
+                        configuration: configuration, logger: logger, configurationPath: options.resolvedPath)
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()

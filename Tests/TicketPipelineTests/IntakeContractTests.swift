@@ -55,10 +55,11 @@ struct IntakeContractTests {
         let fixture = try IntakeFixture()
         defer { fixture.tearDown() }
         let inbox = MailboxFolderKey(mailbox: "support-imap", folder: "Posteingang/Überprüft", validity: 7)
-        try await fixture.store.setMailboxItem("101", state: .committed, in: inbox)
-        try await fixture.store.setMailboxItem("102", state: .done, in: inbox)
-        try await fixture.store.setMailboxItem("103", state: .tooLarge, in: inbox)
-        try await fixture.store.setMailboxItem("101", state: .done, in: inbox)
+        try await fixture.store.setMailboxItems(["101"], state: .committed, in: inbox)
+        try await fixture.store.setMailboxItems(["102"], state: .done, in: inbox)
+        try await fixture.store.setMailboxItems(["103"], state: .tooLarge, in: inbox)
+        try await fixture.store.setMailboxItems(["101", "104"], state: .done, in: inbox)
+        try await fixture.store.setMailboxItems(["104"], state: nil, in: inbox)
         #expect(try await fixture.store.mailboxItems(inbox) == ["101": .done, "102": .done, "103": .tooLarge])
 
         try await fixture.store.forgetMailboxItems(in: inbox, notIn: ["102", "103"])
