@@ -153,6 +153,78 @@ extension EndToEndTests {
             scratch.remove()
         }
 
+        /// A stand-in for the OAuth token server's introspection endpoint (RFC 7662, form `token=`): only
+        /// `good-token` is active, for user bench.
+        static let introspectionServer = """
+            import json, sys, urllib.parse
+            from http.server import BaseHTTPRequestHandler, HTTPServer
+            class Introspect(BaseHTTPRequestHandler):
+                def do_POST(self):
+                    form = urllib.parse.parse_qs(self.rfile.read(int(self.headers['Content-Length'])).decode())
+                    good = self.path == '/introspect' and form.get('token') == ['good-token']
+                    body = json.dumps({'active': True, 'username': 'bench'} if good else {'active': False}).encode()
+                    self.send_response(200)
+                    self.send_header('Content-Type', 'application/json')
+                    self.send_header('Content-Length', str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+            HTTPServer(('127.0.0.1', int(sys.argv[1])), Introspect).serve_forever()
+            """
+
+        @Test("With an introspection URL, XOAUTH2 (IMAP) and OAUTHBEARER (POP3) log in with an active token only")
+        func oauthLogins() async throws {
+            try DovecotInstance.requireInstalled()
+            let python = try #require(findExecutable("python3"), "python3 runs the introspection stand-in")
+            let scratch = try ScratchDirectory(label: "dovecot-oauth")
+            let port = try LoopbackSockets.freePort()
+            try Self.introspectionServer.write(toFile: scratch.file("introspect.py"), atomically: true, encoding: .utf8)
+            let server = try ChildProcess(
+                executable: python, arguments: [scratch.file("introspect.py"), String(port)],
+                outputPrefix: scratch.file("introspect"))
+            let dovecot = try DovecotInstance(
+                in: scratch, users: ["bench": Self.password],
+                oauthIntrospectionURL: "http://127.0.0.1:\(port)/introspect")
+            do {
+                try #require(await waitUntil(seconds: 10) { LoopbackSockets.acceptsConnections(port: port) })
+                try await dovecot.start()
+                func xoauth2(_ token: String) -> String {
+                    Data("user=bench\u{1}auth=Bearer \(token)\u{1}\u{1}".utf8).base64EncodedString()
+                }
+                let imap = try LoopbackTextConnection(port: dovecot.imapPort)
+                #expect(try imap.readLine().contains("AUTH=XOAUTH2 AUTH=OAUTHBEARER"))
+                try imap.send("a AUTHENTICATE XOAUTH2 \(xoauth2("revoked-token"))")
+                // A refused bearer token gets a JSON error challenge first; the empty answer ends the exchange.
+                var reply = try imap.readLine()
+                if reply.hasPrefix("+ ") {
+                    try imap.send("")
+                    reply = try imap.readLine()
+                }
+                #expect(reply.hasPrefix("a NO [AUTHENTICATIONFAILED]"), "\(reply)")
+                try imap.send("b AUTHENTICATE XOAUTH2 \(xoauth2("good-token"))")
+                let accepted = try imap.readLines { $0.hasPrefix("b ") }
+                #expect(accepted.last?.hasPrefix("b OK") == true, "\(accepted)")
+
+                let pop3 = try LoopbackTextConnection(port: dovecot.pop3Port)
+                _ = try pop3.readLine()
+                let bearer =
+                    "n,a=bench,\u{1}host=localhost\u{1}port=\(dovecot.pop3Port)\u{1}auth=Bearer good-token\u{1}\u{1}"
+                try pop3.send("AUTH OAUTHBEARER \(Data(bearer.utf8).base64EncodedString())")
+                #expect(try pop3.readLine().hasPrefix("+OK"))
+                // The password still logs in with PLAIN/LOGIN.
+                let plain = try LoopbackTextConnection(port: dovecot.imapPort)
+                _ = try plain.readLine()
+                try plain.send("a LOGIN bench \(Self.password)")
+                #expect(try plain.readLines { $0.hasPrefix("a ") }.last?.hasPrefix("a OK") == true)
+            } catch {
+                await dovecot.stop()
+                await server.stop()
+                throw RigFailure(underlying: error, scratch: scratch.path)
+            }
+            await dovecot.stop()
+            await server.stop()
+            scratch.remove()
+        }
+
         /// Reads the greeting and logs in as bench; selects INBOX.
         static func imapLogin(_ imap: LoopbackTextConnection) throws {
             #expect(try imap.readLine().hasPrefix("* OK"))
