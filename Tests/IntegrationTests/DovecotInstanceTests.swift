@@ -112,6 +112,17 @@ extension EndToEndTests {
                 let selected = try imap.readLines { $0.hasPrefix("s ") }
                 #expect(selected.contains("* OK [UIDVALIDITY \(validity &+ 1000)] UIDs valid"), "\(selected)")
 
+                // An IDLE session hears of a delivery within a couple of seconds.
+                try imap.send("i IDLE")
+                #expect(try imap.readLine().hasPrefix("+ "))
+                let delivered = Date()
+                try dovecot.deliver(Self.message, to: "bench")
+                let untagged = try imap.readLines { $0.hasSuffix(" EXISTS") }
+                #expect(untagged.last == "* 2 EXISTS", "\(untagged)")
+                #expect(Date().timeIntervalSince(delivered) < 3)
+                try imap.send("DONE")
+                #expect(try imap.readLines { $0.hasPrefix("i ") }.last?.hasPrefix("i OK") == true)
+
                 // kick drops the open session.
                 try await dovecot.kick(user: "bench")
                 #expect(imap.waitForClose(seconds: 10))
@@ -143,6 +154,9 @@ extension EndToEndTests {
                 try imap.send("a LOGIN bench wrong")
                 let reply = try imap.readLines { $0.hasPrefix("a ") }.last ?? ""
                 #expect(reply.hasPrefix("a NO [AUTHENTICATIONFAILED]"), "\(reply)")
+                // No penalty for the next attempt either.
+                try imap.send("b LOGIN bench \(Self.password)")
+                #expect(try imap.readLines { $0.hasPrefix("b ") }.last?.hasPrefix("b OK") == true)
                 #expect(Date().timeIntervalSince(began) < 1.5)
                 #expect(throws: RigError.self) { try dovecot.deliver(Self.message, to: "nobody-here") }
             } catch {
@@ -200,6 +214,14 @@ extension EndToEndTests {
                     reply = try imap.readLine()
                 }
                 #expect(reply.hasPrefix("a NO [AUTHENTICATIONFAILED]"), "\(reply)")
+                // The password is not a bearer token.
+                try imap.send("p AUTHENTICATE XOAUTH2 \(xoauth2(Self.password))")
+                reply = try imap.readLine()
+                if reply.hasPrefix("+ ") {
+                    try imap.send("")
+                    reply = try imap.readLine()
+                }
+                #expect(reply.hasPrefix("p NO [AUTHENTICATIONFAILED]"), "\(reply)")
                 try imap.send("b AUTHENTICATE XOAUTH2 \(xoauth2("good-token"))")
                 let accepted = try imap.readLines { $0.hasPrefix("b ") }
                 #expect(accepted.last?.hasPrefix("b OK") == true, "\(accepted)")
