@@ -14,8 +14,9 @@ import Foundation
 ///
 /// It never reads /etc/dovecot/conf.d nor touches the stock instance: the master runs in the foreground
 /// (`dovecot -F`) as the test's child with its own base and state directories, and is stopped by its pid.
-/// Failed logins are answered at once (`auth_failure_delay = 0`) so negative tests stay fast, and IDLE
-/// sessions see new mail within about a second.
+/// Failed logins are answered within 0.5 s (`auth_failure_delay = 0`; Dovecot flushes its failures twice a
+/// second) and cost no penalty on the next attempt, so negative tests stay fast; IDLE sessions see new mail
+/// within about a second.
 final class DovecotInstance {
     let root: String
     let configPath: String
@@ -153,6 +154,7 @@ final class DovecotInstance {
             # LMTP's RCPT bench@dovecot.test is user bench.
             auth_username_format = %Ln
             auth_verbose = yes
+            # The reply to a failed login still waits for Dovecot's next failure flush (every 0.5 s).
             auth_failure_delay = 0
             mail_location = maildir:~/Maildir
             first_valid_uid = 1
