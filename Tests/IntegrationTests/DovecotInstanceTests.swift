@@ -141,7 +141,7 @@ extension EndToEndTests {
             scratch.remove()
         }
 
-        @Test("A wrong password is refused within a second, the right one is taken just after; unknown users get no mail")
+        @Test("A wrong password is refused within a second, the right one taken right after; no mail for unknown users")
         func refusesQuickly() async throws {
             try DovecotInstance.requireInstalled()
             let scratch = try ScratchDirectory(label: "dovecot-auth")
