@@ -8,8 +8,8 @@ import Foundation
 
 /// A private, real Dovecot 2.3 under a scratch directory, for the poller's tests: IMAP, IMAPS, POP3 and POP3S
 /// on free 127.0.0.1 ports, a self-signed certificate for `localhost` / 127.0.0.1 (give `certificatePath` to
-/// a client as its CA file), users in a passwd-file owned by uid/gid 65534, maildir homes under the scratch
-/// directory, and an LMTP unix socket to load mail. With an OAuth introspection URL it also accepts XOAUTH2
+/// a client as its CA file), the test's users and passwords in a passwd-file, their Maildirs under the scratch
+/// directory owned by uid/gid 65534, and an LMTP unix socket to load mail. With an OAuth introspection URL it also accepts XOAUTH2
 /// and OAUTHBEARER, checked by Dovecot's `oauth2` passdb against that URL.
 ///
 /// It never reads /etc/dovecot/conf.d nor touches the stock instance: the master runs in the foreground
@@ -34,7 +34,6 @@ final class DovecotInstance {
     /// User name → password, as given to `init`.
     let users: [String: String]
     let oauthIntrospectionURL: String?
-    private let scratch: ScratchDirectory
     private var master: ChildProcess?
     private var commandCount = 0
 
@@ -78,7 +77,6 @@ final class DovecotInstance {
                 command: "DovecotInstance(users:)",
                 reason: "user name \"\(name)\" must be lowercase, without ':', '@' or white space")
         }
-        self.scratch = scratch
         self.users = users
         self.oauthIntrospectionURL = oauthIntrospectionURL
         root = scratch.file("dovecot")
