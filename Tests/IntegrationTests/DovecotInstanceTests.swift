@@ -127,11 +127,18 @@ extension EndToEndTests {
                 try await dovecot.kick(user: "bench")
                 #expect(imap.waitForClose(seconds: 10))
 
-                // stop leaves nothing running.
+                // stop leaves nothing running, even with a client in IDLE (its imap process outlives the master).
+                let idling = try LoopbackTextConnection(port: dovecot.imapPort)
+                try Self.imapLogin(idling)
+                try idling.send("i IDLE")
+                #expect(try idling.readLine().hasPrefix("+ "))
                 let pids = dovecot.processIDs()
                 #expect(pids.count > 3)
+                let stopping = Date()
                 await dovecot.stop()
+                #expect(Date().timeIntervalSince(stopping) < 5)
                 #expect(!pids.contains(where: processIsAlive))
+                #expect(idling.waitForClose(seconds: 5))
                 #expect(dovecot.processIDs().isEmpty)
                 #expect(!LoopbackSockets.acceptsConnections(port: dovecot.imapPort))
             } catch {

@@ -259,14 +259,17 @@ final class DovecotInstance {
         return [master.pid] + Self.children(of: master.pid)
     }
 
-    /// Stops the master by its pid (SIGTERM, SIGKILL if it lingers), then waits for every child it had;
-    /// a child still alive after that is killed by its pid. Safe to call twice.
+    /// Stops the master by its pid (SIGTERM, SIGKILL if it lingers), then every child it had, by pid: an imap
+    /// process with a client in IDLE, and the log and stats processes waiting for it, outlive the master.
+    /// Safe to call twice.
     func stop() async {
         guard let process = master else { return }
         let children = Self.children(of: process.pid)
         await process.stop(graceSeconds: 10)
-        if !(await waitUntil(seconds: 10) { !children.contains(where: processIsAlive) }) {
-            for pid in children where processIsAlive(pid) { kill(pid, SIGKILL) }
+        for signal in [SIGTERM, SIGKILL] {
+            let alive = children.filter(processIsAlive)
+            if alive.isEmpty { break }
+            for pid in alive { kill(pid, signal) }
             _ = await waitUntil(seconds: 5) { !children.contains(where: processIsAlive) }
         }
         master = nil
