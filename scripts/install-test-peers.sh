@@ -1,16 +1,18 @@
 #!/bin/bash
 # Installs the real peers used by the integration tests and benchmarks (Debian 12, run as root):
-# Postfix (with smtp-source/smtp-sink), swaks, sqlite3, openssl, CPython's email test data, and
-# the aiosmtpd Python package. No stock mail service is configured or started: the tests run
-# private instances of their own.
+# Postfix (with smtp-source/smtp-sink), Dovecot's IMAP, POP3 and LMTP servers (the mailboxes the
+# poller's tests read), swaks, sqlite3, openssl, CPython's email test data, and the aiosmtpd Python
+# package. No stock mail service is configured for use or started: the tests run private instances
+# of their own (Dovecot's package installs its stock /etc/dovecot, which the tests never read).
 # It also creates the system user `postdesk` (as a package would), which the packaged-setup test runs the
-# daemon as. With --bench it also installs Dovecot's LMTP server, a peer of bench/intake.sh that no test needs.
+# daemon as. With --bench it also installs fetchmail, the poller bench/poll.sh compares Postdesk's with,
+# which no test needs.
 # Idempotent: when everything is present it returns at once without touching apt or pip.
 set -euo pipefail
 
-packages=(postfix swaks sqlite3 openssl libpython3.11-testsuite python3-pip)
+packages=(postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd swaks sqlite3 openssl libpython3.11-testsuite python3-pip)
 case ${1:-} in
---bench) packages=(dovecot-lmtpd "${packages[@]}") ;;
+--bench) packages=(fetchmail "${packages[@]}") ;;
 "") ;;
 *)
     echo "usage: install-test-peers.sh [--bench]" >&2

@@ -46,15 +46,26 @@ enum LoopbackSockets {
 
     /// Whether something accepts TCP connections on 127.0.0.1:`port`.
     static func acceptsConnections(port: UInt16) -> Bool {
+        guard let fd = connectedDescriptor(port: port) else { return false }
+        close(fd)
+        return true
+    }
+
+    /// A TCP connection to 127.0.0.1:`port` (the caller closes the descriptor), or nil when refused.
+    static func connectedDescriptor(port: UInt16) -> Int32? {
         let fd = socket(AF_INET, streamType, 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
+        guard fd >= 0 else { return nil }
         var address = loopbackAddress(port: port)
-        return withUnsafePointer(to: &address) {
+        let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
             }
         }
+        guard connected else {
+            close(fd)
+            return nil
+        }
+        return fd
     }
 
     /// Whether something accepts connections on the unix socket at `path`.
