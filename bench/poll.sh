@@ -56,16 +56,23 @@ WORK=$(mktemp -d /tmp/pd-poll.XXXXXX)
 chmod 755 "$WORK"
 PIDS=()
 
-stop_pid() { # pid: SIGTERM, SIGKILL after 10 s
-    local pid=$1
+stop_pid() { # pid: SIGTERM, SIGKILL after 10 s; then its children that outlived it (a Dovecot imap process
+    # whose client is still in IDLE outlives the master), by pid
+    local pid=$1 children child
+    children=$(pgrep -P "$pid" || true)
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
+    for child in $children; do kill -TERM "$child" 2>/dev/null || true; done
+    for child in $children; do
+        for _ in $(seq 50); do kill -0 "$child" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$child" 2>/dev/null || true
+    done
 }
-stop_all() {
-    local pid
-    for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+stop_all() { # the last started first: clients before Dovecot
+    local index
+    for ((index = ${#PIDS[@]} - 1; index >= 0; index--)); do stop_pid "${PIDS[index]}"; done
     PIDS=()
 }
 # shellcheck disable=SC2317 # called by the trap

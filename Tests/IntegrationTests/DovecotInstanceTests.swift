@@ -101,6 +101,9 @@ extension EndToEndTests {
                 try await dovecot.createFolder("Bestätigt", user: "bench")
                 try await dovecot.save(Self.message, user: "bench", folder: "Bestätigt")
                 #expect(try await dovecot.messageCount(user: "bench", folder: "Bestätigt") == 1)
+                try await dovecot.expungeAll(user: "bench", folder: "Bestätigt")
+                #expect(try await dovecot.messageCount(user: "bench", folder: "Bestätigt") == 0)
+                #expect(try await dovecot.messageCount(user: "bench") == 1)
                 try imap.send("l LIST \"\" \"*\"")
                 let listing = try imap.readLines { $0.hasPrefix("l ") }
                 #expect(listing.contains { $0.hasSuffix(" Best&AOQ-tigt") }, "\(listing)")

@@ -15,8 +15,8 @@ import Foundation
 /// It never reads /etc/dovecot/conf.d nor touches the stock instance: the master runs in the foreground
 /// (`dovecot -F`) as the test's child with its own base and state directories, and is stopped by its pid.
 /// Failed logins are answered within 0.5 s (`auth_failure_delay = 0`; Dovecot flushes its failures twice a
-/// second) and cost no penalty on the next attempt, so negative tests stay fast; IDLE sessions see new mail
-/// within about a second.
+/// second) and cost no penalty on the next attempt, so negative tests stay fast. An IDLE session hears of a
+/// delivery about 0.5 s after it (Dovecot gathers changes that long before it notifies).
 final class DovecotInstance {
     let root: String
     let configPath: String
