@@ -115,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "postdesk",
             dependencies: [
-                "PostdeskDaemon", "MailParser", "TicketPipeline", "TicketStoreSQLite", "MessageSpool",
+                "PostdeskDaemon", "MailParser", "TicketPipeline", "TicketStoreSQLite", "MessageSpool", "MailboxPolling",
                 "PostdeskBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -210,7 +210,11 @@ final class IMAPMailboxSession: MailServerSession {
             case .committed: owed.append(entry.uid)
             case .done, .tooLarge, .unrouted: continue
             case nil:
-                if entry.size > UInt64(settings.maxMessageSize) { tooLarge.append(entry) } else { toFetch.append(entry) }
+                if entry.size > UInt64(settings.maxMessageSize) {
+                    tooLarge.append(entry)
+                } else {
+                    toFetch.append(entry)
+                }
             }
         }
         if !owed.isEmpty {
@@ -254,6 +258,24 @@ final class IMAPMailboxSession: MailServerSession {
         }
         guard let validity else { throw MailboxError(.folder, "the server sent no UIDVALIDITY for \(folder)") }
         return validity
+    }
+
+    /// EXAMINE (read-only): the folder's message count and UIDVALIDITY, for `postdesk mailboxes test`.
+    func examine(_ folder: String) async throws(MailboxError) -> (messages: UInt32, validity: UInt32) {
+        var validity: UInt32 = 0
+        var messages: UInt32 = 0
+        let done = try await run(.examine(IMAPMailboxName(folder)), step: .folder, allowFailure: true) { event in
+            switch event {
+            case .untagged(.condition(let condition)):
+                if case .uidValidity(let value) = condition.code { validity = value }
+            case .untagged(.exists(let count)): messages = count
+            default: break
+            }
+        }
+        guard done.status == .ok else {
+            throw MailboxError(.folder, "cannot open \(folder): \(Self.describe(done))")
+        }
+        return (messages, validity)
     }
 
     /// Every message's UID and size, in UID order: `UID FETCH 1:* (UID RFC822.SIZE)`.
@@ -455,7 +477,11 @@ final class IMAPMailboxSession: MailServerSession {
             switch event {
             case .untagged(let response):
                 note(response)
-                if changed, doneSent.withLockedValue({ claimed in defer { claimed = true }; return !claimed }) {
+                if changed,
+                    doneSent.withLockedValue({ claimed in
+                        defer { claimed = true }; return !claimed
+                    })
+                {
                     try await connection.write(IMAPCommandEncoder.idleDone)
                 }
             case .tagged(let tag, let condition) where tag == command.tag:

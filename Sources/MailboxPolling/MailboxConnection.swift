@@ -126,7 +126,11 @@ final class MailboxConnection {
     func scheduleWrite(_ bytes: [UInt8], after delay: Duration, once: NIOLockedValueBox<Bool>) -> Scheduled<Void> {
         let channel = self.channel
         return channel.eventLoop.scheduleTask(in: Self.timeAmount(delay)) {
-            guard once.withLockedValue({ claimed in defer { claimed = true }; return !claimed }) else { return }
+            guard
+                once.withLockedValue({ claimed in
+                    defer { claimed = true }; return !claimed
+                })
+            else { return }
             channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
         }
     }

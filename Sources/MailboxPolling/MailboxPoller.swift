@@ -111,7 +111,8 @@ final class MailboxPoller: Sendable {
                 status.lastError = nil
                 status.failingSince = nil
                 status.messagesFetched += report.fetched
-                status.nextAttempt = session.staysOpen ? nil : Date().addingTimeInterval(Self.seconds(settings.pollInterval))
+                status.nextAttempt =
+                    session.staysOpen ? nil : Date().addingTimeInterval(Self.seconds(settings.pollInterval))
                 await refreshTokenHealth(&status)
                 await save(status)
                 if report.fetched > 0 || report.tooLarge > 0 {
@@ -136,7 +137,9 @@ final class MailboxPoller: Sendable {
     }
 
     private func refreshTokenHealth(_ status: inout MailboxStatus) async {
-        guard case .oauth2 = settings.authentication, let health = tokens as? any AccessTokenHealthSource else { return }
+        guard case .oauth2 = settings.authentication, let health = tokens as? any AccessTokenHealthSource else {
+            return
+        }
         let report = await health.tokenHealth(for: settings.name)
         status.accessTokenExpires = report.accessTokenExpires
         status.refreshTokenIssued = report.refreshTokenIssued
@@ -146,7 +149,8 @@ final class MailboxPoller: Sendable {
         do {
             try await store.saveMailboxStatus(status)
         } catch {
-            logger.warning("cannot save mailbox status", metadata: ["mailbox": "\(settings.name)", "error": "\(error)"])
+            logger.warning(
+                "cannot save mailbox status", metadata: ["mailbox": "\(settings.name)", "error": "\(error)"])
         }
     }
 

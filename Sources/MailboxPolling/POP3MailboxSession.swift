@@ -285,6 +285,15 @@ final class POP3MailboxSession: MailServerSession {
         }
     }
 
+    /// STAT: messages and bytes in the maildrop, for `postdesk mailboxes test`.
+    func statistics() async throws(MailboxError) -> (messages: Int, bytes: Int) {
+        try await send(.stat)
+        let event = try await nextEvent(step: .folder)
+        guard case .ok(let line) = event else { throw MailboxError(.folder, "STAT refused: \(Self.describe(event))") }
+        let fields = line.text.split(separator: " ")
+        return (fields.first.flatMap { Int($0) } ?? 0, fields.dropFirst().first.flatMap { Int($0) } ?? 0)
+    }
+
     private func uniqueIDs() async throws(MailboxError) -> [POP3UniqueIDEntry] {
         try await send(.uidl(nil))
         let first = try await nextEvent(step: .fetch)

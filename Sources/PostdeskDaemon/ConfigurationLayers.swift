@@ -182,7 +182,8 @@ struct ConfigurationLayers {
                 case .mapping(let inner): pending.append((key, inner))
                 case .scalar(let scalar):
                     if !isNull(scalar) { result[key] = .scalar(scalar.string) }
-                case .sequence(let sequence) where key == "mailboxes" && sequence.contains(where: { $0.mapping != nil }):
+                case .sequence(let sequence)
+                where key == "mailboxes" && sequence.contains(where: { $0.mapping != nil }):
                     // `mailboxes:` as a list of mappings, each with its `name`: the same keys as
                     // `mailboxes.names` + `mailboxes.<name>.*`.
                     var names: [String] = []

@@ -13,7 +13,7 @@ struct PostdeskCommand: AsyncParsableCommand {
         version: versionText,
         subcommands: [
             ServeCommand.self, CheckConfigCommand.self, DeliverCommand.self, TicketsCommand.self, MessagesCommand.self,
-            QuarantineCommand.self, BouncesCommand.self, ParseCommand.self,
+            QuarantineCommand.self, BouncesCommand.self, ParseCommand.self, MailboxesCommand.self,
         ])
 }
 

@@ -1,0 +1,322 @@
+import Foundation
+import Testing
+
+/// The poller against a real Dovecot started by the test, through the real `postdesk serve`: IMAP, IMAPS, POP3,
+/// after-commit actions, restarts, UIDVALIDITY, IDLE, size limits, and the same message by LMTP and IMAP.
+@Suite("Mailbox poller against a real Dovecot", .serialized, .timeLimit(.minutes(10)))
+struct MailboxPollingTests {
+    /// Messages whose names, subjects and bodies are not ASCII, in the forms mail really takes.
+    static func messages(_ tag: String) -> [(id: String, raw: [UInt8], subject: String)] {
+        [
+            (
+                "\(tag)-1@example.test",
+                Array(
+                    ("From: \"Jürgen Müller\" <jm@example.test>\r\nTo: bench@dovecot.test\r\n"
+                        + "Subject: Drucker fällt aus – dringend\r\nMessage-ID: <\(tag)-1@example.test>\r\n"
+                        + "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                        + "Content-Transfer-Encoding: 8bit\r\n\r\nGrüße aus Köln, der Drucker streikt.\r\n").utf8),
+                "Drucker fällt aus – dringend"
+            ),
+            (
+                "\(tag)-2@example.test",
+                Array(
+                    ("From: =?UTF-8?B?5bGx55Sw5aSq6YOO?= <yamada@example.test>\r\nTo: bench@dovecot.test\r\n"
+                        + "Subject: =?UTF-8?B?44OX44Oq44Oz44K/44O844GM5YuV44GN44G+44Gb44KT?=\r\n"
+                        + "Message-ID: <\(tag)-2@example.test>\r\nMIME-Version: 1.0\r\n"
+                        + "Content-Type: text/plain; charset=utf-8\r\n\r\nプリンターが動きません。\r\n").utf8),
+                "プリンターが動きません"
+            ),
+            (
+                "\(tag)-3@example.test",
+                Array(
+                    ("From: =?ISO-8859-1?Q?Fran=E7ois_Ch=E2telet?= <fc@example.test>\r\nTo: bench@dovecot.test\r\n"
+                        + "Subject: =?ISO-8859-1?Q?Probl=E8me_d'acc=E8s?=\r\nMessage-ID: <\(tag)-3@example.test>\r\n"
+                        + "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
+                        + "Content-Transfer-Encoding: 8bit\r\n\r\n").utf8) + [
+                        0x4A, 0x27, 0x61, 0x69, 0x20, 0xE9, 0x74, 0xE9, 0x0D, 0x0A,
+                    ],
+                "Problème d'accès"
+            ),
+        ]
+    }
+
+    /// A Dovecot with user `bench`, a Postdesk whose config polls it, and the password file.
+    struct Rig {
+        let scratch: ScratchDirectory
+        let dovecot: DovecotInstance
+        let postdesk: PostdeskServer
+        let passwordFile: String
+
+        static func make(_ name: String) async throws -> Rig {
+            let scratch = try ScratchDirectory(label: name)
+            let dovecot = try await DovecotInstance.start(in: scratch, users: ["bench": "bench-pässwörd"])
+            let postdesk = try PostdeskServer(in: scratch)
+            let passwordFile = scratch.file("bench.secret")
+            try "bench-pässwörd\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
+            return Rig(scratch: scratch, dovecot: dovecot, postdesk: postdesk, passwordFile: passwordFile)
+        }
+
+        /// Configures one mailbox; `extra` are more of its keys (YAML, indented by 4).
+        func poll(
+            _ protocolName: String, tls: String, port: UInt16, pollInterval: Int = 1, extra: [String] = []
+        ) throws {
+            var lines = [
+                "mailboxes:", "  - name: bench-\(protocolName)", "    protocol: \(protocolName)",
+                "    host: \(tls == "none" ? "127.0.0.1" : "localhost")", "    port: \(port)", "    tls: \(tls)",
+                "    ca_file: \(dovecot.certificatePath)", "    username: bench", "    auth:",
+                "      password_file: \(passwordFile)", "    queue: support", "    poll_interval: \(pollInterval)",
+            ]
+            lines += extra.map { "    " + $0 }
+            try postdesk.setExtraConfig(lines.joined(separator: "\n") + "\n")
+        }
+
+        func stop() async {
+            await postdesk.stop()
+            await dovecot.stop()
+            scratch.remove()
+        }
+    }
+
+    @Test func imapsDeleteAfterCommitMakesOneTicketPerMessageWithItsNonASCIIText() async throws {
+        let rig = try await Rig.make("poll-imaps")
+        do {
+            let messages = Self.messages("imaps")
+            for message in messages { try rig.dovecot.deliver(message.raw, to: "bench") }
+            try rig.poll("imap", tls: "implicit", port: rig.dovecot.imapsPort, extra: ["after_commit: delete"])
+            try await rig.postdesk.start()
+            let drained = try await waitUntil(seconds: 30) {
+                try await rig.dovecot.messageCount(user: "bench") == 0
+            }
+            #expect(drained, "the mailbox was not emptied: \(rig.postdesk.serverLog)")
+            let tickets = try await rig.postdesk.listTickets()
+            #expect(tickets.count == 3)
+            let subjects = Set(tickets.compactMap(\.subject))
+            for message in messages {
+                #expect(subjects.contains(where: { $0.contains(message.subject) }), "\(message.subject) in \(subjects)")
+            }
+            let status = try await rig.postdesk.cli(["mailboxes", "--json"], label: "mailboxes")
+            #expect(status.contains("\"healthy\""), "\(status)")
+        } catch {
+            Issue.record(error)
+        }
+        await rig.stop()
+    }
+
+    @Test func pop3KeepOnServerNeverFetchesAMessageTwiceAcrossRestarts() async throws {
+        let rig = try await Rig.make("poll-pop3")
+        do {
+            let messages = Self.messages("pop3")
+            for message in messages.prefix(2) { try rig.dovecot.deliver(message.raw, to: "bench") }
+            try rig.poll("pop3", tls: "none", port: rig.dovecot.pop3Port, extra: ["after_commit: keep"])
+            try await rig.postdesk.start()
+            #expect(try await waitUntil(seconds: 30) { try await rig.postdesk.listTickets().count == 2 })
+            _ = await rig.postdesk.terminate()
+            try rig.dovecot.deliver(messages[2].raw, to: "bench")
+            try await rig.postdesk.start()
+            #expect(try await waitUntil(seconds: 30) { try await rig.postdesk.listTickets().count == 3 })
+            // Several more polls: nothing is fetched again.
+            try await Task.sleep(for: .seconds(3))
+            #expect(try await rig.postdesk.listTickets().count == 3, "\(rig.postdesk.serverLog)")
+            #expect(try await rig.dovecot.messageCount(user: "bench") == 3, "keep leaves the messages on the server")
+        } catch {
+            Issue.record(error)
+        }
+        await rig.stop()
+    }
+
+    @Test func pop3DeleteAfterALostCommitNoteIsARecognisedDuplicate() async throws {
+        let rig = try await Rig.make("poll-pop3-dup")
+        do {
+            let messages = Self.messages("dup")
+            for message in messages { try rig.dovecot.deliver(message.raw, to: "bench") }
+            try rig.poll("pop3", tls: "starttls", port: rig.dovecot.pop3Port, extra: ["after_commit: keep"])
+            try await rig.postdesk.start()
+            #expect(try await waitUntil(seconds: 30) { try await rig.postdesk.listTickets().count == 3 })
+            _ = await rig.postdesk.terminate()
+            // As if the daemon died between the commit and its note of the UIDL: the store forgets what it did.
+            try await ChildProcess.run(
+                "/usr/bin/sqlite3", [rig.postdesk.databasePath, "DELETE FROM mailbox_items"],
+                outputPrefix: rig.scratch.file("sqlite"), timeout: 30)
+            try rig.poll("pop3", tls: "starttls", port: rig.dovecot.pop3Port, extra: ["after_commit: delete"])
+            try await rig.postdesk.start()
+            #expect(try await waitUntil(seconds: 30) { try await rig.dovecot.messageCount(user: "bench") == 0 })
+            #expect(try await rig.postdesk.listTickets().count == 3, "fetched again, but no second ticket")
+        } catch {
+            Issue.record(error)
+        }
+        await rig.stop()
+    }
+
+    @Test func imapMoveToANonASCIIFolderAndSeenModeAndAUIDValidityChange() async throws {
+        let rig = try await Rig.make("poll-imap-move")
+        do {
+            try await rig.dovecot.createFolder("Erledigt-Überprüft", user: "bench")
+            let messages = Self.messages("move")
+            try rig.dovecot.deliver(messages[0].raw, to: "bench")
+            try rig.poll(
+                "imap", tls: "starttls", port: rig.dovecot.imapPort,
+                extra: ["after_commit: move", "move_to: Erledigt-Überprüft", "idle: false"])
+            try await rig.postdesk.start()
+            #expect(
+                try await waitUntil(seconds: 30) {
+                    try await rig.dovecot.messageCount(user: "bench", folder: "Erledigt-Überprüft") == 1
+                }, "\(rig.postdesk.serverLog)")
+            #expect(try await rig.dovecot.messageCount(user: "bench") == 0)
+            _ = await rig.postdesk.terminate()
+
+            // Seen mode: flagged, left in place, never fetched twice, even when UIDVALIDITY changes.
+            try rig.dovecot.deliver(messages[1].raw, to: "bench")
+            try rig.dovecot.deliver(messages[2].raw, to: "bench")
+            try rig.poll(
+                "imap", tls: "starttls", port: rig.dovecot.imapPort, extra: ["after_commit: seen", "idle: false"])
+            try await rig.postdesk.start()
+            #expect(try await waitUntil(seconds: 30) { try await rig.postdesk.listTickets().count == 3 })
+            let uids = try await rig.dovecot.uids(user: "bench")
+            #expect(uids.count == 2)
+            #expect(
+                try await waitUntil(seconds: 10) {
+                    var all = true
+                    for uid in uids
+                    where try await rig.dovecot.flags(user: "bench", uid: uid)?.contains("\\Seen") != true {
+                        all = false
+                    }
+                    return all
+                })
+            _ = await rig.postdesk.terminate()
+            try await rig.dovecot.setUIDValidity(user: "bench", value: 424_242)
+            try await rig.postdesk.start()
+            try await Task.sleep(for: .seconds(4))
+            #expect(try await rig.postdesk.listTickets().count == 3, "a re-sync after UIDVALIDITY made no new ticket")
+            #expect(try await rig.dovecot.messageCount(user: "bench") == 2)
+        } catch {
+            Issue.record(error)
+        }
+        await rig.stop()
+    }
+
+    @Test func idlePicksUpNewMailAtOnce() async throws {
+        let rig = try await Rig.make("poll-idle")
+        do {
+            // A long poll interval: only IDLE can bring the message in quickly.
+            try rig.poll(
+                "imap", tls: "implicit", port: rig.dovecot.imapsPort, pollInterval: 600,
+                extra: ["idle: true", "after_commit: delete"])
+            try await rig.postdesk.start()
+            #expect(
+                try await waitUntil(seconds: 20) {
+                    let status = try await rig.postdesk.cli(["mailboxes", "--json"], label: "mailboxes")
+                    return status.contains("\"healthy\"")
+                })
+            try await Task.sleep(for: .milliseconds(500))
+            let started = ContinuousClock.now
+            try rig.dovecot.deliver(Self.messages("idle")[1].raw, to: "bench")
+            #expect(try await waitUntil(seconds: 15) { try await rig.postdesk.listTickets().count == 1 })
+            let elapsed = ContinuousClock.now - started
+            #expect(elapsed < .seconds(10), "IDLE pickup took \(elapsed)")
+        } catch {
+            Issue.record(error)
+        }
+        await rig.stop()
+    }
+
+    @Test func sameMessageByLMTPAndByIMAPIsOneTicket() async throws {
+        let rig = try await Rig.make("poll-hybrid")
+        do {
+            let message = Self.messages("hybrid")[0]
+            try rig.poll("imap", tls: "implicit", port: rig.dovecot.imapsPort, extra: ["after_commit: delete"])
+            try await rig.postdesk.start()
+            // Push: Postfix would add its own trace fields; the identity ignores them.
+            let pushed =
+                Array("Received: from mx.example.test by postdesk; Sat, 5 Dec 2026 09:00:00 +0000\r\n".utf8)
+                + message.raw
+            let client = try RawLMTPClient(socketPath: rig.postdesk.socketPath)
+            let result = try client.deliver(from: "jm@example.test", to: ["support@support.test"], message: pushed)
+            #expect(result.data.map(\.code) == [250])
+            try rig.dovecot.deliver(message.raw, to: "bench")
+            #expect(try await waitUntil(seconds: 30) { try await rig.dovecot.messageCount(user: "bench") == 0 })
+            #expect(try await rig.postdesk.listTickets().count == 1, "\(rig.postdesk.serverLog)")
+        } catch {
+            Issue.record(error)
+        }
+        await rig.stop()
+    }
+
+    @Test func tooLargeMessagesAreRecordedAndMovedNeverDownloaded() async throws {
+        let rig = try await Rig.make("poll-large")
+        do {
+            try await rig.dovecot.createFolder("Zu-groß", user: "bench")
+            let big =
+                Array(
+                    "From: a@example.test\r\nSubject: Große Datei\r\nMessage-ID: <big@example.test>\r\n\r\n".utf8)
+                + Array(repeating: UInt8(ascii: "x"), count: 8000) + Array("\r\n".utf8)
+            try rig.dovecot.deliver(big, to: "bench")
+            try rig.dovecot.deliver(Self.messages("small")[0].raw, to: "bench")
+            try rig.poll(
+                "imap", tls: "implicit", port: rig.dovecot.imapsPort,
+                extra: ["max_message_size: 4096", "oversize_folder: Zu-groß", "after_commit: delete"])
+            try await rig.postdesk.start()
+            #expect(
+                try await waitUntil(seconds: 30) {
+                    try await rig.dovecot.messageCount(user: "bench", folder: "Zu-groß") == 1
+                }, "\(rig.postdesk.serverLog)")
+            #expect(try await waitUntil(seconds: 30) { try await rig.dovecot.messageCount(user: "bench") == 0 })
+            #expect(try await rig.postdesk.listTickets().count == 1)
+            let records = try await rig.postdesk.cli(["messages", "list"], label: "records")
+            #expect(records.contains("too-large"), "\(records)")
+        } catch {
+            Issue.record(error)
+        }
+        await rig.stop()
+    }
+
+    @Test func aWrongPasswordMakesThatMailboxUnhealthyWhileAnotherKeepsWorking() async throws {
+        let rig = try await Rig.make("poll-isolation")
+        do {
+            try rig.dovecot.deliver(Self.messages("iso")[0].raw, to: "bench")
+            let wrong = rig.scratch.file("wrong.secret")
+            try "not-the-password\n".write(toFile: wrong, atomically: true, encoding: .utf8)
+            try rig.postdesk.setExtraConfig(
+                """
+                mailboxes:
+                  - name: broken
+                    protocol: imap
+                    host: localhost
+                    port: \(rig.dovecot.imapsPort)
+                    ca_file: \(rig.dovecot.certificatePath)
+                    username: bench
+                    auth:
+                      password_file: \(wrong)
+                    queue: support
+                    after_commit: seen
+                  - name: working
+                    protocol: pop3
+                    host: localhost
+                    port: \(rig.dovecot.pop3sPort)
+                    ca_file: \(rig.dovecot.certificatePath)
+                    username: bench
+                    auth:
+                      password_file: \(rig.passwordFile)
+                    queue: support
+                    after_commit: delete
+                    poll_interval: 1
+
+                """)
+            try await rig.postdesk.start()
+            #expect(try await waitUntil(seconds: 30) { try await rig.dovecot.messageCount(user: "bench") == 0 })
+            #expect(try await rig.postdesk.listTickets().count == 1)
+            var status = ""
+            #expect(
+                try await waitUntil(seconds: 20) {
+                    status = try await rig.postdesk.cli(["mailboxes"], label: "mailboxes")
+                    return status.contains("needs-attention")
+                }, "\(status)")
+            #expect(status.contains("AUTHENTICATIONFAILED") || status.contains("Authentication failed"), "\(status)")
+            #expect(!status.contains("not-the-password"), "a password never appears")
+            #expect(!rig.postdesk.serverLog.contains("not-the-password"))
+            #expect(!rig.postdesk.serverLog.contains("bench-pässwörd"))
+        } catch {
+            Issue.record(error)
+        }
+        await rig.stop()
+    }
+}
