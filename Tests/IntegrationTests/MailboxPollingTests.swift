@@ -58,7 +58,8 @@ struct MailboxPollingTests {
 
         /// Configures one mailbox; `extra` are more of its keys (YAML, indented by 4).
         func poll(
-            _ protocolName: String, tls: String, port: UInt16, pollInterval: Int = 1, extra: [String] = []
+            _ protocolName: String, tls: String, port: UInt16, pollInterval: Int = 1, extra: [String] = [],
+            topLevel: String = ""
         ) throws {
             var lines = [
                 "mailboxes:", "  - name: bench-\(protocolName)", "    protocol: \(protocolName)",
@@ -67,7 +68,7 @@ struct MailboxPollingTests {
                 "      password_file: \(passwordFile)", "    queue: support", "    poll_interval: \(pollInterval)",
             ]
             lines += extra.map { "    " + $0 }
-            try postdesk.setExtraConfig(lines.joined(separator: "\n") + "\n")
+            try postdesk.setExtraConfig(topLevel + lines.joined(separator: "\n") + "\n")
         }
 
         func stop() async {
@@ -319,4 +320,210 @@ struct MailboxPollingTests {
         }
         await rig.stop()
     }
+
+    @Test func killedBetweenFetchAndCommitLosesNothing() async throws {
+        let rig = try await Rig.make("poll-kill")
+        do {
+            let marker = "HANG-IN-COMMIT-7"
+            let message =
+                Array("From: \"Åsa Öberg\" <asa@example.test>\r\nSubject: Nätverket ligger nere\r\n".utf8)
+                + Array("Message-ID: <kill@example.test>\r\n\r\n\(marker)\r\n".utf8)
+            try rig.dovecot.deliver(message, to: "bench")
+            try rig.poll("imap", tls: "implicit", port: rig.dovecot.imapsPort, extra: ["after_commit: delete"])
+            try await rig.postdesk.start(environment: ["POSTDESK_TEST_STAGE_FAULT": "commit:hang:\(marker)"])
+            // Fetched, stuck before its commit: still on the server.
+            #expect(
+                try await waitUntil(seconds: 20) {
+                    try await rig.dovecot.flags(user: "bench", uid: 1) != nil
+                        && rig.postdesk.serverLog.contains("mailbox") == true
+                })
+            try await Task.sleep(for: .seconds(2))
+            #expect(try await rig.dovecot.messageCount(user: "bench") == 1, "nothing is deleted before its commit")
+            await rig.postdesk.killAbruptly()
+            #expect(try await rig.dovecot.messageCount(user: "bench") == 1)
+            #expect(try await rig.dovecot.flags(user: "bench", uid: 1)?.contains("\\Seen") == false)
+            // Restarted without the fault: the message that hung is held for review, and the mailbox emptied.
+            try await rig.postdesk.start()
+            #expect(try await waitUntil(seconds: 30) { try await rig.dovecot.messageCount(user: "bench") == 0 })
+            let quarantine = try await rig.postdesk.cli(["quarantine", "list"], label: "quarantine")
+            #expect(quarantine.contains("commit"), "\(quarantine)")
+        } catch {
+            Issue.record(error)
+        }
+        await rig.stop()
+    }
+
+    @Test func aFiftyMegabyteMessageIsStreamedWithBoundedMemory() async throws {
+        let rig = try await Rig.make("poll-50mb")
+        do {
+            var message = Array(
+                ("From: \"Zoë Ångström\" <zoe@example.test>\r\nSubject: Große Protokolldatei\r\n"
+                    + "Message-ID: <fifty@example.test>\r\nMIME-Version: 1.0\r\n"
+                    + "Content-Type: text/plain; charset=utf-8\r\n\r\n").utf8)
+            let line = Array("Protokollzeile mit Umlauten: äöü ÄÖÜ ß — 0123456789 abcdefghijklmnopqrstuvwxyz\r\n".utf8)
+            while message.count < 50 * 1_048_576 { message += line }
+            try rig.dovecot.deliver(message, to: "bench")
+            try rig.poll(
+                "imap", tls: "implicit", port: rig.dovecot.imapsPort,
+                extra: ["after_commit: delete", "max_message_size: 62914560"],
+                topLevel: "limits:\n  max_message_size: 62914560\n")
+            try await rig.postdesk.start()
+            let pid = try #require(rig.postdesk.pid)
+            let before = try EndToEndTests.LargeMessageTests.statusKiB(pid, "VmRSS")
+            #expect(
+                try await waitUntil(seconds: 180) { try await rig.dovecot.messageCount(user: "bench") == 0 },
+                "\(rig.postdesk.serverLog)")
+            let peak = try EndToEndTests.LargeMessageTests.statusKiB(pid, "VmHWM")
+            print("polled 50 MB message: resident \(before) KiB before, peak \(peak) KiB (+\(peak - before) KiB)")
+            #expect(peak - before < 40 * 1024, "resident memory rose from \(before) KiB to \(peak) KiB")
+            let tickets = try await rig.postdesk.listTickets()
+            #expect(tickets.count == 1)
+            #expect(tickets.first?.subject == "Große Protokolldatei")
+        } catch {
+            Issue.record(error)
+        }
+        await rig.stop()
+    }
+
+    @Test func aServerDroppingTheConnectionMidLiteralCostsARetryNotAMessage() async throws {
+        let scratch = try ScratchDirectory(label: "poll-hostile")
+        let postdesk = try PostdeskServer(in: scratch)
+        let script = scratch.file("dropping_imap.py")
+        try HostileIMAPServer.script.write(toFile: script, atomically: true, encoding: .utf8)
+        let portFile = scratch.file("port")
+        let server = try ChildProcess(
+            executable: findExecutable("python3") ?? "/usr/bin/python3", arguments: [script, portFile],
+            outputPrefix: scratch.file("hostile"))
+        do {
+            #expect(try await waitUntil(seconds: 20) { FileManager.default.fileExists(atPath: portFile) })
+            let port = try String(contentsOfFile: portFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            let secret = scratch.file("secret")
+            try "pw\n".write(toFile: secret, atomically: true, encoding: .utf8)
+            try postdesk.setExtraConfig(
+                """
+                mailboxes:
+                  - name: hostile
+                    protocol: imap
+                    host: 127.0.0.1
+                    port: \(port)
+                    tls: none
+                    username: bench
+                    auth:
+                      password_file: \(secret)
+                    queue: support
+                    idle: false
+                    poll_interval: 1
+
+                """)
+            try await postdesk.start()
+            // First session: the literal stops after 100 of its 400 bytes and the socket closes. The next session
+            // (after the backoff) gets the whole message and deletes it.
+            #expect(
+                try await waitUntil(seconds: 40) { try await postdesk.listTickets().count == 1 },
+                "\(postdesk.serverLog)\n\(server.standardError)")
+            try await Task.sleep(for: .seconds(2))
+            #expect(try await postdesk.listTickets().count == 1)
+            #expect(postdesk.serverLog.contains("mailbox poll failed"), "the dropped session is logged")
+            #expect(server.standardError.contains("expunged 1"), "\(server.standardError)")
+            #expect(postdesk.isRunning)
+        } catch {
+            Issue.record(error)
+        }
+        await postdesk.stop()
+        await server.stop()
+        scratch.remove()
+    }
+
+    @Test func sighupAddsAndRemovesAMailboxWhileLMTPKeepsWorking() async throws {
+        let rig = try await Rig.make("poll-reload")
+        do {
+            try await rig.postdesk.start()
+            try rig.dovecot.deliver(Self.messages("reload")[0].raw, to: "bench")
+            try rig.poll("pop3", tls: "implicit", port: rig.dovecot.pop3sPort, extra: ["after_commit: delete"])
+            rig.postdesk.send(signal: SIGHUP)
+            #expect(try await waitUntil(seconds: 30) { try await rig.dovecot.messageCount(user: "bench") == 0 })
+            let client = try RawLMTPClient(socketPath: rig.postdesk.socketPath)
+            let pushed = try client.deliver(
+                from: "a@example.test", to: ["support@support.test"],
+                message: Self.messages("reload-lmtp")[1].raw)
+            #expect(pushed.data.map(\.code) == [250])
+            #expect(try await rig.postdesk.listTickets().count == 2)
+            // Removed again: mail stays on the server.
+            try rig.postdesk.setExtraConfig("")
+            rig.postdesk.send(signal: SIGHUP)
+            try await Task.sleep(for: .seconds(2))
+            try rig.dovecot.deliver(Self.messages("reload")[2].raw, to: "bench")
+            try await Task.sleep(for: .seconds(3))
+            #expect(try await rig.dovecot.messageCount(user: "bench") == 1)
+            #expect(rig.postdesk.serverLog.contains("configuration reloaded"), "\(rig.postdesk.serverLog)")
+            #expect(rig.postdesk.isRunning)
+        } catch {
+            Issue.record(error)
+        }
+        await rig.stop()
+    }
 }
+
+/// A hostile IMAP server (Python, loopback): its first session cuts a FETCH literal short and closes; later
+/// sessions serve the message whole and log what was expunged. Not a fake of a third party: a test of our
+/// client's reaction to a broken server.
+enum HostileIMAPServer {
+    static let script = #"""
+        import socket, sys, threading
+        BODY = ("From: =?UTF-8?Q?J=C3=BCrgen?= <j@example.test>\r\nSubject: Abgebrochen\r\n"
+                "Message-ID: <hostile@example.test>\r\n\r\n" + "x" * 300 + "\r\n").encode()
+        sessions = 0
+        deleted = False
+        def serve(conn):
+            global sessions, deleted
+            sessions += 1
+            first = sessions == 1
+            f = conn.makefile('rb')
+            conn.sendall(b'* OK [CAPABILITY IMAP4rev1 UIDPLUS] hostile ready\r\n')
+            while True:
+                line = f.readline()
+                if not line:
+                    return
+                parts = line.decode().split()
+                tag, cmd = parts[0], parts[1].upper()
+                rest = ' '.join(parts[2:]).upper()
+                if cmd == 'CAPABILITY':
+                    conn.sendall(b'* CAPABILITY IMAP4rev1 UIDPLUS\r\n' + tag.encode() + b' OK done\r\n')
+                elif cmd == 'LOGIN':
+                    conn.sendall(tag.encode() + b' OK logged in\r\n')
+                elif cmd == 'SELECT':
+                    n = 0 if deleted else 1
+                    conn.sendall(b'* %d EXISTS\r\n* OK [UIDVALIDITY 77] v\r\n' % n + tag.encode() + b' OK [READ-WRITE] selected\r\n')
+                elif cmd == 'UID' and parts[2].upper() == 'FETCH':
+                    if deleted:
+                        conn.sendall(tag.encode() + b' OK nothing\r\n')
+                    elif 'BODY.PEEK' in rest:
+                        head = b'* 1 FETCH (UID 5 RFC822.SIZE %d BODY[] {%d}\r\n' % (len(BODY), len(BODY))
+                        if first:
+                            conn.sendall(head + BODY[:100])
+                            sys.stderr.write('dropped mid-literal\n'); sys.stderr.flush()
+                            conn.close()
+                            return
+                        conn.sendall(head + BODY + b')\r\n' + tag.encode() + b' OK fetched\r\n')
+                    else:
+                        conn.sendall(b'* 1 FETCH (UID 5 RFC822.SIZE %d)\r\n' % len(BODY) + tag.encode() + b' OK listed\r\n')
+                elif cmd == 'UID' and parts[2].upper() == 'EXPUNGE':
+                    deleted = True
+                    sys.stderr.write('expunged 1\n'); sys.stderr.flush()
+                    conn.sendall(b'* 1 EXPUNGE\r\n' + tag.encode() + b' OK expunged\r\n')
+                elif cmd == 'LOGOUT':
+                    conn.sendall(b'* BYE bye\r\n' + tag.encode() + b' OK\r\n')
+                    return
+                else:
+                    conn.sendall(tag.encode() + b' OK\r\n')
+        s = socket.socket()
+        s.bind(('127.0.0.1', 0))
+        s.listen(8)
+        open(sys.argv[1] + '.tmp', 'w').write(str(s.getsockname()[1]))
+        import os; os.rename(sys.argv[1] + '.tmp', sys.argv[1])
+        while True:
+            c, _ = s.accept()
+            threading.Thread(target=serve, args=(c,), daemon=True).start()
+        """#
+}
+
