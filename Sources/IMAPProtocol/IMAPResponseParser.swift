@@ -420,10 +420,12 @@ public struct IMAPResponseParser: Sendable {
             try cursor.space()
             if awaitingGreeting {
                 let statusIndex = cursor.index
-                let condition = try parseCondition(&cursor)
-                guard condition.status != .no, condition.status != .bad else {
+                let word = try? cursor.keyword()
+                guard word == "OK" || word == "PREAUTH" || word == "BYE" else {
                     throw ParseFailure(.unexpectedGreeting, at: statusIndex)
                 }
+                cursor.index = statusIndex
+                let condition = try parseCondition(&cursor)
                 awaitingGreeting = false
                 events.append(.greeting(condition))
             } else {
