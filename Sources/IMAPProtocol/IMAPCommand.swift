@@ -3,7 +3,9 @@ public enum IMAPCommand: Sendable, Hashable {
     case capability
     case noop
     case logout
-    /// After the tagged OK, the driver starts TLS and re-creates its parser (`expectGreeting: false`).
+    /// After the tagged OK the driver starts TLS and re-creates its parser (`expectGreeting: false`). Bytes the
+    /// server sent after the OK in plain text (`bufferedByteCount > 0`, or more events) are an injection attempt
+    /// (CVE-2011-0411 style): drop the connection instead.
     case startTLS
     case login(username: String, password: String)
     /// SASL: `initialResponse` is the client's first message (raw, not base64), sent with the command when the
@@ -13,6 +15,8 @@ public enum IMAPCommand: Sendable, Hashable {
     case enable([String])
     case select(IMAPMailboxName)
     case examine(IMAPMailboxName)
+    /// Creates a folder (after a `[TRYCREATE]` answer to UID MOVE/COPY).
+    case create(IMAPMailboxName)
     /// `LIST reference pattern`; the pattern is a mailbox name with `*` and `%` wildcards, encoded like one.
     case list(reference: String, pattern: String)
     case status(IMAPMailboxName, [IMAPStatusItem])

@@ -97,6 +97,9 @@ public struct IMAPCommandEncoder: Sendable {
         case .examine(let mailbox):
             writer.append("EXAMINE ")
             try writer.appendString(mailbox.wireBytes, argument: "mailbox")
+        case .create(let mailbox):
+            writer.append("CREATE ")
+            try writer.appendString(mailbox.wireBytes, argument: "mailbox")
         case .list(let reference, let pattern):
             writer.append("LIST ")
             try writer.appendString(ModifiedUTF7.encode(reference), argument: "reference")

@@ -57,6 +57,8 @@ public struct IMAPResponseParser: Sendable {
 
     private struct SearchScan: Sendable {
         var numbers: [UInt32] = []
+        /// Bytes consumed, capped at 12 per number allowed plus one line (runs of spaces cannot go on forever).
+        var bytes = 0
         var current: UInt64 = 0
         var digits = 0
         /// The `(MODSEQ n)` tail, once a `(` was seen.
@@ -337,8 +339,11 @@ public struct IMAPResponseParser: Sendable {
 
     /// Reads SEARCH numbers from the buffered bytes, consuming them; the response when its line ended. O(bytes).
     private mutating func scanSearch(_ search: inout SearchScan) throws(ParseFailure) -> IMAPUntaggedResponse? {
+        let byteLimit = limits.maxSearchResults * 12 + limits.maxLineLength
         while start < buffer.count {
             let byte = buffer[start]
+            search.bytes += 1
+            guard search.bytes <= byteLimit else { throw ParseFailure(.lineTooLong(limit: byteLimit), at: start) }
             if var tail = search.tail {
                 tail.append(byte)
                 guard tail.count <= 256 else { throw ParseFailure(.lineTooLong(limit: 256), at: start) }

@@ -167,10 +167,14 @@ struct ResponseCursor {
         return nil
     }
 
-    /// astring: an atom (with `]`) or a string.
+    /// astring: an atom (with `]`) or a string. 8-bit bytes are accepted in the atom form: servers with
+    /// UTF8=ACCEPT (RFC 6855) should quote such names, and some write them bare.
     mutating func astring() throws(ParseFailure) -> [UInt8] {
         if let byte = peek(), byte == .quote || byte == .openBrace || byte == .tilde { return try string() }
-        return Array(try atom(allowBracket: true, "astring"))
+        let begin = index
+        while let byte = peek(), byte.isAtomChar || byte == .closeBracket || byte >= 0x80 { index += 1 }
+        guard index > begin else { throw fail("astring") }
+        return Array(bytes[begin..<index])
     }
 
     /// Enters a parenthesised list, counting nesting.

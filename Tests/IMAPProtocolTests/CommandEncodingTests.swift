@@ -92,6 +92,7 @@ struct CommandEncodingTests {
             try encode(.select(IMAPMailboxName("Erledigt/Überprüft")))
                 == ["A1 SELECT Erledigt/&ANw-berpr&APw-ft\r\n"])
         #expect(try encode(.examine(IMAPMailboxName("処理済み"))) == ["A1 EXAMINE &UeZ0Bm4IMH8-\r\n"])
+        #expect(try encode(.create(IMAPMailboxName("Zu groß"))) == ["A1 CREATE \"Zu gro&AN8-\"\r\n"])
         #expect(try encode(.select(IMAPMailboxName("Sent Items"))) == ["A1 SELECT \"Sent Items\"\r\n"])
         #expect(try encode(.select(IMAPMailboxName("A & B"))) == ["A1 SELECT \"A &- B\"\r\n"])
         #expect(try encode(.list(reference: "", pattern: "*")) == ["A1 LIST \"\" *\r\n"])

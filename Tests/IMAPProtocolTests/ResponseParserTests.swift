@@ -96,7 +96,7 @@ struct ResponseParserTests {
             "* CAPABILITY IMAP4rev1 LITERAL+ AUTH=XOAUTH2 MOVE\r\n" + "* ENABLED CONDSTORE\r\n"
                 + "* FLAGS (\\Answered \\Seen $Forwarded)\r\n" + "* 23 EXISTS\r\n* 3 RECENT\r\n* 44 EXPUNGE\r\n"
                 + "* LIST (\\HasNoChildren) \"/\" \"Sent Items\"\r\n" + "* LIST (\\Noselect) NIL Archiv\r\n"
-                + "* LIST () \"/\" {19}\r\nErledigt/&ANw-ber\"x\r\n" + "* LSUB () \".\" \"Gel\u{00F6}scht\"\r\n"
+                + "* LIST () \"/\" {19}\r\nErledigt/&ANw-ber\"x\r\n" + "* LSUB () \".\" Gel\u{00F6}scht\r\n"
                 + "* LIST (\\HasChildren) \"/\" Foo (\"CHILDINFO\" (\"SUBSCRIBED\"))\r\n"
                 + "* STATUS \"Sent Items\" (MESSAGES 231 UIDNEXT 44292 SIZE 99999999999)\r\n"
                 + "* VANISHED (EARLIER) 300:310,405,411\r\n" + "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n")
@@ -179,6 +179,41 @@ struct ResponseParserTests {
         // The body came out in pieces of the 5-byte chunks, never as one buffer.
         #expect(driver.bodyChunkSizes.max()! <= 5)
         #expect(driver.maxBuffered <= 80)
+    }
+
+    @Test func largeBodyStreamsInTheChunksFedWithBoundedBuffer() throws {
+        var random = SplitMix64(seed: 42)
+        // 4 MiB with CRLF, bare LF, NUL and every 8-bit value.
+        let body = (0..<(4 * 1024 * 1024)).map { index -> UInt8 in
+            index % 77 == 75 ? 0x0D : index % 77 == 76 ? 0x0A : UInt8(truncatingIfNeeded: random.next())
+        }
+        let head = Array("* 1 FETCH (UID 9 RFC822.SIZE \(body.count) BODY[] {\(body.count)}\r\n".utf8)
+        let stream = head + body + Array(")\r\na4 OK done\r\n".utf8)
+        var parser = IMAPResponseParser(expectGreeting: false)
+        var received: [UInt8] = []
+        received.reserveCapacity(body.count)
+        var maxBuffered = 0
+        var events = 0
+        let chunkSize = 16 * 1024
+        var offset = 0
+        while offset < stream.count {
+            let end = min(stream.count, offset + chunkSize)
+            stream[offset..<end].withUnsafeBytes { parser.feed($0) }
+            offset = end
+            maxBuffered = max(maxBuffered, parser.bufferedByteCount)
+            while let event = try parser.next() {
+                events += 1
+                if case .bodyBytes(let bytes) = event {
+                    #expect(bytes.count <= chunkSize)
+                    received += bytes
+                }
+            }
+        }
+        try parser.finish()
+        #expect(received == body)
+        #expect(maxBuffered <= chunkSize)
+        #expect(events > body.count / chunkSize)
+        #expect(parser.isAtResponseBoundary)
     }
 
     @Test func fetchBodyVariants() throws {
