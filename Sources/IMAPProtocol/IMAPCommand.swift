@@ -3,9 +3,9 @@ public enum IMAPCommand: Sendable, Hashable {
     case capability
     case noop
     case logout
-    /// After the tagged OK the driver starts TLS and re-creates its parser (`expectGreeting: false`). Bytes the
-    /// server sent after the OK in plain text (`bufferedByteCount > 0`, or more events) are an injection attempt
-    /// (CVE-2011-0411 style): drop the connection instead.
+    /// After the tagged OK the driver checks `IMAPResponseParser.isAtResponseBoundary`, starts TLS and keeps
+    /// feeding the same parser (no new greeting comes). Bytes the server sent after the OK in plain text (not at
+    /// a boundary) are an injection attempt (CVE-2011-0411 style): drop the connection instead.
     case startTLS
     case login(username: String, password: String)
     /// SASL: `initialResponse` is the client's first message (raw, not base64), sent with the command when the

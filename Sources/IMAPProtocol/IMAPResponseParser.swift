@@ -119,12 +119,13 @@ public struct IMAPResponseParser: Sendable {
                     if discard { continue }
                     return .bodyBytes(chunk)
                 case .search(var search):
+                    // Out of `mode` while it grows, so the numbers array is not copied on write at each call.
+                    mode = .response
                     let done = try scanSearch(&search)
                     guard let response = done else {
                         mode = .search(search)
                         return nil
                     }
-                    mode = .response
                     return .untagged(response)
                 case .response, .fetch:
                     if case .response = mode, scan.scanned == 0, !awaitingGreeting {

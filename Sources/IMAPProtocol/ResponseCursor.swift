@@ -231,8 +231,16 @@ struct ResponseCursor {
         case .backslash:
             _ = try flag()
         default:
-            _ = try atom(allowBracket: true, "value")
-            if peek() == .openBracket { _ = try bracketed() }
+            // Atom characters, `[` and 8-bit bytes (a label in raw UTF-8); a section's `[...]` may hold spaces.
+            let begin = index
+            while let byte = peek(), byte.isAtomChar || byte == .closeBracket || byte >= 0x80 {
+                if byte == .openBracket {
+                    _ = try bracketed()
+                } else {
+                    index += 1
+                }
+            }
+            guard index > begin else { throw fail("value") }
         }
     }
 

@@ -143,6 +143,7 @@ struct CommandEncodingTests {
     @Test func uidSetsAreSortedMergedAndCompact() {
         #expect(IMAPUIDSet([5, 1, 2, 3, 3, 9, 10, 11, 20]).wireText == "1:3,5,9:11,20")
         #expect(IMAPUIDSet([UInt32.max, UInt32.max - 1]).wireText == "4294967294:4294967295")
+        #expect(IMAPUIDSet([.max, .max, .max - 1, 1, 1]).wireText == "1,4294967294:4294967295")
         #expect(IMAPUIDSet.from(17).wireText == "17:*")
         #expect(IMAPUIDSet.all.count == nil)
         #expect(IMAPUIDSet([1, 2, 3, 7]).count == 4)
