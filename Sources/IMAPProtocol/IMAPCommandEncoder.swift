@@ -16,9 +16,11 @@ public struct IMAPCommandEncoder: Sendable {
         case nonSynchronizingUpTo4096
     }
 
+    /// Set by `adopt(_:)`; synchronizing until the server's capabilities are known.
     public var literalMode: LiteralMode
     /// Whether AUTHENTICATE carries the initial response (SASL-IR).
     public var saslInitialResponse: Bool
+    /// Where the tags come from.
     public var tags: IMAPTagGenerator
 
     /// Longest string written quoted; longer ones become literals.

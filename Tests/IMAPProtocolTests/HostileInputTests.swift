@@ -9,8 +9,26 @@ struct HostileInputTests {
         maxLineLength: 1024, maxLiteralSize: 512, maxBufferedResponse: 4096, maxBodySize: 10_000, maxNesting: 8,
         maxSearchResults: 100, maxFetchAttributes: 16)
 
+    /// The error `text` ends in, fed in chunks; also checks the parser never held more than its cap plus one
+    /// chunk.
     private func error(_ text: String, chunkSizes: [Int] = [7]) -> IMAPProtocolError? {
-        ParserDriver.error(Array(text.utf8), chunkSizes: chunkSizes, limits: Self.limits)
+        let bytes = Array(text.utf8)
+        var driver = ParserDriver(limits: Self.limits, expectGreeting: false)
+        defer { #expect(driver.maxBuffered <= Self.limits.maxBufferedResponse + chunkSizes.max()!) }
+        var offset = 0
+        var turn = 0
+        do {
+            while offset < bytes.count {
+                let end = min(bytes.count, offset + chunkSizes[turn % chunkSizes.count])
+                turn += 1
+                try driver.feed(bytes[offset..<end])
+                offset = end
+            }
+            try driver.parser.finish()
+            return nil
+        } catch {
+            return error
+        }
     }
 
     @Test func overlongLineStopsAtTheCapWithBoundedBuffer() {
@@ -51,6 +69,11 @@ struct HostileInputTests {
         let missing = error("* 1 FETCH (BODY[] {5}hello)\r\n")
         #expect(missing?.kind == .syntax(expected: "CRLF after literal size"))
         #expect(missing?.offset == 21)
+    }
+
+    @Test func aHugeLiteralIsRefusedAtItsHeaderBeforeItsBytesArrive() {
+        let text = "* ID ({4000000}\r\n" + String(repeating: "x", count: 100_000)
+        #expect(error(text, chunkSizes: [1000])?.kind == .literalTooLarge(size: 4_000_000, limit: 512))
     }
 
     @Test func manyBufferedLiteralsHitTheResponseCap() {
