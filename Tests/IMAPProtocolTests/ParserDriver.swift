@@ -82,7 +82,10 @@ enum Transcripts {
         [UInt8](try! Data(contentsOf: directory.appendingPathComponent("\(name).server")))
     }
 
-    static let names = ["setup-append", "poll-session", "authenticate", "login-failure", "idle", "qresync", "starttls"]
+    static let names = [
+        "setup-append", "poll-session", "authenticate", "login-failure", "idle", "qresync", "starttls",
+        "encoder-session-poll", "encoder-session-sasl",
+    ]
 
     /// The messages the capture script appended, in order (`messages.bin`: a size line, then the bytes).
     static var messages: [[UInt8]] {
