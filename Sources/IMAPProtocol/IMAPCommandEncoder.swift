@@ -5,6 +5,13 @@ import Foundation
 /// bytes — as a literal: non-synchronizing `{n+}` when the server announced LITERAL+ (or LITERAL- and n ≤ 4096),
 /// else synchronizing `{n}`, which cuts the command into segments (see `IMAPEncodedCommand`). Encoding is
 /// O(command length).
+///
+/// ```swift
+/// var encoder = IMAPCommandEncoder(capabilities: greetingCapabilities)
+/// let login = try encoder.encode(.login(username: user, password: password))
+/// // send login.segments[0]; for each later segment wait for .continuationRequest, then send it;
+/// // the command is done at .tagged(login.tag, _)
+/// ```
 public struct IMAPCommandEncoder: Sendable {
     /// How literals are sent.
     public enum LiteralMode: Sendable, Hashable {

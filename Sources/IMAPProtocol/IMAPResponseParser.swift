@@ -8,8 +8,21 @@
 /// O(n) in the bytes fed: framing reads each line byte once and resumes where it stopped when more bytes come;
 /// buffered literals are skipped, not scanned; each complete segment is parsed once.
 ///
-/// Memory: at most `maxBufferedResponse` bytes of one response plus the last chunk fed (consumed bytes are
-/// dropped as parsing advances), the events of one segment, and 4 bytes per SEARCH number.
+/// Memory: at most `maxBufferedResponse` bytes of one response plus the last chunk fed (`bufferedByteCount`;
+/// consumed bytes are dropped lazily at the next `feed`, so the storage is at most twice that plus 4 KiB), the
+/// events of one segment, and 4 bytes per SEARCH number.
+///
+/// ```swift
+/// parser.feed(chunk)                        // each read from the socket
+/// while let event = try parser.next() {
+///     switch event {
+///     case .bodyBytes(let bytes): try spool.write(bytes)   // a message body, as it arrives
+///     case .tagged(let tag, let condition): ...            // the command with this tag is done
+///     default: ...
+///     }
+/// }
+/// try parser.finish()                       // at EOF: throws .truncated inside a response
+/// ```
 ///
 /// After an error the parser is dead: `next()` throws the same `IMAPProtocolError` again and `feed` ignores its
 /// input. The driver then closes the connection.
