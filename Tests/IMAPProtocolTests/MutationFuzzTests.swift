@@ -11,19 +11,34 @@ struct MutationFuzzTests {
         "+ ", "a1 OK ", "((((((((((((((((((((((((((((((((((", "\u{FF}", "\r", "\n",
     ].map { Array($0.utf8) }
 
-    /// The transcripts cut after each tagged completion, pieces over 16 KiB left out, plus a FETCH of a 5 KB body.
+    /// The transcripts cut after each tagged completion (literals skipped while looking for line starts), pieces
+    /// over 16 KiB left out, plus a FETCH of a 5 KB body.
     static let corpus: [[UInt8]] = {
         var pieces: [[UInt8]] = []
         for name in Transcripts.names {
             let bytes = Transcripts.server(name)
             var pieceStart = 0
             var lineStart = 0
-            for index in bytes.indices where bytes[index] == 0x0A {
-                if bytes[lineStart] == UInt8(ascii: "a"), index - pieceStart <= 16 * 1024 {
-                    pieces.append(Array(bytes[pieceStart...index]))
+            var index = 0
+            while index < bytes.count {
+                guard bytes[index] == 0x0A else {
+                    index += 1
+                    continue
                 }
-                if bytes[lineStart] == UInt8(ascii: "a") { pieceStart = index + 1 }
-                lineStart = index + 1
+                let line = bytes[lineStart...index]
+                if line.count > 3, line[index - 2] == UInt8(ascii: "}"),
+                    let brace = line.lastIndex(of: UInt8(ascii: "{")),
+                    let size = Int(String(decoding: line[(brace + 1)..<(index - 2)], as: UTF8.self))
+                {
+                    index += 1 + size
+                    continue  // the line goes on after the literal
+                }
+                if bytes[lineStart] != UInt8(ascii: "*"), bytes[lineStart] != UInt8(ascii: "+") {
+                    if index - pieceStart <= 16 * 1024 { pieces.append(Array(bytes[pieceStart...index])) }
+                    pieceStart = index + 1
+                }
+                index += 1
+                lineStart = index
             }
         }
         let body = String(repeating: "Zeile mit Umlauten äöü\r\n", count: 200)
