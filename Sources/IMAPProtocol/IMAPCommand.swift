@@ -31,10 +31,3 @@ public enum IMAPCommand: Sendable, Hashable {
     /// The server answers `+`; the driver then sends `IMAPCommandEncoder.idleDone` to end it.
     case idle
 }
-
-/// How `UID STORE` changes the flags.
-public enum IMAPStoreOperation: String, Sendable, Hashable {
-    case add = "+FLAGS"
-    case remove = "-FLAGS"
-    case replace = "FLAGS"
-}

@@ -1,15 +1,3 @@
-/// Where a response broke the grammar: the kind and the buffer index of the offending byte. The parser turns it
-/// into an `IMAPProtocolError` with the stream offset and an excerpt.
-struct ParseFailure: Error {
-    var kind: IMAPProtocolError.Kind
-    var index: Int
-
-    init(_ kind: IMAPProtocolError.Kind, at index: Int) {
-        self.kind = kind
-        self.index = index
-    }
-}
-
 /// Reads the grammar of one framed segment (a whole response with its buffered literals, or the part of a FETCH
 /// response up to a streamed body literal). Every read advances `index` or throws, so each parse of a segment
 /// is O(segment length); list nesting is capped at `maxNesting`.
