@@ -88,6 +88,9 @@ public struct IMAPResponseParser: Sendable {
     /// Bytes held and not yet consumed: a partial response, or body bytes not yet handed out.
     public var bufferedByteCount: Int { buffer.count - start }
 
+    /// Bytes of the stream consumed so far (turned into events); with `bufferedByteCount`, all bytes fed.
+    public var consumedByteCount: UInt64 { bufferOffset + UInt64(start) }
+
     /// Whether the parser is between responses with nothing buffered (a clean place to stop or to start TLS).
     public var isAtResponseBoundary: Bool {
         if case .response = mode, bufferedByteCount == 0, eventIndex == events.count { return true }

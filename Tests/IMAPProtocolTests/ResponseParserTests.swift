@@ -222,6 +222,7 @@ struct ResponseParserTests {
         #expect(maxBuffered <= chunkSize)
         #expect(events > body.count / chunkSize)
         #expect(parser.isAtResponseBoundary)
+        #expect(parser.consumedByteCount == UInt64(stream.count))
     }
 
     @Test func fetchBodyVariants() throws {
