@@ -3,7 +3,8 @@ public enum IMAPCommand: Sendable, Hashable {
     case capability
     case noop
     case logout
-    /// After the tagged OK the driver checks `IMAPResponseParser.isAtResponseBoundary`, starts TLS and keeps
+    /// On the tagged OK (before calling `next()` again) the driver checks `IMAPResponseParser.isAtResponseBoundary`,
+    /// starts TLS and keeps
     /// feeding the same parser (no new greeting comes). Bytes the server sent after the OK in plain text (not at
     /// a boundary) are an injection attempt (CVE-2011-0411 style): drop the connection instead.
     case startTLS

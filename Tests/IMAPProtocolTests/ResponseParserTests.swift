@@ -91,6 +91,23 @@ struct ResponseParserTests {
         #expect(idling.base64Decoded == nil)
     }
 
+    @Test func plaintextAfterTheSTARTTLSGoAheadIsVisible() throws {
+        for (bytes, clean) in [
+            (Transcripts.server("starttls"), true),
+            (Transcripts.server("starttls") + Array("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] injected\r\n".utf8), false),
+        ] {
+            var parser = IMAPResponseParser()
+            parser.feed(bytes)
+            while let event = try parser.next() {
+                if case .tagged("a1", let condition) = event {
+                    #expect(condition.status == .ok)
+                    #expect(parser.isAtResponseBoundary == clean)
+                    break
+                }
+            }
+        }
+    }
+
     @Test func mailboxDataResponses() throws {
         let events = try ParserDriver.events(
             "* CAPABILITY IMAP4rev1 LITERAL+ AUTH=XOAUTH2 MOVE\r\n" + "* ENABLED CONDSTORE\r\n"
