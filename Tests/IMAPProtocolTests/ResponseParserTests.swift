@@ -74,6 +74,18 @@ struct ResponseParserTests {
                         IMAPResponseCondition(status: .ok, code: .uidValidity(3_857_529_045), text: "UIDs valid"))))
         #expect(
             events[11] == .untagged(.condition(IMAPResponseCondition(status: .bye, code: .unavailable, text: "later"))))
+        // Codes print as the server wrote them, for log lines that quote the server.
+        let printed = events.compactMap { event -> String? in
+            switch event {
+            case .tagged(_, let condition), .untagged(.condition(let condition)): return condition.code?.description
+            default: return nil
+            }
+        }
+        #expect(
+            printed == [
+                "READ-WRITE", "AUTHENTICATIONFAILED", "COPYUID 38505 304,319:320 3956:3958", "APPENDUID 38505 3955",
+                "TRYCREATE", "NONEXISTENT", "X-FOO bar baz", "ALERT", "UIDVALIDITY 3857529045", "UNAVAILABLE",
+            ])
     }
 
     @Test func continuationRequests() throws {
