@@ -3,7 +3,10 @@ public enum IMAPCommand: Sendable, Hashable {
     case capability
     case noop
     case logout
-    /// After the tagged OK, the driver starts TLS and re-creates its parser (`expectGreeting: false`).
+    /// On the tagged OK (before calling `next()` again) the driver checks `IMAPResponseParser.isAtResponseBoundary`,
+    /// starts TLS and keeps
+    /// feeding the same parser (no new greeting comes). Bytes the server sent after the OK in plain text (not at
+    /// a boundary) are an injection attempt (CVE-2011-0411 style): drop the connection instead.
     case startTLS
     case login(username: String, password: String)
     /// SASL: `initialResponse` is the client's first message (raw, not base64), sent with the command when the
@@ -13,6 +16,8 @@ public enum IMAPCommand: Sendable, Hashable {
     case enable([String])
     case select(IMAPMailboxName)
     case examine(IMAPMailboxName)
+    /// Creates a folder (after a `[TRYCREATE]` answer to UID MOVE/COPY).
+    case create(IMAPMailboxName)
     /// `LIST reference pattern`; the pattern is a mailbox name with `*` and `%` wildcards, encoded like one.
     case list(reference: String, pattern: String)
     case status(IMAPMailboxName, [IMAPStatusItem])
@@ -26,11 +31,4 @@ public enum IMAPCommand: Sendable, Hashable {
     case uidExpunge(IMAPUIDSet)
     /// The server answers `+`; the driver then sends `IMAPCommandEncoder.idleDone` to end it.
     case idle
-}
-
-/// How `UID STORE` changes the flags.
-public enum IMAPStoreOperation: String, Sendable, Hashable {
-    case add = "+FLAGS"
-    case remove = "-FLAGS"
-    case replace = "FLAGS"
 }

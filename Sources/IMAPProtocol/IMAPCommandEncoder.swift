@@ -5,6 +5,13 @@ import Foundation
 /// bytes — as a literal: non-synchronizing `{n+}` when the server announced LITERAL+ (or LITERAL- and n ≤ 4096),
 /// else synchronizing `{n}`, which cuts the command into segments (see `IMAPEncodedCommand`). Encoding is
 /// O(command length).
+///
+/// ```swift
+/// var encoder = IMAPCommandEncoder(capabilities: greetingCapabilities)
+/// let login = try encoder.encode(.login(username: user, password: password))
+/// // send login.segments[0]; for each later segment wait for .continuationRequest, then send it;
+/// // the command is done at .tagged(login.tag, _)
+/// ```
 public struct IMAPCommandEncoder: Sendable {
     /// How literals are sent.
     public enum LiteralMode: Sendable, Hashable {
@@ -16,9 +23,11 @@ public struct IMAPCommandEncoder: Sendable {
         case nonSynchronizingUpTo4096
     }
 
+    /// Set by `adopt(_:)`; synchronizing until the server's capabilities are known.
     public var literalMode: LiteralMode
     /// Whether AUTHENTICATE carries the initial response (SASL-IR).
     public var saslInitialResponse: Bool
+    /// Where the tags come from.
     public var tags: IMAPTagGenerator
 
     /// Longest string written quoted; longer ones become literals.
@@ -97,6 +106,9 @@ public struct IMAPCommandEncoder: Sendable {
         case .examine(let mailbox):
             writer.append("EXAMINE ")
             try writer.appendString(mailbox.wireBytes, argument: "mailbox")
+        case .create(let mailbox):
+            writer.append("CREATE ")
+            try writer.appendString(mailbox.wireBytes, argument: "mailbox")
         case .list(let reference, let pattern):
             writer.append("LIST ")
             try writer.appendString(ModifiedUTF7.encode(reference), argument: "reference")
@@ -172,74 +184,5 @@ public struct IMAPCommandEncoder: Sendable {
         case .and(let keys): for inner in keys { try checkSets(in: inner) }
         default: return
         }
-    }
-}
-
-/// Builds command segments: text, atoms, quoted strings and literals. O(bytes written).
-private struct CommandWriter {
-    let literalMode: IMAPCommandEncoder.LiteralMode
-    var segments: [[UInt8]] = []
-    var current: [UInt8] = []
-
-    init(literalMode: IMAPCommandEncoder.LiteralMode) {
-        self.literalMode = literalMode
-    }
-
-    mutating func append(_ text: String) {
-        current.append(contentsOf: text.utf8)
-    }
-
-    /// CRLF, then a new segment (the server's `+` comes in between).
-    mutating func endSegment() {
-        current.append(contentsOf: [.cr, .lf])
-        segments.append(current)
-        current = []
-    }
-
-    /// An astring (or a list-mailbox with `wildcards`): atom, quoted or literal, the shortest that is valid.
-    mutating func appendString(_ bytes: [UInt8], argument: String, wildcards: Bool = false)
-        throws(IMAPCommandEncodingError)
-    {
-        guard !bytes.contains(0) else {
-            throw IMAPCommandEncodingError(argument: argument, reason: "contains a NUL byte")
-        }
-        let atomOK =
-            !bytes.isEmpty
-            && bytes.allSatisfy {
-                $0.isAtomChar || $0 == .closeBracket || (wildcards && ($0 == 0x25 || $0 == .asterisk))
-            }
-        if atomOK {
-            current.append(contentsOf: bytes)
-            return
-        }
-        let needsLiteral =
-            bytes.count > IMAPCommandEncoder.maxQuotedLength || bytes.contains { $0 == .cr || $0 == .lf || $0 >= 0x80 }
-        if !needsLiteral {
-            current.append(.quote)
-            for byte in bytes {
-                if byte == .quote || byte == .backslash { current.append(.backslash) }
-                current.append(byte)
-            }
-            current.append(.quote)
-            return
-        }
-        let nonSynchronizing: Bool
-        switch literalMode {
-        case .synchronizing: nonSynchronizing = false
-        case .nonSynchronizing: nonSynchronizing = true
-        case .nonSynchronizingUpTo4096: nonSynchronizing = bytes.count <= 4096
-        }
-        if nonSynchronizing {
-            append("{\(bytes.count)+}\r\n")
-        } else {
-            append("{\(bytes.count)}")
-            endSegment()
-        }
-        current.append(contentsOf: bytes)
-    }
-
-    mutating func finish() -> [[UInt8]] {
-        endSegment()
-        return segments
     }
 }

@@ -12,7 +12,8 @@ public struct IMAPParserLimits: Sendable, Hashable {
     /// this is about refusing what the driver would not store (set it to the mailbox's size limit plus slack).
     /// 64 MiB by default.
     public var maxBodySize: UInt64
-    /// Deepest nesting of parenthesised lists (BODYSTRUCTURE, ENVELOPE, unknown FETCH values). 32 by default.
+    /// Deepest nesting of parenthesised lists (BODYSTRUCTURE, ENVELOPE, unknown FETCH values), the FETCH
+    /// response's own list counted. 32 by default.
     public var maxNesting: Int
     /// Most numbers in one SEARCH response; the numbers are parsed as they arrive (the line is not buffered), so
     /// the memory is 4 bytes per number. 1,000,000 by default.

@@ -31,6 +31,7 @@ public struct IMAPProtocolError: Error, Sendable, Hashable, CustomStringConverti
         case truncated
     }
 
+    /// What was wrong.
     public var kind: Kind
     /// Offset of the offending byte in the whole stream fed to the parser (0 = the first byte of the greeting).
     public var offset: UInt64

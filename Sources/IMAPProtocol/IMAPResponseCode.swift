@@ -35,3 +35,44 @@ public enum IMAPResponseCode: Sendable, Hashable {
     /// Any other code: its name upper-cased and the text up to `]` (empty when there is none).
     case other(name: String, text: String)
 }
+
+extension IMAPResponseCode: CustomStringConvertible {
+    /// The code as the server wrote it, without brackets (`AUTHENTICATIONFAILED`, `UIDVALIDITY 3857529045`,
+    /// `COPYUID 38505 304,319:320 3956:3958`): for logs that quote the server.
+    public var description: String {
+        switch self {
+        case .alert: return "ALERT"
+        case .authenticationFailed: return "AUTHENTICATIONFAILED"
+        case .authorizationFailed: return "AUTHORIZATIONFAILED"
+        case .unavailable: return "UNAVAILABLE"
+        case .expired: return "EXPIRED"
+        case .privacyRequired: return "PRIVACYREQUIRED"
+        case .contactAdmin: return "CONTACTADMIN"
+        case .tryCreate: return "TRYCREATE"
+        case .nonexistent: return "NONEXISTENT"
+        case .alreadyExists: return "ALREADYEXISTS"
+        case .readOnly: return "READ-ONLY"
+        case .readWrite: return "READ-WRITE"
+        case .parse: return "PARSE"
+        case .cannot: return "CANNOT"
+        case .limit: return "LIMIT"
+        case .overQuota: return "OVERQUOTA"
+        case .inUse: return "INUSE"
+        case .noPermission: return "NOPERM"
+        case .serverBug: return "SERVERBUG"
+        case .clientBug: return "CLIENTBUG"
+        case .closed: return "CLOSED"
+        case .uidNotSticky: return "UIDNOTSTICKY"
+        case .capability(let capabilities): return (["CAPABILITY"] + capabilities.names).joined(separator: " ")
+        case .permanentFlags(let flags): return "PERMANENTFLAGS (" + flags.map(\.name).joined(separator: " ") + ")"
+        case .uidValidity(let value): return "UIDVALIDITY \(value)"
+        case .uidNext(let value): return "UIDNEXT \(value)"
+        case .unseen(let value): return "UNSEEN \(value)"
+        case .highestModSequence(let value): return "HIGHESTMODSEQ \(value)"
+        case .copyUID(let validity, let source, let destination):
+            return "COPYUID \(validity) \(source.wireText) \(destination.wireText)"
+        case .appendUID(let validity, let uids): return "APPENDUID \(validity) \(uids.wireText)"
+        case .other(let name, let text): return text.isEmpty ? name : "\(name) \(text)"
+        }
+    }
+}

@@ -8,8 +8,21 @@
 /// O(n) in the bytes fed: framing reads each line byte once and resumes where it stopped when more bytes come;
 /// buffered literals are skipped, not scanned; each complete segment is parsed once.
 ///
-/// Memory: at most `maxBufferedResponse` bytes of one response plus the last chunk fed (consumed bytes are
-/// dropped as parsing advances), the events of one segment, and 4 bytes per SEARCH number.
+/// Memory: at most `maxBufferedResponse` bytes of one response plus the last chunk fed (`bufferedByteCount`;
+/// consumed bytes are dropped lazily at the next `feed`, so the storage is at most twice that plus 4 KiB), the
+/// events of one segment, and 4 bytes per SEARCH number.
+///
+/// ```swift
+/// parser.feed(chunk)                        // each read from the socket
+/// while let event = try parser.next() {
+///     switch event {
+///     case .bodyBytes(let bytes): try spool.write(bytes)   // a message body, as it arrives
+///     case .tagged(let tag, let condition): ...            // the command with this tag is done
+///     default: ...
+///     }
+/// }
+/// try parser.finish()                       // at EOF: throws .truncated inside a response
+/// ```
 ///
 /// After an error the parser is dead: `next()` throws the same `IMAPProtocolError` again and `feed` ignores its
 /// input. The driver then closes the connection.
@@ -57,6 +70,8 @@ public struct IMAPResponseParser: Sendable {
 
     private struct SearchScan: Sendable {
         var numbers: [UInt32] = []
+        /// Bytes consumed, capped at 12 per number allowed plus one line (runs of spaces cannot go on forever).
+        var bytes = 0
         var current: UInt64 = 0
         var digits = 0
         /// The `(MODSEQ n)` tail, once a `(` was seen.
@@ -72,6 +87,9 @@ public struct IMAPResponseParser: Sendable {
 
     /// Bytes held and not yet consumed: a partial response, or body bytes not yet handed out.
     public var bufferedByteCount: Int { buffer.count - start }
+
+    /// Bytes of the stream consumed so far (turned into events); with `bufferedByteCount`, all bytes fed.
+    public var consumedByteCount: UInt64 { bufferOffset + UInt64(start) }
 
     /// Whether the parser is between responses with nothing buffered (a clean place to stop or to start TLS).
     public var isAtResponseBoundary: Bool {
@@ -117,12 +135,13 @@ public struct IMAPResponseParser: Sendable {
                     if discard { continue }
                     return .bodyBytes(chunk)
                 case .search(var search):
+                    // Out of `mode` while it grows, so the numbers array is not copied on write at each call.
+                    mode = .response
                     let done = try scanSearch(&search)
                     guard let response = done else {
                         mode = .search(search)
                         return nil
                     }
-                    mode = .response
                     return .untagged(response)
                 case .response, .fetch:
                     if case .response = mode, scan.scanned == 0, !awaitingGreeting {
@@ -337,8 +356,11 @@ public struct IMAPResponseParser: Sendable {
 
     /// Reads SEARCH numbers from the buffered bytes, consuming them; the response when its line ended. O(bytes).
     private mutating func scanSearch(_ search: inout SearchScan) throws(ParseFailure) -> IMAPUntaggedResponse? {
+        let byteLimit = limits.maxSearchResults * 12 + limits.maxLineLength
         while start < buffer.count {
             let byte = buffer[start]
+            search.bytes += 1
+            guard search.bytes <= byteLimit else { throw ParseFailure(.lineTooLong(limit: byteLimit), at: start) }
             if var tail = search.tail {
                 tail.append(byte)
                 guard tail.count <= 256 else { throw ParseFailure(.lineTooLong(limit: 256), at: start) }
@@ -420,10 +442,12 @@ public struct IMAPResponseParser: Sendable {
             try cursor.space()
             if awaitingGreeting {
                 let statusIndex = cursor.index
-                let condition = try parseCondition(&cursor)
-                guard condition.status != .no, condition.status != .bad else {
+                let word = try? cursor.keyword()
+                guard word == "OK" || word == "PREAUTH" || word == "BYE" else {
                     throw ParseFailure(.unexpectedGreeting, at: statusIndex)
                 }
+                cursor.index = statusIndex
+                let condition = try parseCondition(&cursor)
                 awaitingGreeting = false
                 events.append(.greeting(condition))
             } else {

@@ -8,6 +8,7 @@ public struct IMAPTagGenerator: Sendable, Hashable {
         self.prefix = prefix
     }
 
+    /// The next tag. O(1).
     public mutating func next() -> String {
         counter += 1
         return "\(prefix)\(counter)"

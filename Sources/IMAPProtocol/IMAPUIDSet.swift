@@ -20,8 +20,9 @@ public struct IMAPUIDSet: Sendable, Hashable, CustomStringConvertible {
     public init(_ uids: some Sequence<UInt32>) {
         var merged: [Range] = []
         for uid in uids.sorted() {
-            if let previous = merged.last?.last, uid <= previous &+ 1, previous != UInt32.max || uid == previous {
-                merged[merged.count - 1].last = max(previous, uid)
+            // Sorted, so `uid >= previous` and the difference cannot overflow.
+            if let previous = merged.last?.last, uid - previous <= 1 {
+                merged[merged.count - 1].last = uid
             } else {
                 merged.append(Range(uid, uid))
             }

@@ -1,15 +1,3 @@
-/// Where a response broke the grammar: the kind and the buffer index of the offending byte. The parser turns it
-/// into an `IMAPProtocolError` with the stream offset and an excerpt.
-struct ParseFailure: Error {
-    var kind: IMAPProtocolError.Kind
-    var index: Int
-
-    init(_ kind: IMAPProtocolError.Kind, at index: Int) {
-        self.kind = kind
-        self.index = index
-    }
-}
-
 /// Reads the grammar of one framed segment (a whole response with its buffered literals, or the part of a FETCH
 /// response up to a streamed body literal). Every read advances `index` or throws, so each parse of a segment
 /// is O(segment length); list nesting is capped at `maxNesting`.
@@ -167,10 +155,14 @@ struct ResponseCursor {
         return nil
     }
 
-    /// astring: an atom (with `]`) or a string.
+    /// astring: an atom (with `]`) or a string. 8-bit bytes are accepted in the atom form: servers with
+    /// UTF8=ACCEPT (RFC 6855) should quote such names, and some write them bare.
     mutating func astring() throws(ParseFailure) -> [UInt8] {
         if let byte = peek(), byte == .quote || byte == .openBrace || byte == .tilde { return try string() }
-        return Array(try atom(allowBracket: true, "astring"))
+        let begin = index
+        while let byte = peek(), byte.isAtomChar || byte == .closeBracket || byte >= 0x80 { index += 1 }
+        guard index > begin else { throw fail("astring") }
+        return Array(bytes[begin..<index])
     }
 
     /// Enters a parenthesised list, counting nesting.
@@ -227,8 +219,16 @@ struct ResponseCursor {
         case .backslash:
             _ = try flag()
         default:
-            _ = try atom(allowBracket: true, "value")
-            if peek() == .openBracket { _ = try bracketed() }
+            // Atom characters, `[` and 8-bit bytes (a label in raw UTF-8); a section's `[...]` may hold spaces.
+            let begin = index
+            while let byte = peek(), byte.isAtomChar || byte == .closeBracket || byte >= 0x80 {
+                if byte == .openBracket {
+                    _ = try bracketed()
+                } else {
+                    index += 1
+                }
+            }
+            guard index > begin else { throw fail("value") }
         }
     }
 

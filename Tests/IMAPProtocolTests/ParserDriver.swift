@@ -1,4 +1,3 @@
-import Foundation
 import IMAPProtocol
 
 /// Feeds bytes to an `IMAPResponseParser` the way the transport does (chunk, then drain) and records the events,
@@ -71,47 +70,5 @@ struct ParserDriver {
         } catch {
             return error
         }
-    }
-}
-
-/// The recorded Dovecot transcripts in `Transcripts/` (see capture-transcripts.py there).
-enum Transcripts {
-    static let directory = Bundle.module.url(forResource: "Transcripts", withExtension: nil)!
-
-    static func server(_ name: String) -> [UInt8] {
-        [UInt8](try! Data(contentsOf: directory.appendingPathComponent("\(name).server")))
-    }
-
-    static let names = ["setup-append", "poll-session", "authenticate", "login-failure", "idle", "qresync", "starttls"]
-
-    /// The messages the capture script appended, in order (`messages.bin`: a size line, then the bytes).
-    static var messages: [[UInt8]] {
-        let data = [UInt8](try! Data(contentsOf: directory.appendingPathComponent("messages.bin")))
-        var messages: [[UInt8]] = []
-        var index = 0
-        while index < data.count {
-            let newline = data[index...].firstIndex(of: 0x0A)!
-            let size = Int(String(decoding: data[index..<newline], as: UTF8.self))!
-            messages.append(Array(data[(newline + 1)..<(newline + 1 + size)]))
-            index = newline + 1 + size
-        }
-        return messages
-    }
-}
-
-/// A seeded SplitMix64 generator: reproducible random chunk sizes and mutations.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

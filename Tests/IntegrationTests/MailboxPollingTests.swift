@@ -356,12 +356,19 @@ struct MailboxPollingTests {
     @Test func aFiftyMegabyteMessageIsStreamedWithBoundedMemory() async throws {
         let rig = try await Rig.make("poll-50mb")
         do {
-            var message = Array(
-                ("From: \"Zoë Ångström\" <zoe@example.test>\r\nSubject: Große Protokolldatei\r\n"
-                    + "Message-ID: <fifty@example.test>\r\nMIME-Version: 1.0\r\n"
-                    + "Content-Type: text/plain; charset=utf-8\r\n\r\n").utf8)
-            let line = Array("Protokollzeile mit Umlauten: äöü ÄÖÜ ß — 0123456789 abcdefghijklmnopqrstuvwxyz\r\n".utf8)
+            // What a 50 MB mail is: a short text and a large attachment (base64, 76-character lines).
+            let header: String =
+                "From: \"Zoë Ångström\" <zoe@example.test>\r\nSubject: Große Protokolldatei\r\n"
+                + "Message-ID: <fifty@example.test>\r\nMIME-Version: 1.0\r\n"
+                + "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n"
+            let parts: String =
+                "Content-Type: text/plain; charset=utf-8\r\n\r\nDas Protokoll hängt an.\r\n--b\r\n"
+                + "Content-Type: application/octet-stream; name=\"protokoll.bin\"\r\n"
+                + "Content-Transfer-Encoding: base64\r\n\r\n"
+            var message = Array(header.utf8) + Array(parts.utf8)
+            let line = Array((String(repeating: "QUJDRA==", count: 9) + "QUJD\r\n").utf8)
             while message.count < 50 * 1_048_576 { message += line }
+            message += Array("--b--\r\n".utf8)
             try rig.dovecot.deliver(message, to: "bench")
             try rig.poll(
                 "imap", tls: "implicit", port: rig.dovecot.imapsPort,
@@ -396,7 +403,8 @@ struct MailboxPollingTests {
             outputPrefix: scratch.file("hostile"))
         do {
             #expect(try await waitUntil(seconds: 20) { FileManager.default.fileExists(atPath: portFile) })
-            let port = try String(contentsOfFile: portFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            let port = try String(contentsOfFile: portFile, encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines)
             let secret = scratch.file("secret")
             try "pw\n".write(toFile: secret, atomically: true, encoding: .utf8)
             try postdesk.setExtraConfig(
@@ -526,4 +534,3 @@ enum HostileIMAPServer {
             threading.Thread(target=serve, args=(c,), daemon=True).start()
         """#
 }
-

@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
 """Records real IMAP server bytes for the IMAPProtocol tests.
 
-Usage: capture-transcripts.py PORT OUTDIR   (a private Dovecot, user bench / benchpw, see RECIPES.md section 3)
+Usage: capture-transcripts.py PORT OUTDIR [sessions|replay]
+  (a private Dovecot, see RECIPES.md section 3, with namespace inbox { separator = / } and two passwd-file users:
+   bench / benchpw and umlaut / `pässwort 1"\` (UTF-8); both mailboxes empty at the start)
+sessions (default): the hand-written sessions below, as user bench.
+replay: the commands IMAPCommandEncoder wrote (encoder-session.json, see EncoderSessionTests), as user umlaut,
+  segment by segment: the next segment is sent after the server's `+`, IDLE is ended with DONE after its `+`.
 Writes NAME.server (exactly the bytes the server sent) and NAME.client (what was sent) for each session.
-The mailbox must start empty: the script appends its own messages.
 """
+import json
 import base64
 import socket
 import sys
@@ -12,6 +17,7 @@ import time
 
 PORT = int(sys.argv[1])
 OUT = sys.argv[2]
+MODE = sys.argv[3] if len(sys.argv) > 3 else "sessions"
 
 
 def mutf7(name):
@@ -137,116 +143,178 @@ MESSAGES.append(crlf(
     b"--b1\nContent-Type: application/octet-stream; name=\"log.bin\"\nContent-Transfer-Encoding: base64\n\n"
     + attachment + b"--b1--\n"))
 
-with open(f"{OUT}/messages.bin", "wb") as f:
+
+
+def replay():
+    """Appends the messages for user umlaut, then replays encoder-session.json."""
+    setup = Session("encoder-setup")
+    setup.command("LOGIN umlaut {}", ["pässwort 1\"\\".encode()])
     for m in MESSAGES:
-        f.write(b"%d\n" % len(m) + m)
+        setup.command("APPEND INBOX {}", [m])
+    setup.close()
+    import os
+    os.remove(f"{OUT}/encoder-setup.server")
+    os.remove(f"{OUT}/encoder-setup.client")
+    with open(f"{OUT}/encoder-session.json") as f:
+        sessions = json.load(f)
+    for session in sessions:
+        s = Session(session["name"])
+        for command in session["commands"]:
+            tag = command["tag"].encode()
+            segments = [segment.encode() for segment in command["segments"]]
+            s.send(segments[0])
+            failed = False
+            for segment in segments[1:]:
+                while True:
+                    line = s.read_line()
+                    if line.startswith(b"+"):
+                        break
+                    if line.startswith(tag + b" "):
+                        failed = True
+                        break
+                if failed:
+                    break
+                s.send(segment)
+            if failed:
+                continue
+            if command["idle"]:
+                while not s.read_line().startswith(b"+"):
+                    pass
+                s.send(b"DONE\r\n")
+            while True:
+                line = s.read_line()
+                if line.startswith(tag + b" "):
+                    break
+        try:
+            while True:
+                s.recv()
+        except (EOFError, OSError):
+            pass
+        s.sock.close()
+        with open(f"{OUT}/{s.name}.server", "wb") as f:
+            f.write(s.server)
+        with open(f"{OUT}/{s.name}.client", "wb") as f:
+            f.write(s.client)
+    print("replayed")
 
-FOLDER1 = mutf7("Erledigt/Überprüft")
-FOLDER2 = mutf7("処理済み")
 
-# 1. Setup: folders and messages (APPEND with literals, LITERAL+ and synchronizing).
-s = Session("setup-append")
-s.command("LOGIN bench benchpw")
-s.command(f"CREATE \"{FOLDER1}\"")
-s.command(f"CREATE \"{FOLDER2}\"")
-s.command("CREATE Processed")
-for i, m in enumerate(MESSAGES):
-    s.command("APPEND INBOX {}", [m], sync=(i % 2 == 1))
-s.close()
+def capture_sessions():
+    with open(f"{OUT}/messages.bin", "wb") as f:
+        for m in MESSAGES:
+            f.write(b"%d\n" % len(m) + m)
 
-# 2. The poller's session: capabilities, login, list, status, select, search, fetch, store, copy, move, expunge.
-s = Session("poll-session")
-s.command("CAPABILITY")
-s.command("LOGIN {} {}", [b"bench", b"benchpw"], sync=True)
-s.command("ENABLE CONDSTORE")
-s.command("LIST \"\" \"*\"")
-s.command(f"STATUS \"{FOLDER2}\" (MESSAGES UIDNEXT UIDVALIDITY UNSEEN)")
-s.command("STATUS INBOX (MESSAGES UIDNEXT UIDVALIDITY UNSEEN RECENT)")
-s.command("SELECT INBOX")
-s.command("UID SEARCH ALL")
-s.command("UID SEARCH UID 2:*")
-s.command("UID FETCH 1:* (UID RFC822.SIZE)")
-s.command("UID FETCH 1:* (FLAGS INTERNALDATE)")
-s.command("UID FETCH 1:4 (UID RFC822.SIZE BODY.PEEK[])")
-s.command("UID FETCH 2 (ENVELOPE BODY.PEEK[HEADER.FIELDS (SUBJECT FROM)])")
-s.command("UID FETCH 3 (BODYSTRUCTURE)")
-s.command("UID FETCH 1 (BODY.PEEK[]<0.20>)")
-s.command("UID SEARCH RETURN (MIN MAX COUNT ALL) ALL")
-s.command("UID FETCH 3 (PREVIEW BINARY.PEEK[1] BINARY.SIZE[1])")
-s.command("ID NIL")
-s.command("NAMESPACE")
-s.command("UID STORE 1 +FLAGS.SILENT (\\Seen)")
-s.command("UID STORE 2 +FLAGS (\\Seen)")
-s.command(f"UID COPY 1 \"{FOLDER1}\"")
-s.command("UID COPY 1 Missing")
-s.command(f"UID MOVE 2 \"{FOLDER2}\"")
-s.command("UID STORE 1 +FLAGS.SILENT (\\Deleted)")
-s.command("UID EXPUNGE 1")
-s.command("NOOP")
-s.command(f"EXAMINE \"{FOLDER2}\"")
-s.command(f"SELECT \"{FOLDER1}\"")
-s.command("UID FETCH 1 (BODY.PEEK[] RFC822.SIZE)")
-s.command("SELECT Nonexistent")
-s.command("BOGUS")
-s.close()
+    FOLDER1 = mutf7("Erledigt/Überprüft")
+    FOLDER2 = mutf7("処理済み")
 
-# 3. AUTHENTICATE PLAIN: with SASL-IR, without (continuation), failing, cancelled.
-s = Session("authenticate")
-s.command("AUTHENTICATE PLAIN " + base64.b64encode(b"\0bench\0wrong").decode())
-s.tag += 1
-s.send(b"a%d AUTHENTICATE PLAIN\r\n" % s.tag)
-s.read_line()
-s.send(b"*\r\n")
-while not s.read_line().startswith(b"a%d " % s.tag):
-    pass
-s.tag += 1
-s.send(b"a%d AUTHENTICATE PLAIN\r\n" % s.tag)
-s.read_line()
-s.send(base64.b64encode(b"\0bench\0benchpw") + b"\r\n")
-while not s.read_line().startswith(b"a%d " % s.tag):
-    pass
-s.close()
+    # 1. Setup: folders and messages (APPEND with literals, LITERAL+ and synchronizing).
+    s = Session("setup-append")
+    s.command("LOGIN bench benchpw")
+    s.command(f"CREATE \"{FOLDER1}\"")
+    s.command(f"CREATE \"{FOLDER2}\"")
+    s.command("CREATE Processed")
+    for i, m in enumerate(MESSAGES):
+        s.command("APPEND INBOX {}", [m], sync=(i % 2 == 1))
+    s.close()
 
-s = Session("login-failure")
-s.command("LOGIN bench wrongpw")
-s.command("AUTHENTICATE PLAIN " + base64.b64encode(b"\0bench\0benchpw").decode())
-s.close()
+    # 2. The poller's session: capabilities, login, list, status, select, search, fetch, store, copy, move, expunge.
+    s = Session("poll-session")
+    s.command("CAPABILITY")
+    s.command("LOGIN {} {}", [b"bench", b"benchpw"], sync=True)
+    s.command("ENABLE CONDSTORE")
+    s.command("LIST \"\" \"*\"")
+    s.command(f"STATUS \"{FOLDER2}\" (MESSAGES UIDNEXT UIDVALIDITY UNSEEN)")
+    s.command("STATUS INBOX (MESSAGES UIDNEXT UIDVALIDITY UNSEEN RECENT)")
+    s.command("SELECT INBOX")
+    s.command("UID SEARCH ALL")
+    s.command("UID SEARCH UID 2:*")
+    s.command("UID FETCH 1:* (UID RFC822.SIZE)")
+    s.command("UID FETCH 1:* (FLAGS INTERNALDATE)")
+    s.command("UID FETCH 1:4 (UID RFC822.SIZE BODY.PEEK[])")
+    s.command("UID FETCH 2 (ENVELOPE BODY.PEEK[HEADER.FIELDS (SUBJECT FROM)])")
+    s.command("UID FETCH 3 (BODYSTRUCTURE)")
+    s.command("UID FETCH 1 (BODY.PEEK[]<0.20>)")
+    s.command("UID SEARCH RETURN (MIN MAX COUNT ALL) ALL")
+    s.command("UID FETCH 3 (PREVIEW BINARY.PEEK[1] BINARY.SIZE[1])")
+    s.command("ID NIL")
+    s.command("NAMESPACE")
+    s.command("UID STORE 1 +FLAGS.SILENT (\\Seen)")
+    s.command("UID STORE 2 +FLAGS (\\Seen)")
+    s.command(f"UID COPY 1 \"{FOLDER1}\"")
+    s.command("UID COPY 1 Missing")
+    s.command(f"UID MOVE 2 \"{FOLDER2}\"")
+    s.command("UID STORE 1 +FLAGS.SILENT (\\Deleted)")
+    s.command("UID EXPUNGE 1")
+    s.command("NOOP")
+    s.command(f"EXAMINE \"{FOLDER2}\"")
+    s.command(f"SELECT \"{FOLDER1}\"")
+    s.command("UID FETCH 1 (BODY.PEEK[] RFC822.SIZE)")
+    s.command("SELECT Nonexistent")
+    s.command("BOGUS")
+    s.close()
 
-# 4. IDLE: another session appends while this one idles.
-s = Session("idle")
-s.command("LOGIN bench benchpw")
-s.command("SELECT INBOX")
-s.tag += 1
-idle_tag = b"a%d" % s.tag
-s.send(idle_tag + b" IDLE\r\n")
-assert s.read_line().startswith(b"+")
-other = Session("idle-appender")
-other.command("LOGIN bench benchpw")
-other.command("APPEND INBOX (\\Seen) {}", [crlf("Subject: während IDLE\n\nneu\n".encode())])
-other.close()
-while b"EXISTS" not in s.read_line():
-    pass
-s.send(b"DONE\r\n")
-while not s.read_line().startswith(idle_tag + b" "):
-    pass
-s.close()
+    # 3. AUTHENTICATE PLAIN: with SASL-IR, without (continuation), failing, cancelled.
+    s = Session("authenticate")
+    s.command("AUTHENTICATE PLAIN " + base64.b64encode(b"\0bench\0wrong").decode())
+    s.tag += 1
+    s.send(b"a%d AUTHENTICATE PLAIN\r\n" % s.tag)
+    s.read_line()
+    s.send(b"*\r\n")
+    while not s.read_line().startswith(b"a%d " % s.tag):
+        pass
+    s.tag += 1
+    s.send(b"a%d AUTHENTICATE PLAIN\r\n" % s.tag)
+    s.read_line()
+    s.send(base64.b64encode(b"\0bench\0benchpw") + b"\r\n")
+    while not s.read_line().startswith(b"a%d " % s.tag):
+        pass
+    s.close()
 
-# 5. QRESYNC: expunges are reported as VANISHED.
-s = Session("qresync")
-s.command("LOGIN bench benchpw")
-s.command("ENABLE QRESYNC")
-s.command("SELECT INBOX")
-s.command("UID SEARCH ALL")
-s.command("UID STORE 3 +FLAGS.SILENT (\\Deleted)")
-s.command("UID EXPUNGE 3")
-s.close()
+    s = Session("login-failure")
+    s.command("LOGIN bench wrongpw")
+    s.command("AUTHENTICATE PLAIN " + base64.b64encode(b"\0bench\0benchpw").decode())
+    s.close()
 
-# 6. STARTTLS: only up to the server's go-ahead.
-s = Session("starttls")
-s.tag += 1
-s.send(b"a1 STARTTLS\r\n")
-s.read_line()
-s.sock.close()
-with open(f"{OUT}/starttls.server", "wb") as f:
-    f.write(s.server)
-print("done")
+    # 4. IDLE: another session appends while this one idles.
+    s = Session("idle")
+    s.command("LOGIN bench benchpw")
+    s.command("SELECT INBOX")
+    s.tag += 1
+    idle_tag = b"a%d" % s.tag
+    s.send(idle_tag + b" IDLE\r\n")
+    assert s.read_line().startswith(b"+")
+    other = Session("idle-appender")
+    other.command("LOGIN bench benchpw")
+    other.command("APPEND INBOX (\\Seen) {}", [crlf("Subject: während IDLE\n\nneu\n".encode())])
+    other.close()
+    while b"EXISTS" not in s.read_line():
+        pass
+    s.send(b"DONE\r\n")
+    while not s.read_line().startswith(idle_tag + b" "):
+        pass
+    s.close()
+
+    # 5. QRESYNC: expunges are reported as VANISHED.
+    s = Session("qresync")
+    s.command("LOGIN bench benchpw")
+    s.command("ENABLE QRESYNC")
+    s.command("SELECT INBOX")
+    s.command("UID SEARCH ALL")
+    s.command("UID STORE 3 +FLAGS.SILENT (\\Deleted)")
+    s.command("UID EXPUNGE 3")
+    s.close()
+
+    # 6. STARTTLS: only up to the server's go-ahead.
+    s = Session("starttls")
+    s.tag += 1
+    s.send(b"a1 STARTTLS\r\n")
+    s.read_line()
+    s.sock.close()
+    with open(f"{OUT}/starttls.server", "wb") as f:
+        f.write(s.server)
+    print("done")
+
+
+if MODE == "replay":
+    replay()
+else:
+    capture_sessions()
