@@ -77,6 +77,10 @@ final class IMAPMailboxSession: MailServerSession {
                 throw MailboxError(.tls, "the server does not offer STARTTLS (its capabilities: \(capabilities.names))")
             }
             _ = try await run(.startTLS, step: .tls)
+            guard parser.isAtResponseBoundary else {
+                // Bytes after the go-ahead were sent in clear before the handshake: an injection attempt.
+                throw MailboxError(.tls, "the server sent data after its STARTTLS go-ahead, before the handshake")
+            }
             try await connection.startTLS()
             // Nothing said before TLS is trusted: a new parser, capabilities asked again.
             parser = IMAPResponseParser(limits: parser.limits, expectGreeting: false)
@@ -349,6 +353,9 @@ final class IMAPMailboxSession: MailServerSession {
                         failure = error
                         break reading
                     }
+                case .bodyNil:
+                    // Expunged by someone else while we fetched it: gone, nothing to store.
+                    raw = nil
                 case .fetchEnd:
                     if let uid, let raw, uids.contains(uid) {
                         group.addTask { (uid, await sink.deliver(raw, reference: "uid \(uid)")) }
@@ -415,11 +422,17 @@ final class IMAPMailboxSession: MailServerSession {
     /// `\Deleted` flag alone when the server has no UIDPLUS (never a bare EXPUNGE).
     private func move(_ set: IMAPUIDSet, to folder: String) async throws(MailboxError) {
         let target = IMAPMailboxName(folder)
-        if capabilities.move {
-            _ = try await run(.uidMove(set, target), step: .afterCommit)
-            return
+        let command: IMAPCommand = capabilities.move ? .uidMove(set, target) : .uidCopy(set, target)
+        var done = try await run(command, step: .afterCommit, allowFailure: true)
+        if done.status == .no, done.code == .tryCreate {
+            // The folder does not exist yet: create it once, as the server suggests, and try again.
+            _ = try await run(.create(target), step: .afterCommit)
+            done = try await run(command, step: .afterCommit, allowFailure: true)
         }
-        _ = try await run(.uidCopy(set, target), step: .afterCommit)
+        guard done.status == .ok else {
+            throw MailboxError(.afterCommit, "cannot move to \(folder): \(Self.describe(done))")
+        }
+        if capabilities.move { return }
         try await flag(set, .deleted)
         if capabilities.uidPlus { _ = try await run(.uidExpunge(set), step: .afterCommit) }
     }

@@ -207,8 +207,18 @@ final class POP3MailboxSession: MailServerSession {
             report.fetched += committed.count
             if settings.afterCommit == .delete { deletions += outcome.committed }
         }
-        // DELE is pipelined (RFC 2449 PIPELINING or not, each reply is read in order), then QUIT commits it.
-        for deletion in deletions { try await command(.dele(deletion.number), step: .afterCommit) }
+        // DELE goes out in one write with PIPELINING (RFC 2449), else one at a time; QUIT then commits them.
+        if capabilities.first(named: "PIPELINING") != nil, !deletions.isEmpty {
+            try await send(deletions.map { POP3Command.dele($0.number) })
+            for deletion in deletions {
+                let event = try await nextEvent(step: .afterCommit)
+                guard case .ok = event else {
+                    throw MailboxError(.afterCommit, "DELE \(deletion.number) refused: \(Self.describe(event))")
+                }
+            }
+        } else {
+            for deletion in deletions { try await command(.dele(deletion.number), step: .afterCommit) }
+        }
         try await command(.quit, step: .afterCommit)
         report.afterCommitApplied = deletions.count
         try await storeStep { try await self.store.setMailboxItems(deletions.map(\.uid), state: .done, in: key) }
@@ -227,10 +237,20 @@ final class POP3MailboxSession: MailServerSession {
         _ batch: [(number: Int, uid: String, size: Int)], sink: MailboxSink
     ) async throws(MailboxError) -> RetrieveOutcome {
         var failure: MailboxError?
+        // With PIPELINING (RFC 2449) every RETR of the batch goes out at once: one round trip, not one per message.
+        let pipelined = capabilities.first(named: "PIPELINING") != nil
+        if pipelined {
+            do throws(MailboxError) {
+                try await send(batch.map { POP3Command.retr($0.number) })
+            } catch {
+                return RetrieveOutcome(failure: error)
+            }
+        }
         let verdicts = await withTaskGroup(of: (Int, String, MailboxSink.Verdict).self) { group in
             for entry in batch {
                 do throws(MailboxError) {
-                    let raw = try await retrieve(entry.number)
+                    if !pipelined { try await send([.retr(entry.number)]) }
+                    let raw = try await readMessage(entry.number)
                     group.addTask { (entry.number, entry.uid, await sink.deliver(raw, reference: "uidl \(entry.uid)")) }
                 } catch {
                     failure = error
@@ -263,8 +283,8 @@ final class POP3MailboxSession: MailServerSession {
         return outcome
     }
 
-    private func retrieve(_ number: Int) async throws(MailboxError) -> RawMessage {
-        try await send(.retr(number))
+    /// The answer to a RETR already sent: the message, streamed into memory or the spool.
+    private func readMessage(_ number: Int) async throws(MailboxError) -> RawMessage {
         let first = try await nextEvent(step: .fetch)
         guard case .ok = first else { throw MailboxError(.fetch, "RETR \(number) refused: \(Self.describe(first))") }
         var collector = MessageBodyCollector(
@@ -332,13 +352,18 @@ final class POP3MailboxSession: MailServerSession {
     // MARK: The command loop
 
     private func send(_ command: POP3Command) async throws(MailboxError) {
-        let bytes: [UInt8]
+        try await send([command])
+    }
+
+    /// Sends the commands in one write; their responses are expected in order.
+    private func send(_ commands: [POP3Command]) async throws(MailboxError) {
+        var bytes: [UInt8] = []
         do {
-            bytes = try command.encoded()
+            for command in commands { bytes += try command.encoded() }
         } catch {
             throw MailboxError(.protocolViolation, "\(error)")
         }
-        parser.expect(command.responseKind)
+        for command in commands { parser.expect(command.responseKind) }
         try await connection.write(bytes)
     }
 
