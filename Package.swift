@@ -152,7 +152,7 @@ let package = Package(
         .testTarget(
             name: "PostdeskDaemonTests",
             dependencies: [
-                "PostdeskDaemon", "TicketPipeline",
+                "PostdeskDaemon", "TicketPipeline", "MailboxPolling",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
