@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import TicketPipeline
 
 /// One mailbox's own task: connect, synchronize, wait for changes (IDLE or the poll interval), again; on any
@@ -19,6 +20,7 @@ final class MailboxPoller: Sendable {
     private let tokens: (any AccessTokenSource)?
     private let open: SessionOpener
     private let logger: Logger
+    private let lastExpiryWarning = Mutex<Date?>(nil)
     /// The longest wait between two attempts of a failing mailbox.
     static let backoffCap = Duration.seconds(15 * 60)
     static let firstBackoff = Duration.seconds(5)
@@ -115,6 +117,7 @@ final class MailboxPoller: Sendable {
                     session.staysOpen ? nil : Date().addingTimeInterval(Self.seconds(settings.pollInterval))
                 await refreshTokenHealth(&status)
                 await save(status)
+                warnOfExpiry(status)
                 if report.fetched > 0 || report.tooLarge > 0 {
                     logger.info(
                         "mailbox synchronized",
@@ -134,6 +137,26 @@ final class MailboxPoller: Sendable {
         if !session.staysOpen, !Task.isCancelled {
             try? await Task.sleep(for: settings.pollInterval)
         }
+    }
+
+    /// Warns, at most once a day, when the OAuth client secret expires within 14 days: after that date every
+    /// refresh fails and the mailbox stops.
+    private func warnOfExpiry(_ status: MailboxStatus) {
+        guard let expires = status.clientSecretExpires else { return }
+        let remaining = expires.timeIntervalSinceNow
+        guard remaining < 14 * 86400 else { return }
+        let now = Date()
+        guard lastExpiryWarning.withLock({ last in
+            if let previous = last, now.timeIntervalSince(previous) < 86400 { return false }
+            last = now
+            return true
+        })
+        else { return }
+        logger.warning(
+            remaining > 0
+                ? "the OAuth client secret expires in \(Int(remaining / 86400)) days: create a new one and set client_secret_file"
+                : "the OAuth client secret has expired: token refreshes will fail",
+            metadata: ["mailbox": "\(settings.name)", "client_secret_expires": "\(expires.formatted(.iso8601))"])
     }
 
     private func refreshTokenHealth(_ status: inout MailboxStatus) async {
