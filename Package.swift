@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "TicketPipeline", targets: ["TicketPipeline"]),
         .library(name: "TicketStoreSQLite", targets: ["TicketStoreSQLite"]),
         .library(name: "MailClassification", targets: ["MailClassification"]),
+        .library(name: "SASLMechanisms", targets: ["SASLMechanisms"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", .upToNextMinor(from: "2.101.2")),
@@ -41,6 +42,8 @@ let package = Package(
         .target(name: "MessageSpool", swiftSettings: strict),
         // 2. SMTP/LMTP server session state machine: bytes in, replies and events out.
         .target(name: "SMTPProtocol", swiftSettings: strict),
+        // 2. Client-side SASL exchanges (PLAIN, LOGIN, XOAUTH2, OAUTHBEARER) for the IMAP and POP3 pollers (pure).
+        .target(name: "SASLMechanisms", dependencies: ["MailParser"], swiftSettings: strict),
         // 3. SwiftNIO listeners (unix socket, TCP, STARTTLS) driving the state machine.
         .target(
             name: "SMTPTransport",
@@ -108,6 +111,7 @@ let package = Package(
             resources: [.copy("Corpus")]),
         .testTarget(name: "MessageSpoolTests", dependencies: ["MessageSpool"]),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
+        .testTarget(name: "SASLMechanismsTests", dependencies: ["SASLMechanisms"]),
         .testTarget(
             name: "SMTPTransportTests",
             dependencies: [
