@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "TicketStoreSQLite", targets: ["TicketStoreSQLite"]),
         .library(name: "MailClassification", targets: ["MailClassification"]),
         .library(name: "SASLMechanisms", targets: ["SASLMechanisms"]),
+        .library(name: "POP3Protocol", targets: ["POP3Protocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", .upToNextMinor(from: "2.101.2")),
@@ -44,6 +45,8 @@ let package = Package(
         .target(name: "SMTPProtocol", swiftSettings: strict),
         // 2. Client-side SASL exchanges (PLAIN, LOGIN, XOAUTH2, OAUTHBEARER) for the IMAP and POP3 pollers (pure).
         .target(name: "SASLMechanisms", dependencies: ["MailParser"], swiftSettings: strict),
+        // 2. POP3 client codec: commands to bytes, an incremental response parser streaming message bodies (pure).
+        .target(name: "POP3Protocol", dependencies: ["SASLMechanisms", "MailParser"], swiftSettings: strict),
         // 3. SwiftNIO listeners (unix socket, TCP, STARTTLS) driving the state machine.
         .target(
             name: "SMTPTransport",
@@ -112,6 +115,9 @@ let package = Package(
         .testTarget(name: "MessageSpoolTests", dependencies: ["MessageSpool"]),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
         .testTarget(name: "SASLMechanismsTests", dependencies: ["SASLMechanisms"]),
+        .testTarget(
+            name: "POP3ProtocolTests", dependencies: ["POP3Protocol", "SASLMechanisms"],
+            resources: [.copy("Transcripts")]),
         .testTarget(
             name: "SMTPTransportTests",
             dependencies: [
