@@ -166,7 +166,7 @@ public struct POP3ResponseParser: Sendable {
             throw POP3ProtocolError(
 
                 .lineTooLong(limit: limit), context: context(), streamOffset: lineOffset,
-                bytes: line + segment.prefix(64))
+                bytes: (line + segment.prefix(65)).prefix(65))
         }
         line.append(contentsOf: segment)
         guard let end else {
