@@ -28,6 +28,8 @@ final class IMAPMailboxSession: MailServerSession {
     /// Messages fetched in one UID FETCH at most, and their bytes at most (as the server announced them).
     static let batchCount = 64
     static let batchBytes = 16 << 20
+    /// Most messages one folder listing may hold.
+    static let maxListing = 2_000_000
 
     var staysOpen: Bool { true }
 
@@ -203,6 +205,9 @@ final class IMAPMailboxSession: MailServerSession {
         let key = MailboxFolderKey(mailbox: settings.name, folder: folder, validity: validity)
         let known = try await storeStep { try await self.store.mailboxItems(key) }
         let listing = try await listSizes()
+        // EXISTS from our own SELECT is not news; what arrives from here on is (mail delivered while we sync, or
+        // our own expunges, which cost one more cheap synchronization before IDLE).
+        changed = false
         try await storeStep {
             try await self.store.forgetMailboxItems(in: key, notIn: Set(listing.map { String($0.uid) }))
         }
@@ -296,9 +301,14 @@ final class IMAPMailboxSession: MailServerSession {
             case .fetchAttribute(.uid(let value)): uid = value
             case .fetchAttribute(.rfc822Size(let value)): size = value
             case .fetchEnd:
-                if let uid { entries.append((uid, size ?? 0)) }
+                if let uid, entries.count <= Self.maxListing { entries.append((uid, size ?? 0)) }
             default: break
             }
+        }
+        // A folder claiming more messages than any real one holds is a hostile or broken server: memory stays
+        // bounded (16 bytes an entry), and the mailbox reports why it stopped.
+        guard entries.count <= Self.maxListing else {
+            throw MailboxError(.protocolViolation, "the folder lists more than \(Self.maxListing) messages")
         }
         entries.sort { $0.uid < $1.uid }
         return entries

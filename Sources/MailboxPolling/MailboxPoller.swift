@@ -146,11 +146,12 @@ final class MailboxPoller: Sendable {
         let remaining = expires.timeIntervalSinceNow
         guard remaining < 14 * 86400 else { return }
         let now = Date()
-        guard lastExpiryWarning.withLock({ last in
-            if let previous = last, now.timeIntervalSince(previous) < 86400 { return false }
-            last = now
-            return true
-        })
+        guard
+            lastExpiryWarning.withLock({ last in
+                if let previous = last, now.timeIntervalSince(previous) < 86400 { return false }
+                last = now
+                return true
+            })
         else { return }
         logger.warning(
             remaining > 0

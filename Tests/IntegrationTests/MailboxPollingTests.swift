@@ -40,6 +40,15 @@ struct MailboxPollingTests {
         ]
     }
 
+    /// User + system CPU time of a process, from /proc.
+    static func cpuSeconds(_ pid: Int32) throws -> Double {
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        // Fields after the command name (which may hold spaces) start after the last ')'.
+        let fields = stat[stat.index(after: try #require(stat.lastIndex(of: ")")))...].split(separator: " ")
+        let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     /// A Dovecot with user `bench`, a Postdesk whose config polls it, and the password file.
     struct Rig {
         let scratch: ScratchDirectory
@@ -214,6 +223,13 @@ struct MailboxPollingTests {
             #expect(try await waitUntil(seconds: 15) { try await rig.postdesk.listTickets().count == 1 })
             let elapsed = ContinuousClock.now - started
             #expect(elapsed < .seconds(10), "IDLE pickup took \(elapsed)")
+            // Waiting in IDLE costs nothing: no busy re-synchronization while the mailbox is quiet.
+            let pid = try #require(rig.postdesk.pid)
+            try await Task.sleep(for: .seconds(1))
+            let before = try Self.cpuSeconds(pid)
+            try await Task.sleep(for: .seconds(3))
+            let spent = try Self.cpuSeconds(pid) - before
+            #expect(spent < 0.3, "\(spent) s of CPU in 3 s of a quiet IDLE")
         } catch {
             Issue.record(error)
         }
@@ -315,6 +331,43 @@ struct MailboxPollingTests {
             #expect(!status.contains("not-the-password"), "a password never appears")
             #expect(!rig.postdesk.serverLog.contains("not-the-password"))
             #expect(!rig.postdesk.serverLog.contains("bench-pässwörd"))
+        } catch {
+            Issue.record(error)
+        }
+        await rig.stop()
+    }
+
+    @Test func mailboxesTestWalksEveryStepAndNamesTheOneThatFails() async throws {
+        let rig = try await Rig.make("poll-check")
+        do {
+            try await rig.dovecot.createFolder("Überprüft", user: "bench")
+            try rig.dovecot.deliver(Self.messages("check")[0].raw, to: "bench")
+            try rig.poll(
+                "imap", tls: "implicit", port: rig.dovecot.imapsPort,
+                extra: ["after_commit: move", "move_to: Überprüft"])
+            let report = try await rig.postdesk.cli(["mailboxes", "test", "bench-imap"], label: "check")
+            for expected in [
+                "ok   connect: localhost is", "ok   tls: TLS verified", "common_name=localhost", "ok   greeting:",
+                "ok   capabilities:", "IDLE", "ok   authentication: logged in as bench",
+                "ok   folder: INBOX: 1 messages",
+                "ok   folder: Überprüft (move_to): 0 messages",
+            ] {
+                #expect(report.contains(expected), "\(expected) in:\n\(report)")
+            }
+            // Nothing was fetched or changed by the check.
+            #expect(try await rig.dovecot.flags(user: "bench", uid: 1)?.contains("\\Seen") == false)
+
+            try "wrong\n".write(toFile: rig.passwordFile, atomically: true, encoding: .utf8)
+            do {
+                _ = try await rig.postdesk.cli(["mailboxes", "test", "bench-imap"], label: "check-fail")
+                Issue.record("a refused login must make the check fail")
+            } catch RigError.commandFailed(_, let status, let output) {
+                #expect(status == 1)
+                #expect(output.contains("FAIL authentication:"), "\(output)")
+                #expect(
+                    output.contains("AUTHENTICATIONFAILED") || output.contains("Authentication failed"), "\(output)")
+                #expect(!output.contains("wrong"), "the password never appears")
+            }
         } catch {
             Issue.record(error)
         }
