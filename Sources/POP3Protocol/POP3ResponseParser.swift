@@ -158,8 +158,7 @@ public struct POP3ResponseParser: Sendable {
     private mutating func collectLine(
         _ buffer: UnsafeBufferPointer<UInt8>, _ index: inout Int, limit: Int, context: @autoclosure () -> String
     ) throws(POP3ProtocolError) -> Bool {
-        let rest = buffer[index...]
-        let end = rest.firstIndex(of: Self.lf)
+        let end = Self.lineFeed(in: buffer, from: index)
         let segment = buffer[index..<(end ?? buffer.count)]
         let total = line.count + segment.count + (end == nil ? 0 : 1)
         guard total <= limit else {
@@ -230,7 +229,7 @@ public struct POP3ResponseParser: Sendable {
         scan: while index < buffer.count {
             switch position {
             case .inLine:
-                if let lineFeed = buffer[index...].firstIndex(of: Self.lf) {
+                if let lineFeed = Self.lineFeed(in: buffer, from: index) {
                     index = lineFeed + 1
                     position = .lineStart
                 } else {
@@ -276,6 +275,14 @@ public struct POP3ResponseParser: Sendable {
         } else {
             stage = .body(position)
         }
+    }
+
+    /// The index of the first LF at or after `start`, found with `memchr` (MailParser's `LineScanner`). O(the bytes
+    /// up to it).
+    private static func lineFeed(in buffer: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        var scanner = LineScanner(buffer, in: start..<buffer.count)
+        guard let line = scanner.next(), line.hasLineFeed else { return nil }
+        return line.next - 1
     }
 
     /// The bytes after `indicator` if the line is `indicator` alone or `indicator SP text` (indicator compared
