@@ -131,19 +131,23 @@ public struct POP3ResponseParser: Sendable {
                 else { continue }
                 try finishStatusLine(kind, into: &events)
             case .listing:
-                guard let name = listing?.name, let number = listing?.lineNumber,
-                    try collectLine(
-                        buffer, &index, limit: limits.listingLineBytes, context: "\(name) line \(number + 1)")
-                else { continue }
+                // Taken out while it grows so that its arrays stay uniquely referenced (appended in place).
+                guard var accumulator = listing else { preconditionFailure("a listing stage without its listing") }
+                listing = nil
+                defer { if case .listing = stage { listing = accumulator } }
+                let complete = try collectLine(
+                    buffer, &index, limit: limits.listingLineBytes,
+                    context: "\(accumulator.name) line \(accumulator.lineNumber + 1)")
+                guard complete else { continue }
                 var content = line[...]
                 if content.last == Self.cr { content = content.dropLast() }
                 if content.elementsEqual([Self.dot]) {
-                    if let finished = listing?.event { events.append(finished) }
-                    listing = nil
+                    events.append(accumulator.event)
                     stage = .idle
-                } else if let problem = listing?.add(content, wireLength: line.count + 1) {
+                } else if let problem = accumulator.add(content, wireLength: line.count + 1) {
                     throw POP3ProtocolError(
-                        problem, context: "\(name) line \(number + 1)", streamOffset: lineOffset, bytes: content)
+                        problem, context: "\(accumulator.name) line \(accumulator.lineNumber)",
+                        streamOffset: lineOffset, bytes: content)
                 }
                 line.removeAll(keepingCapacity: true)
                 lineOffset = base + index
