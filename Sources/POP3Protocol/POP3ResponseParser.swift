@@ -31,7 +31,10 @@ public struct POP3ResponseParser: Sendable {
         case body(BodyPosition)
     }
 
+    /// Declared responses; those before `nextExpectation` have started (a queue without O(k) removals, so that
+    /// thousands of pipelined commands cost O(1) each).
     private var expectations: [POP3ResponseKind] = [.status]
+    private var nextExpectation = 0
     private var stage = Stage.idle
     /// The listing being collected while `stage` is `.listing` (kept apart so it is mutated in place).
     private var listing: POP3ListingAccumulator?
@@ -51,11 +54,18 @@ public struct POP3ResponseParser: Sendable {
     /// Declares the next response (after those already declared). Call it when sending the command; bytes held
     /// because they came early are parsed on the next `parse` call (`parse([])` is fine).
     public mutating func expect(_ kind: POP3ResponseKind) {
+        if nextExpectation == expectations.count {
+            expectations.removeAll(keepingCapacity: true)
+            nextExpectation = 0
+        } else if nextExpectation >= 1024, nextExpectation * 2 >= expectations.count {
+            expectations.removeFirst(nextExpectation)
+            nextExpectation = 0
+        }
         expectations.append(kind)
     }
 
     /// Responses declared but not yet started.
-    public var pendingExpectationCount: Int { expectations.count }
+    public var pendingExpectationCount: Int { expectations.count - nextExpectation }
 
     /// True between responses: nothing partial is buffered and no body or listing is open.
     public var isBetweenResponses: Bool {
@@ -109,7 +119,7 @@ public struct POP3ResponseParser: Sendable {
         while index < buffer.count {
             switch stage {
             case .idle:
-                guard !expectations.isEmpty else {
+                guard nextExpectation < expectations.count else {
                     let rest = buffer[index...]
                     guard rest.count <= limits.unsolicitedBytes else {
                         throw POP3ProtocolError(
@@ -121,7 +131,8 @@ public struct POP3ResponseParser: Sendable {
                     streamOffset = base + index
                     return
                 }
-                stage = .statusLine(expectations.removeFirst())
+                stage = .statusLine(expectations[nextExpectation])
+                nextExpectation += 1
                 line.removeAll(keepingCapacity: true)
                 lineOffset = base + index
             case .statusLine(let kind):
