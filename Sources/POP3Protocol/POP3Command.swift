@@ -51,6 +51,18 @@ public enum POP3Command: Sendable, Hashable, CustomStringConvertible, CustomDebu
         return "AUTH ".utf8.count + mechanism.utf8.count + 1 + encoded + 2 <= authCommandLimit
     }
 
+    /// The `AUTH` command that starts `exchange`: with its initial response when it has one and the line fits
+    /// `authCommandLimit` (the exchange is then told it was sent), else without, so that the server's empty
+    /// challenge gets the response instead (`SASLExchange.respond` answers it). O(n) in the initial response.
+    public static func auth(starting exchange: inout SASLExchange) -> POP3Command {
+        let mechanism = exchange.mechanism.rawValue
+        guard let initial = exchange.initialResponse,
+            initialResponseFits(mechanism: mechanism, initialResponse: initial)
+        else { return .auth(mechanism: mechanism, initialResponse: nil) }
+        exchange.initialResponseSent()
+        return .auth(mechanism: mechanism, initialResponse: initial)
+    }
+
     /// The response this command gets, for `POP3ResponseParser.expect`.
     public var responseKind: POP3ResponseKind {
         switch self {

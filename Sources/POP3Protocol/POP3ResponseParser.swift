@@ -31,7 +31,10 @@ public struct POP3ResponseParser: Sendable {
         case body(BodyPosition)
     }
 
+    /// Declared responses; those before `nextExpectation` have started (a queue without O(k) removals, so that
+    /// thousands of pipelined commands cost O(1) each).
     private var expectations: [POP3ResponseKind] = [.status]
+    private var nextExpectation = 0
     private var stage = Stage.idle
     /// The listing being collected while `stage` is `.listing` (kept apart so it is mutated in place).
     private var listing: POP3ListingAccumulator?
@@ -51,11 +54,18 @@ public struct POP3ResponseParser: Sendable {
     /// Declares the next response (after those already declared). Call it when sending the command; bytes held
     /// because they came early are parsed on the next `parse` call (`parse([])` is fine).
     public mutating func expect(_ kind: POP3ResponseKind) {
+        if nextExpectation == expectations.count {
+            expectations.removeAll(keepingCapacity: true)
+            nextExpectation = 0
+        } else if nextExpectation >= 1024, nextExpectation * 2 >= expectations.count {
+            expectations.removeFirst(nextExpectation)
+            nextExpectation = 0
+        }
         expectations.append(kind)
     }
 
     /// Responses declared but not yet started.
-    public var pendingExpectationCount: Int { expectations.count }
+    public var pendingExpectationCount: Int { expectations.count - nextExpectation }
 
     /// True between responses: nothing partial is buffered and no body or listing is open.
     public var isBetweenResponses: Bool {
@@ -109,7 +119,7 @@ public struct POP3ResponseParser: Sendable {
         while index < buffer.count {
             switch stage {
             case .idle:
-                guard !expectations.isEmpty else {
+                guard nextExpectation < expectations.count else {
                     let rest = buffer[index...]
                     guard rest.count <= limits.unsolicitedBytes else {
                         throw POP3ProtocolError(
@@ -121,7 +131,8 @@ public struct POP3ResponseParser: Sendable {
                     streamOffset = base + index
                     return
                 }
-                stage = .statusLine(expectations.removeFirst())
+                stage = .statusLine(expectations[nextExpectation])
+                nextExpectation += 1
                 line.removeAll(keepingCapacity: true)
                 lineOffset = base + index
             case .statusLine(let kind):
@@ -131,19 +142,23 @@ public struct POP3ResponseParser: Sendable {
                 else { continue }
                 try finishStatusLine(kind, into: &events)
             case .listing:
-                guard let name = listing?.name, let number = listing?.lineNumber,
-                    try collectLine(
-                        buffer, &index, limit: limits.listingLineBytes, context: "\(name) line \(number + 1)")
-                else { continue }
+                // Taken out while it grows so that its arrays stay uniquely referenced (appended in place).
+                guard var accumulator = listing else { preconditionFailure("a listing stage without its listing") }
+                listing = nil
+                defer { if case .listing = stage { listing = accumulator } }
+                let complete = try collectLine(
+                    buffer, &index, limit: limits.listingLineBytes,
+                    context: "\(accumulator.name) line \(accumulator.lineNumber + 1)")
+                guard complete else { continue }
                 var content = line[...]
                 if content.last == Self.cr { content = content.dropLast() }
                 if content.elementsEqual([Self.dot]) {
-                    if let finished = listing?.event { events.append(finished) }
-                    listing = nil
+                    events.append(accumulator.event)
                     stage = .idle
-                } else if let problem = listing?.add(content, wireLength: line.count + 1) {
+                } else if let problem = accumulator.add(content, wireLength: line.count + 1) {
                     throw POP3ProtocolError(
-                        problem, context: "\(name) line \(number + 1)", streamOffset: lineOffset, bytes: content)
+                        problem, context: "\(accumulator.name) line \(accumulator.lineNumber)",
+                        streamOffset: lineOffset, bytes: content)
                 }
                 line.removeAll(keepingCapacity: true)
                 lineOffset = base + index
@@ -158,8 +173,7 @@ public struct POP3ResponseParser: Sendable {
     private mutating func collectLine(
         _ buffer: UnsafeBufferPointer<UInt8>, _ index: inout Int, limit: Int, context: @autoclosure () -> String
     ) throws(POP3ProtocolError) -> Bool {
-        let rest = buffer[index...]
-        let end = rest.firstIndex(of: Self.lf)
+        let end = Self.lineFeed(in: buffer, from: index)
         let segment = buffer[index..<(end ?? buffer.count)]
         let total = line.count + segment.count + (end == nil ? 0 : 1)
         guard total <= limit else {
@@ -230,7 +244,7 @@ public struct POP3ResponseParser: Sendable {
         scan: while index < buffer.count {
             switch position {
             case .inLine:
-                if let lineFeed = buffer[index...].firstIndex(of: Self.lf) {
+                if let lineFeed = Self.lineFeed(in: buffer, from: index) {
                     index = lineFeed + 1
                     position = .lineStart
                 } else {
@@ -276,6 +290,14 @@ public struct POP3ResponseParser: Sendable {
         } else {
             stage = .body(position)
         }
+    }
+
+    /// The index of the first LF at or after `start`, found with `memchr` (MailParser's `LineScanner`). O(the bytes
+    /// up to it).
+    private static func lineFeed(in buffer: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        var scanner = LineScanner(buffer, in: start..<buffer.count)
+        guard let line = scanner.next(), line.hasLineFeed else { return nil }
+        return line.next - 1
     }
 
     /// The bytes after `indicator` if the line is `indicator` alone or `indicator SP text` (indicator compared

@@ -49,7 +49,7 @@ public struct SASLExchange: Sendable, CustomStringConvertible, CustomDebugString
 
     /// PLAIN (RFC 4616): `[authzid] NUL authcid NUL passwd`, all UTF-8. `authorizationIdentity` acts as another
     /// user (admin access to a shared mailbox); nil or empty leaves it out. Throws when a field is empty where the
-    /// RFC requires text or contains NUL.
+    /// RFC requires text or contains NUL. O(n) in the credentials, as are the other constructors.
     public static func plain(
         username: String, password: String, authorizationIdentity: String? = nil
     ) throws(SASLError) -> SASLExchange {
@@ -67,7 +67,7 @@ public struct SASLExchange: Sendable, CustomStringConvertible, CustomDebugString
 
     /// LOGIN: answers the server's first prompt (normally `Username:`) with the user name and the second
     /// (`Password:`) with the password, by order rather than by the prompt's wording, which varies by server.
-    /// There is no initial response.
+    /// There is no initial response. O(n) in the credentials.
     public static func login(username: String, password: String) throws(SASLError) -> SASLExchange {
         try require(!username.isEmpty, .login, "username", "is empty")
         try require(!password.isEmpty, .login, "password", "is empty")
@@ -77,7 +77,7 @@ public struct SASLExchange: Sendable, CustomStringConvertible, CustomDebugString
     }
 
     /// XOAUTH2 (Google, Microsoft): `user=U\x01auth=Bearer T\x01\x01`. The token must be an RFC 6750
-    /// `b64token`; the user name must not contain control characters.
+    /// `b64token`; the user name must not contain control characters. O(n) in the credentials.
     public static func xoauth2(username: String, accessToken: String) throws(SASLError) -> SASLExchange {
         let user = Array(username.utf8)
         try require(!user.isEmpty, .xoauth2, "username", "is empty")
@@ -89,7 +89,8 @@ public struct SASLExchange: Sendable, CustomStringConvertible, CustomDebugString
 
     /// OAUTHBEARER (RFC 7628): `n,a=U,\x01host=H\x01port=P\x01auth=Bearer T\x01\x01`. `username` becomes the GS2
     /// authorization identity (`,` and `=` escaped as `=2C`, `=3D`; empty leaves it out); `host` and `port` are
-    /// the server as the client reached it (optional, but Microsoft and Dovecot accept them).
+    /// the server as the client reached it (optional, but Microsoft and Dovecot accept them). O(n) in the
+    /// credentials.
     public static func oauthBearer(
         username: String, accessToken: String, host: String? = nil, port: Int? = nil
     ) throws(SASLError) -> SASLExchange {
@@ -126,7 +127,7 @@ public struct SASLExchange: Sendable, CustomStringConvertible, CustomDebugString
 
     /// The client's first message, for SASL-IR (sent with the command), or nil for LOGIN, which has none. Reading
     /// it changes nothing: if the driver does not send it, the server asks with an empty challenge and
-    /// `respond` answers with these bytes.
+    /// `respond` answers with these bytes. O(1): the message was built once, by the constructor.
     public var initialResponse: [UInt8]? {
         mechanism == .login ? nil : credentials.bytes
     }

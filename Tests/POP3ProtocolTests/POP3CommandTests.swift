@@ -90,6 +90,23 @@ struct POP3CommandTests {
         #expect(!POP3Command.initialResponseFits(mechanism: "XOAUTH2", initialResponse: exchange.initialResponse!))
     }
 
+    @Test func authStartingAnExchangeSendsTheInitialResponseOnlyWhenItFits() throws {
+        var plain = try SASLExchange.plain(username: "bench", password: "benchpw")
+        #expect(
+            POP3Command.auth(starting: &plain)
+                == .auth(mechanism: "PLAIN", initialResponse: Array("\0bench\0benchpw".utf8)))
+        #expect(plain.phase == .credentialsSent)
+
+        var login = try SASLExchange.login(username: "bench", password: "benchpw")
+        #expect(POP3Command.auth(starting: &login) == .auth(mechanism: "LOGIN", initialResponse: nil))
+        #expect(login.phase == .started)
+
+        let jwt = String(repeating: "eyJ0eXAiOiJKV1Qi", count: 80)
+        var xoauth2 = try SASLExchange.xoauth2(username: "support@contoso.example", accessToken: jwt)
+        #expect(POP3Command.auth(starting: &xoauth2) == .auth(mechanism: "XOAUTH2", initialResponse: nil))
+        #expect(try xoauth2.respond(toChallenge: []) == xoauth2.initialResponse)
+    }
+
     @Test func responseKindsMatchTheCommands() {
         #expect(POP3Command.capa.responseKind == .capabilityListing)
         #expect(POP3Command.list(nil).responseKind == .scanListing)

@@ -27,15 +27,17 @@ struct POP3DovecotSASLTests {
             }
             let login = try SASLExchange.login(username: user, password: password)
             #expect(try authenticate(port: dovecot.port, login, sendInitialResponse: true) == .ok)
-            let wrong = try SASLExchange.plain(username: user, password: password + "x")
-            #expect(
-                try authenticate(port: dovecot.port, wrong, sendInitialResponse: true)
-                    == .refused(.authenticationFailure))
-            let wrongLogin = try SASLExchange.login(username: user, password: "nope")
-            #expect(
-                try authenticate(port: dovecot.port, wrongLogin, sendInitialResponse: false)
-                    == .refused(.authenticationFailure))
         }
+
+        // Each refusal costs Dovecot's failure delay and anvil penalty (2-6 s here), so two are enough: PLAIN with
+        // an initial response (UTF-8 user) and LOGIN by prompts (ASCII user).
+        let wrong = try SASLExchange.plain(username: "jürgen", password: "pässwörd-日本x")
+        #expect(
+            try authenticate(port: dovecot.port, wrong, sendInitialResponse: true) == .refused(.authenticationFailure))
+        let wrongLogin = try SASLExchange.login(username: "bench", password: "nope")
+        #expect(
+            try authenticate(port: dovecot.port, wrongLogin, sendInitialResponse: false)
+                == .refused(.authenticationFailure))
     }
 
     enum Outcome: Equatable {

@@ -300,6 +300,37 @@ struct POP3BodyStreamTests {
         #expect(!parser.isBetweenResponses)
     }
 
+    @Test func pipelinedResponsesAreMatchedToTheirDeclaredKindsInOrder() throws {
+        // 5,000 pipelined RETR and DELE (RFC 2449 PIPELINING), declared while earlier answers are still arriving.
+        var parser = try parser([])
+        var wire: [UInt8] = []
+        for number in 1...5_000 {
+            wire += bytes("+OK\r\nmessage \(number)\r\n.\r\n+OK Marked to be deleted.\r\n")
+        }
+        var events: [POP3Event] = []
+        var start = 0
+        var declared = 0
+        while start < wire.count {
+            while declared < 5_000, declared * 46 <= start + 4096 {
+                parser.expect(.messageBody)
+                parser.expect(.status)
+                declared += 1
+            }
+            let end = min(wire.count, start + 997)
+            events += try parser.parse(wire[start..<end])
+            start = end
+        }
+        #expect(parser.pendingExpectationCount == 0)
+        #expect(parser.isBetweenResponses)
+        let bodies = events.compactMap { event -> String? in
+            if case .bodyBytes(let body) = event { return String(decoding: body, as: UTF8.self) }
+            return nil
+        }
+        #expect(bodies.count >= 5_000)
+        #expect(bodies.joined() == (1...5_000).map { "message \($0)\r\n" }.joined())
+        #expect(events.filter { $0 == .ok(POP3StatusLine(text: "Marked to be deleted.")) }.count == 5_000)
+    }
+
     @Test func anErrorInsteadOfABodyEndsTheResponse() throws {
         var parser = try parser([.messageBody, .status])
         #expect(

@@ -139,6 +139,52 @@ struct POP3TranscriptTests {
         #expect(plain.client == expected)
     }
 
+    @Test func oauthFailuresSurfaceDovecotsJSONAndEndCleanly() throws {
+        let fixture = try TranscriptFixture.load("auth-oauth")
+        let (events, _) = try Self.parseWhole(fixture)
+        var sent: [UInt8] = []
+        var outcomes: [POP3Event] = []
+        var serverErrors: [SASLServerError?] = []
+        let exchanges = [
+            try SASLExchange.xoauth2(username: "bench", accessToken: "bad-token"),
+            try SASLExchange.oauthBearer(username: "bench", accessToken: "bad-token", host: "localhost", port: 21110),
+        ]
+        var remaining = events.dropFirst()  // the greeting
+        for var exchange in exchanges {
+            sent += try POP3Command.auth(
+                mechanism: exchange.mechanism.rawValue, initialResponse: exchange.initialResponse
+            )
+            .encoded()
+            exchange.initialResponseSent()
+            while case .saslChallenge(let challenge)? = remaining.first {
+                remaining = remaining.dropFirst()
+                sent += try POP3Command.authResponse(try exchange.respond(toChallenge: challenge)).encoded()
+            }
+            outcomes.append(remaining.removeFirst())
+            serverErrors.append(exchange.serverError)
+            #expect(exchange.phase == .failureAcknowledged)
+        }
+        // A good token, this time without an initial response: the empty challenge gets it.
+        var good = try SASLExchange.xoauth2(username: "bench", accessToken: "good-token")
+        sent += try POP3Command.auth(mechanism: "XOAUTH2", initialResponse: nil).encoded()
+        guard case .saslChallenge(let empty)? = remaining.first else {
+            Issue.record("no empty challenge")
+            return
+        }
+        sent += try POP3Command.authResponse(try good.respond(toChallenge: empty)).encoded()
+        #expect(remaining.dropFirst().first == .ok(POP3StatusLine(text: "Logged in.")))
+        sent += try POP3Command.quit.encoded()
+
+        #expect(sent == fixture.client)
+        let refused = POP3StatusLine(code: POP3ResponseCode(levels: ["AUTH"]), text: "Authentication failed.")
+        #expect(outcomes == [.error(refused), .error(refused)])
+        #expect(serverErrors[0]?.status == "401")
+        #expect(serverErrors[0]?.schemes == "bearer")
+        #expect(serverErrors[0]?.scope == "mail")
+        #expect(serverErrors[0]?.rawText == #"{"status":"401","schemes":"bearer","scope":"mail"}"#)
+        #expect(serverErrors[1]?.status == "invalid_token")
+    }
+
     @Test func failuresCarryDovecotsResponseCodes() throws {
         let (events, _) = try Self.parseWhole(try TranscriptFixture.load("auth-failures"))
         let errors = events.compactMap { event -> POP3StatusLine? in

@@ -13,7 +13,7 @@ struct TranscriptFixture {
 
     static let names = [
         "user-pass-retr", "auth-plain-initial-response", "auth-plain-challenge", "auth-login", "auth-failures",
-        "stls", "auth-utf8", "auth-login-utf8", "fuzz-seed",
+        "stls", "auth-utf8", "auth-login-utf8", "fuzz-seed", "auth-oauth",
     ]
 
     static func load(_ name: String) throws -> TranscriptFixture {

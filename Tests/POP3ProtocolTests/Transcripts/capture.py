@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Captures real POP3 transcripts from a private Dovecot (see RECIPES.md §3) for POP3ProtocolTests.
 
-usage: capture.py PORT
+usage: capture.py PORT [oauth]
+Sessions 1-8 were captured with `auth_mechanisms = plain login` (the tests check that CAPA and that XOAUTH2 is
+refused as unsupported); session 9 with `plain login xoauth2 oauthbearer`. With "oauth", Dovecot must also have the oauth2 passdb (RECIPES.md §6) whose introspection endpoint answers
+{"active": true, "username": "bench"} for the token "good-token" and {"active": false} for any other.
 For each session writes NAME.server (the server's bytes exactly), NAME.client (what this script sent) and
 NAME.kinds (the response kind the client expected for each response, one per line, greeting first).
 """
@@ -152,3 +155,17 @@ s.send("UIDL 1", "status")
 s.send("RETR 9", "messageBody")
 s.send("QUIT", "status")
 s.close()
+
+# 9. XOAUTH2 and OAUTHBEARER: a refused token (the JSON failure challenge and the client's closing answer), then a
+#    good one, each with its initial response.
+if len(sys.argv) > 2 and sys.argv[2] == "oauth":
+    s = Session("auth-oauth")
+    s.send("AUTH XOAUTH2 " + b64(b"user=bench\x01auth=Bearer bad-token\x01\x01"), "authenticationStep")
+    s.send("", "authenticationStep")
+    s.send("AUTH OAUTHBEARER " + b64(b"n,a=bench,\x01host=localhost\x01port=21110\x01auth=Bearer bad-token\x01\x01"),
+           "authenticationStep")
+    s.send(b64(b"\x01"), "authenticationStep")
+    s.send("AUTH XOAUTH2", "authenticationStep")
+    s.send(b64(b"user=bench\x01auth=Bearer good-token\x01\x01"), "authenticationStep")
+    s.send("QUIT", "status")
+    s.close()
