@@ -64,7 +64,7 @@ let package = Package(
         .target(
             name: "MailboxPolling",
             dependencies: [
-                "TicketPipeline", "MessageSpool", "IMAPProtocol", "POP3Protocol", "SASLMechanisms",
+                "TicketPipeline", "MessageSpool", "MailParser", "IMAPProtocol", "POP3Protocol", "SASLMechanisms",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -451,6 +451,7 @@ final class IMAPMailboxSession: MailServerSession {
     private func setAsideTooLarge(
         _ entry: (uid: UInt32, size: UInt64), key: MailboxFolderKey, sink: MailboxSink
     ) async throws(MailboxError) {
+        let header = try await headerFields(of: entry.uid)
         var action = "left in \(key.folder)"
         if let folder = settings.oversizeFolder {
             try await move(IMAPUIDSet([entry.uid]), to: folder)
@@ -458,7 +459,7 @@ final class IMAPMailboxSession: MailServerSession {
         }
         try await storeStep {
             try await sink.recordTooLarge(
-                size: Int(clamping: entry.size), reference: "\(key.folder) uid \(entry.uid)", subject: nil, from: nil,
+                size: Int(clamping: entry.size), reference: "\(key.folder) uid \(entry.uid)", header: header,
                 action: action)
             try await self.store.setMailboxItems([String(entry.uid)], state: .tooLarge, in: key)
         }
@@ -468,6 +469,19 @@ final class IMAPMailboxSession: MailServerSession {
                 "mailbox": "\(settings.name)", "uid": "\(entry.uid)", "size": "\(entry.size)",
                 "limit": "\(settings.maxMessageSize)", "action": "\(action)",
             ])
+    }
+
+    /// The few header fields a record of a too-large message shows, without its body: at most
+    /// `MailboxSink.headerLimit` bytes are kept.
+    private func headerFields(of uid: UInt32) async throws(MailboxError) -> [UInt8] {
+        var bytes: [UInt8] = []
+        let section = IMAPFetchItem.bodyPeek(section: "HEADER.FIELDS (FROM SUBJECT MESSAGE-ID DATE)")
+        _ = try await run(.uidFetch(IMAPUIDSet([uid]), [.uid, section]), step: .fetch) { event in
+            if case .bodyBytes(let chunk) = event, bytes.count < MailboxSink.headerLimit {
+                bytes += chunk.prefix(MailboxSink.headerLimit - bytes.count)
+            }
+        }
+        return bytes
     }
 
     // MARK: Waiting for mail

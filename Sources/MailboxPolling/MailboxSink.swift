@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MailParser
 import MessageSpool
 import TicketPipeline
 
@@ -41,13 +42,19 @@ struct MailboxSink: Sendable {
         }
     }
 
-    /// Puts a message too large to fetch on record (`postdesk messages list`), with what the server said of it.
-    func recordTooLarge(size: Int, reference: String, subject: String?, from: String?, action: String) async throws {
+    /// Header bytes of a too-large message read for its record, at most.
+    static let headerLimit = 64 * 1024
+
+    /// Puts a message too large to fetch on record (`postdesk messages list`), with what is known of it: its size
+    /// and its From, Subject and Message-ID from `header` (the header fields alone, as the server sent them).
+    func recordTooLarge(size: Int, reference: String, header: [UInt8], action: String) async throws {
         let settings = self.settings
+        let parsed = MessageParser.parse(Array(header.prefix(Self.headerLimit)) + [13, 10, 13, 10])
         let record = NewMessageRecord(
             receivedAt: Date(), source: settings.mailProtocol == .imap ? .imap : .pop3,
             sessionID: "\(settings.name):\(reference)", envelopeSender: "",
-            envelopeRecipients: [settings.recipientAddress], messageID: nil, subject: subject, fromAddress: from,
+            envelopeRecipients: [settings.recipientAddress], messageID: parsed.messageID, subject: parsed.subject,
+            fromAddress: parsed.from.first?.address,
             rawSHA256: "", rawSize: size, classification: "too-large", disposition: .tooLarge, ticketNumber: nil,
             queues: settings.queue.map { [$0] } ?? [],
             decisions:

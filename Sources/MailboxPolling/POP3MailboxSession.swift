@@ -173,9 +173,10 @@ final class POP3MailboxSession: MailServerSession {
             case .done, .tooLarge, .unrouted: continue
             case nil:
                 if size > settings.maxMessageSize {
+                    let header = try await headerOnly(entry.messageNumber)
                     try await storeStep {
                         try await sink.recordTooLarge(
-                            size: size, reference: "uidl \(entry.uniqueID)", subject: nil, from: nil,
+                            size: size, reference: "uidl \(entry.uniqueID)", header: header,
                             action: "left on the server")
                         try await self.store.setMailboxItems([entry.uniqueID], state: .tooLarge, in: key)
                     }
@@ -312,6 +313,23 @@ final class POP3MailboxSession: MailServerSession {
         guard case .ok(let line) = event else { throw MailboxError(.folder, "STAT refused: \(Self.describe(event))") }
         let fields = line.text.split(separator: " ")
         return (fields.first.flatMap { Int($0) } ?? 0, fields.dropFirst().first.flatMap { Int($0) } ?? 0)
+    }
+
+    /// `TOP n 0`: the header alone, at most `MailboxSink.headerLimit` bytes kept; empty if the server refuses.
+    private func headerOnly(_ number: Int) async throws(MailboxError) -> [UInt8] {
+        try await send(.top(number, lines: 0))
+        guard case .ok = try await nextEvent(step: .fetch) else { return [] }
+        var bytes: [UInt8] = []
+        while true {
+            switch try await nextEvent(step: .fetch) {
+            case .bodyBytes(let chunk):
+                if bytes.count < MailboxSink.headerLimit {
+                    bytes += chunk.prefix(MailboxSink.headerLimit - bytes.count)
+                }
+            case .bodyEnd: return bytes
+            case let event: throw MailboxError(.protocolViolation, "TOP \(number): unexpected \(event)")
+            }
+        }
     }
 
     private func uniqueIDs() async throws(MailboxError) -> [POP3UniqueIDEntry] {

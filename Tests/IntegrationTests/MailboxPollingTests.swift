@@ -273,13 +273,42 @@ struct MailboxPollingTests {
                 extra: ["max_message_size: 4096", "oversize_folder: Zu-groß", "after_commit: delete"])
             try await rig.postdesk.start()
             #expect(
-                try await waitUntil(seconds: 30) {
-                    try await rig.dovecot.messageCount(user: "bench", folder: "Zu-groß") == 1
+                await waitUntil(seconds: 30) {
+                    // Until the poller creates it, the folder does not exist.
+                    (try? await rig.dovecot.messageCount(user: "bench", folder: "Zu-groß")) == 1
                 }, "\(rig.postdesk.serverLog)")
             #expect(try await waitUntil(seconds: 30) { try await rig.dovecot.messageCount(user: "bench") == 0 })
             #expect(try await rig.postdesk.listTickets().count == 1)
             let records = try await rig.postdesk.cli(["messages", "list"], label: "records")
             #expect(records.contains("too-large"), "\(records)")
+            #expect(records.contains("Große Datei"), "the record shows what is known: \(records)")
+        } catch {
+            Issue.record(error)
+        }
+        await rig.stop()
+    }
+
+    @Test func aTooLargePOP3MessageIsRecordedWithItsDecodedSubjectAndLeftOnTheServer() async throws {
+        let rig = try await Rig.make("poll-large-pop3")
+        do {
+            let big =
+                Array("From: =?UTF-8?B?0JDQvdC90LA=?= <anna@example.test>\r\n".utf8)
+                + Array("Subject: =?UTF-8?B?0J7Rh9C10L3RjCDQsdC+0LvRjNGI0L7QuSDRhNCw0LnQuw==?=\r\n\r\n".utf8)
+                + Array(repeating: UInt8(ascii: "y"), count: 9000) + Array("\r\n".utf8)
+            try rig.dovecot.deliver(big, to: "bench")
+            try rig.poll(
+                "pop3", tls: "implicit", port: rig.dovecot.pop3sPort, extra: ["max_message_size: 4096"])
+            try await rig.postdesk.start()
+            var records = ""
+            #expect(
+                try await waitUntil(seconds: 30) {
+                    records = try await rig.postdesk.cli(["messages", "list"], label: "records")
+                    return records.contains("too-large")
+                }, "\(rig.postdesk.serverLog)")
+            #expect(records.contains("Очень большой файл"), "\(records)")
+            try await Task.sleep(for: .seconds(2))
+            #expect(try await rig.dovecot.messageCount(user: "bench") == 1, "never downloaded, never deleted")
+            #expect(try await rig.postdesk.listTickets().isEmpty)
         } catch {
             Issue.record(error)
         }
