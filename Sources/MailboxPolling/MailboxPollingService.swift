@@ -13,7 +13,7 @@ public final class MailboxPollingService: Sendable {
 
     private let store: any TicketStore & MailboxStateStore
     private let submit: @Sendable (InboundMessage) async -> [RecipientOutcome]
-    private let tokens: (any AccessTokenSource)?
+    private let tokens = Mutex<(any AccessTokenSource)?>(nil)
     private let spool: SpoolSettings
     private let logger: Logger
     private let running = Mutex<[String: Running]>([:])
@@ -26,7 +26,7 @@ public final class MailboxPollingService: Sendable {
     ) {
         self.store = store
         self.submit = submit
-        self.tokens = tokens
+        self.tokens.withLock { $0 = tokens }
         self.spool = SpoolSettings(directory: spoolDirectory, threshold: spoolThreshold)
         self.logger = logger
     }
@@ -34,9 +34,13 @@ public final class MailboxPollingService: Sendable {
     /// The names of the mailboxes being polled.
     public var mailboxNames: [String] { running.withLock { $0.keys.sorted() } }
 
-    /// Makes `mailboxes` the set being polled. Returns what changed, for the log.
+    /// Makes `mailboxes` the set being polled; `tokens`, when given, replaces the OAuth2 token source for the
+    /// pollers started from now on. Returns what changed, for the log.
     @discardableResult
-    public func apply(_ mailboxes: [MailboxSettings]) -> (started: [String], restarted: [String], stopped: [String]) {
+    public func apply(
+        _ mailboxes: [MailboxSettings], tokens newTokens: (any AccessTokenSource)? = nil
+    ) -> (started: [String], restarted: [String], stopped: [String]) {
+        if let newTokens { tokens.withLock { $0 = newTokens } }
         var started: [String] = []
         var restarted: [String] = []
         var stopped: [String] = []
@@ -73,7 +77,9 @@ public final class MailboxPollingService: Sendable {
         var logger = self.logger
         logger[metadataKey: "mailbox"] = "\(settings.name)"
         let sessionLogger = logger
-        return MailboxPoller(settings: settings, sink: sink, store: store, tokens: tokens, logger: logger) {
+        return MailboxPoller(
+            settings: settings, sink: sink, store: store, tokens: tokens.withLock { $0 }, logger: logger
+        ) {
             settings, credentials throws(MailboxError) in
             switch settings.mailProtocol {
             case .imap:
