@@ -56,6 +56,32 @@ import Testing
         }
     }
 
+    /// `postdesk oauth login` in another process while the daemon runs: the daemon's manager, stuck on a
+    /// revoked refresh token, picks up the new tokens at its next call, without a restart.
+    @Test func newConsentIsPickedUpByARunningManager() async throws {
+        try await OAuthTokenServer.with { server in
+            let directory = server.scratch("tokens")
+            let daemonStore = try OAuthTokenStore(directory: directory)
+            let revoked = try await server.seed(daemonStore, mailbox: "support")
+            try await server.control("revoke", ["refresh_token": revoked.refreshToken!])
+            try await server.control("expire-access")
+            let settings = server.settings(.authorizationCode)
+            let daemon = OAuthTokenManager(store: daemonStore, mailboxes: ["support": settings])
+            await daemon.tokenRejected(for: "support")
+            let dead = await #expect(throws: OAuthError.self) { try await daemon.accessToken(for: "support") }
+            #expect(dead?.needsConsent == true)
+
+            _ = try await OAuthConsent.run(
+                settings: settings, mailbox: "support", store: try OAuthTokenStore(directory: directory),
+                presenter: Self.presenter(showAuthorizationURL: { url in _ = try? await Self.browse(url) }))
+            let access = try await daemon.accessToken(for: "support")
+            #expect(try await server.introspect(access)["active"] as? Bool == true)
+            let health = await daemon.health(for: "support")
+            #expect(!health.consentRequired && health.lastError == nil)
+            #expect(try await server.tokenRequests(grant: "refresh_token").all == 1)
+        }
+    }
+
     @Test func authorizationCodePastedFromAnotherMachine() async throws {
         try await OAuthTokenServer.with { server in
             let store = try OAuthTokenStore(directory: server.scratch("tokens"))
