@@ -6,6 +6,7 @@ import MessageSpool
 import NIOCore
 import NIOPosix
 import NIOSSL
+import OAuthTokens
 import SMTPProtocol
 import SMTPTransport
 import ServiceLifecycle
@@ -75,14 +76,15 @@ public struct PostdeskService: Service {
                 "listening",
                 metadata: ["smtp": "\(listen.host):\(port)", "starttls": "\(configuration.smtpTLS != nil)"])
         }
+        let tokens = try await tokenSource(for: configuration.mailboxes, existing: nil)
         let pollers = MailboxPollingService(
-            store: store, submit: { await supervisedIntake.submit($0) }, tokens: nil,
+            store: store, submit: { await supervisedIntake.submit($0) }, tokens: tokens,
             spoolDirectory: configuration.spoolDirectory, spoolThreshold: configuration.spoolThreshold, logger: logger)
         if !configuration.mailboxes.isEmpty {
             pollers.apply(configuration.mailboxes)
             logger.info("polling", metadata: ["mailboxes": "\(pollers.mailboxNames)"])
         }
-        let reloads = Task { await reloadOnHangup(pollers) }
+        let reloads = Task { await reloadOnHangup(pollers, tokens: tokens) }
         notifier?.send("READY=1")
         logger.info(
             "postdesk ready",
@@ -127,7 +129,8 @@ public struct PostdeskService: Service {
     /// SIGHUP: reads the configuration file again and applies its mailboxes (added, changed, removed) without
     /// touching the listeners; a change elsewhere is logged as needing a restart. A file with errors changes
     /// nothing.
-    private func reloadOnHangup(_ pollers: MailboxPollingService) async {
+    private func reloadOnHangup(_ pollers: MailboxPollingService, tokens: OAuthTokenSource?) async {
+        var tokens = tokens
         for await _ in await UnixSignalsSequence(trapping: .sighup) {
             guard let configurationPath else {
                 logger.notice("SIGHUP: no configuration file to reload (built-in defaults)")
@@ -135,7 +138,8 @@ public struct PostdeskService: Service {
             }
             do {
                 let fresh = try await PostdeskConfiguration.load(path: configurationPath)
-                let changes = pollers.apply(fresh.mailboxes)
+                tokens = try await tokenSource(for: fresh.mailboxes, existing: tokens)
+                let changes = pollers.apply(fresh.mailboxes, tokens: tokens)
                 var unchanged = fresh
                 unchanged.mailboxes = configuration.mailboxes
                 unchanged.origins = configuration.origins
@@ -152,6 +156,23 @@ public struct PostdeskService: Service {
                 logger.error("SIGHUP: configuration not reloaded, nothing changed", metadata: ["error": "\(error)"])
             }
         }
+    }
+
+    /// The OAuth2 token manager, when a mailbox uses OAuth2 (its store, `oauth/` next to the database, is created
+    /// then and only then); an existing one takes the new settings (a reload).
+    private func tokenSource(
+        for mailboxes: [MailboxSettings], existing: OAuthTokenSource?
+    ) async throws -> OAuthTokenSource? {
+        let settings = try MailboxOAuth.clientSettings(mailboxes)
+        if let existing {
+            await existing.manager.update(mailboxes: settings)
+            return existing
+        }
+        guard !settings.isEmpty else { return nil }
+        let store = try OAuthTokenStore(directory: MailboxOAuth.storeDirectory(forDatabase: configuration.storePath))
+        var oauthLogger = logger
+        oauthLogger[metadataKey: "component"] = "oauth"
+        return OAuthTokenSource(manager: OAuthTokenManager(store: store, mailboxes: settings, logger: oauthLogger))
     }
 
     /// Waits for the sessions to finish for the grace period; then gives up the deliveries still in the pipeline

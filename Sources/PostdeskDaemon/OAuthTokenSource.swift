@@ -1,0 +1,22 @@
+import Foundation
+import MailboxPolling
+import OAuthTokens
+
+/// The poller's OAuth2 access tokens, from the token manager; and the mapping from a mailbox's configuration to
+/// the manager's client settings.
+struct OAuthTokenSource: AccessTokenSource, AccessTokenHealthSource {
+    let manager: OAuthTokenManager
+
+    func accessToken(for mailbox: String) async throws -> String {
+        try await manager.accessToken(for: mailbox)
+    }
+
+    func tokenRejected(for mailbox: String) async {
+        await manager.tokenRejected(for: mailbox)
+    }
+
+    func tokenHealth(for mailbox: String) async -> (accessTokenExpires: Date?, refreshTokenIssued: Date?) {
+        let health = await manager.health(for: mailbox)
+        return (health.accessTokenExpiresAt, health.refreshTokenObtainedAt)
+    }
+}
