@@ -52,18 +52,11 @@ final class IMAPMailboxSession: MailServerSession {
         settings: MailboxSettings, credentials: MailboxCredentials, store: any MailboxStateStore,
         spool: SpoolSettings, logger: Logger
     ) async throws(MailboxError) -> IMAPMailboxSession {
-        let connection = try await MailboxConnection.connect(
-            host: settings.host, port: settings.port, tls: settings.tls, caFile: settings.caFile,
-            timeout: settings.timeout)
+        let connection = try await MailboxConnection.connect(for: settings)
         let session = IMAPMailboxSession(
             connection: connection, settings: settings, store: store, spool: spool, logger: logger)
-        do throws(MailboxError) {
-            try await session.start(credentials)
-            return session
-        } catch {
-            await connection.close()
-            throw error
-        }
+        try await connection.closingOnFailure { () throws(MailboxError) in try await session.start(credentials) }
+        return session
     }
 
     private func start(_ credentials: MailboxCredentials) async throws(MailboxError) {
@@ -203,12 +196,12 @@ final class IMAPMailboxSession: MailServerSession {
     ) async throws(MailboxError) {
         let validity = try await select(folder)
         let key = MailboxFolderKey(mailbox: settings.name, folder: folder, validity: validity)
-        let known = try await storeStep { try await self.store.mailboxItems(key) }
+        let known = try await MailboxError.fromStore { try await self.store.mailboxItems(key) }
         let listing = try await listSizes()
         // EXISTS from our own SELECT is not news; what arrives from here on is (mail delivered while we sync, or
         // our own expunges, which cost one more cheap synchronization before IDLE).
         changed = false
-        try await storeStep {
+        try await MailboxError.fromStore {
             try await self.store.forgetMailboxItems(in: key, notIn: Set(listing.map { String($0.uid) }))
         }
         var owed: [UInt32] = []
@@ -394,13 +387,13 @@ final class IMAPMailboxSession: MailServerSession {
             }
         }
         let committed = outcome.committed.map(String.init)
-        try await storeStep { try await self.store.setMailboxItems(committed, state: .committed, in: key) }
+        try await MailboxError.fromStore { try await self.store.setMailboxItems(committed, state: .committed, in: key) }
         if !unrouted.isEmpty {
             logger.warning(
                 "no queue takes these messages: left in the mailbox (set mailboxes.<name>.queue or a triage queue)",
                 metadata: ["mailbox": "\(settings.name)", "folder": "\(key.folder)", "uids": "\(unrouted)"])
             let items = unrouted.map(String.init)
-            try await storeStep { try await self.store.setMailboxItems(items, state: .unrouted, in: key) }
+            try await MailboxError.fromStore { try await self.store.setMailboxItems(items, state: .unrouted, in: key) }
         }
         if let failure { throw failure }
         return outcome
@@ -421,7 +414,7 @@ final class IMAPMailboxSession: MailServerSession {
             try await flag(set, .seen)
         }
         let items = uids.map(String.init)
-        try await storeStep { try await self.store.setMailboxItems(items, state: .done, in: key) }
+        try await MailboxError.fromStore { try await self.store.setMailboxItems(items, state: .done, in: key) }
     }
 
     private func flag(_ set: IMAPUIDSet, _ flag: IMAPFlag) async throws(MailboxError) {
@@ -457,7 +450,7 @@ final class IMAPMailboxSession: MailServerSession {
             try await move(IMAPUIDSet([entry.uid]), to: folder)
             action = "moved to \(folder)"
         }
-        try await storeStep {
+        try await MailboxError.fromStore {
             try await sink.recordTooLarge(
                 size: Int(clamping: entry.size), reference: "\(key.folder) uid \(entry.uid)", header: header,
                 action: action)
@@ -615,22 +608,6 @@ final class IMAPMailboxSession: MailServerSession {
                     "the server closed the connection during \(step.rawValue)")
             }
             chunk.withUnsafeReadableBytes { parser.feed($0) }
-        }
-    }
-
-    private func storeStep(_ body: () async throws -> Void) async throws(MailboxError) {
-        do {
-            try await body()
-        } catch {
-            throw MailboxError(.store, "\(error)")
-        }
-    }
-
-    private func storeStep<T>(_ body: () async throws -> T) async throws(MailboxError) -> T {
-        do {
-            return try await body()
-        } catch {
-            throw MailboxError(.store, "\(error)")
         }
     }
 

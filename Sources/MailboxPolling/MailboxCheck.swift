@@ -35,9 +35,7 @@ public enum MailboxCheck {
             return
         }
         do throws(MailboxError) {
-            let connection = try await MailboxConnection.connect(
-                host: settings.host, port: settings.port, tls: settings.tls, caFile: settings.caFile,
-                timeout: settings.timeout)
+            let connection = try await MailboxConnection.connect(for: settings)
             report(Step(step: .connect, passed: true, detail: "connected to \(settings.host):\(settings.port)"))
             if settings.tls == .implicit {
                 // The handshake completes before the first byte of the greeting can be read.

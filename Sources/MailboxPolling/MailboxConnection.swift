@@ -72,6 +72,23 @@ final class MailboxConnection {
         }
     }
 
+    /// Connects to `settings`' server.
+    static func connect(for settings: MailboxSettings) async throws(MailboxError) -> MailboxConnection {
+        try await connect(
+            host: settings.host, port: settings.port, tls: settings.tls, caFile: settings.caFile,
+            timeout: settings.timeout)
+    }
+
+    /// Runs `body` (a session's opening steps); if it fails, the connection is closed before the error goes on.
+    func closingOnFailure(_ body: () async throws(MailboxError) -> Void) async throws(MailboxError) {
+        do throws(MailboxError) {
+            try await body()
+        } catch {
+            await close()
+            throw error
+        }
+    }
+
     /// Puts TLS under the conversation (after the server's go-ahead to STARTTLS/STLS). Nothing the server sent
     /// before is kept by the caller (CVE-2011-0411's lesson, client side).
     func startTLS() async throws(MailboxError) {

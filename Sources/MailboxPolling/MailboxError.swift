@@ -17,3 +17,14 @@ public struct MailboxError: Error, Sendable, Equatable, CustomStringConvertible 
 
     public var description: String { "\(step.rawValue): \(detail)" }
 }
+
+extension MailboxError {
+    /// Runs a store operation; its failure is a `.store` error of the mailbox (the poller backs off).
+    static func fromStore<T>(_ body: () async throws -> T) async throws(MailboxError) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw MailboxError(.store, "\(error)")
+        }
+    }
+}

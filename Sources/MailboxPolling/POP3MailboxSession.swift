@@ -41,18 +41,11 @@ final class POP3MailboxSession: MailServerSession {
         settings: MailboxSettings, credentials: MailboxCredentials, store: any MailboxStateStore,
         spool: SpoolSettings, logger: Logger
     ) async throws(MailboxError) -> POP3MailboxSession {
-        let connection = try await MailboxConnection.connect(
-            host: settings.host, port: settings.port, tls: settings.tls, caFile: settings.caFile,
-            timeout: settings.timeout)
+        let connection = try await MailboxConnection.connect(for: settings)
         let session = POP3MailboxSession(
             connection: connection, settings: settings, store: store, spool: spool, logger: logger)
-        do throws(MailboxError) {
-            try await session.start(credentials)
-            return session
-        } catch {
-            await connection.close()
-            throw error
-        }
+        try await connection.closingOnFailure { () throws(MailboxError) in try await session.start(credentials) }
+        return session
     }
 
     private func start(_ credentials: MailboxCredentials) async throws(MailboxError) {
@@ -159,10 +152,12 @@ final class POP3MailboxSession: MailServerSession {
     func synchronize(into sink: MailboxSink) async throws(MailboxError) -> SynchronizationReport {
         var report = SynchronizationReport()
         let key = MailboxFolderKey(mailbox: settings.name, folder: "", validity: 0)
-        let known = try await storeStep { try await self.store.mailboxItems(key) }
+        let known = try await MailboxError.fromStore { try await self.store.mailboxItems(key) }
         let uids = try await uniqueIDs()
         let sizes = try await scanListing()
-        try await storeStep { try await self.store.forgetMailboxItems(in: key, notIn: Set(uids.map(\.uniqueID))) }
+        try await MailboxError.fromStore {
+            try await self.store.forgetMailboxItems(in: key, notIn: Set(uids.map(\.uniqueID)))
+        }
         var deletions: [(number: Int, uid: String)] = []
         var toFetch: [(number: Int, uid: String, size: Int)] = []
         for entry in uids {
@@ -174,7 +169,7 @@ final class POP3MailboxSession: MailServerSession {
             case nil:
                 if size > settings.maxMessageSize {
                     let header = try await headerOnly(entry.messageNumber)
-                    try await storeStep {
+                    try await MailboxError.fromStore {
                         try await sink.recordTooLarge(
                             size: size, reference: "uidl \(entry.uniqueID)", header: header,
                             action: "left on the server")
@@ -200,7 +195,7 @@ final class POP3MailboxSession: MailServerSession {
             let outcome = try await retrieveAndDeliver(batch, sink: sink)
             failure = outcome.failure
             let committed = outcome.committed.map(\.uid)
-            try await storeStep {
+            try await MailboxError.fromStore {
                 try await self.store.setMailboxItems(
                     committed, state: self.settings.afterCommit == .delete ? .committed : .done, in: key)
                 try await self.store.setMailboxItems(outcome.unrouted, state: .unrouted, in: key)
@@ -222,7 +217,9 @@ final class POP3MailboxSession: MailServerSession {
         }
         try await command(.quit, step: .afterCommit)
         report.afterCommitApplied = deletions.count
-        try await storeStep { try await self.store.setMailboxItems(deletions.map(\.uid), state: .done, in: key) }
+        try await MailboxError.fromStore {
+            try await self.store.setMailboxItems(deletions.map(\.uid), state: .done, in: key)
+        }
         if let failure { throw failure }
         return report
     }
@@ -418,22 +415,6 @@ final class POP3MailboxSession: MailServerSession {
         }
         defer { pendingIndex += 1 }
         return pending[pendingIndex]
-    }
-
-    private func storeStep(_ body: () async throws -> Void) async throws(MailboxError) {
-        do {
-            try await body()
-        } catch {
-            throw MailboxError(.store, "\(error)")
-        }
-    }
-
-    private func storeStep<T>(_ body: () async throws -> T) async throws(MailboxError) -> T {
-        do {
-            return try await body()
-        } catch {
-            throw MailboxError(.store, "\(error)")
-        }
     }
 
     static func describe(_ event: POP3Event) -> String {
