@@ -227,6 +227,32 @@ import Testing
         }
     }
 
+    @Test func healthWarnsBeforeTheSecretAndAnUnusedRefreshTokenExpire() async throws {
+        try await OAuthTokenServer.with { server in
+            let store = try OAuthTokenStore(directory: server.scratch("tokens"))
+            var old = try await server.seed(store, mailbox: "support")
+            old.refreshTokenObtainedAt = Date().addingTimeInterval(-85 * 86_400)
+            try store.save(old, for: "support")
+            var settings = server.settings(.authorizationCode)
+            settings.provider.refreshTokenLifetime = 90 * 86_400
+            settings.clientSecretExpiresAt = Date().addingTimeInterval(5 * 86_400 + 600)
+            let manager = OAuthTokenManager(store: store, mailboxes: ["support": settings])
+            let health = await manager.health(for: "support")
+            #expect(abs(health.refreshTokenAge()! - 85 * 86_400) < 60)
+            let warnings = health.expiryWarnings()
+            #expect(warnings.count == 2)
+            #expect(warnings.contains { $0.contains("client secret expires") && $0.contains("in 5 days") })
+            #expect(warnings.contains { $0.contains("unused refresh token expires") && $0.contains("in 4 days") })
+
+            // A refresh issues a new (rotated) refresh token: its age starts again and the warning goes.
+            await manager.tokenRejected(for: "support")
+            _ = try await manager.accessToken(for: "support")
+            let refreshed = await manager.health(for: "support")
+            #expect(refreshed.refreshTokenAge()! < 60)
+            #expect(refreshed.expiryWarnings().count == 1)
+        }
+    }
+
     @Test func mailboxWithoutTokensOrSettingsSaysWhatToDo() async throws {
         try await OAuthTokenServer.with { server in
             let store = try OAuthTokenStore(directory: server.scratch("tokens"))
