@@ -263,6 +263,14 @@ import Testing
             let unknown = await #expect(throws: OAuthError.self) { try await manager.accessToken(for: "nope") }
             #expect(unknown?.kind == .notConfigured)
             #expect(try await server.log().filter { $0["path"] as? String == "/token" }.isEmpty)
+
+            // A reload that adds the mailbox as app-only makes it work; one that removes it stops it.
+            await manager.update(mailboxes: ["support": server.settings(.clientCredentials)])
+            #expect(
+                try await server.introspect(try await manager.accessToken(for: "support"))["active"] as? Bool == true)
+            await manager.update(mailboxes: [:])
+            let removed = await #expect(throws: OAuthError.self) { try await manager.accessToken(for: "support") }
+            #expect(removed?.kind == .notConfigured)
         }
     }
 }
