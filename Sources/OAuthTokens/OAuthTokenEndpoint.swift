@@ -70,7 +70,13 @@ struct OAuthTokenEndpoint: Sendable {
         let url = settings.provider.tokenURL.absoluteString
         do throws(OAuthError) {
             let (status, body) = try await post(url: url, fields: fields)
-            guard (200..<300).contains(status) else {
+            // Some servers answer an error with 200: an `error` member and no access token is an error.
+            let bodyData = Data(body.readableBytesView)
+            let errorAnswer =
+                !(200..<300).contains(status)
+                || ((try? JSONDecoder().decode(OAuthErrorResponse.self, from: bodyData)) != nil
+                    && (try? JSONDecoder().decode(OAuthTokenResponse.self, from: bodyData)) == nil)
+            guard !errorAnswer else {
                 return .error(serverError(status: status, body: body, url: url, grant: grant))
             }
             return .tokens(try decode(OAuthTokenResponse.self, body, status: status, url: url))
@@ -155,6 +161,9 @@ struct OAuthTokenEndpoint: Sendable {
         case ("invalid_grant", .refresh?):
             kind = .consentRequired
             detail = "the refresh token was revoked or has expired"
+        case ("interaction_required", .refresh?), ("consent_required", .refresh?), ("login_required", .refresh?):
+            kind = .consentRequired
+            detail = "the provider wants the person to sign in again (a policy changed)"
         case ("invalid_client", _), ("unauthorized_client", _):
             kind = .invalidClient
             detail = "the client id or secret was refused"

@@ -150,6 +150,22 @@ import Testing
         }
     }
 
+    /// A policy change (Microsoft: `interaction_required`, e.g. MFA now required) needs a person, like a revoked
+    /// token; some servers answer such errors with HTTP 200, which is still an error.
+    @Test func signInAgainAnsweredWith200NeedsConsent() async throws {
+        try await OAuthTokenServer.with { server in
+            let store = try OAuthTokenStore(directory: server.scratch("tokens"))
+            _ = try await server.seed(store, mailbox: "support")
+            let manager = OAuthTokenManager(store: store, mailboxes: ["support": server.settings(.authorizationCode)])
+            await manager.tokenRejected(for: "support")
+            try await server.control(
+                "fail", ["status": "200", "error": "interaction_required", "description": "AADSTS50076: MFA"])
+            let error = await #expect(throws: OAuthError.self) { try await manager.accessToken(for: "support") }
+            #expect(error?.kind == .consentRequired && error?.httpStatus == 200)
+            #expect(error?.serverDescription == "AADSTS50076: MFA")
+        }
+    }
+
     @Test func serverFailuresAndTimeoutsAreRetryable() async throws {
         try await OAuthTokenServer.with { server in
             let store = try OAuthTokenStore(directory: server.scratch("tokens"))
