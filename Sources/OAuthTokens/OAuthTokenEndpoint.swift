@@ -102,6 +102,12 @@ struct OAuthTokenEndpoint: Sendable {
     }
 
     private func post(url: String, fields: [(String, String)]) async throws(OAuthError) -> (Int, ByteBuffer) {
+        // Secrets and tokens travel in these requests: only https, or plain http to this machine (test servers).
+        guard let parsed = URL(string: url), Self.isSafe(parsed) else {
+            throw OAuthError(
+                kind: .notConfigured, mailbox: mailbox, endpoint: "POST \(url)",
+                detail: "the endpoint must be https (plain http only to 127.0.0.1, ::1 or localhost)")
+        }
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
@@ -119,6 +125,15 @@ struct OAuthTokenEndpoint: Sendable {
             throw OAuthError(
                 kind: .unavailable, mailbox: mailbox, endpoint: "POST \(url)",
                 detail: "no answer within \(timeout) or connection failed: \(error)")
+        }
+    }
+
+    /// https anywhere, http only to a loopback host.
+    static func isSafe(_ url: URL) -> Bool {
+        switch url.scheme?.lowercased() {
+        case "https": return url.host != nil
+        case "http": return ["127.0.0.1", "::1", "[::1]", "localhost"].contains(url.host?.lowercased() ?? "")
+        default: return false
         }
     }
 

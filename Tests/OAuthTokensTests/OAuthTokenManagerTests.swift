@@ -269,6 +269,24 @@ import Testing
         }
     }
 
+    /// Client secrets and tokens never go over plain http to another machine.
+    @Test func plainHTTPToAnotherHostIsRefusedBeforeSendingAnything() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("oauth-http-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let provider = OAuthProvider.generic(
+            authorizationURL: nil, tokenURL: URL(string: "http://192.0.2.1/token")!, deviceAuthorizationURL: nil,
+            scopes: ["mail"])
+        let manager = OAuthTokenManager(
+            store: try OAuthTokenStore(directory: directory),
+            mailboxes: [
+                "app": OAuthClientSettings(
+                    provider: provider, clientID: "c", clientSecret: "s", flow: .clientCredentials)
+            ])
+        // .notConfigured, not .unavailable: refused before any connection was tried.
+        let error = await #expect(throws: OAuthError.self) { try await manager.accessToken(for: "app") }
+        #expect(error?.kind == .notConfigured && error?.detail.contains("https") == true)
+    }
+
     @Test func mailboxWithoutTokensOrSettingsSaysWhatToDo() async throws {
         try await OAuthTokenServer.with { server in
             let store = try OAuthTokenStore(directory: server.scratch("tokens"))
