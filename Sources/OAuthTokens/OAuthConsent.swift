@@ -79,7 +79,7 @@ public enum OAuthConsent {
             }
         }
         let deadline = Task {
-            try? await Task.sleep(for: timeout)
+            guard (try? await Task.sleep(for: timeout)) != nil else { return }  // cancelled: an answer came
             answer.yield(
                 .failure(
                     OAuthError(
@@ -95,6 +95,7 @@ public enum OAuthConsent {
         deadline.cancel()
         fromListener.cancel()
         fromPaste?.cancel()
+        answer.finish()
         await listener.close()
         let code = try
             (first

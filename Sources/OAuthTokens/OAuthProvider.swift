@@ -19,11 +19,14 @@ public struct OAuthProvider: Sendable, Equatable {
     /// Whether token requests repeat the scope (Microsoft expects it on every grant; Google does not take it
     /// on a refresh).
     public var sendsScopeWithGrants: Bool
+    /// How long an unused refresh token lives, when the provider documents it (Microsoft: 90 days of
+    /// inactivity); health warns before it runs out. Nil: no known limit.
+    public var refreshTokenLifetime: TimeInterval?
 
     public init(
         name: String, authorizationURL: URL?, tokenURL: URL, deviceAuthorizationURL: URL?,
         delegatedScopes: [String], appOnlyScopes: [String], extraAuthorizationParameters: [String: String] = [:],
-        sendsScopeWithGrants: Bool = true
+        sendsScopeWithGrants: Bool = true, refreshTokenLifetime: TimeInterval? = nil
     ) {
         self.name = name
         self.authorizationURL = authorizationURL
@@ -33,6 +36,7 @@ public struct OAuthProvider: Sendable, Equatable {
         self.appOnlyScopes = appOnlyScopes
         self.extraAuthorizationParameters = extraAuthorizationParameters
         self.sendsScopeWithGrants = sendsScopeWithGrants
+        self.refreshTokenLifetime = refreshTokenLifetime
     }
 
     /// Microsoft identity platform v2.0 for Exchange Online IMAP/POP. `tenant` is the directory (tenant) id or
@@ -53,7 +57,7 @@ public struct OAuthProvider: Sendable, Equatable {
                 "https://outlook.office.com/POP.AccessAsUser.All",
                 "offline_access",
             ],
-            appOnlyScopes: ["https://outlook.office365.com/.default"])
+            appOnlyScopes: ["https://outlook.office365.com/.default"], refreshTokenLifetime: 90 * 86_400)
     }
 
     /// Google for Gmail IMAP/POP. Google answers a refresh token only when the consent URL asks for offline

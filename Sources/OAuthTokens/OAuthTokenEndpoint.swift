@@ -70,7 +70,13 @@ struct OAuthTokenEndpoint: Sendable {
         let url = settings.provider.tokenURL.absoluteString
         do throws(OAuthError) {
             let (status, body) = try await post(url: url, fields: fields)
-            guard (200..<300).contains(status) else {
+            // Some servers answer an error with 200: an `error` member and no access token is an error.
+            let bodyData = Data(body.readableBytesView)
+            let errorAnswer =
+                !(200..<300).contains(status)
+                || ((try? JSONDecoder().decode(OAuthErrorResponse.self, from: bodyData)) != nil
+                    && (try? JSONDecoder().decode(OAuthTokenResponse.self, from: bodyData)) == nil)
+            guard !errorAnswer else {
                 return .error(serverError(status: status, body: body, url: url, grant: grant))
             }
             return .tokens(try decode(OAuthTokenResponse.self, body, status: status, url: url))
@@ -96,6 +102,12 @@ struct OAuthTokenEndpoint: Sendable {
     }
 
     private func post(url: String, fields: [(String, String)]) async throws(OAuthError) -> (Int, ByteBuffer) {
+        // Secrets and tokens travel in these requests: only https, or plain http to this machine (test servers).
+        guard let parsed = URL(string: url), Self.isSafe(parsed) else {
+            throw OAuthError(
+                kind: .notConfigured, mailbox: mailbox, endpoint: "POST \(url)",
+                detail: "the endpoint must be https (plain http only to 127.0.0.1, ::1 or localhost)")
+        }
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
@@ -113,6 +125,15 @@ struct OAuthTokenEndpoint: Sendable {
             throw OAuthError(
                 kind: .unavailable, mailbox: mailbox, endpoint: "POST \(url)",
                 detail: "no answer within \(timeout) or connection failed: \(error)")
+        }
+    }
+
+    /// https anywhere, http only to a loopback host.
+    static func isSafe(_ url: URL) -> Bool {
+        switch url.scheme?.lowercased() {
+        case "https": return url.host != nil
+        case "http": return ["127.0.0.1", "::1", "[::1]", "localhost"].contains(url.host?.lowercased() ?? "")
+        default: return false
         }
     }
 
@@ -155,6 +176,9 @@ struct OAuthTokenEndpoint: Sendable {
         case ("invalid_grant", .refresh?):
             kind = .consentRequired
             detail = "the refresh token was revoked or has expired"
+        case ("interaction_required", .refresh?), ("consent_required", .refresh?), ("login_required", .refresh?):
+            kind = .consentRequired
+            detail = "the provider wants the person to sign in again (a policy changed)"
         case ("invalid_client", _), ("unauthorized_client", _):
             kind = .invalidClient
             detail = "the client id or secret was refused"

@@ -106,7 +106,12 @@ public actor OAuthTokenManager {
             refreshTokenObtainedAt: record?.refreshToken == nil ? nil : record?.refreshTokenObtainedAt,
             lastRefreshAt: record?.lastRefreshAt, lastError: lastError?.description, lastErrorAt: lastError?.at,
             consentRequired: settings?.flow != .clientCredentials && (record == nil || record!.consentRequired),
-            clientSecretExpiresAt: settings?.clientSecretExpiresAt)
+            clientSecretExpiresAt: settings?.clientSecretExpiresAt,
+            refreshTokenExpiresAt: record?.refreshToken == nil
+                ? nil
+                : settings?.provider.refreshTokenLifetime.flatMap { lifetime in
+                    record?.refreshTokenObtainedAt?.addingTimeInterval(lifetime)
+                })
     }
 
     private func refresh(_ mailbox: String, _ settings: OAuthClientSettings) async -> Result<String, OAuthError> {

@@ -15,6 +15,15 @@ Usage:
   introspect as. Tokens are random (secrets.token_urlsafe). Refresh-token rotation is on by default: each
   refresh answers a new refresh token and invalidates the one presented, as Microsoft's identity platform does.
 
+Checked with Dovecot 2.3.19 (oauth2 passdb, mechanisms xoauth2 oauthbearer) and this oauth2.conf.ext:
+  introspection_mode = post
+  introspection_url = http://127.0.0.1:PORT/introspect
+  username_attribute = username
+  active_attribute = active
+  active_value = true
+  timeout_msecs = 5000
+XOAUTH2 and OAUTHBEARER logins with an issued token succeed; an expired token, or another user's, fails.
+
 Endpoints (form bodies are application/x-www-form-urlencoded; answers are JSON unless said otherwise):
   GET  /authorize   response_type=code, client_id, redirect_uri, state, code_challenge,
                     code_challenge_method=S256, scope[, login_hint=USER]

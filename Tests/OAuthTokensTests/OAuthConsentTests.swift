@@ -188,6 +188,27 @@ import Testing
         }
     }
 
+    /// What `postdesk oauth login` prints: the device code and where to enter it; the test approves it.
+    @Test func terminalPresenterPrintsTheDeviceCode() async throws {
+        try await OAuthTokenServer.with { server in
+            let store = try OAuthTokenStore(directory: server.scratch("tokens"))
+            let printed = Mutex<[String]>([])
+            let terminal = OAuthConsentPresenter.terminal(print: { line in printed.withLock { $0.append(line) } })
+            let approving = OAuthConsentPresenter(
+                showAuthorizationURL: terminal.showAuthorizationURL,
+                showDeviceCode: { authorization in
+                    await terminal.showDeviceCode(authorization)
+                    _ = try? await Self.browse(URL(string: authorization.verificationURIComplete!)!)
+                })
+            _ = try await OAuthConsent.run(
+                settings: server.settings(.deviceCode), mailbox: "support", store: store, presenter: approving)
+            let text = printed.withLock { $0.joined(separator: "\n") }
+            #expect(text.contains("/device and enter the code "))
+            #expect(text.contains("Waiting for consent (the code expires in 10 minutes)"))
+            #expect(try store.load("support") != nil)
+        }
+    }
+
     @Test func deviceCodeDeniedOrExpired() async throws {
         try await OAuthTokenServer.with { server in
             let store = try OAuthTokenStore(directory: server.scratch("tokens"))

@@ -150,6 +150,22 @@ import Testing
         }
     }
 
+    /// A policy change (Microsoft: `interaction_required`, e.g. MFA now required) needs a person, like a revoked
+    /// token; some servers answer such errors with HTTP 200, which is still an error.
+    @Test func signInAgainAnsweredWith200NeedsConsent() async throws {
+        try await OAuthTokenServer.with { server in
+            let store = try OAuthTokenStore(directory: server.scratch("tokens"))
+            _ = try await server.seed(store, mailbox: "support")
+            let manager = OAuthTokenManager(store: store, mailboxes: ["support": server.settings(.authorizationCode)])
+            await manager.tokenRejected(for: "support")
+            try await server.control(
+                "fail", ["status": "200", "error": "interaction_required", "description": "AADSTS50076: MFA"])
+            let error = await #expect(throws: OAuthError.self) { try await manager.accessToken(for: "support") }
+            #expect(error?.kind == .consentRequired && error?.httpStatus == 200)
+            #expect(error?.serverDescription == "AADSTS50076: MFA")
+        }
+    }
+
     @Test func serverFailuresAndTimeoutsAreRetryable() async throws {
         try await OAuthTokenServer.with { server in
             let store = try OAuthTokenStore(directory: server.scratch("tokens"))
@@ -167,15 +183,15 @@ import Testing
             #expect(unavailable?.serverDescription?.contains("temporarily_unavailable") == true)
 
             try await server.control("config", ["rotation": "false"])
-            try await server.control("delay", ["count": "1", "seconds": "2"])
+            try await server.control("delay", ["count": "1", "seconds": "3"])
             let started = Date()
             let timedOut = await #expect(throws: OAuthError.self) { try await manager.accessToken(for: "support") }
             #expect(timedOut?.kind == .unavailable && timedOut?.isRetryable == true)
-            #expect(Date().timeIntervalSince(started) < 1.8)
+            #expect(Date().timeIntervalSince(started) < 2.5)  // our 0.7 s deadline, not the server's 3 s
 
             // The server works again: the same manager recovers by itself. (Rotation is off: the delayed request
             // is still answered after our deadline, and with rotation it would have spent the refresh token.)
-            try await Task.sleep(for: .seconds(2))
+            try await Task.sleep(for: .seconds(3))
             let token = try await manager.accessToken(for: "support")
             #expect(try await server.introspect(token)["active"] as? Bool == true)
             #expect(await manager.health(for: "support").lastError == nil)
@@ -227,6 +243,50 @@ import Testing
         }
     }
 
+    @Test func healthWarnsBeforeTheSecretAndAnUnusedRefreshTokenExpire() async throws {
+        try await OAuthTokenServer.with { server in
+            let store = try OAuthTokenStore(directory: server.scratch("tokens"))
+            var old = try await server.seed(store, mailbox: "support")
+            old.refreshTokenObtainedAt = Date().addingTimeInterval(-85 * 86_400)
+            try store.save(old, for: "support")
+            var settings = server.settings(.authorizationCode)
+            settings.provider.refreshTokenLifetime = 90 * 86_400
+            settings.clientSecretExpiresAt = Date().addingTimeInterval(5 * 86_400 + 600)
+            let manager = OAuthTokenManager(store: store, mailboxes: ["support": settings])
+            let health = await manager.health(for: "support")
+            #expect(abs(health.refreshTokenAge()! - 85 * 86_400) < 60)
+            let warnings = health.expiryWarnings()
+            #expect(warnings.count == 2)
+            #expect(warnings.contains { $0.contains("client secret expires") && $0.contains("in 5 days") })
+            #expect(warnings.contains { $0.contains("unused refresh token expires") && $0.contains("in 4 days") })
+
+            // A refresh issues a new (rotated) refresh token: its age starts again and the warning goes.
+            await manager.tokenRejected(for: "support")
+            _ = try await manager.accessToken(for: "support")
+            let refreshed = await manager.health(for: "support")
+            #expect(refreshed.refreshTokenAge()! < 60)
+            #expect(refreshed.expiryWarnings().count == 1)
+        }
+    }
+
+    /// Client secrets and tokens never go over plain http to another machine.
+    @Test func plainHTTPToAnotherHostIsRefusedBeforeSendingAnything() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("oauth-http-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let provider = OAuthProvider.generic(
+            authorizationURL: nil, tokenURL: URL(string: "http://192.0.2.1/token")!, deviceAuthorizationURL: nil,
+            scopes: ["mail"])
+        let manager = OAuthTokenManager(
+            store: try OAuthTokenStore(directory: directory),
+            mailboxes: [
+                "app": OAuthClientSettings(
+                    provider: provider, clientID: "c", clientSecret: "s", flow: .clientCredentials)
+            ])
+        // .notConfigured, not .unavailable: refused before any connection was tried.
+        let error = await #expect(throws: OAuthError.self) { try await manager.accessToken(for: "app") }
+        #expect(error?.kind == .notConfigured && error?.detail.contains("https") == true)
+    }
+
     @Test func mailboxWithoutTokensOrSettingsSaysWhatToDo() async throws {
         try await OAuthTokenServer.with { server in
             let store = try OAuthTokenStore(directory: server.scratch("tokens"))
@@ -237,6 +297,14 @@ import Testing
             let unknown = await #expect(throws: OAuthError.self) { try await manager.accessToken(for: "nope") }
             #expect(unknown?.kind == .notConfigured)
             #expect(try await server.log().filter { $0["path"] as? String == "/token" }.isEmpty)
+
+            // A reload that adds the mailbox as app-only makes it work; one that removes it stops it.
+            await manager.update(mailboxes: ["support": server.settings(.clientCredentials)])
+            #expect(
+                try await server.introspect(try await manager.accessToken(for: "support"))["active"] as? Bool == true)
+            await manager.update(mailboxes: [:])
+            let removed = await #expect(throws: OAuthError.self) { try await manager.accessToken(for: "support") }
+            #expect(removed?.kind == .notConfigured)
         }
     }
 }
