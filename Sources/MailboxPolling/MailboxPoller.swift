@@ -115,9 +115,9 @@ final class MailboxPoller: Sendable {
                 status.messagesFetched += report.fetched
                 status.nextAttempt =
                     session.staysOpen ? nil : Date().addingTimeInterval(Self.seconds(settings.pollInterval))
-                await refreshTokenHealth(&status)
+                let warnings = await refreshTokenHealth(&status)
                 await save(status)
-                warnOfExpiry(status)
+                warnOfExpiry(warnings)
                 if report.fetched > 0 || report.tooLarge > 0 {
                     logger.info(
                         "mailbox synchronized",
@@ -139,12 +139,10 @@ final class MailboxPoller: Sendable {
         }
     }
 
-    /// Warns, at most once a day, when the OAuth client secret expires within 14 days: after that date every
-    /// refresh fails and the mailbox stops.
-    private func warnOfExpiry(_ status: MailboxStatus) {
-        guard let expires = status.clientSecretExpires else { return }
-        let remaining = expires.timeIntervalSinceNow
-        guard remaining < 14 * 86400 else { return }
+    /// Logs the token manager's warnings (a client secret or an unused refresh token expiring within 14 days, a
+    /// consent needed), at most once a day: after those dates every refresh fails and the mailbox stops.
+    private func warnOfExpiry(_ warnings: [String]) {
+        guard !warnings.isEmpty else { return }
         let now = Date()
         guard
             lastExpiryWarning.withLock({ last in
@@ -153,20 +151,21 @@ final class MailboxPoller: Sendable {
                 return true
             })
         else { return }
-        logger.warning(
-            remaining > 0
-                ? "the OAuth client secret expires in \(Int(remaining / 86400)) days: create a new one and set client_secret_file"
-                : "the OAuth client secret has expired: token refreshes will fail",
-            metadata: ["mailbox": "\(settings.name)", "client_secret_expires": "\(expires.formatted(.iso8601))"])
+        for warning in warnings {
+            logger.warning("\(warning)", metadata: ["mailbox": "\(settings.name)"])
+        }
     }
 
-    private func refreshTokenHealth(_ status: inout MailboxStatus) async {
+    /// Copies the token manager's view into `status`; returns its warnings.
+    @discardableResult
+    private func refreshTokenHealth(_ status: inout MailboxStatus) async -> [String] {
         guard case .oauth2 = settings.authentication, let health = tokens as? any AccessTokenHealthSource else {
-            return
+            return []
         }
         let report = await health.tokenHealth(for: settings.name)
         status.accessTokenExpires = report.accessTokenExpires
         status.refreshTokenIssued = report.refreshTokenIssued
+        return report.warnings
     }
 
     private func save(_ status: MailboxStatus) async {
@@ -193,5 +192,19 @@ final class MailboxPoller: Sendable {
 
 /// The token manager's view of a mailbox's tokens, for the health report.
 public protocol AccessTokenHealthSource: Sendable {
-    func tokenHealth(for mailbox: String) async -> (accessTokenExpires: Date?, refreshTokenIssued: Date?)
+    func tokenHealth(for mailbox: String) async -> AccessTokenHealthReport
+}
+
+/// What the health report shows of a mailbox's tokens, and what should be done before they stop working.
+public struct AccessTokenHealthReport: Sendable {
+    public var accessTokenExpires: Date?
+    public var refreshTokenIssued: Date?
+    /// Known expiries within the next days (client secret, an unused refresh token), and a consent needed.
+    public var warnings: [String]
+
+    public init(accessTokenExpires: Date?, refreshTokenIssued: Date?, warnings: [String]) {
+        self.accessTokenExpires = accessTokenExpires
+        self.refreshTokenIssued = refreshTokenIssued
+        self.warnings = warnings
+    }
 }

@@ -15,8 +15,10 @@ struct OAuthTokenSource: AccessTokenSource, AccessTokenHealthSource {
         await manager.tokenRejected(for: mailbox)
     }
 
-    func tokenHealth(for mailbox: String) async -> (accessTokenExpires: Date?, refreshTokenIssued: Date?) {
+    func tokenHealth(for mailbox: String) async -> AccessTokenHealthReport {
         let health = await manager.health(for: mailbox)
-        return (health.accessTokenExpiresAt, health.refreshTokenObtainedAt)
+        return AccessTokenHealthReport(
+            accessTokenExpires: health.accessTokenExpiresAt, refreshTokenIssued: health.refreshTokenObtainedAt,
+            warnings: health.expiryWarnings())
     }
 }

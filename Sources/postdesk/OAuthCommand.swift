@@ -33,23 +33,12 @@ struct OAuthCommand: AsyncParsableCommand {
             let settings = try MailboxOAuth.clientSettings(oauth, mailbox: name)
             let store = try OAuthTokenStore(
                 directory: MailboxOAuth.storeDirectory(forDatabase: configuration.storePath))
-            let paste: (@Sendable () async -> String?)? =
-                noPaste ? nil : { @Sendable in await Task.detached { readLine(strippingNewline: true) }.value }
-            let presenter = OAuthConsentPresenter(
-                showAuthorizationURL: { url in
-                    print("Open this address in a browser and sign in as \(mailbox.username):\n\n  \(url)\n")
-                    print(
-                        "Waiting for the browser to come back to this machine. If the browser runs elsewhere, paste"
-                            + " the address it was sent to (the page fails to load; that is expected) and press Enter:")
-                    flushStandardOutput()
-                },
-                readPastedResponse: paste,
-                showDeviceCode: { device in
-                    print("On any device, open \(device.verificationURI) and enter the code \(device.userCode)")
-                    if let complete = device.verificationURIComplete { print("(or open \(complete))") }
-                    print("Waiting up to \(device.expiresIn / 60) minutes for the consent…")
-                    flushStandardOutput()
-                })
+            // Printed at once (not buffered): whoever waits for the URL or the code may read a pipe.
+            let presenter = OAuthConsentPresenter.terminal(
+                print: { line in
+                    print(line)
+                    fflush(nil)
+                }, offerPaste: !noPaste)
             do {
                 let health = try await OAuthConsent.run(
                     settings: settings, mailbox: name, store: store, presenter: presenter,
@@ -64,10 +53,4 @@ struct OAuthCommand: AsyncParsableCommand {
             }
         }
     }
-}
-
-/// `print` is buffered when standard output is not a terminal; whoever waits for the URL or the code (a person
-/// behind a pipe, a test) must see it now.
-private func flushStandardOutput() {
-    fflush(nil)
 }

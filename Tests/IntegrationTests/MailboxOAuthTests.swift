@@ -65,7 +65,9 @@ struct MailboxOAuthTests {
             _ = await waitUntil(seconds: 30) {
                 let output = login.standardOutput
                 if let range = output.range(of: "enter the code ") {
-                    userCode = output[range.upperBound...].split(whereSeparator: \.isWhitespace).first.map(String.init)
+                    userCode = output[range.upperBound...].split(whereSeparator: \.isWhitespace).first.map {
+                        $0.trimmingCharacters(in: .punctuationCharacters)
+                    }
                 }
                 return userCode != nil || !login.isRunning
             }
