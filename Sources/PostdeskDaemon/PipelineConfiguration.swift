@@ -222,45 +222,17 @@ extension PostdeskConfiguration {
     /// process's secret is then read and used, so both sign with the same one. The file and its directory are
     /// fsynced before the secret is used.
     static func loadOrCreateSecret(at path: String) throws -> [UInt8] {
-        if let existing = try readSecret(at: path) { return existing }
-        var generator = SystemRandomNumberGenerator()
-        let hexDigits = Array("0123456789abcdef")
-        let text = String((0..<64).map { _ in hexDigits[Int(generator.next() % 16)] })
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        let content: [UInt8]
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw IdentitySecretError(path: path, reason: "cannot be created: \(error)")
-        }
-        let temporary = directory.appendingPathComponent(".message-id.key.\(getpid()).\(generator.next())").path
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw IdentitySecretError(path: path, reason: "cannot be created: \(String(cString: strerror(errno)))")
-        }
-        defer { unlink(temporary) }
-        let bytes = Array((text + "\n").utf8)
-        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        let synced = fsync(descriptor) == 0
-        close(descriptor)
-        guard written == bytes.count, synced else {
-            throw IdentitySecretError(path: path, reason: "cannot be written: \(String(cString: strerror(errno)))")
-        }
-        if link(temporary, path) != 0 {
-            guard errno == EEXIST, let theirs = try readSecret(at: path) else {
-                throw IdentitySecretError(path: path, reason: "cannot be created: \(String(cString: strerror(errno)))")
+            content = try SecretFile.readOrCreate(at: path) {
+                var generator = SystemRandomNumberGenerator()
+                let hexDigits = Array("0123456789abcdef".utf8)
+                return (0..<64).map { _ in hexDigits[Int(generator.next() % 16)] } + [UInt8(ascii: "\n")]
             }
-            return theirs
+        } catch {
+            throw IdentitySecretError(path: path, reason: "cannot \(error.operation): \(error.reason)")
         }
-        // The new name must survive a power cut too: a lost secret stops replies to our mail from threading.
-        if let code = DirectorySync.sync(directory.path) {
-            throw IdentitySecretError(path: path, reason: "cannot be made durable: \(String(cString: strerror(code)))")
-        }
-        return Array(text.utf8)
-    }
-
-    private static func readSecret(at path: String) throws -> [UInt8]? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(decoding: content, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard text.utf8.count >= 16 else {
             throw IdentitySecretError(path: path, reason: "holds fewer than 16 characters")
         }
