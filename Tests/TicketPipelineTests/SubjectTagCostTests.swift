@@ -68,6 +68,9 @@ struct SubjectTagCostTests {
                 receivedAt: Date(), sessionID: "tags"))
         let elapsed = clock.now - started
         #expect(outcome.map(\.result) == [.created(ticket: ticketCount + 1)])
-        #expect(elapsed < .seconds(2), "took \(elapsed)")
+        // A hang detector, not a speed test (the cap is checked above, the lookups' plans in ThreadHijackTests):
+        // before the cap, every tag was looked up and de-duplicated in O(n²), minutes for this subject; a loaded
+        // CI machine takes seconds.
+        #expect(elapsed < .seconds(60), "took \(elapsed)")
     }
 }
