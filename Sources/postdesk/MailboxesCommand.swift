@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MailboxPolling
+import OAuthTokens
 import PostdeskDaemon
 import TicketPipeline
 import TicketStoreSQLite
@@ -57,12 +58,44 @@ struct MailboxesCommand: AsyncParsableCommand {
                 printError("no mailbox '\(name)' in the configuration (\(configuration.mailboxes.map(\.name)))")
                 throw ExitCode(64)
             }
+            var tokens: (any AccessTokenSource)?
+            if case .oauth2 = mailbox.authentication {
+                tokens = StoredAccessToken(
+                    store: try OAuthTokenStore(
+                        directory: MailboxOAuth.storeDirectory(forDatabase: configuration.storePath)))
+            }
             var failed = false
-            for await step in MailboxCheck.run(mailbox, tokens: nil) {
+            for await step in MailboxCheck.run(mailbox, tokens: tokens) {
                 printEscaped("\(step.passed ? "ok  " : "FAIL") \(step.step.rawValue): \(step.detail)")
                 if !step.passed { failed = true }
             }
             if failed { throw ExitCode(1) }
         }
     }
+}
+
+/// The access token `postdesk oauth login` or the daemon stored, used as it is: the check never refreshes it, since
+/// a refresh rotates the refresh token under the running daemon's feet.
+private struct StoredAccessToken: AccessTokenSource {
+    let store: OAuthTokenStore
+
+    func accessToken(for mailbox: String) async throws -> String {
+        guard let record = try store.load(mailbox) else {
+            throw CheckTokenError(detail: "no tokens stored: run `postdesk oauth login \(mailbox)` first")
+        }
+        guard record.accessTokenExpiresAt > Date() else {
+            throw CheckTokenError(
+                detail: "the stored access token expired at \(isoDate(record.accessTokenExpiresAt)); the running "
+                    + "daemon refreshes it at its next connection (the check does not, so as not to rotate the "
+                    + "refresh token under it)")
+        }
+        return record.accessToken
+    }
+
+    func tokenRejected(for mailbox: String) async {}
+}
+
+private struct CheckTokenError: Error, CustomStringConvertible {
+    var detail: String
+    var description: String { detail }
 }

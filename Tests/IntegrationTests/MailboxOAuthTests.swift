@@ -186,6 +186,10 @@ struct MailboxOAuthTests {
             #expect(await login.waitForExit(seconds: 30))
             #expect(login.terminationStatus == 0, "\(login.standardError)")
 
+            // The stored token is enough for the step-by-step check (XOAUTH2 over IMAPS), which never refreshes.
+            let check = try await postdesk.cli(["mailboxes", "test", "imap-oauth"], label: "check")
+            #expect(check.contains("ok   authentication: logged in as bench"), "\(check)")
+
             try dovecot.deliver(MailboxPollingTests.messages("xoauth2")[1].raw, to: "bench")
             try await postdesk.start()
             #expect(
