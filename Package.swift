@@ -194,7 +194,7 @@ let package = Package(
         .testTarget(
             name: "PostdeskDaemonTests",
             dependencies: [
-                "PostdeskDaemon", "TicketPipeline", "MailboxPolling",
+                "PostdeskDaemon", "TicketPipeline", "MailboxPolling", "PostdeskHTTP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -207,6 +207,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
