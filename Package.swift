@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         // Tests only: property-based checks of the text toolkit.
         .package(url: "https://github.com/x-sheep/swift-property-based.git", exact: "2.0.1"),
     ],
@@ -112,7 +114,7 @@ let package = Package(
             name: "PostdeskDaemon",
             dependencies: [
                 "MailParser", "SMTPProtocol", "SMTPTransport", "TicketPipeline", "TicketStoreSQLite",
-                "MailClassification", "MessageSpool", "MailboxPolling", "OAuthTokens",
+                "MailClassification", "MessageSpool", "MailboxPolling", "OAuthTokens", "PostdeskHTTP",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -123,6 +125,23 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict),
+        // 6. The HTTP server and API v1 (Hummingbird 2): health, tickets, downloads, changes, records, tokens.
+        .target(
+            name: "PostdeskHTTP",
+            dependencies: [
+                "TicketStoreSQLite", "TicketPipeline", "MailParser",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
         // 7. The commit the binary was built from (`postdesk --version`), written by `make` (scripts/build-info.sh).
         .target(name: "PostdeskBuildInfo"),
         // 7. The `postdesk` command.
@@ -130,7 +149,7 @@ let package = Package(
             name: "postdesk",
             dependencies: [
                 "PostdeskDaemon", "MailParser", "TicketPipeline", "TicketStoreSQLite", "MessageSpool", "MailboxPolling",
-                "OAuthTokens",
+                "OAuthTokens", "PostdeskHTTP",
                 "PostdeskBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -175,13 +194,28 @@ let package = Package(
         .testTarget(
             name: "PostdeskDaemonTests",
             dependencies: [
-                "PostdeskDaemon", "TicketPipeline", "MailboxPolling",
+                "PostdeskDaemon", "TicketPipeline", "MailboxPolling", "PostdeskHTTP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
+            name: "PostdeskHTTPTests",
+            dependencies: [
+                "PostdeskHTTP", "TicketStoreSQLite", "TicketPipeline", "MessageSpool", "MailParser",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .testTarget(
             name: "IntegrationTests",
-            dependencies: ["PostdeskDaemon", "TicketStoreSQLite", "MessageSpool"]),
+            dependencies: [
+                "PostdeskDaemon", "TicketStoreSQLite", "MessageSpool",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
     ]
 )

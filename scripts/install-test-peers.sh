@@ -33,16 +33,20 @@ fi
 need_aiosmtpd=0
 python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need_aiosmtpd=1
 
+# The API tests check every response body against api/openapi.yaml with jsonschema (and PyYAML to read it).
+need_jsonschema=0
+python3 -c 'import jsonschema, yaml' >/dev/null 2>&1 || need_jsonschema=1
+
 need_user=0
 getent passwd postdesk >/dev/null || need_user=1
 
-if [ ${#missing[@]} -eq 0 ] && [ $need_aiosmtpd -eq 0 ] && [ $need_user -eq 0 ]; then
+if [ ${#missing[@]} -eq 0 ] && [ $need_aiosmtpd -eq 0 ] && [ $need_jsonschema -eq 0 ] && [ $need_user -eq 0 ]; then
     echo "install-test-peers: all test peers already installed"
     exit 0
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
-    echo "install-test-peers: missing ${missing[*]:-} (aiosmtpd needed: $need_aiosmtpd," \
+    echo "install-test-peers: missing ${missing[*]:-} (aiosmtpd needed: $need_aiosmtpd, jsonschema needed: $need_jsonschema," \
         "postdesk user needed: $need_user); run as root" >&2
     exit 1
 fi
@@ -84,4 +88,10 @@ if [ $need_aiosmtpd -eq 1 ]; then
     python3 -m pip install --quiet aiosmtpd ||
         python3 -m pip install --quiet --break-system-packages aiosmtpd ||
         echo "install-test-peers: WARNING: could not install aiosmtpd (bench/intake.sh's python peer needs it)" >&2
+fi
+
+if [ $need_jsonschema -eq 1 ]; then
+    echo "install-test-peers: installing jsonschema and PyYAML for $(command -v python3)"
+    python3 -m pip install --quiet jsonschema pyyaml ||
+        python3 -m pip install --quiet --break-system-packages jsonschema pyyaml
 fi

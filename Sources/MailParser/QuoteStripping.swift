@@ -3,9 +3,9 @@
 /// From/Sent/To/Subject blocks, trailing `>` quotes, `-- ` signatures and "Sent from my phone" lines.
 /// For HTML-only mail, the HTML is first cut at gmail_quote, divRplyFwdMsg, `blockquote type=cite` and
 /// similar markers.
-enum QuoteStripping {
+public enum QuoteStripping {
     /// `text` is the full readable text; `htmlForText` is set when that text was made from HTML.
-    static func strippedText(_ text: String, htmlForText: String?, limits: ParserLimits) -> String {
+    public static func strippedText(_ text: String, htmlForText: String?, limits: ParserLimits) -> String {
         var base = text
         if let html = htmlForText, let cut = quoteMarkerOffset(in: html) {
             let utf8 = Array(html.utf8)

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MailboxPolling
+import PostdeskHTTP
 import SystemPackage
 import TicketPipeline
 
@@ -68,6 +69,8 @@ public struct PostdeskConfiguration: Sendable, Equatable {
     public var queues: [Queue]
     /// The mailboxes the poller serves (`mailboxes.*`); empty: no poller.
     public var mailboxes: [MailboxSettings] = []
+    /// The HTTP server (`http.*`); nil: disabled.
+    public var http: HTTPServerSettings?
     /// The pipeline's options shared by all queues (`pipeline.*`, `identity.*`).
     public var pipeline = PipelineOptions()
     /// Every key read, with its value and where it came from (`check-config` prints them).
@@ -87,6 +90,7 @@ public struct PostdeskConfiguration: Sendable, Equatable {
             && lhs.spoolDirectoryOption == rhs.spoolDirectoryOption
             && lhs.spoolThreshold == rhs.spoolThreshold
             && lhs.queues == rhs.queues && lhs.pipeline == rhs.pipeline && lhs.mailboxes == rhs.mailboxes
+            && lhs.http == rhs.http
     }
 }
 
@@ -128,6 +132,7 @@ extension PostdeskConfiguration {
         "limits.shutdown_grace": 30,
         "limits.processing_deadline": 60,
         "limits.spool_threshold": 1_048_576,
+        "http.listen": "127.0.0.1:8025",
     ]
 
     /// The listeners and queue of the sample `conf/postdesk.yaml` (a test keeps the two in step): used only when
@@ -281,6 +286,7 @@ extension PostdeskConfiguration {
         }
         let pipeline = reader.pipelineOptions(hostname: hostname, queueNames: Set(names))
         let mailboxes = reader.mailboxes(queueNames: Set(names))
+        let http = reader.httpServer()
 
         reader.issues += reader.layers.unknownKeys(
             queueNames: Set(names), mailboxNames: Set(reader.stringArray("mailboxes.names")))
@@ -299,6 +305,7 @@ extension PostdeskConfiguration {
         configuration.spoolDirectoryOption = spoolDirectory
         configuration.pipeline = pipeline
         configuration.mailboxes = mailboxes
+        configuration.http = http
         configuration.origins = reader.origins()
         return configuration
     }
@@ -419,6 +426,8 @@ extension PostdeskConfiguration {
                 + (lmtpSocketOwner.map { " owner \($0)" } ?? "") + (lmtpSocketGroup.map { " group \($0)" } ?? ""),
             "  smtp.listen: \(smtpListen.map { "\($0.host):\($0.port)" } ?? "(disabled)")"
                 + (smtpTLS == nil ? "" : " with STARTTLS"),
+            "  http.listen: \(http.map { "\($0.host):\($0.port)" } ?? "(disabled)")"
+                + (http?.tlsCertificatePath == nil ? "" : " with TLS"),
             "  limits: message \(maxMessageSize) bytes, \(maxRecipients) recipients, \(maxConnections) SMTP + "
                 + "\(lmtpMaxConnections) LMTP connections, "
                 + "timeouts \(commandTimeout.components.seconds) s command / \(dataTimeout.components.seconds) s data, "

@@ -7,6 +7,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import OAuthTokens
+import PostdeskHTTP
 import SMTPProtocol
 import SMTPTransport
 import ServiceLifecycle
@@ -85,6 +86,19 @@ public struct PostdeskService: Service {
             logger.info("polling", metadata: ["mailboxes": "\(pollers.mailboxNames)"])
         }
         let reloads = Task { await reloadOnHangup(pollers, tokens: tokens) }
+        // HTTP API (issue 14): started once the listeners are up, stopped first at shutdown (before the pollers and
+        // listeners), so that /readyz never says ready while they are not. Reads use the store's reader pool.
+        var httpServer: APIServer?
+        if let http = configuration.http {
+            let readiness = HTTPReadiness { watchdog.problem.map { [$0] } ?? [] }
+            let server = try APIServer(
+                settings: http, store: store, reader: store, readiness: readiness,
+                replay: { id in try await intake.replay(quarantineID: id) }, logger: logger, eventLoopGroup: group)
+            let port = try await server.start()
+            logger.info(
+                "listening", metadata: ["http": "\(http.host):\(port)", "tls": "\(http.tlsCertificatePath != nil)"])
+            httpServer = server
+        }
         notifier?.send("READY=1")
         logger.info(
             "postdesk ready",
@@ -97,6 +111,7 @@ public struct PostdeskService: Service {
         try? await gracefulShutdown()
         notifier?.send("STOPPING=1")
         reloads.cancel()
+        await httpServer?.stop()
         // Pollers first: a message they are delivering finishes (or is given up at the grace period like any
         // other); nothing of a mailbox is deleted for a message not committed.
         await pollers.stopAll()

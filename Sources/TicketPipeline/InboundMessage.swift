@@ -3,7 +3,8 @@ import MessageSpool
 
 /// Where a message entered Postdesk. Every source goes through the same pipeline and the same commit.
 public enum IntakeSource: String, Sendable, Codable, Hashable {
-    case lmtp, smtp, deliver, replay, imap, pop3
+    /// `api`: written through the HTTP API (an internal note, an agent reply).
+    case lmtp, smtp, deliver, replay, imap, pop3, api
 }
 
 /// How the pipeline finds each recipient's queue.

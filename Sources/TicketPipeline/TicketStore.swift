@@ -309,6 +309,8 @@ public struct TicketDetail: Sendable, Hashable, Codable {
     public var activities: [ActivityDetail]
     /// Category, priority and type the ticket was created with.
     public var defaults = TicketDefaults()
+    /// Who works on it (set through the API); nil: nobody yet.
+    public var assignee: String?
 
     public init(
         number: Int, queue: String, status: String, subject: String, requester: MailAddress?, source: IntakeSource,
@@ -340,6 +342,8 @@ public struct ArticleDetail: Sendable, Hashable, Codable {
     public var cc: [MailAddress]
     public var replyTo: [MailAddress]
     public var text: String
+    /// The reply's new part: `text` without quoted history and signature (`ParsedMessage.strippedText`).
+    public var strippedText: String
     public var html: String?
     public var envelopeSender: String
     public var envelopeRecipients: [String]
@@ -354,8 +358,10 @@ public struct ArticleDetail: Sendable, Hashable, Codable {
         id: Int64, direction: ArticleDirection, messageID: String?, inReplyTo: [String], references: [String],
         subject: String, from: MailAddress?, to: [MailAddress], cc: [MailAddress], replyTo: [MailAddress],
         text: String, html: String?, envelopeSender: String, envelopeRecipients: [String], source: IntakeSource,
-        sessionID: String?, receivedAt: Date, rawSHA256: String, rawSize: Int, attachments: [AttachmentInfo]
+        sessionID: String?, receivedAt: Date, rawSHA256: String, rawSize: Int, attachments: [AttachmentInfo],
+        strippedText: String? = nil
     ) {
+        self.strippedText = strippedText ?? text
         self.id = id
         self.direction = direction
         self.messageID = messageID

@@ -81,9 +81,9 @@ extension SQLiteTicketStore: MailboxStateStore {
         }
     }
 
-    /// A write on the store's single writer, with the raw connection: the poller's bookkeeping is not the
-    /// pipeline's business, so it has no place in `TicketStoreTransaction`.
-    private func writeDatabase<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    /// A write on the store's single writer, with the raw connection: the poller's and the API's bookkeeping is
+    /// not the pipeline's business, so it has no place in `TicketStoreTransaction`.
+    func writeDatabase<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await write { transaction in
             guard let transaction = transaction as? SQLiteTicketTransaction else {
                 throw TicketStoreError(kind: .other, operation: "mailbox state", path: "", underlying: "not SQLite")

@@ -18,6 +18,8 @@ extension TicketDatabaseReading {
             var detail = try TicketReads.detail(db, number: number)
             detail?.activities = try RecordReads.activities(db, ticket: number)
             detail?.defaults = try RecordReads.ticketDefaults(db, ticket: number)
+            detail?.assignee = try String.fetchOne(
+                db, sql: "SELECT assignee FROM tickets WHERE number = ?", arguments: [number])
             return detail
         }
     }

@@ -65,6 +65,7 @@ enum TicketReads {
             let addresses = AddressColumn.decode(row[17])
             var text: String? = row[8]
             var html: String? = row[9]
+            var strippedText: String?
             var rawSHA256: String = row[15]
             let raw: Data? = row[18]
             if text == nil {
@@ -72,6 +73,10 @@ enum TicketReads {
                 let parsed = MessageParser.parse(raw.map { [UInt8]($0) } ?? [])
                 text = parsed.text
                 html = parsed.html
+                strippedText = parsed.strippedText
+            } else if let stored = text {
+                // Stored text (notes, API articles) is plain text written as it is meant to be read.
+                strippedText = QuoteStripping.strippedText(stored, htmlForText: nil, limits: .default)
             }
             // Intake hashes the raw bytes of ordinary mail only on demand: here.
             if rawSHA256.isEmpty, let raw { rawSHA256 = sha256Hex(raw) }
@@ -83,7 +88,7 @@ enum TicketReads {
                 text: text ?? "", html: html, envelopeSender: row[10],
                 envelopeRecipients: ListColumn.decode(row[11]), source: IntakeSource(rawValue: row[12]) ?? .replay,
                 sessionID: row[13], receivedAt: Date(timeIntervalSince1970: row[14]), rawSHA256: rawSHA256,
-                rawSize: row[16], attachments: attachments[id] ?? [])
+                rawSize: row[16], attachments: attachments[id] ?? [], strippedText: strippedText)
         }
 
         let requesterAddress: String? = ticket[5]

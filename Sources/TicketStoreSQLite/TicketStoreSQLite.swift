@@ -23,7 +23,7 @@ public final class SQLiteTicketStore: TicketStore, TicketDatabaseReading {
     public let path: String
     private let pool: DatabasePool
     private let committer: GroupCommitter
-    private let durability: WALDurability
+    let durability: WALDurability
     private let closed = Atomic(false)
     private let logger: Logger
 
@@ -310,7 +310,7 @@ final class GroupCommitter: Sendable {
     }
 
     private let pool: DatabasePool
-    private let durability: WALDurability
+    let durability: WALDurability
     private let path: String
     private let logger: Logger
     private let state = Mutex(State())

@@ -62,6 +62,12 @@ struct TicketsCommand: AsyncParsableCommand {
                     )
                 }
                 printEscaped("")
+                if article.strippedText != article.text {
+                    // What is new in this reply first; the whole text, history and signature included, after it.
+                    printEscaped(article.strippedText, layout: .multiLine)
+                    printEscaped("")
+                    printEscaped("(whole text, with quoted history and signature:)")
+                }
                 printEscaped(article.text, layout: .multiLine)
             }
             if !ticket.activities.isEmpty {

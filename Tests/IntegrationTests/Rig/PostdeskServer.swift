@@ -75,6 +75,8 @@ final class PostdeskServer {
               mode: "0666"
             smtp:
               listen: ""
+            http:
+              listen: ""
             queues:
               names: [support, sales]
               support:

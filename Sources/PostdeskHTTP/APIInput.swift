@@ -1,0 +1,105 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// Reads a request's path parameters, query and JSON body, answering every malformed value with a precise
+/// problem (400 for syntax, 422 for a well-formed body whose values are not acceptable) and never with a 5xx.
+enum APIInput {
+    /// Largest JSON body the API reads.
+    static let maxBodyBytes = 256 * 1024
+
+    /// A positive integer path parameter (ticket number, article id, quarantine id).
+    static func positiveInteger<Number: FixedWidthInteger>(
+        _ name: String, _ context: APIRequestContext, as type: Number.Type
+    ) throws -> Number {
+        let text = context.parameters.get(name) ?? ""
+        guard text.utf8.count <= 19, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let value = Number(text),
+            value > 0
+        else {
+            throw ProblemDetails.badRequest("\(name) must be a positive integer, got '\(text.prefix(40))'")
+        }
+        return value
+    }
+
+    /// The first value of query parameter `name`, nil when absent or empty.
+    static func query(_ name: String, _ request: Request) -> String? {
+        let value = request.uri.queryParameters.get(name)
+        return value?.isEmpty == true ? nil : value
+    }
+
+    /// An integer query parameter within `range`; `fallback` when absent.
+    static func integer(_ name: String, _ request: Request, in range: ClosedRange<Int>, default fallback: Int) throws
+        -> Int
+    {
+        guard let text = query(name, request) else { return fallback }
+        guard text.utf8.count <= 19, let value = Int(text), range.contains(value) else {
+            throw ProblemDetails.badRequest(
+                "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound), got '\(text.prefix(40))'")
+        }
+        return value
+    }
+
+    /// An RFC 3339 date-time query parameter (`2026-12-05T09:00:00Z`, fractional seconds allowed).
+    static func dateTime(_ name: String, _ request: Request) throws -> Date? {
+        guard let text = query(name, request) else { return nil }
+        if text.utf8.count <= 40 {
+            if let date = try? Date(text, strategy: .iso8601) { return date }
+            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) {
+                return date
+            }
+        }
+        throw ProblemDetails.badRequest(
+            "\(name) must be an RFC 3339 date-time such as 2026-12-05T09:00:00Z, got '\(text.prefix(40))'")
+    }
+
+    /// The body as a JSON object; 400 when it is not JSON or not an object, 422 for a field not in `allowed`.
+    static func jsonObject(
+        _ request: Request, allowed: Set<String>
+    ) async throws -> [String: Any] {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: maxBodyBytes)
+        } catch {
+            throw ProblemDetails.make(
+                "too-large", .contentTooLarge, "the body is larger than \(maxBodyBytes) bytes")
+        }
+        let data = Data(buffer.readableBytesView)
+        guard let value = try? JSONSerialization.jsonObject(with: data, options: []) else {
+            throw ProblemDetails.badRequest("the body is not valid JSON")
+        }
+        guard let object = value as? [String: Any] else {
+            throw ProblemDetails.badRequest("the body must be a JSON object")
+        }
+        let unknown = object.keys.filter { !allowed.contains($0) }.sorted()
+        if !unknown.isEmpty {
+            throw ProblemDetails.unprocessable(
+                "unknown field(s): \(unknown.map { String($0.prefix(40)) }.joined(separator: ", ")); "
+                    + "allowed: \(allowed.sorted().joined(separator: ", "))")
+        }
+        return object
+    }
+
+    /// A short text field of a JSON body: absent → nil, `null` → `.some(nil)` when `nullable`, else a string of
+    /// 1...`maxLength` characters without control characters.
+    static func textField(
+        _ name: String, in object: [String: Any], nullable: Bool, maxLength: Int = 200
+    ) throws -> String?? {
+        guard let value = object[name] else { return nil }
+        if value is NSNull {
+            guard nullable else { throw ProblemDetails.unprocessable("\(name) must not be null") }
+            return .some(nil)
+        }
+        guard let text = value as? String else {
+            throw ProblemDetails.unprocessable("\(name) must be a string\(nullable ? " or null" : "")")
+        }
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty, trimmed.count <= maxLength,
+            !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            throw ProblemDetails.unprocessable(
+                "\(name) must be 1 to \(maxLength) characters without control characters")
+        }
+        return .some(trimmed)
+    }
+}

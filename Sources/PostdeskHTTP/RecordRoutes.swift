@@ -1,0 +1,138 @@
+import Foundation
+import Hummingbird
+import TicketPipeline
+import TicketStoreSQLite
+
+/// `/api/v1/messages`, `/bounces`, `/quarantine` (+ replay) and `/mailboxes`: the pipeline's records, newest
+/// first, at most `limit` (≤ 200) of them. Fields that are empty for a record are left out.
+struct RecordRoutes: Sendable {
+    let reader: any TicketDatabaseReading
+    /// Runs a quarantined message through the pipeline again; nil: replay is not offered (503).
+    let replay: (@Sendable (Int64) async throws -> ReplayOutcome)?
+
+    struct QuarantineItem: Encodable, Sendable {
+        var id: Int64
+        var receivedAt: Date
+        var source: String
+        var sessionId: String?
+        var envelopeSender: String
+        var envelopeRecipients: [String]
+        var size: Int
+        var error: String
+        var replayedAt: Date?
+        var replayResult: String?
+        var rawUrl: String
+
+        init(_ entry: QuarantineEntry) {
+            id = entry.id
+            receivedAt = entry.receivedAt
+            source = entry.source.rawValue
+            sessionId = entry.sessionID
+            envelopeSender = entry.envelopeSender
+            envelopeRecipients = entry.envelopeRecipients
+            size = entry.size
+            error = entry.error
+            replayedAt = entry.replayedAt
+            replayResult = entry.replayResult
+            rawUrl = "/api/v1/quarantine/\(entry.id)/raw"
+        }
+    }
+
+    struct ReplayResult: Encodable, Sendable {
+        var id: Int64
+        var outcome: String
+        var detail: String
+        var recipients: [RecipientResult]
+    }
+
+    struct RecipientResult: Encodable, Sendable {
+        var recipient: String
+        var result: String
+        var ticket: Int?
+    }
+
+    struct Listing<Item: Encodable & Sendable>: Encodable, Sendable {
+        var items: [Item]
+    }
+
+    func register(on router: Router<APIRequestContext>) {
+        let api = router.group("api/v1")
+        api.get("messages") { request, _ in
+            let limit = try APIInput.integer("limit", request, in: 1...200, default: 50)
+            return try APIResponse.json(Listing(items: try await reader.messageRecords(limit: limit, offset: 0)))
+        }
+        api.get("bounces") { request, _ in
+            let limit = try APIInput.integer("limit", request, in: 1...200, default: 50)
+            let unmatched = try Self.flag("unmatched", request)
+            return try APIResponse.json(
+                Listing(items: try await reader.bounceRecords(unmatchedOnly: unmatched, limit: limit)))
+        }
+        api.get("quarantine") { request, _ in
+            let limit = try APIInput.integer("limit", request, in: 1...200, default: 50)
+            let entries = try await reader.quarantinedMessages(limit: limit, offset: 0)
+            return try APIResponse.json(Listing(items: entries.map(QuarantineItem.init)))
+        }
+        api.get("quarantine/:id") { _, context in
+            try APIResponse.json(QuarantineItem(try await quarantined(context)))
+        }
+        api.get("quarantine/:id/raw") { _, context in
+            let entry = try await quarantined(context)
+            return APIResponse.download(
+                entry.raw, contentType: "message/rfc822", filename: "quarantine-\(entry.id).eml")
+        }
+        api.post("quarantine/:id/replay") { _, context in try await replay(context) }
+        api.get("mailboxes") { _, _ in
+            try APIResponse.json(Listing(items: try await reader.mailboxStatuses()))
+        }
+    }
+
+    private func quarantined(_ context: APIRequestContext) async throws -> QuarantineEntry {
+        let id = try APIInput.positiveInteger("id", context, as: Int64.self)
+        guard let entry = try await reader.quarantinedMessage(id: id) else {
+            throw ProblemDetails.notFound("no quarantine entry \(id)")
+        }
+        return entry
+    }
+
+    private func replay(_ context: APIRequestContext) async throws -> Response {
+        let id = try APIInput.positiveInteger("id", context, as: Int64.self)
+        guard let replay else { throw ProblemDetails.unavailable("this server does not replay quarantined mail") }
+        switch try await replay(id) {
+        case .notFound:
+            throw ProblemDetails.notFound("no quarantine entry \(id)")
+        case .alreadyReplayed(let result):
+            throw ProblemDetails.make("already-replayed", .conflict, "quarantine entry \(id) was replayed: \(result)")
+        case .failed(let reason):
+            return try APIResponse.json(
+                ReplayResult(id: id, outcome: "failed", detail: reason, recipients: []), status: .ok)
+        case .replayed(let outcomes):
+            return try APIResponse.json(
+                ReplayResult(
+                    id: id, outcome: "replayed", detail: "",
+                    recipients: outcomes.map { Self.recipientResult($0) }))
+        }
+    }
+
+    private static func recipientResult(_ outcome: RecipientOutcome) -> RecipientResult {
+        switch outcome.result {
+        case .created(let ticket): RecipientResult(recipient: outcome.recipient, result: "created", ticket: ticket)
+        case .appended(let ticket): RecipientResult(recipient: outcome.recipient, result: "appended", ticket: ticket)
+        case .duplicate(let ticket): RecipientResult(recipient: outcome.recipient, result: "duplicate", ticket: ticket)
+        case .noted(let ticket): RecipientResult(recipient: outcome.recipient, result: "noted", ticket: ticket)
+        case .recorded(let disposition):
+            RecipientResult(recipient: outcome.recipient, result: "recorded \(disposition.rawValue)", ticket: nil)
+        case .quarantined(let id):
+            RecipientResult(recipient: outcome.recipient, result: "quarantined again as \(id)", ticket: nil)
+        default:
+            RecipientResult(recipient: outcome.recipient, result: "\(outcome.result)", ticket: nil)
+        }
+    }
+
+    static func flag(_ name: String, _ request: Request) throws -> Bool {
+        switch APIInput.query(name, request) {
+        case nil, "false": return false
+        case "true": return true
+        case let other?: throw ProblemDetails.badRequest("\(name) must be true or false, got '\(other.prefix(40))'")
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import MessageSpool
+import Testing
+import TicketPipeline
+import TicketStoreSQLite
+
+@testable import PostdeskHTTP
+
+/// `/api/v1/messages`, `/bounces`, `/quarantine` (+ replay), `/mailboxes` and `/readyz`, over a real socket.
+@Suite struct RecordEndpointTests {
+    @Test func messagesBouncesAndMailboxes() async throws {
+        let api = try await APIFixture()
+        let number = try await api.deliver(MailSamples.rawUTF8(subject: "Überweisung fehlt"))
+        let messages = try await api.get("/api/v1/messages?limit=10", template: "/api/v1/messages")
+        #expect(messages.status == 200)
+        let record = (messages.json["items"] as? [[String: Any]])?.first ?? [:]
+        #expect(record["subject"] as? String == "Überweisung fehlt")
+        #expect(record["ticket_number"] as? Int == number)
+        #expect(record["disposition"] as? String == "created")
+
+        let bounces = try await api.get("/api/v1/bounces?unmatched=true", template: "/api/v1/bounces")
+        #expect(bounces.status == 200)
+        #expect((bounces.json["items"] as? [Any])?.isEmpty == true)
+
+        try await api.store.saveMailboxStatus(
+            MailboxStatus(mailbox: "büro", state: .healthy, lastPoll: Date(), lastSuccess: Date(), messagesFetched: 3))
+        let mailboxes = try await api.get("/api/v1/mailboxes", template: "/api/v1/mailboxes")
+        #expect(mailboxes.status == 200)
+        let mailbox = (mailboxes.json["items"] as? [[String: Any]])?.first ?? [:]
+        #expect(mailbox["mailbox"] as? String == "büro")
+        #expect(mailbox["state"] as? String == "healthy")
+        #expect(mailbox["messages_fetched"] as? Int == 3)
+
+        let check = try api.recorder.checkAgainstSpec()
+        #expect(check.status == 0, "\(check.output)")
+        await api.tearDown()
+    }
+
+    @Test func quarantineIsListedShownDownloadedAndReplayedOnce() async throws {
+        let api = try await APIFixture()
+        let raw = Array(MailSamples.rawUTF8(subject: "Aus der Quarantäne zurück").utf8)
+        let id = try await api.store.write { transaction in
+            try transaction.quarantine(
+                NewQuarantineEntry(
+                    receivedAt: Date(), source: .lmtp, sessionID: "s1", envelopeSender: "sender@example.com",
+                    envelopeRecipients: ["support@example.org"], raw: RawMessage(raw),
+                    error: "parse stage crashed: Zeichensatz unbekannt"))
+        }
+        let list = try await api.get("/api/v1/quarantine", template: "/api/v1/quarantine")
+        #expect(list.status == 200)
+        let entry = (list.json["items"] as? [[String: Any]])?.first ?? [:]
+        #expect(entry["id"] as? Int == Int(id))
+        #expect(entry["error"] as? String == "parse stage crashed: Zeichensatz unbekannt")
+        #expect(entry["raw"] == nil, "the bytes are a download, not part of the listing")
+
+        let shown = try await api.get("/api/v1/quarantine/\(id)", template: "/api/v1/quarantine/{id}")
+        #expect(shown.status == 200)
+        let download = try await api.get("/api/v1/quarantine/\(id)/raw", template: "/api/v1/quarantine/{id}/raw")
+        #expect(download.body == raw)
+        #expect(download.headers.first(name: "x-content-type-options") == "nosniff")
+        #expect(download.headers.first(name: "content-disposition") == "attachment; filename=\"quarantine-\(id).eml\"")
+
+        let forbidden = try await api.request(
+            .POST, "/api/v1/quarantine/\(id)/replay", token: api.readToken, template: "/api/v1/quarantine/{id}/replay")
+        #expect(forbidden.status == 403)
+        let replay = try await api.request(
+            .POST, "/api/v1/quarantine/\(id)/replay", token: api.writeToken, template: "/api/v1/quarantine/{id}/replay")
+        #expect(replay.status == 200, "\(replay.text)")
+        #expect(replay.json["outcome"] as? String == "replayed")
+        let recipient = (replay.json["recipients"] as? [[String: Any]])?.first ?? [:]
+        #expect(recipient["result"] as? String == "created")
+        let ticket = try #require(recipient["ticket"] as? Int)
+        let created = try await api.get("/api/v1/tickets/\(ticket)", template: "/api/v1/tickets/{number}")
+        #expect(created.json["subject"] as? String == "Aus der Quarantäne zurück")
+
+        let again = try await api.request(
+            .POST, "/api/v1/quarantine/\(id)/replay", token: api.writeToken, template: "/api/v1/quarantine/{id}/replay")
+        #expect(again.status == 409)
+        #expect(again.contentType == "application/problem+json")
+
+        let check = try api.recorder.checkAgainstSpec()
+        #expect(check.status == 0, "\(check.output)")
+        await api.tearDown()
+    }
+
+    @Test func readinessNamesAMailboxThatNeedsAttentionAndTheDaemonsProblems() async throws {
+        let api = try await APIFixture(
+            readiness: HTTPReadiness(daemonProblems: { ["1 message(s) stuck in a stage past the processing deadline"] })
+        )
+        try await api.store.saveMailboxStatus(
+            MailboxStatus(
+                mailbox: "posteingang", state: .needsAttention,
+                lastError: "AUTHENTICATIONFAILED: Anmeldung fehlgeschlagen (run postdesk oauth login posteingang)"))
+        let ready = try await api.request(.GET, "/readyz", template: "/readyz")
+        #expect(ready.status == 503)
+        let problems = ready.json["problems"] as? [String] ?? []
+        #expect(problems.contains("1 message(s) stuck in a stage past the processing deadline"))
+        #expect(
+            problems.contains(
+                "mailbox posteingang needs attention: AUTHENTICATIONFAILED: Anmeldung fehlgeschlagen "
+                    + "(run postdesk oauth login posteingang)"))
+        #expect(try await api.request(.GET, "/healthz", template: "/healthz").status == 200, "alive all the same")
+
+        let check = try api.recorder.checkAgainstSpec()
+        #expect(check.status == 0, "\(check.output)")
+        await api.tearDown()
+    }
+
+    @Test func contentDispositionKeepsNonASCIINames() {
+        #expect(ContentDisposition.attachment(filename: "report.pdf") == "attachment; filename=\"report.pdf\"")
+        #expect(
+            ContentDisposition.attachment(filename: "Straße \"neu\".txt")
+                == "attachment; filename=\"Stra_e _neu_.txt\"; filename*=UTF-8''Stra%C3%9Fe%20%22neu%22.txt")
+        #expect(
+            ContentDisposition.attachment(filename: "a\r\nSet-Cookie: x")
+                == "attachment; filename=\"a__Set-Cookie: x\"; filename*=UTF-8''a%0D%0ASet-Cookie%3A%20x")
+        #expect(ContentDisposition.attachment(filename: "") == "attachment; filename=\"attachment\"")
+        #expect(TicketRoutes.safeContentType("text/html; charset=utf-8") == "text/html")
+        #expect(TicketRoutes.safeContentType("text/html\r\nX: y") == "application/octet-stream")
+        #expect(TicketRoutes.safeContentType("nonsense") == "application/octet-stream")
+    }
+}
