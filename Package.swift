@@ -213,9 +213,10 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "PostdeskDaemon", "TicketStoreSQLite", "MessageSpool",
+                "PostdeskDaemon", "TicketStoreSQLite", "MessageSpool", "TicketPipeline",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
     ]
 )

@@ -33,9 +33,10 @@ fi
 need_aiosmtpd=0
 python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need_aiosmtpd=1
 
-# The API tests check every response body against api/openapi.yaml with jsonschema (and PyYAML to read it).
+# The API tests check every response body against api/openapi.yaml with jsonschema (and PyYAML to read it), and
+# fuzz the API from the spec with schemathesis.
 need_jsonschema=0
-python3 -c 'import jsonschema, yaml' >/dev/null 2>&1 || need_jsonschema=1
+python3 -c 'import jsonschema, yaml, schemathesis' >/dev/null 2>&1 || need_jsonschema=1
 
 need_user=0
 getent passwd postdesk >/dev/null || need_user=1
@@ -91,7 +92,7 @@ if [ $need_aiosmtpd -eq 1 ]; then
 fi
 
 if [ $need_jsonschema -eq 1 ]; then
-    echo "install-test-peers: installing jsonschema and PyYAML for $(command -v python3)"
-    python3 -m pip install --quiet jsonschema pyyaml ||
-        python3 -m pip install --quiet --break-system-packages jsonschema pyyaml
+    echo "install-test-peers: installing jsonschema, PyYAML and schemathesis for $(command -v python3)"
+    python3 -m pip install --quiet jsonschema pyyaml 'schemathesis>=4.32,<5' ||
+        python3 -m pip install --quiet --break-system-packages jsonschema pyyaml 'schemathesis>=4.32,<5'
 fi

@@ -87,13 +87,16 @@ public struct PostdeskService: Service {
         }
         let reloads = Task { await reloadOnHangup(pollers, tokens: tokens) }
         // HTTP API (issue 14): started once the listeners are up, stopped first at shutdown (before the pollers and
-        // listeners), so that /readyz never says ready while they are not. Reads use the store's reader pool.
+        // listeners), so that /readyz never says ready while they are not. Reads use the store's reader pool; a
+        // quarantine replay runs in a child `postdesk quarantine replay` (ChildProcessReplay), never in here.
         var httpServer: APIServer?
         if let http = configuration.http {
             let readiness = HTTPReadiness { watchdog.problem.map { [$0] } ?? [] }
             let server = try APIServer(
                 settings: http, store: store, reader: store, readiness: readiness,
-                replay: { id in try await intake.replay(quarantineID: id) }, logger: logger, eventLoopGroup: group)
+                replay: ChildProcessReplay(
+                    configurationPath: configurationPath, reader: store, deadline: configuration.processingDeadline
+                ).replay, logger: logger, eventLoopGroup: group)
             let port = try await server.start()
             logger.info(
                 "listening", metadata: ["http": "\(http.host):\(port)", "tls": "\(http.tlsCertificatePath != nil)"])

@@ -5,8 +5,8 @@ import NIOCore
 /// Reads a request's path parameters, query and JSON body, answering every malformed value with a precise
 /// problem (400 for syntax, 422 for a well-formed body whose values are not acceptable) and never with a 5xx.
 enum APIInput {
-    /// Largest JSON body the API reads.
-    static let maxBodyBytes = 256 * 1024
+    /// Largest JSON body the API reads: a note of 100,000 characters fits even written as `\uXXXX` escapes.
+    static let maxBodyBytes = 2 * 1024 * 1024
 
     /// A positive integer path parameter (ticket number, article id, quarantine id).
     static func positiveInteger<Number: FixedWidthInteger>(
@@ -21,10 +21,10 @@ enum APIInput {
         return value
     }
 
-    /// The first value of query parameter `name`, nil when absent or empty.
+    /// The first value of query parameter `name`, nil when absent; `name=` is present and empty (and then no
+    /// valid number, date, status or cursor).
     static func query(_ name: String, _ request: Request) -> String? {
-        let value = request.uri.queryParameters.get(name)
-        return value?.isEmpty == true ? nil : value
+        request.uri.queryParameters.get(name)
     }
 
     /// An integer query parameter within `range`; `fallback` when absent.
@@ -65,7 +65,7 @@ enum APIInput {
                 "too-large", .contentTooLarge, "the body is larger than \(maxBodyBytes) bytes")
         }
         let data = Data(buffer.readableBytesView)
-        guard let value = try? JSONSerialization.jsonObject(with: data, options: []) else {
+        guard let value = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
             throw ProblemDetails.badRequest("the body is not valid JSON")
         }
         guard let object = value as? [String: Any] else {
@@ -80,8 +80,9 @@ enum APIInput {
         return object
     }
 
-    /// A short text field of a JSON body: absent → nil, `null` → `.some(nil)` when `nullable`, else a string of
-    /// 1...`maxLength` characters without control characters.
+    /// A short text field of a JSON body: absent → nil, `null` → `.some(nil)` when `nullable`, else a string of at
+    /// most `maxLength` Unicode scalars (JSON Schema's `maxLength`), not only white space, without control
+    /// characters (the spec's `ShortText`), stored trimmed.
     static func textField(
         _ name: String, in object: [String: Any], nullable: Bool, maxLength: Int = 200
     ) throws -> String?? {
@@ -93,12 +94,12 @@ enum APIInput {
         guard let text = value as? String else {
             throw ProblemDetails.unprocessable("\(name) must be a string\(nullable ? " or null" : "")")
         }
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty, trimmed.count <= maxLength,
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, text.unicodeScalars.count <= maxLength,
             !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
         else {
             throw ProblemDetails.unprocessable(
-                "\(name) must be 1 to \(maxLength) characters without control characters")
+                "\(name) must be 1 to \(maxLength) characters, not only white space, without control characters")
         }
         return .some(trimmed)
     }

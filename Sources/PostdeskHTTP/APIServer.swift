@@ -47,7 +47,7 @@ public final class APIServer: Sendable {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) throws {
         self.logger = logger
-        let router = Router(context: APIRequestContext.self)
+        let router = Router(context: APIRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: ProblemMiddleware(logger: logger))
         let usage = TokenUsage { name, date in try await store.markAPITokenUsed(name: name, at: date) }
         router.add(middleware: BearerAuthenticator(tokens: reader, usage: usage, logger: logger))
@@ -57,6 +57,7 @@ public final class APIServer: Sendable {
         }
         TicketRoutes(reader: reader, store: store).register(on: router)
         RecordRoutes(reader: reader, replay: replay).register(on: router)
+        MethodNotAllowed.register(on: router)
 
         // Idle keep-alive connections are closed after a minute: a client cannot hold sockets for ever.
         let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(60)))

@@ -59,7 +59,7 @@ enum OpenAPIDocument {
                   description: The OpenAPI document.
                   content:
                     application/yaml:
-                      schema: { type: string }
+                      schema: { type: object }
           /api/v1/tickets:
             get:
               operationId: listTickets
@@ -77,8 +77,8 @@ enum OpenAPIDocument {
                   schema: { type: string, format: date-time }
                 - name: cursor
                   in: query
-                  description: The `next_cursor` of the previous page, as it was.
-                  schema: { type: string }
+                  description: The `next_cursor` of the previous page, as it was (anything else is a 400).
+                  schema: { type: string, pattern: "^[A-Za-z0-9_-]{1,64}$" }
                 - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 200, default: 50 } }
               responses:
                 "200":
@@ -121,6 +121,7 @@ enum OpenAPIDocument {
                 "401": { $ref: "#/components/responses/Unauthorized" }
                 "403": { $ref: "#/components/responses/Forbidden" }
                 "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
                 "422": { $ref: "#/components/responses/Unprocessable" }
           /api/v1/tickets/{number}/notes:
             parameters:
@@ -132,12 +133,7 @@ enum OpenAPIDocument {
                 required: true
                 content:
                   application/json:
-                    schema:
-                      type: object
-                      additionalProperties: false
-                      required: [text]
-                      properties:
-                        text: { type: string, minLength: 1, maxLength: 100000 }
+                    schema: { $ref: "#/components/schemas/NoteRequest" }
               responses:
                 "201":
                   description: The note.
@@ -151,6 +147,7 @@ enum OpenAPIDocument {
                 "401": { $ref: "#/components/responses/Unauthorized" }
                 "403": { $ref: "#/components/responses/Forbidden" }
                 "404": { $ref: "#/components/responses/NotFound" }
+                "413": { $ref: "#/components/responses/TooLarge" }
                 "422": { $ref: "#/components/responses/Unprocessable" }
           /api/v1/tickets/{number}/articles/{article}/raw:
             parameters:
@@ -313,17 +310,17 @@ enum OpenAPIDocument {
               name: number
               in: path
               required: true
-              schema: { type: integer, minimum: 1 }
+              schema: { type: integer, format: int64, minimum: 1, maximum: 9223372036854775807 }
             ArticleID:
               name: article
               in: path
               required: true
-              schema: { type: integer, minimum: 1 }
+              schema: { type: integer, format: int64, minimum: 1, maximum: 9223372036854775807 }
             QuarantineID:
               name: id
               in: path
               required: true
-              schema: { type: integer, minimum: 1 }
+              schema: { type: integer, format: int64, minimum: 1, maximum: 9223372036854775807 }
             Limit:
               name: limit
               in: query
@@ -352,6 +349,11 @@ enum OpenAPIDocument {
               content:
                 application/problem+json:
                   schema: { $ref: "#/components/schemas/Problem" }
+            TooLarge:
+              description: The body is larger than 2 MiB.
+              content:
+                application/problem+json:
+                  schema: { $ref: "#/components/schemas/Problem" }
             Unprocessable:
               description: Well-formed JSON whose fields are unknown or whose values are not acceptable.
               content:
@@ -367,8 +369,12 @@ enum OpenAPIDocument {
                 X-Content-Type-Options:
                   schema: { type: string, const: nosniff }
               content:
+                message/rfc822:
+                  schema: { type: string }
                 application/octet-stream:
-                  schema: { type: string, contentMediaType: application/octet-stream }
+                  schema: { type: string }
+                "*/*":
+                  schema: { type: string, description: "An attachment's declared type/subtype, or application/octet-stream." }
           schemas:
             Problem:
               type: object
@@ -505,10 +511,22 @@ enum OpenAPIDocument {
               description: Fields to change; `null` clears priority, category, type or assignee.
               properties:
                 status: { $ref: "#/components/schemas/Status" }
-                priority: { type: [string, "null"], minLength: 1, maxLength: 200 }
-                category: { type: [string, "null"], minLength: 1, maxLength: 200 }
-                type: { type: [string, "null"], minLength: 1, maxLength: 200 }
-                assignee: { type: [string, "null"], minLength: 1, maxLength: 200 }
+                priority: { $ref: "#/components/schemas/ShortText" }
+                category: { $ref: "#/components/schemas/ShortText" }
+                type: { $ref: "#/components/schemas/ShortText" }
+                assignee: { $ref: "#/components/schemas/ShortText" }
+            NoteRequest:
+              type: object
+              additionalProperties: false
+              required: [text]
+              properties:
+                text: { type: string, minLength: 1, maxLength: 100000, pattern: "\\S" }
+            ShortText:
+              description: 1 to 200 characters, not only white space, no control characters; `null` clears the field.
+              type: [string, "null"]
+              minLength: 1
+              maxLength: 200
+              pattern: "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
             MessageRecord:
               type: object
               description: Empty optional fields are left out.

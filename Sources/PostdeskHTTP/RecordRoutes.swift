@@ -106,9 +106,11 @@ struct RecordRoutes: Sendable {
             return try APIResponse.json(
                 ReplayResult(id: id, outcome: "failed", detail: reason, recipients: []), status: .ok)
         case .replayed(let outcomes):
+            // What the replay did, as recorded on the entry (a replay in another process reports only that).
+            let recorded = try await reader.quarantinedMessage(id: id)?.replayResult ?? ""
             return try APIResponse.json(
                 ReplayResult(
-                    id: id, outcome: "replayed", detail: "",
+                    id: id, outcome: "replayed", detail: recorded,
                     recipients: outcomes.map { Self.recipientResult($0) }))
         }
     }

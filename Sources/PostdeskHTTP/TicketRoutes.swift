@@ -56,6 +56,11 @@ struct TicketRoutes: Sendable {
         return ticket
     }
 
+    /// 404 before the body is read: the resource is judged first, then what is asked of it.
+    private func requireTicket(_ number: Int) async throws {
+        guard try await reader.hasTicket(number: number) else { throw ProblemDetails.notFound("no ticket #\(number)") }
+    }
+
     private func show(_ context: APIRequestContext) async throws -> Response {
         try APIResponse.json(
             APIResource.Ticket(try await ticket(try APIInput.positiveInteger("number", context, as: Int.self))))
@@ -63,6 +68,7 @@ struct TicketRoutes: Sendable {
 
     private func change(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let number = try APIInput.positiveInteger("number", context, as: Int.self)
+        try await requireTicket(number)
         let body = try await APIInput.jsonObject(
             request, allowed: ["status", "priority", "category", "type", "assignee"])
         var change = TicketChange()
@@ -89,12 +95,14 @@ struct TicketRoutes: Sendable {
 
     private func addNote(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let number = try APIInput.positiveInteger("number", context, as: Int.self)
+        try await requireTicket(number)
         let body = try await APIInput.jsonObject(request, allowed: ["text"])
         guard let text = body["text"] as? String else {
             throw ProblemDetails.unprocessable("text must be a string")
         }
-        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, text.utf8.count <= 100_000 else {
-            throw ProblemDetails.unprocessable("text must not be empty and at most 100000 bytes")
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, text.unicodeScalars.count <= 100_000
+        else {
+            throw ProblemDetails.unprocessable("text must not be only white space, and at most 100000 characters")
         }
         guard
             let articleID = try await store.addInternalNote(

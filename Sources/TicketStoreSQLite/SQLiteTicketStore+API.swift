@@ -54,6 +54,13 @@ extension TicketDatabaseReading {
         }
     }
 
+    /// Whether ticket `number` exists (one primary-key lookup).
+    public func hasTicket(number: Int) async throws -> Bool {
+        try await read("find ticket \(number)") { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM tickets WHERE number = ?", arguments: [number]) ?? false
+        }
+    }
+
     /// The raw message of article `article` of ticket `ticket`; nil when the article is not on that ticket or
     /// was not stored from a message (a note).
     public func rawMessage(ticket: Int, article: Int64) async throws -> [UInt8]? {

@@ -106,7 +106,21 @@ import Testing
                 template: "/api/v1/tickets/{number}/notes"),
             Case(
                 method: .POST, path: "/api/v1/tickets/\(number)/notes",
-                body: #"{"text": "\#(String(repeating: "ü", count: 150_000))"}"#, status: 413),
+                body: #"{"text": "\#(String(repeating: "ü", count: 100_001))"}"#, status: 422,
+                template: "/api/v1/tickets/{number}/notes"),
+            Case(
+                method: .POST, path: "/api/v1/tickets/\(number)/notes", body: #"{"text": " \n\t "}"#, status: 422,
+                template: "/api/v1/tickets/{number}/notes"),
+            Case(
+                method: .POST, path: "/api/v1/tickets/\(number)/notes",
+                body: #"{"text": "\#(String(repeating: "ü", count: 1_100_000))"}"#, status: 413,
+                template: "/api/v1/tickets/{number}/notes"),
+            Case(method: .GET, path: "/api/v1/tickets?updated_since=", status: 400, template: list),
+            Case(method: .GET, path: "/api/v1/tickets?cursor=", status: 400, template: list),
+            Case(method: .GET, path: "/api/v1/tickets?limit=", status: 400, template: list),
+            Case(
+                method: .PATCH, path: "/api/v1/tickets/\(number)", body: #"{"assignee": "\u2028 "}"#, status: 422,
+                template: ticket),
             Case(
                 method: .POST, path: "/api/v1/quarantine/55/replay", status: 404,
                 template: "/api/v1/quarantine/{id}/replay"),
@@ -128,6 +142,16 @@ import Testing
             #expect((problem["detail"] as? String)?.isEmpty == false, "\(testCase)")
             #expect(problem["type"] is String && problem["title"] is String, "\(testCase)")
         }
+        let delete = try await api.request(.DELETE, "/api/v1/tickets/\(number)", token: api.writeToken, template: nil)
+        #expect(delete.status == 405)
+        #expect(delete.headers.first(name: "allow") == "GET, HEAD, PATCH")
+        #expect(delete.contentType == "application/problem+json")
+        let put = try await api.request(.PUT, "/healthz", template: nil)
+        #expect(put.status == 405)
+        let head = try await api.request(.HEAD, "/api/v1/tickets", token: api.readToken, template: nil)
+        #expect(head.status == 200)
+        #expect(head.body.isEmpty)
+
         let ticket = try await api.get("/api/v1/tickets/\(number)", template: Self.ticket)
         #expect(ticket.json["status"] as? String == "new", "no malformed change was applied")
         #expect((ticket.json["articles"] as? [Any])?.count == 1)
