@@ -68,6 +68,8 @@ public struct PostdeskConfiguration: Sendable, Equatable {
     public var queues: [Queue]
     /// The mailboxes the poller serves (`mailboxes.*`); empty: no poller.
     public var mailboxes: [MailboxSettings] = []
+    /// The receivers of events (`webhooks.*`); empty: no outbox events, no worker.
+    public var webhooks: [WebhookSettings] = []
     /// The pipeline's options shared by all queues (`pipeline.*`, `identity.*`).
     public var pipeline = PipelineOptions()
     /// Every key read, with its value and where it came from (`check-config` prints them).
@@ -87,6 +89,7 @@ public struct PostdeskConfiguration: Sendable, Equatable {
             && lhs.spoolDirectoryOption == rhs.spoolDirectoryOption
             && lhs.spoolThreshold == rhs.spoolThreshold
             && lhs.queues == rhs.queues && lhs.pipeline == rhs.pipeline && lhs.mailboxes == rhs.mailboxes
+            && lhs.webhooks == rhs.webhooks
     }
 }
 
@@ -281,6 +284,7 @@ extension PostdeskConfiguration {
         }
         let pipeline = reader.pipelineOptions(hostname: hostname, queueNames: Set(names))
         let mailboxes = reader.mailboxes(queueNames: Set(names))
+        let webhooks = reader.webhooks()
 
         reader.issues += reader.layers.unknownKeys(
             queueNames: Set(names), mailboxNames: Set(reader.stringArray("mailboxes.names")))
@@ -299,6 +303,7 @@ extension PostdeskConfiguration {
         configuration.spoolDirectoryOption = spoolDirectory
         configuration.pipeline = pipeline
         configuration.mailboxes = mailboxes
+        configuration.webhooks = webhooks
         configuration.origins = reader.origins()
         return configuration
     }

@@ -85,6 +85,13 @@ public struct PostdeskService: Service {
             logger.info("polling", metadata: ["mailboxes": "\(pollers.mailboxNames)"])
         }
         let reloads = Task { await reloadOnHangup(pollers, tokens: tokens) }
+        // Webhooks (issue 14): one task delivers the outbox's events after their commits; cancelled at shutdown
+        // before the store closes, a request in flight stays pending in the store and is sent after the restart.
+        let webhookWorker = try configuration.makeWebhookWorker(store: store, logger: logger)
+        let webhooks = Task { await webhookWorker?.run() }
+        if !configuration.webhooks.isEmpty {
+            logger.info("webhooks", metadata: ["endpoints": "\(configuration.webhooks.map(\.name))"])
+        }
         notifier?.send("READY=1")
         logger.info(
             "postdesk ready",
@@ -100,6 +107,8 @@ public struct PostdeskService: Service {
         // Pollers first: a message they are delivering finishes (or is given up at the grace period like any
         // other); nothing of a mailbox is deleted for a message not committed.
         await pollers.stopAll()
+        webhooks.cancel()
+        await webhooks.value
         logger.info(
             "shutting down: finishing transactions in flight",
             metadata: ["grace_s": "\(configuration.shutdownGrace.components.seconds)"])

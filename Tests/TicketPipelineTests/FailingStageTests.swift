@@ -77,6 +77,7 @@ struct PoisonedTransaction: TicketStoreTransaction {
         try inner.rememberRecorded(key, disposition: disposition, at: at)
     }
     func recordMessage(_ record: NewMessageRecord) throws { try inner.recordMessage(record) }
+    func recordEvent(_ event: NewOutboxEvent) throws -> String { try inner.recordEvent(event) }
     func addActivity(_ activity: NewActivity) throws { try inner.addActivity(activity) }
     func recordBounce(_ bounce: NewBounceRecord) throws { try inner.recordBounce(bounce) }
     func ticketNumber(forAnyArticleMessageID messageID: String) throws -> Int? {
