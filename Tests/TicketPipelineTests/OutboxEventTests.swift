@@ -149,6 +149,22 @@ struct OutboxEventTests {
         #expect((quarantine["error"] as? String)?.contains("poison subject") == true)
     }
 
+    @Test func aWriteFailingAfterItsEventWasWrittenLeavesNoEvent() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let sqlite = try SQLiteTicketStore(path: directory.databasePath, logger: Logger(label: "test"))
+        defer { try? sqlite.close() }
+        let intake = Self.intake(PoisonedStore(sqlite))
+        #expect(await Self.deliver(Self.firstMessage, to: intake) == [.created(ticket: 1)])
+        let failing = Array(
+            ("From: a@example.test\r\nTo: support@localhost\r\nSubject: fail after events\r\n"
+                + "Message-ID: <f@x.test>\r\n\r\nhi\r\n").utf8)
+        let results = await Self.deliver(failing, to: intake)
+        #expect(results.count == 1 && results[0].isTemporaryFailure)
+        #expect(try await sqlite.outboxEvents().map(\.type) == ["ticket.created"])
+        #expect(try await sqlite.listTickets(limit: 10, offset: 0).count == 1)
+    }
+
     @Test func aMailboxGoingUnhealthyIsReportedOncePerOutage() async throws {
         let fixture = try IntakeFixture()
         defer { fixture.tearDown() }
