@@ -165,6 +165,38 @@ struct OutboxEventTests {
         #expect(try await sqlite.listTickets(limit: 10, offset: 0).count == 1)
     }
 
+    @Test func bouncesAreReportedMatchedOrNot() async throws {
+        let fixture = try IntakeFixture()
+        defer { fixture.tearDown() }
+        let intake = Self.intake(fixture.store)
+        #expect(await Self.deliver(Self.firstMessage, to: intake) == [.created(ticket: 1)])
+        for (original, expected) in [
+            ("first-outbox@example.test", RecipientOutcome.Result.noted(ticket: 1)),
+            ("not-ours@elsewhere.example", .recorded(.bounceUnmatched)),
+        ] {
+            let outcome = await intake.process(
+                InboundMessage(
+                    sender: "", recipients: ["support@localhost"],
+                    raw: Array(postfixBounce(originalID: original, failed: "müller@kunde.example").utf8),
+                    source: .lmtp, receivedAt: Date(), sessionID: "test"))
+            #expect(outcome.map(\.result) == [expected])
+        }
+        let events = try await fixture.store.outboxEvents()
+        #expect(events.map(\.type) == ["ticket.created", "bounce.recorded", "bounce.recorded"])
+        #expect(events.map(\.ticketNumber) == [1, 1, nil])
+        let matched = try Self.object(events[1].payload)
+        #expect((matched["ticket"] as? [String: Any])?["number"] as? Int == 1)
+        #expect((matched["article"] as? [String: Any])?["direction"] as? String == "note")
+        let bounce = try #require(matched["bounce"] as? [String: Any])
+        #expect(bounce["original_message_id"] as? String == "first-outbox@example.test")
+        let recipient = try #require((bounce["recipients"] as? [[String: Any]])?.first)
+        #expect(recipient["address"] as? String == "müller@kunde.example")
+        #expect(recipient["status"] as? String == "5.1.1")
+        let unmatched = try Self.object(events[2].payload)
+        #expect(unmatched["ticket"] is NSNull)
+        #expect(unmatched["article"] == nil)
+    }
+
     @Test func aMailboxGoingUnhealthyIsReportedOncePerOutage() async throws {
         let fixture = try IntakeFixture()
         defer { fixture.tearDown() }
