@@ -108,6 +108,11 @@ struct WebhookDeliveryTests {
         let worker = try fixture.worker(receiver.url)
         let running = Task { await worker.run() }
         let received = try await receiver.wait { $0.filter { $0.status == 204 }.count >= 3 }
+        // Idle polling only reads: no commit (and no fsync) on the writer intake waits for.
+        try await Task.sleep(for: .milliseconds(300))
+        let commitsWhenIdle = fixture.store.commitStatistics.commits
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(fixture.store.commitStatistics.commits == commitsWhenIdle)
         running.cancel()
         await running.value
 
