@@ -25,6 +25,9 @@ struct DeliveryPlan: Sendable {
     let textDerivedFromRaw: Bool
     /// Write outbox events with the changes (`PipelineSettings.recordsEvents`).
     let recordsEvents: Bool
+    /// The article members of an event that come from the message alone (`message_id`, `subject`, `from`,
+    /// `source`), encoded before the writer runs so that it only adds the ids; empty without events.
+    var articleEventFields: EventPayload
 
     static let closedStatuses: Set<String> = ["closed", "solved"]
 
@@ -504,6 +507,13 @@ struct DeliveryPlan: Sendable {
         var object = EventPayload()
         object.add("id", id)
         object.add("direction", direction.rawValue)
+        object.add(membersOf: subject.map { articleFields(subject: $0) } ?? articleEventFields)
+        return object
+    }
+
+    /// The members of `articleEventFields`, with `subject` in place of the message's.
+    func articleFields(subject: String? = nil) -> EventPayload {
+        var object = EventPayload()
         object.add("message_id", parsed.messageID)
         object.add("subject", subject ?? parsed.subject ?? "")
         object.add("from", sender)

@@ -63,6 +63,14 @@ public struct EventPayload: Sendable {
         text += "]"
     }
 
+    /// Appends every member of `other`, as they are: members built before the writer runs join those it adds.
+    public mutating func add(membersOf other: EventPayload) {
+        guard !other.empty else { return }
+        if !empty { text += "," }
+        empty = false
+        text += other.text.dropFirst()
+    }
+
     public mutating func add(_ key: String, object: EventPayload) {
         member(key)
         text += object.json

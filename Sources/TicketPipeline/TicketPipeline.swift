@@ -426,13 +426,15 @@ public final class TicketIntake: Sendable {
         try enter(.plan, of: message, progress: progress)
         if unreadable != nil || planned.contains(where: DeliveryPlan.mayEndRecorded) { _ = rawHash() }
         let bodySHA256 = raw.withUnsafeBytes { BodyFingerprint.sha256(raw: $0, relief: raw.scanRelief) }
-        return DeliveryPlan(
+        var plan = DeliveryPlan(
             message: message, parsed: parsed, rawSHA256: rawSHA256,
             identitySHA256: MessageIdentity.sha256(of: parsed, bodySHA256: bodySHA256), bodySHA256: bodySHA256,
             deliveries: planned,
             threading: threading, signer: settings.messageIDs, classification: classificationName,
             decisions: decisionLines.joined(separator: "\n"), textDerivedFromRaw: parsesWithMessageParser,
-            recordsEvents: settings.recordsEvents)
+            recordsEvents: settings.recordsEvents, articleEventFields: EventPayload())
+        if settings.recordsEvents { plan.articleEventFields = plan.articleFields() }
+        return plan
     }
 
     /// Stores the message in quarantine; on failure to do even that, the MTA must retry.
