@@ -109,12 +109,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // 5. Webhooks: delivers the transactional outbox's events, signed the Standard Webhooks way.
+        .target(
+            name: "WebhookDelivery",
+            dependencies: [
+                "TicketPipeline",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         // 6. Daemon composition: config, listeners, lifecycle.
         .target(
             name: "PostdeskDaemon",
             dependencies: [
                 "MailParser", "SMTPProtocol", "SMTPTransport", "TicketPipeline", "TicketStoreSQLite",
-                "MailClassification", "MessageSpool", "MailboxPolling", "OAuthTokens", "PostdeskHTTP",
+                "MailClassification", "MessageSpool", "MailboxPolling", "OAuthTokens", "PostdeskHTTP", "WebhookDelivery",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -208,6 +219,12 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .testTarget(
+            name: "WebhookDeliveryTests",
+            dependencies: [
+                "WebhookDelivery", "TicketPipeline", "TicketStoreSQLite",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(

@@ -183,23 +183,24 @@ struct ConfigurationLayers {
                 case .scalar(let scalar):
                     if !isNull(scalar) { result[key] = .scalar(scalar.string) }
                 case .sequence(let sequence)
-                where key == "mailboxes" && sequence.contains(where: { $0.mapping != nil }):
-                    // `mailboxes:` as a list of mappings, each with its `name`: the same keys as
+                where (key == "mailboxes" || key == "webhooks") && sequence.contains(where: { $0.mapping != nil }):
+                    // `mailboxes:` (or `webhooks:`) as a list of mappings, each with its `name`: the same keys as
                     // `mailboxes.names` + `mailboxes.<name>.*`.
+                    let noun = key == "mailboxes" ? "mailbox" : "webhook"
                     var names: [String] = []
                     for item in sequence {
                         guard let inner = item.mapping, let name = inner["name"]?.scalar?.string, !name.isEmpty else {
-                            throw ConfigurationIssue(key: key, message: "each mailbox must be a mapping with a `name`")
+                            throw ConfigurationIssue(key: key, message: "each \(noun) must be a mapping with a `name`")
                         }
                         guard !names.contains(name) else {
-                            throw ConfigurationIssue(key: key, message: "mailbox '\(name)' is listed twice")
+                            throw ConfigurationIssue(key: key, message: "\(noun) '\(name)' is listed twice")
                         }
                         names.append(name)
                         var rest = inner
                         rest["name"] = nil
-                        pending.append(("mailboxes.\(name)", rest))
+                        pending.append(("\(key).\(name)", rest))
                     }
-                    result["mailboxes.names"] = .list(names)
+                    result["\(key).names"] = .list(names)
                 case .sequence(let sequence):
                     var items: [String] = []
                     for item in sequence {

@@ -71,6 +71,8 @@ public struct PostdeskConfiguration: Sendable, Equatable {
     public var mailboxes: [MailboxSettings] = []
     /// The HTTP server (`http.*`); nil: disabled.
     public var http: HTTPServerSettings?
+    /// The receivers of events (`webhooks.*`); empty: no outbox events, no worker.
+    public var webhooks: [WebhookSettings] = []
     /// The pipeline's options shared by all queues (`pipeline.*`, `identity.*`).
     public var pipeline = PipelineOptions()
     /// Every key read, with its value and where it came from (`check-config` prints them).
@@ -91,6 +93,7 @@ public struct PostdeskConfiguration: Sendable, Equatable {
             && lhs.spoolThreshold == rhs.spoolThreshold
             && lhs.queues == rhs.queues && lhs.pipeline == rhs.pipeline && lhs.mailboxes == rhs.mailboxes
             && lhs.http == rhs.http
+            && lhs.webhooks == rhs.webhooks
     }
 }
 
@@ -287,6 +290,7 @@ extension PostdeskConfiguration {
         let pipeline = reader.pipelineOptions(hostname: hostname, queueNames: Set(names))
         let mailboxes = reader.mailboxes(queueNames: Set(names))
         let http = reader.httpServer()
+        let webhooks = reader.webhooks()
 
         reader.issues += reader.layers.unknownKeys(
             queueNames: Set(names), mailboxNames: Set(reader.stringArray("mailboxes.names")))
@@ -306,6 +310,7 @@ extension PostdeskConfiguration {
         configuration.pipeline = pipeline
         configuration.mailboxes = mailboxes
         configuration.http = http
+        configuration.webhooks = webhooks
         configuration.origins = reader.origins()
         return configuration
     }

@@ -102,6 +102,13 @@ public struct PostdeskService: Service {
                 "listening", metadata: ["http": "\(http.host):\(port)", "tls": "\(http.tlsCertificatePath != nil)"])
             httpServer = server
         }
+        // Webhooks (issue 14): one task delivers the outbox's events after their commits; cancelled at shutdown
+        // before the store closes, a request in flight stays pending in the store and is sent after the restart.
+        let webhookWorker = try configuration.makeWebhookWorker(store: store, logger: logger)
+        let webhooks = Task { await webhookWorker?.run() }
+        if !configuration.webhooks.isEmpty {
+            logger.info("webhooks", metadata: ["endpoints": "\(configuration.webhooks.map(\.name))"])
+        }
         notifier?.send("READY=1")
         logger.info(
             "postdesk ready",
@@ -118,6 +125,8 @@ public struct PostdeskService: Service {
         // Pollers first: a message they are delivering finishes (or is given up at the grace period like any
         // other); nothing of a mailbox is deleted for a message not committed.
         await pollers.stopAll()
+        webhooks.cancel()
+        await webhooks.value
         logger.info(
             "shutting down: finishing transactions in flight",
             metadata: ["grace_s": "\(configuration.shutdownGrace.components.seconds)"])

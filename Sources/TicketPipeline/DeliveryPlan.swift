@@ -23,6 +23,11 @@ struct DeliveryPlan: Sendable {
     let decisions: String
     /// Articles' texts are `MessageParser`'s rendering of the raw message, which the store may keep alone.
     let textDerivedFromRaw: Bool
+    /// Write outbox events with the changes (`PipelineSettings.recordsEvents`).
+    let recordsEvents: Bool
+    /// The article members of an event that come from the message alone (`message_id`, `subject`, `from`,
+    /// `source`), encoded before the writer runs so that it only adds the ids; empty without events.
+    var articleEventFields: EventPayload
 
     static let closedStatuses: Set<String> = ["closed", "solved"]
 
@@ -207,13 +212,15 @@ struct DeliveryPlan: Sendable {
 
         try storeRaw(&state, in: transaction)
         let number: Int
+        var requesterAddress: MailAddress?
         if let target {
             number = target
         } else {
             var requesterID: Int64?
             switch try resolveRequester(policy, state: &state, in: transaction) {
-            case .contact(let id, let note):
+            case .contact(let id, let address, let note):
                 requesterID = id
+                requesterAddress = address
                 if let note { activities.append((nil, "requester", note)) }
             case .refused(let disposition, let reason):
                 state.lines.append("\(queue) requester/\(disposition.rawValue): \(reason)")
@@ -239,6 +246,13 @@ struct DeliveryPlan: Sendable {
         }
         let registration = try messageIDRegistration(ticket: number, queue: queue, in: transaction)
         if let note = registration.note { activities.append((nil, "message-id", note)) }
+        if recordsEvents {
+            try transaction.recordEvent(
+                articleEvent(
+                    target == nil ? .ticketCreated : .articleAdded, ticket: number, queue: queue,
+                    ticketSubject: target == nil ? parsed.subject ?? "" : nil, requester: requesterAddress,
+                    articleID: articleID, direction: .inbound))
+        }
         for activity in activities {
             try transaction.addActivity(
                 NewActivity(
@@ -254,7 +268,7 @@ struct DeliveryPlan: Sendable {
     }
 
     private enum RequesterResolution {
-        case contact(Int64?, note: String?)
+        case contact(Int64?, address: MailAddress?, note: String?)
         case refused(MessageDisposition, reason: String)
     }
 
@@ -262,23 +276,33 @@ struct DeliveryPlan: Sendable {
         _ policy: QueuePolicy, state: inout CommitState, in transaction: any TicketStoreTransaction
     ) throws -> RequesterResolution {
         let (chosen, rule) = requester(policy)
-        guard let requester = chosen else { return .contact(nil, note: nil) }
+        guard let requester = chosen else { return .contact(nil, address: nil, note: nil) }
         let address = requester.address.lowercased()
         switch policy.unknownSenders {
         case .createContact:
-            if rule == nil, let cached = state.createdContactID { return .contact(cached, note: nil) }
+            if rule == nil, let cached = state.createdContactID {
+                return .contact(cached, address: requester, note: nil)
+            }
             let id = try transaction.upsertContact(address: address, name: requester.name)
             if rule == nil { state.createdContactID = id }
-            return .contact(id, note: rule)
+            return .contact(id, address: requester, note: rule)
         case .fallbackContact(let fallback):
-            if let id = try transaction.contactID(address: address) { return .contact(id, note: rule) }
+            if let id = try transaction.contactID(address: address) {
+                return .contact(id, address: requester, note: rule)
+            }
             let id = try transaction.upsertContact(address: fallback.lowercased(), name: nil)
-            return .contact(id, note: "unknown sender \(address): requester is the fallback contact \(fallback)")
+            return .contact(
+                id, address: MailAddress(name: nil, address: fallback.lowercased()),
+                note: "unknown sender \(address): requester is the fallback contact \(fallback)")
         case .redirect(let target):
-            if let id = try transaction.contactID(address: address) { return .contact(id, note: rule) }
+            if let id = try transaction.contactID(address: address) {
+                return .contact(id, address: requester, note: rule)
+            }
             return .refused(.redirected, reason: "unknown sender \(address): to be redirected to \(target)")
         case .reject:
-            if let id = try transaction.contactID(address: address) { return .contact(id, note: rule) }
+            if let id = try transaction.contactID(address: address) {
+                return .contact(id, address: requester, note: rule)
+            }
             return .refused(.rejected, reason: "unknown sender \(address): rejected by the queue's policy")
         }
     }
@@ -305,6 +329,12 @@ struct DeliveryPlan: Sendable {
             article(ticket: match.ticket, queue: queue, delivery: delivery, direction: .note))
         for attachment in delivery.keptAttachments {
             try transaction.storeAttachment(attachment, articleID: articleID, rawMessage: message.raw)
+        }
+        if recordsEvents {
+            try transaction.recordEvent(
+                articleEvent(
+                    .articleAdded, ticket: match.ticket, queue: queue, ticketSubject: nil, requester: nil,
+                    articleID: articleID, direction: .note))
         }
         let text = "automated message added as a note (status unchanged); \(match.reason)"
         try transaction.addActivity(
@@ -340,6 +370,9 @@ struct DeliveryPlan: Sendable {
                     diagnostic: recipient?.diagnostic, summary: report.summary, rawSHA256: rawSHA256))
         }
         guard let ticket, let ticketState = try transaction.ticketState(number: ticket) else {
+            if recordsEvents {
+                try transaction.recordEvent(bounceEvent(report, rows: rows, ticket: nil, articleID: nil))
+            }
             state.lines.append("bounce: original message not found in any ticket: bounce list")
             return (.recorded(.bounceUnmatched), .bounceUnmatched, nil)
         }
@@ -347,6 +380,10 @@ struct DeliveryPlan: Sendable {
             article(ticket: ticket, queue: ticketState.queue, delivery: delivery, direction: .note))
         for attachment in delivery.keptAttachments {
             try transaction.storeAttachment(attachment, articleID: articleID, rawMessage: message.raw)
+        }
+        if recordsEvents {
+            try transaction.recordEvent(
+                bounceEvent(report, rows: rows, ticket: (ticket, ticketState.queue), articleID: articleID))
         }
         try transaction.addActivity(
             NewActivity(ticketNumber: ticket, kind: "bounce", text: report.summary, createdAt: message.receivedAt))
@@ -372,6 +409,13 @@ struct DeliveryPlan: Sendable {
         note.html = nil
         note.textDerivedFromRaw = false
         let articleID = try transaction.addArticle(note)
+        if recordsEvents {
+            let requester = message.sender.isEmpty ? nil : MailAddress(name: nil, address: message.sender.lowercased())
+            try transaction.recordEvent(
+                articleEvent(
+                    .ticketCreated, ticket: number, queue: delivery.queue.name, ticketSubject: note.subject,
+                    requester: requester, articleID: articleID, direction: .inbound, articleSubject: note.subject))
+        }
         try transaction.addActivity(
             NewActivity(ticketNumber: number, kind: "error", text: reason, createdAt: message.receivedAt))
         try recordDelivery(key, ticket: number, articleID: articleID, state: &state, in: transaction)
@@ -434,6 +478,84 @@ struct DeliveryPlan: Sendable {
             html: parsed.html, envelopeSender: message.sender, envelopeRecipients: delivery.recipients,
             source: message.source, sessionID: message.sessionID, receivedAt: message.receivedAt,
             rawSHA256: rawSHA256, rawSize: message.raw.count, textDerivedFromRaw: textDerivedFromRaw)
+    }
+
+    // MARK: outbox events
+
+    /// A `ticket.created` or `article.added` event: the ticket (with subject and requester when it was just
+    /// created) and the article's headers; its texts are rendered from the stored article when it is sent.
+    private func articleEvent(
+        _ type: OutboxEventType, ticket: Int, queue: String, ticketSubject: String?, requester: MailAddress?,
+        articleID: Int64, direction: ArticleDirection, articleSubject: String? = nil
+    ) -> NewOutboxEvent {
+        var ticketObject = EventPayload()
+        ticketObject.add("number", ticket)
+        ticketObject.add("queue", queue)
+        if let ticketSubject {
+            ticketObject.add("subject", ticketSubject)
+            ticketObject.add("requester", requester)
+        }
+        var payload = EventPayload()
+        payload.add("ticket", object: ticketObject)
+        payload.add("article", object: articleObject(articleID, direction: direction, subject: articleSubject))
+        return NewOutboxEvent(
+            type: type, ticketNumber: ticket, articleID: articleID, payload: payload.json,
+            createdAt: message.receivedAt)
+    }
+
+    private func articleObject(_ id: Int64, direction: ArticleDirection, subject: String? = nil) -> EventPayload {
+        var object = EventPayload()
+        object.add("id", id)
+        object.add("direction", direction.rawValue)
+        object.add(membersOf: subject.map { articleFields(subject: $0) } ?? articleEventFields)
+        return object
+    }
+
+    /// The members of `articleEventFields`, with `subject` in place of the message's.
+    func articleFields(subject: String? = nil) -> EventPayload {
+        var object = EventPayload()
+        object.add("message_id", parsed.messageID)
+        object.add("subject", subject ?? parsed.subject ?? "")
+        object.add("from", sender)
+        object.add("source", message.source.rawValue)
+        return object
+    }
+
+    /// A `bounce.recorded` event: what bounced, and the ticket and note when the original was ours.
+    private func bounceEvent(
+        _ report: BounceReport, rows: [BounceRecipient?], ticket: (number: Int, queue: String)?, articleID: Int64?
+    ) -> NewOutboxEvent {
+        var bounce = EventPayload()
+        bounce.add("kind", report.kind.rawValue)
+        bounce.add("rule", report.rule)
+        bounce.add("original_message_id", report.originalMessageID)
+        bounce.add("summary", report.summary)
+        bounce.add(
+            "recipients",
+            objects: rows.compactMap { row in
+                guard let row else { return nil }
+                var recipient = EventPayload()
+                recipient.add("address", row.finalRecipient)
+                recipient.add("status", row.status)
+                recipient.add("diagnostic", row.diagnostic)
+                return recipient
+            })
+        var payload = EventPayload()
+        if let ticket {
+            var ticketObject = EventPayload()
+            ticketObject.add("number", ticket.number)
+            ticketObject.add("queue", ticket.queue)
+            payload.add("ticket", object: ticketObject)
+        } else {
+            payload.add("ticket", nil as String?)
+        }
+        payload.add("bounce", object: bounce)
+        if let articleID {
+            payload.add("article", object: articleObject(articleID, direction: .note))
+        }
+        return NewOutboxEvent(
+            type: .bounceRecorded, ticketNumber: ticket?.number, articleID: articleID, payload: payload.json,
+            createdAt: message.receivedAt)
     }
 
     // MARK: reporting

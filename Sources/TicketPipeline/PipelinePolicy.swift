@@ -92,12 +92,17 @@ public struct PipelineSettings: Sendable {
     /// poller, replays): it becomes a ticket there, marked for triage. nil: such recipients are unknown.
     /// LMTP and SMTP refuse unknown recipients at RCPT and never use it.
     public var triageQueue: String?
+    /// Whether commits write events to the transactional outbox (`ticket.created`, `article.added`,
+    /// `bounce.recorded`, `message.quarantined`): on when webhooks are configured, so that intake without
+    /// webhooks pays nothing for them.
+    public var recordsEvents: Bool
 
     public init(
         ownMail: OwnMailConfiguration = OwnMailConfiguration(instanceName: ""),
         bounces: BounceDetectionConfiguration = BounceDetectionConfiguration(), maximumAttachments: Int = 1000,
-        messageIDs: MessageIDSigner? = nil, triageQueue: String? = nil
+        messageIDs: MessageIDSigner? = nil, triageQueue: String? = nil, recordsEvents: Bool = false
     ) {
+        self.recordsEvents = recordsEvents
         self.ownMail = ownMail
         self.bounces = bounces
         self.maximumAttachments = maximumAttachments

@@ -426,12 +426,15 @@ public final class TicketIntake: Sendable {
         try enter(.plan, of: message, progress: progress)
         if unreadable != nil || planned.contains(where: DeliveryPlan.mayEndRecorded) { _ = rawHash() }
         let bodySHA256 = raw.withUnsafeBytes { BodyFingerprint.sha256(raw: $0, relief: raw.scanRelief) }
-        return DeliveryPlan(
+        var plan = DeliveryPlan(
             message: message, parsed: parsed, rawSHA256: rawSHA256,
             identitySHA256: MessageIdentity.sha256(of: parsed, bodySHA256: bodySHA256), bodySHA256: bodySHA256,
             deliveries: planned,
             threading: threading, signer: settings.messageIDs, classification: classificationName,
-            decisions: decisionLines.joined(separator: "\n"), textDerivedFromRaw: parsesWithMessageParser)
+            decisions: decisionLines.joined(separator: "\n"), textDerivedFromRaw: parsesWithMessageParser,
+            recordsEvents: settings.recordsEvents, articleEventFields: EventPayload())
+        if settings.recordsEvents { plan.articleEventFields = plan.articleFields() }
+        return plan
     }
 
     /// Stores the message in quarantine; on failure to do even that, the MTA must retry.
@@ -448,12 +451,14 @@ public final class TicketIntake: Sendable {
         let entry = NewQuarantineEntry(
             receivedAt: message.receivedAt, source: message.source, sessionID: message.sessionID,
             envelopeSender: message.sender, envelopeRecipients: message.recipients, raw: message.raw, error: reason)
+        let recordsEvents = settings.recordsEvents
         do {
             let id = try await store.write { transaction in
                 let id = try transaction.quarantine(entry)
                 var record = record
                 record.decisions += "\nquarantine: entry \(id)"
                 try transaction.recordMessage(record)
+                if recordsEvents { try transaction.recordEvent(Self.quarantineEvent(entry, id: id)) }
                 return id
             }
             logger.error(
@@ -472,6 +477,24 @@ public final class TicketIntake: Sendable {
             for delivery in deliveries { results[delivery.queue.name] = .temporaryFailure(reason: "\(error)") }
             return results
         }
+    }
+}
+
+extension TicketIntake {
+    /// A `message.quarantined` event: which message, from where, and why.
+    static func quarantineEvent(_ entry: NewQuarantineEntry, id: Int64) -> NewOutboxEvent {
+        var payload = EventPayload()
+        var quarantine = EventPayload()
+        quarantine.add("id", id)
+        quarantine.add("error", entry.error)
+        quarantine.add("source", entry.source.rawValue)
+        quarantine.add("envelope_sender", entry.envelopeSender)
+        quarantine.add("envelope_recipients", entry.envelopeRecipients)
+        quarantine.add("size", entry.raw.count)
+        payload.add("quarantine", object: quarantine)
+        return NewOutboxEvent(
+            type: .messageQuarantined, ticketNumber: nil, articleID: nil, payload: payload.json,
+            createdAt: entry.receivedAt)
     }
 }
 

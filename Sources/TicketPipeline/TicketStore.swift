@@ -122,6 +122,10 @@ public protocol TicketStoreTransaction {
     func isParticipant(address: String, ticket number: Int) throws -> Bool
     /// Changes a ticket's status (e.g. reopens it).
     func setStatus(_ status: String, ticket number: Int, at: Date) throws
+    /// Puts an event in the transactional outbox (one row): it commits with the change it reports, or not at all,
+    /// and a webhook worker delivers it after the commit. Returns the event's stable id.
+    @discardableResult
+    func recordEvent(_ event: NewOutboxEvent) throws -> String
 }
 
 /// An article whose Message-ID threads replies: which ticket and queue it belongs to, and who sent it.

@@ -71,6 +71,7 @@ extension SQLiteTicketStore: MailboxStateStore {
     public func saveMailboxStatus(_ status: MailboxStatus) async throws {
         let json = String(decoding: try JSONEncoder().encode(status), as: UTF8.self)
         try await writeDatabase { db in
+            try Self.recordUnhealthyTransition(status, db)
             try db.execute(
                 sql: """
                     INSERT INTO mailbox_status (mailbox, status_json, updated_at) VALUES (?, ?, ?)
@@ -79,6 +80,26 @@ extension SQLiteTicketStore: MailboxStateStore {
                     """,
                 arguments: [status.mailbox, json, Date().timeIntervalSince1970])
         }
+    }
+
+    /// Writes a `mailbox.unhealthy` event, in the same transaction as the status, when the mailbox goes from
+    /// healthy (or starting, or unknown) to failing or needing attention: once per outage, not per failed poll.
+    private static func recordUnhealthyTransition(_ status: MailboxStatus, _ db: Database) throws {
+        guard status.state == .failing || status.state == .needsAttention else { return }
+        let previous = try String.fetchOne(
+            db, sql: "SELECT status_json FROM mailbox_status WHERE mailbox = ?", arguments: [status.mailbox]
+        ).flatMap { try? JSONDecoder().decode(MailboxStatus.self, from: Data($0.utf8)) }
+        if let previous, previous.state == .failing || previous.state == .needsAttention { return }
+        var mailbox = EventPayload()
+        mailbox.add("name", status.mailbox)
+        mailbox.add("state", status.state.rawValue)
+        mailbox.add("error", status.lastError)
+        var payload = EventPayload()
+        payload.add("mailbox", object: mailbox)
+        _ = try SQLiteTicketTransaction(db: db).recordEvent(
+            NewOutboxEvent(
+                type: .mailboxUnhealthy, ticketNumber: nil, articleID: nil, payload: payload.json,
+                createdAt: status.lastPoll ?? Date()))
     }
 
     /// A write on the store's single writer, with the raw connection: the poller's and the API's bookkeeping is

@@ -104,6 +104,7 @@ enum TicketStoreSchema {
         registerMessageIdentityKeys(&migrator)
         registerMailboxState(&migrator)
         registerAPITokens(&migrator)
+        registerOutbox(&migrator)
         return migrator
     }
 }

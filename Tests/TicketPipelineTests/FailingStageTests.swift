@@ -76,7 +76,14 @@ struct PoisonedTransaction: TicketStoreTransaction {
     func rememberRecorded(_ key: DeliveryKey, disposition: MessageDisposition, at: Date) throws {
         try inner.rememberRecorded(key, disposition: disposition, at: at)
     }
-    func recordMessage(_ record: NewMessageRecord) throws { try inner.recordMessage(record) }
+    func recordMessage(_ record: NewMessageRecord) throws {
+        // The last write of a commit, after its outbox events: the whole write must roll back with it.
+        if record.subject == "fail after events" {
+            throw TicketStoreError(kind: .io, operation: "injected", path: "", underlying: "after the events")
+        }
+        try inner.recordMessage(record)
+    }
+    func recordEvent(_ event: NewOutboxEvent) throws -> String { try inner.recordEvent(event) }
     func addActivity(_ activity: NewActivity) throws { try inner.addActivity(activity) }
     func recordBounce(_ bounce: NewBounceRecord) throws { try inner.recordBounce(bounce) }
     func ticketNumber(forAnyArticleMessageID messageID: String) throws -> Int? {
