@@ -70,6 +70,8 @@ public struct PostdeskConfiguration: Sendable, Equatable {
     public var mailboxes: [MailboxSettings] = []
     /// The pipeline's options shared by all queues (`pipeline.*`, `identity.*`).
     public var pipeline = PipelineOptions()
+    /// Mail Postdesk sends (`outbound.*`, `queues.<name>.acknowledge`); off by default.
+    public var outbound = OutboundOptions()
     /// Every key read, with its value and where it came from (`check-config` prints them).
     public var origins: [ConfiguredValue] = []
 
@@ -87,6 +89,7 @@ public struct PostdeskConfiguration: Sendable, Equatable {
             && lhs.spoolDirectoryOption == rhs.spoolDirectoryOption
             && lhs.spoolThreshold == rhs.spoolThreshold
             && lhs.queues == rhs.queues && lhs.pipeline == rhs.pipeline && lhs.mailboxes == rhs.mailboxes
+            && lhs.outbound == rhs.outbound
     }
 }
 
@@ -281,6 +284,11 @@ extension PostdeskConfiguration {
         }
         let pipeline = reader.pipelineOptions(hostname: hostname, queueNames: Set(names))
         let mailboxes = reader.mailboxes(queueNames: Set(names))
+        let outbound = reader.outbound(queueNames: queues.map(\.name))
+        for index in queues.indices where outbound.queues[queues[index].name]?.acknowledge == true {
+            queues[index].policy.acknowledgement = AcknowledgementRule(
+                perAddressPerHour: outbound.acknowledgementsPerHour)
+        }
 
         reader.issues += reader.layers.unknownKeys(
             queueNames: Set(names), mailboxNames: Set(reader.stringArray("mailboxes.names")))
@@ -299,6 +307,7 @@ extension PostdeskConfiguration {
         configuration.spoolDirectoryOption = spoolDirectory
         configuration.pipeline = pipeline
         configuration.mailboxes = mailboxes
+        configuration.outbound = outbound
         configuration.origins = reader.origins()
         return configuration
     }
@@ -432,6 +441,7 @@ extension PostdeskConfiguration {
             lines.append("    \(queue.policy.summary)")
         }
         lines.append("  \(pipeline.summary)")
+        lines.append("  \(outbound.summary)")
         return lines.joined(separator: "\n")
     }
 

@@ -239,6 +239,12 @@ struct DeliveryPlan: Sendable {
         }
         let registration = try messageIDRegistration(ticket: number, queue: queue, in: transaction)
         if let note = registration.note { activities.append((nil, "message-id", note)) }
+        if target == nil, let rule = policy.acknowledgement,
+            let note = try enqueueAcknowledgement(
+                ticket: number, queue: queue, policy: policy, rule: rule, in: transaction)
+        {
+            activities.append((nil, "acknowledgement", note))
+        }
         for activity in activities {
             try transaction.addActivity(
                 NewActivity(
@@ -251,6 +257,35 @@ struct DeliveryPlan: Sendable {
             registersMessageID: registration.registers)
         return target == nil
             ? (.created(ticket: number), .created, number) : (.appended(ticket: number), .appended, number)
+    }
+
+    /// Queues the acknowledgement of new ticket `ticket` to its requester, in this transaction, unless the
+    /// requester had `rule.perAddressPerHour` in the past hour or the envelope sender is `<>` (RFC 3834: never
+    /// answer it). Only ordinary (accepted) mail opening a ticket gets here: automated mail, bounces, list mail
+    /// and our own mail were classified before. Returns the note for the ticket's activities.
+    private func enqueueAcknowledgement(
+        ticket: Int, queue: String, policy: QueuePolicy, rule: AcknowledgementRule,
+        in transaction: any TicketStoreTransaction
+    ) throws -> String? {
+        let polled = message.source == .imap || message.source == .pop3
+        guard let requester = requester(policy).address else { return nil }
+        if !polled, message.sender.isEmpty { return "no acknowledgement: the envelope sender is <>" }
+        let address = MailAddressForm.normalized(requester.address)
+        let since = message.receivedAt.addingTimeInterval(-3600)
+        let count = try transaction.outboundMailCount(recipient: address, kind: .acknowledgement, since: since)
+        if count >= rule.perAddressPerHour {
+            return "no acknowledgement to \(address): \(count) already sent in the past hour "
+                + "(outbound.acknowledgements_per_hour = \(rule.perAddressPerHour))"
+        }
+        var references = Array(parsed.references.suffix(19))
+        if let messageID = parsed.messageID, !messageID.isEmpty { references.append(messageID) }
+        _ = try transaction.enqueueOutboundMail(
+            NewOutboundMail(
+                kind: .acknowledgement, ticketNumber: ticket, queue: queue,
+                recipient: MailAddress(name: requester.name, address: requester.address),
+                subject: parsed.subject ?? "", inReplyTo: parsed.messageID, references: references,
+                createdAt: message.receivedAt))
+        return "acknowledgement to \(address) queued"
     }
 
     private enum RequesterResolution {

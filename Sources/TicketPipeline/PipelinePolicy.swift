@@ -45,6 +45,8 @@ public struct QueuePolicy: Sendable, Hashable {
     /// Also attach the raw message to each article as `message.eml` (seed 000: agents forward it as is). The
     /// raw message is always kept; this makes it an ordinary attachment too, at the cost of storing it twice.
     public var attachRawMessage = false
+    /// Acknowledge new tickets from ordinary mail to their requester; nil: never (the default).
+    public var acknowledgement: AcknowledgementRule?
 
     public init(
         filter: MailFilter = MailFilter(), attachments: AttachmentPolicy = AttachmentPolicy(),

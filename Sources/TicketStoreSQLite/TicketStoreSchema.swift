@@ -103,6 +103,7 @@ enum TicketStoreSchema {
         registerRecordedKeys(&migrator)
         registerMessageIdentityKeys(&migrator)
         registerMailboxState(&migrator)
+        registerOutbound(&migrator)
         return migrator
     }
 }
