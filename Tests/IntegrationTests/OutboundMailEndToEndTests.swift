@@ -289,6 +289,8 @@ extension EndToEndTests {
                     ], outputPrefix: scratch.file("openssl"), timeout: 60)
                 let instance = try PostfixInstance(
                     in: scratch, lmtpSocket: capture.socketPath, relayDomains: ["example.org"],
+                    // smtpd's TLS needs the tlsmgr service, which the rig's master.cf leaves out.
+                    lmtpService: "lmtp unix - - n - - lmtp\ntlsmgr unix - - n 1000? 1 tlsmgr",
                     settings: [
                         "smtpd_tls_cert_file = \(certificate)", "smtpd_tls_key_file = \(key)",
                         "smtpd_tls_security_level = may", "smtpd_tls_received_header = yes",
@@ -302,8 +304,12 @@ extension EndToEndTests {
                             host: "localhost", port: Int(instance.smtpPort), starttls: .required, caFile: caFile,
                             heloName: "desk.test", stepTimeout: .seconds(20)))
                 }
-                await #expect(throws: SubmissionError.self) {
+                // The system's roots do not know the private CA: the handshake fails, nothing is sent.
+                do {
                     _ = try await client(caFile: nil).submit(message, from: "support@desk.test", to: ["a@example.org"])
+                    Issue.record("the relay's certificate was accepted without its CA")
+                } catch {
+                    #expect(error.step == .tls || error.step == .connection, "\(error)")
                 }
                 let result = try await client(caFile: certificate).submit(
                     message, from: "support@desk.test", to: ["kunde@example.org"])
