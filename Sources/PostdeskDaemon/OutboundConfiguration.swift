@@ -11,6 +11,8 @@ public struct OutboundOptions: Sendable, Equatable {
     /// `acknowledgement_html_template`).
     public struct QueueOptions: Sendable, Equatable {
         public var acknowledge = false
+        /// `queues.<name>.agents`: told of each new ticket and message.
+        public var agents: [String] = []
         public var textTemplate: String?
         public var htmlTemplate: String?
     }
@@ -54,6 +56,10 @@ extension ValidatingReader {
             let prefix = "queues.\(name)."
             var queue = OutboundOptions.QueueOptions()
             queue.acknowledge = bool(prefix + "acknowledge", default: false)
+            queue.agents = stringArray(prefix + "agents").map { $0.lowercased() }
+            for agent in queue.agents where !agent.contains("@") || agent.contains(" ") {
+                fail(prefix + "agents", "'\(agent)' is not an address")
+            }
             queue.textTemplate = optionalString(prefix + "acknowledgement_template")
             queue.htmlTemplate = optionalString(prefix + "acknowledgement_html_template")
             for (key, path) in [
@@ -117,7 +123,8 @@ extension ValidatingReader {
         options.acknowledgementsPerHour = optionalInt("outbound.acknowledgements_per_hour", default: 3, minimum: 1)
         options.retryInitialSeconds = optionalInt("outbound.retry_initial_seconds", default: 60, minimum: 1)
         options.enabled =
-            relay != nil || options.sendmail != nil || options.queues.values.contains(where: \.acknowledge)
+            relay != nil || options.sendmail != nil
+            || options.queues.values.contains { $0.acknowledge || !$0.agents.isEmpty }
         return options
     }
 }

@@ -285,9 +285,13 @@ extension PostdeskConfiguration {
         let pipeline = reader.pipelineOptions(hostname: hostname, queueNames: Set(names))
         let mailboxes = reader.mailboxes(queueNames: Set(names))
         let outbound = reader.outbound(queueNames: queues.map(\.name))
-        for index in queues.indices where outbound.queues[queues[index].name]?.acknowledge == true {
-            queues[index].policy.acknowledgement = AcknowledgementRule(
-                perAddressPerHour: outbound.acknowledgementsPerHour)
+        for index in queues.indices {
+            guard let options = outbound.queues[queues[index].name] else { continue }
+            if options.acknowledge {
+                queues[index].policy.acknowledgement = AcknowledgementRule(
+                    perAddressPerHour: outbound.acknowledgementsPerHour)
+            }
+            queues[index].policy.notifiedAgents = options.agents
         }
 
         reader.issues += reader.layers.unknownKeys(

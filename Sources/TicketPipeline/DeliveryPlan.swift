@@ -245,6 +245,11 @@ struct DeliveryPlan: Sendable {
         {
             activities.append((nil, "acknowledgement", note))
         }
+        if !policy.notifiedAgents.isEmpty {
+            try enqueueNotifications(
+                ticket: number, delivery: delivery, created: target == nil, agents: policy.notifiedAgents,
+                in: transaction)
+        }
         for activity in activities {
             try transaction.addActivity(
                 NewActivity(
@@ -286,6 +291,36 @@ struct DeliveryPlan: Sendable {
                 subject: parsed.subject ?? "", inReplyTo: parsed.messageID, references: references,
                 createdAt: message.receivedAt))
         return "acknowledgement to \(address) queued"
+    }
+
+    /// The longest message text a notification carries; the rest is in the ticket.
+    static let notificationTextLimit = 32_000
+
+    /// Queues a notification of the new ticket (or new message on ticket `ticket`) to each agent, in this
+    /// transaction; an agent who sent the message is not told of it. O(agents + the text's length).
+    private func enqueueNotifications(
+        ticket: Int, delivery: QueueDelivery, created: Bool, agents: [String],
+        in transaction: any TicketStoreTransaction
+    ) throws {
+        let author = sender.map { MailAddressForm.normalized($0.address) }
+        let who = sender.map { ($0.name.map { "\($0) " } ?? "") + "<\($0.address)>" } ?? "<>"
+        var text = parsed.text
+        if text.count > Self.notificationTextLimit {
+            text = String(text.prefix(Self.notificationTextLimit)) + "\n[…]"
+        }
+        let heading =
+            (created ? "New ticket" : "New message on ticket")
+            + " [\(delivery.queue.tag) #\(ticket)] in queue \(delivery.queue.name) from \(who):"
+        var references = Array(parsed.references.suffix(19))
+        if let messageID = parsed.messageID, !messageID.isEmpty { references.append(messageID) }
+        for agent in agents where MailAddressForm.normalized(agent) != author {
+            _ = try transaction.enqueueOutboundMail(
+                NewOutboundMail(
+                    kind: .notification, ticketNumber: ticket, queue: delivery.queue.name,
+                    recipient: MailAddress(name: nil, address: agent), subject: parsed.subject ?? "",
+                    inReplyTo: parsed.messageID, references: references, text: heading + "\n\n" + text,
+                    createdAt: message.receivedAt))
+        }
     }
 
     private enum RequesterResolution {

@@ -47,6 +47,8 @@ public struct QueuePolicy: Sendable, Hashable {
     public var attachRawMessage = false
     /// Acknowledge new tickets from ordinary mail to their requester; nil: never (the default).
     public var acknowledgement: AcknowledgementRule?
+    /// Addresses told of each new ticket and each new message on a ticket (`queues.<name>.agents`); empty: none.
+    public var notifiedAgents: [String] = []
 
     public init(
         filter: MailFilter = MailFilter(), attachments: AttachmentPolicy = AttachmentPolicy(),

@@ -165,6 +165,24 @@ extension EndToEndTests {
             }
         }
 
+        @Test("A queue's agents are told of a new ticket, with its text, through the relay")
+        func agentsNotified() async throws {
+            try await OutboundRig.run(
+                label: "notify", extraConfig: { _ in "queues.support.agents: [agent@example.org]\n" }
+            ) {
+                rig in
+                #expect(
+                    try rig.deliver(customerMessage(subject: "Bildschirm schwarz"), from: "kunde@example.org") == 250)
+                let received = await rig.waitForMessages(2)
+                let notification = try #require(received.first { $0.to.first?.address == "agent@example.org" })
+                #expect(notification.subject == "[Support #1] Bildschirm schwarz")
+                #expect(notification.text.contains("New ticket [Support #1] in queue support from Jürgen Groß"))
+                #expect(notification.text.contains("Grüße aus Köln"))
+                #expect(notification.headers.contains { $0.name == "Auto-Submitted" && $0.value == "auto-replied" })
+                #expect(received.contains { $0.to.first?.address == "kunde@example.org" })
+            }
+        }
+
         @Test("Auto-replies and bounces get no acknowledgement; the rate limit holds")
         func noAcknowledgementForAutomatedMailAndRateLimit() async throws {
             try await OutboundRig.run(label: "ackno") { rig in

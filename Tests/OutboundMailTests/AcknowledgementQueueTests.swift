@@ -68,6 +68,32 @@ struct AcknowledgementQueueTests {
             })
     }
 
+    @Test func agentsAreToldOfNewTicketsAndMessagesButNotOfTheirOwn() async throws {
+        let fixture = try AcknowledgingIntake(agents: ["anna@desk.test", "ben@desk.test"])
+        defer { fixture.tearDown() }
+        guard case .created(let ticket) = await fixture.deliver(customerMail(id: "n1@example.org")) else {
+            Issue.record("no ticket")
+            return
+        }
+        // Ben answers on the ticket (quoting our Message-ID): Anna is told, Ben is not told of his own mail.
+        let ourID = testSigner.messageID(ticket: ticket, article: 1)
+        #expect(
+            await fixture.deliver(
+                customerMail(
+                    from: "Ben <ben@desk.test>", subject: "Re: Drucker", headers: ["In-Reply-To: <\(ourID)>"],
+                    body: "Schon unterwegs.\n"),
+                sender: "ben@desk.test"
+            ).isAppended)
+        let notifications = try await fixture.queued().filter { $0.mail.kind == .notification }
+        #expect(notifications.map(\.mail.recipient.address) == ["anna@desk.test", "ben@desk.test", "anna@desk.test"])
+        let first = try #require(notifications.first?.mail.text)
+        #expect(
+            first.hasPrefix("New ticket [Support #\(ticket)] in queue support from Jürgen Groß <kunde@example.org>:"))
+        #expect(first.contains("Grüße aus Köln"))
+        #expect(notifications.last?.mail.text?.hasPrefix("New message on ticket [Support #\(ticket)]") == true)
+        #expect(notifications.last?.mail.text?.contains("Schon unterwegs.") == true)
+    }
+
     @Test func aStoreFailureQueuesNothing() async throws {
         // The same write: a ticket that did not commit leaves no queued mail behind.
         let fixture = try AcknowledgingIntake()

@@ -33,11 +33,13 @@ struct AcknowledgingIntake {
     let store: SQLiteTicketStore
     let intake: TicketIntake
 
-    init() throws {
+    init(agents: [String] = []) throws {
         directory = try ScratchDirectory()
+        var queue = acknowledgingQueue
+        queue.policy.notifiedAgents = agents
         store = try SQLiteTicketStore(path: directory.file("postdesk.db"), logger: Logger(label: "test.store"))
         intake = TicketIntake(
-            router: QueueRouter(queues: [acknowledgingQueue]), store: store, logger: Logger(label: "test.intake"),
+            router: QueueRouter(queues: [queue]), store: store, logger: Logger(label: "test.intake"),
             settings: PipelineSettings(
                 ownMail: OwnMailConfiguration(instanceName: "desk.test", ownAddresses: ["support@localhost"]),
                 messageIDs: testSigner))
