@@ -6,10 +6,13 @@ import Foundation
 /// permanent. The command is killed after `timeout`.
 public struct SendmailTransport: MailTransport {
     public var path: String
+    /// Options before ours, e.g. `["-C", "/etc/postfix-out"]` for another Postfix instance.
+    public var options: [String]
     public var timeout: Duration
 
-    public init(path: String = "/usr/sbin/sendmail", timeout: Duration = .seconds(120)) {
+    public init(path: String = "/usr/sbin/sendmail", options: [String] = [], timeout: Duration = .seconds(120)) {
         self.path = path
+        self.options = options
         self.timeout = timeout
     }
 
@@ -18,7 +21,7 @@ public struct SendmailTransport: MailTransport {
     ) async throws(SubmissionError) -> SubmissionResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["-i", "-f", sender, "--"] + recipients
+        process.arguments = options + ["-i", "-f", sender, "--"] + recipients
         let input = Pipe()
         let errors = Pipe()
         process.standardInput = input

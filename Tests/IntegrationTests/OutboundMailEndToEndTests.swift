@@ -350,6 +350,49 @@ extension EndToEndTests {
     }
 }
 
+extension EndToEndTests {
+    @Suite("The sendmail transport with Postfix's own sendmail command")
+    struct SendmailTransportTests {
+        @Test("sendmail -i -f … -- rcpt hands the mail to Postfix, which delivers it; a missing command is an error")
+        func sendmailDelivers() async throws {
+            try PostfixInstance.requireInstalled()
+            let scratch = try ScratchDirectory(label: "sendmail")
+            let capture = try await MailCapture(in: scratch, name: "smcap")
+            var postfix: PostfixInstance?
+            do {
+                let instance = try PostfixInstance(
+                    in: scratch, lmtpSocket: capture.socketPath, relayDomains: ["example.org"])
+                postfix = instance
+                try await instance.start()
+                let transport = SendmailTransport(
+                    path: findExecutable("sendmail") ?? "/usr/sbin/sendmail",
+                    options: ["-C", instance.configDirectory],
+                    timeout: .seconds(30))
+                let result = try await transport.submit(
+                    MIMEComposerForTests.message(subject: "Per sendmail: Grüße"), from: "support@desk.test",
+                    to: ["kunde@example.org"])
+                #expect(result.delivered)
+                _ = await waitUntil(seconds: 60) { !capture.messages().isEmpty }
+                #expect(capture.messages().first?.subject == "Per sendmail: Grüße")
+                do {
+                    _ = try await SendmailTransport(path: scratch.file("no-such-sendmail")).submit(
+                        [], from: "a@desk.test", to: ["b@example.org"])
+                    Issue.record("a missing sendmail command succeeded")
+                } catch {
+                    #expect(error.step == .sendmail)
+                }
+            } catch {
+                await postfix?.stop()
+                await capture.stop()
+                throw RigFailure(underlying: error, scratch: scratch.path)
+            }
+            await postfix?.stop()
+            await capture.stop()
+            scratch.remove()
+        }
+    }
+}
+
 enum MIMEComposerForTests {
     static func message(subject: String) -> [UInt8] {
         MIMEComposer.compose(
