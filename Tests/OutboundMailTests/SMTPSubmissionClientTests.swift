@@ -110,6 +110,51 @@ struct SMTPSubmissionClientTests {
         }
     }
 
+    @Test func aNonASCIIAddressNeedsSMTPUTF8() async throws {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let sink = try SMTPSinkProcess(in: scratch)
+        defer { sink.stop() }
+        do {
+            _ = try await Self.client(port: sink.port).submit(
+                Self.message, from: "support@desk.test", to: ["jürgen@example.org"])
+            Issue.record("smtp-sink does not offer SMTPUTF8: the submission must stop before MAIL")
+        } catch {
+            #expect(error.step == .smtputf8)
+            #expect(error.isPermanent)
+        }
+        #expect(sink.dumps().isEmpty)
+    }
+
+    @Test func aSilentServerTimesOutAtTheGreeting() async throws {
+        // Listening, never answering: the connection is accepted by the kernel, the greeting never comes.
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
+        }
+        listen(descriptor, 4)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let client = SMTPSubmissionClient(
+            settings: SMTPRelaySettings(host: "127.0.0.1", port: port, stepTimeout: .seconds(1)))
+        let started = ContinuousClock.now
+        do {
+            _ = try await client.submit(Self.message, from: "a@desk.test", to: ["b@example.org"])
+            Issue.record("no greeting, yet submitted")
+        } catch {
+            #expect(error.step == .timeout, "\(error)")
+            #expect(!error.isPermanent)
+        }
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
     @Test func repliesAreAssembledAcrossReadsAndMultiline() throws {
         var parser = SMTPReplyParser()
         #expect(try parser.feed(Array("250-sink.test\r\n250-SIZE 1000\r".utf8)).isEmpty)
