@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         // Tests only: property-based checks of the text toolkit.
         .package(url: "https://github.com/x-sheep/swift-property-based.git", exact: "2.0.1"),
     ],
@@ -88,6 +89,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // 5. Outbound mail: MIME composition (pure), templates, SMTP submission client (NIO + TLS) or sendmail, worker.
+        .target(
+            name: "OutboundMail",
+            dependencies: [
+                "MailParser", "MailClassification", "SASLMechanisms", "TicketPipeline", "MailboxPolling",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         // 4. Mail classification: own mail, loops, bounces, automated mail, filters, attachment policy (pure).
         .target(name: "MailClassification", dependencies: ["MailParser"], swiftSettings: strict),
         // 4. Ticket pipeline: pure logic over the TicketStore protocol.
@@ -125,7 +138,7 @@ let package = Package(
             name: "PostdeskDaemon",
             dependencies: [
                 "MailParser", "SMTPProtocol", "SMTPTransport", "TicketPipeline", "TicketStoreSQLite",
-                "MailClassification", "MessageSpool", "MailboxPolling", "OAuthTokens", "PostdeskHTTP", "WebhookDelivery",
+                "MailClassification", "MessageSpool", "MailboxPolling", "OAuthTokens", "PostdeskHTTP", "WebhookDelivery", "OutboundMail",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -195,6 +208,13 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        .testTarget(
+            name: "OutboundMailTests",
+            dependencies: [
+                "OutboundMail", "MailParser", "MailClassification", "TicketPipeline", "TicketStoreSQLite",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
         .testTarget(name: "MailClassificationTests", dependencies: ["MailClassification"]),
         .testTarget(
             name: "TicketPipelineTests",
@@ -230,7 +250,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "PostdeskDaemon", "TicketStoreSQLite", "MessageSpool", "TicketPipeline",
+                "PostdeskDaemon", "TicketStoreSQLite", "MessageSpool", "TicketPipeline", "OutboundMail", "MailParser",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -7,9 +7,10 @@ import NIOSSL
 /// reads bounded in time. The protocol drivers read chunks and feed them to their pure codec; the connection
 /// knows nothing of IMAP or POP3.
 ///
+/// Also the outbound mail's SMTP submission connection (OutboundMail), hence public.
 /// Used by one task at a time (the mailbox's own); reading applies back-pressure, so a fast server never fills
 /// memory while the spool file is written.
-final class MailboxConnection {
+public final class MailboxConnection {
     private let channel: any Channel
     private var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
     private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
@@ -18,7 +19,7 @@ final class MailboxConnection {
     private let tlsContext: NIOSSLContext?
     /// Set by the scheduled close when a read outlived its time.
     private let timedOut = NIOLockedValueBox(false)
-    private(set) var isSecure: Bool
+    public private(set) var isSecure: Bool
 
     /// The server's certificate, once TLS is up (for `postdesk mailboxes test`).
     var peerCertificate: NIOSSLCertificate? {
@@ -39,7 +40,7 @@ final class MailboxConnection {
     }
 
     /// Connects, with the TLS handshake when `tls` is `.implicit`. `caFile` replaces the system's roots.
-    static func connect(
+    public static func connect(
         host: String, port: Int, tls: MailboxSettings.TLSMode, caFile: String?, timeout: Duration,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(MailboxError) -> MailboxConnection {
@@ -91,7 +92,7 @@ final class MailboxConnection {
 
     /// Puts TLS under the conversation (after the server's go-ahead to STARTTLS/STLS). Nothing the server sent
     /// before is kept by the caller (CVE-2011-0411's lesson, client side).
-    func startTLS() async throws(MailboxError) {
+    public func startTLS() async throws(MailboxError) {
         guard let tlsContext else { throw MailboxError(.tls, "STARTTLS without a TLS context") }
         let serverName = Self.isIPAddress(host) ? nil : host
         do {
@@ -105,7 +106,7 @@ final class MailboxConnection {
 
     /// The next bytes from the server; nil when it closed the connection. Throws when nothing came for `limit`
     /// (default: the mailbox's timeout) or the connection failed (a TLS error names the certificate problem).
-    func read(within limit: Duration? = nil) async throws(MailboxError) -> ByteBuffer? {
+    public func read(within limit: Duration? = nil) async throws(MailboxError) -> ByteBuffer? {
         let limit = limit ?? timeout
         let timedOut = self.timedOut
         let channel = self.channel
@@ -130,7 +131,7 @@ final class MailboxConnection {
         }
     }
 
-    func write(_ bytes: [UInt8]) async throws(MailboxError) {
+    public func write(_ bytes: [UInt8]) async throws(MailboxError) {
         do {
             try await outbound.write(ByteBuffer(bytes: bytes))
         } catch {
@@ -156,7 +157,7 @@ final class MailboxConnection {
         .nanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
-    func close() async {
+    public func close() async {
         outbound.finish()
         try? await channel.close()
     }

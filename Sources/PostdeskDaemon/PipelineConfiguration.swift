@@ -210,7 +210,7 @@ extension PostdeskConfiguration {
         return PipelineSettings(
             ownMail: OwnMailConfiguration(
                 instanceName: hostname, messageIDDomains: pipeline.ownMessageIDDomains,
-                ownAddresses: exactAddresses + pipeline.ownAddresses),
+                ownAddresses: exactAddresses + pipeline.ownAddresses + (outbound.from.map { [$0.lowercased()] } ?? [])),
             maximumAttachments: pipeline.maxAttachments,
             messageIDs: MessageIDSigner(secret: secret, domain: pipeline.identityDomain),
             triageQueue: pipeline.triageQueue, recordsEvents: !webhooks.isEmpty)

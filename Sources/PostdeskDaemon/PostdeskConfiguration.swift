@@ -75,6 +75,8 @@ public struct PostdeskConfiguration: Sendable, Equatable {
     public var webhooks: [WebhookSettings] = []
     /// The pipeline's options shared by all queues (`pipeline.*`, `identity.*`).
     public var pipeline = PipelineOptions()
+    /// Mail Postdesk sends (`outbound.*`, `queues.<name>.acknowledge`); off by default.
+    public var outbound = OutboundOptions()
     /// Every key read, with its value and where it came from (`check-config` prints them).
     public var origins: [ConfiguredValue] = []
 
@@ -94,6 +96,7 @@ public struct PostdeskConfiguration: Sendable, Equatable {
             && lhs.queues == rhs.queues && lhs.pipeline == rhs.pipeline && lhs.mailboxes == rhs.mailboxes
             && lhs.http == rhs.http
             && lhs.webhooks == rhs.webhooks
+            && lhs.outbound == rhs.outbound
     }
 }
 
@@ -291,6 +294,15 @@ extension PostdeskConfiguration {
         let mailboxes = reader.mailboxes(queueNames: Set(names))
         let http = reader.httpServer()
         let webhooks = reader.webhooks()
+        let outbound = reader.outbound(queueNames: queues.map(\.name))
+        for index in queues.indices {
+            guard let options = outbound.queues[queues[index].name] else { continue }
+            if options.acknowledge {
+                queues[index].policy.acknowledgement = AcknowledgementRule(
+                    perAddressPerHour: outbound.acknowledgementsPerHour)
+            }
+            queues[index].policy.notifiedAgents = options.agents
+        }
 
         reader.issues += reader.layers.unknownKeys(
             queueNames: Set(names), mailboxNames: Set(reader.stringArray("mailboxes.names")))
@@ -311,6 +323,7 @@ extension PostdeskConfiguration {
         configuration.mailboxes = mailboxes
         configuration.http = http
         configuration.webhooks = webhooks
+        configuration.outbound = outbound
         configuration.origins = reader.origins()
         return configuration
     }
@@ -446,6 +459,7 @@ extension PostdeskConfiguration {
             lines.append("    \(queue.policy.summary)")
         }
         lines.append("  \(pipeline.summary)")
+        lines.append("  \(outbound.summary)")
         return lines.joined(separator: "\n")
     }
 

@@ -8,6 +8,7 @@ import NIOPosix
 import NIOSSL
 import OAuthTokens
 import PostdeskHTTP
+import OutboundMail
 import SMTPProtocol
 import SMTPTransport
 import ServiceLifecycle
@@ -77,6 +78,10 @@ public struct PostdeskService: Service {
                 "listening",
                 metadata: ["smtp": "\(listen.host):\(port)", "starttls": "\(configuration.smtpTLS != nil)"])
         }
+        // Outbound mail (issue 14): a worker task sends what the pipeline queued; stopped before the store closes.
+        let outboundWorker = try configuration.makeOutboundWorker(store: store, logger: logger)
+        let outbound = outboundWorker.map { worker in Task { await worker.run() } }
+        defer { outbound?.cancel() }
         let tokens = try await tokenSource(for: configuration.mailboxes, existing: nil)
         let pollers = MailboxPollingService(
             store: store, submit: { await supervisedIntake.submit($0) }, tokens: tokens,
@@ -137,6 +142,10 @@ public struct PostdeskService: Service {
         // A stage still running holds its worker thread: joining it would never return.
         let stillRunning = supervisor.inFlightCount
         if stillRunning == 0 { try? await workers.shutdownGracefully() }
+        if let outbound {
+            outbound.cancel()
+            _ = await Self.finishes(outbound, within: .seconds(5))
+        }
         let statistics = store.commitStatistics
         close(store, bounded: .seconds(5))
         logger.info(

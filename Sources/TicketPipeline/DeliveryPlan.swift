@@ -253,6 +253,17 @@ struct DeliveryPlan: Sendable {
                     ticketSubject: target == nil ? parsed.subject ?? "" : nil, requester: requesterAddress,
                     articleID: articleID, direction: .inbound))
         }
+        if target == nil, let rule = policy.acknowledgement,
+            let note = try enqueueAcknowledgement(
+                ticket: number, queue: queue, policy: policy, rule: rule, in: transaction)
+        {
+            activities.append((nil, "acknowledgement", note))
+        }
+        if !policy.notifiedAgents.isEmpty {
+            try enqueueNotifications(
+                ticket: number, delivery: delivery, created: target == nil, agents: policy.notifiedAgents,
+                in: transaction)
+        }
         for activity in activities {
             try transaction.addActivity(
                 NewActivity(
@@ -265,6 +276,65 @@ struct DeliveryPlan: Sendable {
             registersMessageID: registration.registers)
         return target == nil
             ? (.created(ticket: number), .created, number) : (.appended(ticket: number), .appended, number)
+    }
+
+    /// Queues the acknowledgement of new ticket `ticket` to its requester, in this transaction, unless the
+    /// requester had `rule.perAddressPerHour` in the past hour or the envelope sender is `<>` (RFC 3834: never
+    /// answer it). Only ordinary (accepted) mail opening a ticket gets here: automated mail, bounces, list mail
+    /// and our own mail were classified before. Returns the note for the ticket's activities.
+    private func enqueueAcknowledgement(
+        ticket: Int, queue: String, policy: QueuePolicy, rule: AcknowledgementRule,
+        in transaction: any TicketStoreTransaction
+    ) throws -> String? {
+        let polled = message.source == .imap || message.source == .pop3
+        guard let requester = requester(policy).address else { return nil }
+        if !polled, message.sender.isEmpty { return "no acknowledgement: the envelope sender is <>" }
+        let address = MailAddressForm.normalized(requester.address)
+        let since = message.receivedAt.addingTimeInterval(-3600)
+        let count = try transaction.outboundMailCount(recipient: address, kind: .acknowledgement, since: since)
+        if count >= rule.perAddressPerHour {
+            return "no acknowledgement to \(address): \(count) already sent in the past hour "
+                + "(outbound.acknowledgements_per_hour = \(rule.perAddressPerHour))"
+        }
+        var references = Array(parsed.references.suffix(19))
+        if let messageID = parsed.messageID, !messageID.isEmpty { references.append(messageID) }
+        _ = try transaction.enqueueOutboundMail(
+            NewOutboundMail(
+                kind: .acknowledgement, ticketNumber: ticket, queue: queue,
+                recipient: MailAddress(name: requester.name, address: requester.address),
+                subject: parsed.subject ?? "", inReplyTo: parsed.messageID, references: references,
+                createdAt: message.receivedAt))
+        return "acknowledgement to \(address) queued"
+    }
+
+    /// The longest message text a notification carries; the rest is in the ticket.
+    static let notificationTextLimit = 32_000
+
+    /// Queues a notification of the new ticket (or new message on ticket `ticket`) to each agent, in this
+    /// transaction; an agent who sent the message is not told of it. O(agents + the text's length).
+    private func enqueueNotifications(
+        ticket: Int, delivery: QueueDelivery, created: Bool, agents: [String],
+        in transaction: any TicketStoreTransaction
+    ) throws {
+        let author = sender.map { MailAddressForm.normalized($0.address) }
+        let who = sender.map { ($0.name.map { "\($0) " } ?? "") + "<\($0.address)>" } ?? "<>"
+        var text = parsed.text
+        if text.count > Self.notificationTextLimit {
+            text = String(text.prefix(Self.notificationTextLimit)) + "\n[…]"
+        }
+        let heading =
+            (created ? "New ticket" : "New message on ticket")
+            + " [\(delivery.queue.tag) #\(ticket)] in queue \(delivery.queue.name) from \(who):"
+        var references = Array(parsed.references.suffix(19))
+        if let messageID = parsed.messageID, !messageID.isEmpty { references.append(messageID) }
+        for agent in agents where MailAddressForm.normalized(agent) != author {
+            _ = try transaction.enqueueOutboundMail(
+                NewOutboundMail(
+                    kind: .notification, ticketNumber: ticket, queue: delivery.queue.name,
+                    recipient: MailAddress(name: nil, address: agent), subject: parsed.subject ?? "",
+                    inReplyTo: parsed.messageID, references: references, text: heading + "\n\n" + text,
+                    createdAt: message.receivedAt))
+        }
     }
 
     private enum RequesterResolution {

@@ -45,6 +45,10 @@ public struct QueuePolicy: Sendable, Hashable {
     /// Also attach the raw message to each article as `message.eml` (seed 000: agents forward it as is). The
     /// raw message is always kept; this makes it an ordinary attachment too, at the cost of storing it twice.
     public var attachRawMessage = false
+    /// Acknowledge new tickets from ordinary mail to their requester; nil: never (the default).
+    public var acknowledgement: AcknowledgementRule?
+    /// Addresses told of each new ticket and each new message on a ticket (`queues.<name>.agents`); empty: none.
+    public var notifiedAgents: [String] = []
 
     public init(
         filter: MailFilter = MailFilter(), attachments: AttachmentPolicy = AttachmentPolicy(),

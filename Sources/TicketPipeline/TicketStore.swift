@@ -126,6 +126,15 @@ public protocol TicketStoreTransaction {
     /// and a webhook worker delivers it after the commit. Returns the event's stable id.
     @discardableResult
     func recordEvent(_ event: NewOutboxEvent) throws -> String
+
+    /// Queues a mail to send once this transaction commits; returns its id.
+    func enqueueOutboundMail(_ mail: NewOutboundMail) throws -> Int64
+    /// How many mails of `kind` were queued to `recipient` (lower-cased) since `since`: the rate limit.
+    func outboundMailCount(recipient: String, kind: OutboundMailKind, since: Date) throws -> Int
+    /// Queued mails due at `now` (pending, retry time passed), oldest first, at most `limit`.
+    func dueOutboundMail(at now: Date, limit: Int) throws -> [OutboundMailItem]
+    /// Records an attempt's outcome for queued mail `id`.
+    func recordOutboundAttempt(id: Int64, outcome: OutboundMailOutcome) throws
 }
 
 /// An article whose Message-ID threads replies: which ticket and queue it belongs to, and who sent it.

@@ -105,6 +105,7 @@ enum TicketStoreSchema {
         registerMailboxState(&migrator)
         registerAPITokens(&migrator)
         registerOutbox(&migrator)
+        registerOutbound(&migrator)
         return migrator
     }
 }

@@ -104,6 +104,16 @@ struct PoisonedTransaction: TicketStoreTransaction {
     func setStatus(_ status: String, ticket number: Int, at: Date) throws {
         try inner.setStatus(status, ticket: number, at: at)
     }
+    func enqueueOutboundMail(_ mail: NewOutboundMail) throws -> Int64 { try inner.enqueueOutboundMail(mail) }
+    func outboundMailCount(recipient: String, kind: OutboundMailKind, since: Date) throws -> Int {
+        try inner.outboundMailCount(recipient: recipient, kind: kind, since: since)
+    }
+    func dueOutboundMail(at now: Date, limit: Int) throws -> [OutboundMailItem] {
+        try inner.dueOutboundMail(at: now, limit: limit)
+    }
+    func recordOutboundAttempt(id: Int64, outcome: OutboundMailOutcome) throws {
+        try inner.recordOutboundAttempt(id: id, outcome: outcome)
+    }
 }
 
 @Suite("A stage failing inside the writer: quarantined, rolled back alone, the others unaffected")

@@ -1,0 +1,95 @@
+import Foundation
+import MailParser
+
+/// Why a mail goes out; stored with it, and deciding its template and headers.
+public enum OutboundMailKind: String, Sendable, Hashable, Codable {
+    /// The automatic answer to the requester of a new ticket.
+    case acknowledgement
+    /// A new ticket or article, told to the queue's agents.
+    case notification
+    /// An agent's answer (from the API).
+    case reply
+}
+
+/// A mail to send, written in the same transaction as the change that causes it; the worker composes and sends
+/// it after the commit, so nothing goes out for a change that did not commit, and nothing committed is lost.
+public struct NewOutboundMail: Sendable, Hashable {
+    public var kind: OutboundMailKind
+    public var ticketNumber: Int
+    public var queue: String
+    public var recipient: MailAddress
+    /// The ticket's subject (without our tag); the composer adds the tag.
+    public var subject: String
+    /// The Message-ID this mail answers, if any.
+    public var inReplyTo: String?
+    /// The thread's Message-IDs, oldest first.
+    public var references: [String]
+    /// The body for kinds that carry their own (replies); nil: the queue's template renders it.
+    public var text: String?
+    public var createdAt: Date
+
+    public init(
+        kind: OutboundMailKind, ticketNumber: Int, queue: String, recipient: MailAddress, subject: String,
+        inReplyTo: String?, references: [String], text: String? = nil, createdAt: Date
+    ) {
+        self.kind = kind
+        self.ticketNumber = ticketNumber
+        self.queue = queue
+        self.recipient = recipient
+        self.subject = subject
+        self.inReplyTo = inReplyTo
+        self.references = references
+        self.text = text
+        self.createdAt = createdAt
+    }
+}
+
+/// A queued mail as the worker reads it back.
+public struct OutboundMailItem: Sendable, Hashable {
+    public var id: Int64
+    public var mail: NewOutboundMail
+    /// Attempts made so far.
+    public var attempts: Int
+
+    public init(id: Int64, mail: NewOutboundMail, attempts: Int) {
+        self.id = id
+        self.mail = mail
+        self.attempts = attempts
+    }
+}
+
+/// What an attempt to send a queued mail came to.
+public enum OutboundMailOutcome: Sendable, Hashable {
+    /// Accepted by the relay (or the sendmail command) for every recipient.
+    case sent(at: Date, response: String)
+    /// A temporary failure: tried again at `retryAt`.
+    case deferred(retryAt: Date, reason: String)
+    /// A permanent failure: never tried again.
+    case failed(at: Date, reason: String)
+}
+
+/// The queue's acknowledgement rule: on, with at most `perAddressPerHour` acknowledgements to one address.
+public struct AcknowledgementRule: Sendable, Hashable {
+    public var perAddressPerHour: Int
+
+    public init(perAddressPerHour: Int = 3) {
+        self.perAddressPerHour = perAddressPerHour
+    }
+}
+
+extension TicketStoreTransaction {
+    /// Queues an agent's reply on ticket `ticket` (the API's entry point): one mail per recipient, with `text` as
+    /// its body, sent by the outbound worker after this transaction commits, threaded with `inReplyTo` and
+    /// `references`. Returns the queued mails' ids.
+    public func enqueueReply(
+        ticket: Int, queue: String, recipients: [MailAddress], subject: String, text: String, inReplyTo: String?,
+        references: [String], at date: Date
+    ) throws -> [Int64] {
+        try recipients.map { recipient in
+            try enqueueOutboundMail(
+                NewOutboundMail(
+                    kind: .reply, ticketNumber: ticket, queue: queue, recipient: recipient, subject: subject,
+                    inReplyTo: inReplyTo, references: references, text: text, createdAt: date))
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import GRDB
+import MailParser
+import TicketPipeline
+
+extension SQLiteTicketTransaction {
+    func enqueueOutboundMail(_ mail: NewOutboundMail) throws -> Int64 {
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO outbound_mail(kind, ticket_number, queue, recipient, recipient_name, subject, in_reply_to,
+                    references_list, body_text, next_attempt_at, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        let created = mail.createdAt.timeIntervalSince1970
+        let values: [(any DatabaseValueConvertible)?] = [
+            mail.kind.rawValue, mail.ticketNumber, mail.queue, MailAddressForm.normalized(mail.recipient.address),
+            mail.recipient.name, mail.subject, mail.inReplyTo, mail.references.joined(separator: " "), mail.text,
+            created, created,
+        ]
+        try statement.execute(arguments: StatementArguments(values))
+        return db.lastInsertedRowID
+    }
+
+    func outboundMailCount(recipient: String, kind: OutboundMailKind, since: Date) throws -> Int {
+        let statement = try db.cachedStatement(
+            sql: "SELECT count(*) FROM outbound_mail WHERE recipient = ? AND kind = ? AND created_at > ?")
+        return try Int.fetchOne(
+            statement, arguments: [recipient, kind.rawValue, since.timeIntervalSince1970]) ?? 0
+    }
+
+    func dueOutboundMail(at now: Date, limit: Int) throws -> [OutboundMailItem] {
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT id, kind, ticket_number, queue, recipient, recipient_name, subject, in_reply_to,
+                    references_list, body_text, created_at, attempts
+                FROM outbound_mail WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
+                """)
+        return try Row.fetchAll(statement, arguments: [now.timeIntervalSince1970, limit]).compactMap { row in
+            guard let kind = OutboundMailKind(rawValue: row[1]) else { return nil }
+            let references: String = row[8]
+            let mail = NewOutboundMail(
+                kind: kind, ticketNumber: row[2], queue: row[3],
+                recipient: MailAddress(name: row[5], address: row[4]), subject: row[6], inReplyTo: row[7],
+                references: references.split(separator: " ").map(String.init), text: row[9],
+                createdAt: Date(timeIntervalSince1970: row[10]))
+            return OutboundMailItem(id: row[0], mail: mail, attempts: row[11])
+        }
+    }
+
+    func recordOutboundAttempt(id: Int64, outcome: OutboundMailOutcome) throws {
+        let (sql, values): (String, [(any DatabaseValueConvertible)?])
+        switch outcome {
+        case .sent(let at, let response):
+            sql = """
+                UPDATE outbound_mail SET state = 'sent', attempts = attempts + 1, last_result = ?, finished_at = ?
+                WHERE id = ?
+                """
+            values = [response, at.timeIntervalSince1970, id]
+        case .deferred(let retryAt, let reason):
+            sql = """
+                UPDATE outbound_mail SET attempts = attempts + 1, last_result = ?, next_attempt_at = ? WHERE id = ?
+                """
+            values = [reason, retryAt.timeIntervalSince1970, id]
+        case .failed(let at, let reason):
+            sql = """
+                UPDATE outbound_mail SET state = 'failed', attempts = attempts + 1, last_result = ?, finished_at = ?
+                WHERE id = ?
+                """
+            values = [reason, at.timeIntervalSince1970, id]
+        }
+        try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(values))
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+import TicketPipeline
+
+@testable import PostdeskDaemon
+
+@Suite("outbound.* and the queues' acknowledge/agents keys")
+struct OutboundConfigurationTests {
+    func load(_ yaml: String) async throws -> PostdeskConfiguration {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pd-outbound-config-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("postdesk.yaml")
+        try (yaml + "\nlmtp:\n  socket: /tmp/pd-test-lmtp.sock\n").write(to: file, atomically: true, encoding: .utf8)
+        return try await PostdeskConfiguration.load(path: file.path, environment: [:])
+    }
+
+    @Test func offUnlessConfigured() async throws {
+        let configuration = try await load("queues:\n  names: [support]\n  support:\n    addresses: [s@desk.test]\n")
+        #expect(!configuration.outbound.enabled)
+        #expect(configuration.queues[0].policy.acknowledgement == nil)
+        #expect(configuration.queues[0].policy.notifiedAgents.isEmpty)
+    }
+
+    @Test func everyKeyIsRead() async throws {
+        let configuration = try await load(
+            """
+            outbound:
+              relay: "mail.desk.test:587"
+              starttls: required
+              from: help@desk.test
+              acknowledgements_per_hour: 5
+              retry_initial_seconds: 10
+            identity:
+              secret: "0123456789abcdef0123"
+            queues:
+              names: [support]
+              support:
+                addresses: [s@desk.test]
+                acknowledge: true
+                agents: [Anna@Desk.test]
+            """)
+        let outbound = configuration.outbound
+        #expect(outbound.enabled)
+        #expect(outbound.relayHost == "mail.desk.test" && outbound.relayPort == 587)
+        #expect(outbound.starttls == .required)
+        #expect(outbound.from == "help@desk.test")
+        #expect(outbound.retryInitialSeconds == 10)
+        #expect(configuration.queues[0].policy.acknowledgement == AcknowledgementRule(perAddressPerHour: 5))
+        #expect(configuration.queues[0].policy.notifiedAgents == ["anna@desk.test"])
+        // Our From address is our own: mail from it coming back is a loop.
+        #expect(try configuration.pipelineSettings().ownMail.ownAddresses.contains("help@desk.test"))
+    }
+
+    @Test func badValuesAreReportedWithTheirKeys() async throws {
+        do {
+            _ = try await load(
+                """
+                outbound:
+                  relay: "nohost"
+                  starttls: sometimes
+                  username: desk
+                  sendmail: /nonexistent/sendmail
+                queues:
+                  names: [support]
+                  support:
+                    addresses: [s@desk.test]
+                    agents: [not-an-address]
+                    acknowledgement_template: /nonexistent/ack.mustache
+                """)
+            Issue.record("accepted")
+        } catch let errors as ConfigurationErrors {
+            let keys = Set(errors.issues.map(\.key))
+            #expect(
+                keys.isSuperset(of: [
+                    "outbound.relay", "outbound.starttls", "outbound.password_file", "outbound.sendmail",
+                    "queues.support.agents", "queues.support.acknowledgement_template",
+                ]), "\(errors.issues)")
+        }
+    }
+}
