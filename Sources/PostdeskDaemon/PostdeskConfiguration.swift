@@ -437,6 +437,12 @@ extension PostdeskConfiguration {
             lines.append("    \(queue.policy.summary)")
         }
         lines.append("  \(pipeline.summary)")
+        for webhook in webhooks {
+            let events = webhook.events.map { $0.map(\.rawValue).sorted().joined(separator: ", ") } ?? "all events"
+            lines.append(
+                "  webhook \(webhook.name): \(webhook.url.absoluteString) (\(events)), timeout \(webhook.timeout) s, "
+                    + "\(webhook.maxAttempts) attempts")
+        }
         return lines.joined(separator: "\n")
     }
 
