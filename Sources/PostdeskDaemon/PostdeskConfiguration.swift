@@ -460,6 +460,12 @@ extension PostdeskConfiguration {
         }
         lines.append("  \(pipeline.summary)")
         lines.append("  \(outbound.summary)")
+        for webhook in webhooks {
+            let events = webhook.events.map { $0.map(\.rawValue).sorted().joined(separator: ", ") } ?? "all events"
+            lines.append(
+                "  webhook \(webhook.name): \(webhook.url.absoluteString) (\(events)), timeout \(webhook.timeout) s, "
+                    + "\(webhook.maxAttempts) attempts")
+        }
         return lines.joined(separator: "\n")
     }
 

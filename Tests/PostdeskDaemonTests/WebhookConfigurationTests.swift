@@ -81,6 +81,9 @@ import TicketPipeline
         // Webhooks configured: the pipeline writes events.
         #expect(try list.pipelineSettings().recordsEvents)
         #expect(try await load(Self.head).pipelineSettings().recordsEvents == false)
+        #expect(
+            list.summary.contains(
+                "webhook helpdesk: https://helpdesk.example.test/hooks (article.added, ticket.created), timeout 3 s"))
         let endpoint = try list.webhooks[0].endpoint()
         #expect(endpoint.name == "helpdesk")
     }
