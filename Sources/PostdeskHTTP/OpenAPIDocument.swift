@@ -180,9 +180,10 @@ enum OpenAPIDocument {
           /api/v1/messages:
             get:
               operationId: listMessages
-              summary: The newest message records (one per message received, whatever became of it).
+              summary: Message records (one per message received, whatever became of it), newest first, a page at a time.
               parameters:
                 - $ref: "#/components/parameters/Limit"
+                - $ref: "#/components/parameters/Cursor"
               responses:
                 "200":
                   description: Newest first.
@@ -190,17 +191,19 @@ enum OpenAPIDocument {
                     application/json:
                       schema:
                         type: object
-                        required: [items]
+                        required: [items, next_cursor]
                         properties:
                           items: { type: array, items: { $ref: "#/components/schemas/MessageRecord" } }
+                          next_cursor: { type: [string, "null"] }
                 "400": { $ref: "#/components/responses/BadRequest" }
                 "401": { $ref: "#/components/responses/Unauthorized" }
           /api/v1/bounces:
             get:
               operationId: listBounces
-              summary: The newest bounce records; with `unmatched=true`, only the bounce list (no ticket found).
+              summary: Bounce records, newest first, a page at a time; `unmatched=true`, only the bounce list (no ticket found).
               parameters:
                 - $ref: "#/components/parameters/Limit"
+                - $ref: "#/components/parameters/Cursor"
                 - { name: unmatched, in: query, schema: { type: string, enum: ["true", "false"] } }
               responses:
                 "200":
@@ -209,17 +212,19 @@ enum OpenAPIDocument {
                     application/json:
                       schema:
                         type: object
-                        required: [items]
+                        required: [items, next_cursor]
                         properties:
                           items: { type: array, items: { $ref: "#/components/schemas/BounceRecord" } }
+                          next_cursor: { type: [string, "null"] }
                 "400": { $ref: "#/components/responses/BadRequest" }
                 "401": { $ref: "#/components/responses/Unauthorized" }
           /api/v1/quarantine:
             get:
               operationId: listQuarantine
-              summary: The newest quarantined messages (the pipeline failed on them; their bytes are kept).
+              summary: Quarantined messages (the pipeline failed on them; their bytes are kept), newest first, a page at a time.
               parameters:
                 - $ref: "#/components/parameters/Limit"
+                - $ref: "#/components/parameters/Cursor"
               responses:
                 "200":
                   description: Newest first.
@@ -227,9 +232,10 @@ enum OpenAPIDocument {
                     application/json:
                       schema:
                         type: object
-                        required: [items]
+                        required: [items, next_cursor]
                         properties:
                           items: { type: array, items: { $ref: "#/components/schemas/QuarantineEntry" } }
+                          next_cursor: { type: [string, "null"] }
                 "400": { $ref: "#/components/responses/BadRequest" }
                 "401": { $ref: "#/components/responses/Unauthorized" }
           /api/v1/quarantine/{id}:
@@ -295,9 +301,10 @@ enum OpenAPIDocument {
                     application/json:
                       schema:
                         type: object
-                        required: [items]
+                        required: [items, next_cursor]
                         properties:
                           items: { type: array, items: { $ref: "#/components/schemas/MailboxStatus" } }
+                          next_cursor: { type: [string, "null"] }
                 "401": { $ref: "#/components/responses/Unauthorized" }
         components:
           securitySchemes:
@@ -321,6 +328,11 @@ enum OpenAPIDocument {
               in: path
               required: true
               schema: { type: integer, format: int64, minimum: 1, maximum: 9223372036854775807 }
+            Cursor:
+              name: cursor
+              in: query
+              description: The `next_cursor` of the previous page, as it was (anything else is a 400).
+              schema: { type: string, pattern: "^[A-Za-z0-9_-]{1,64}$" }
             Limit:
               name: limit
               in: query

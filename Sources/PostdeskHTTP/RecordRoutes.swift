@@ -4,7 +4,8 @@ import TicketPipeline
 import TicketStoreSQLite
 
 /// `/api/v1/messages`, `/bounces`, `/quarantine` (+ replay) and `/mailboxes`: the pipeline's records, newest
-/// first, at most `limit` (≤ 200) of them. Fields that are empty for a record are left out.
+/// first, a page of at most `limit` (≤ 200) at a time with an opaque cursor like the ticket list. Fields that are
+/// empty for a record are left out.
 struct RecordRoutes: Sendable {
     let reader: any TicketDatabaseReading
     /// Runs a quarantined message through the pipeline again; nil: replay is not offered (503).
@@ -51,26 +52,53 @@ struct RecordRoutes: Sendable {
         var ticket: Int?
     }
 
+    /// A page of a record list; `next_cursor` is null on the last page.
     struct Listing<Item: Encodable & Sendable>: Encodable, Sendable {
         var items: [Item]
+        var nextCursor: String?
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(items, forKey: .items)
+            try container.encode(nextCursor, forKey: .nextCursor)
+        }
+
+        enum CodingKeys: String, CodingKey { case items, nextCursor }
+    }
+
+    /// One page of a list ordered by descending id: `fetch` is asked for one row more than `limit` to learn
+    /// whether another page follows.
+    static func page<Record, Item: Encodable & Sendable>(
+        _ request: Request, kind: String, id: (Record) -> Int64, item: (Record) -> Item,
+        fetch: (_ beforeID: Int64?, _ limit: Int) async throws -> [Record]
+    ) async throws -> Response {
+        let limit = try APIInput.integer("limit", request, in: 1...200, default: 50)
+        let cursor = try PageCursor.from(APIInput.query("cursor", request), kind: kind)
+        let rows = try await fetch(cursor?.last, limit + 1)
+        let shown = rows.prefix(limit)
+        let next = rows.count > limit ? shown.last.map { PageCursor(kind: kind, last: id($0)).encoded } : nil
+        return try APIResponse.json(Listing(items: shown.map(item), nextCursor: next))
     }
 
     func register(on router: Router<APIRequestContext>) {
         let api = router.group("api/v1")
         api.get("messages") { request, _ in
-            let limit = try APIInput.integer("limit", request, in: 1...200, default: 50)
-            return try APIResponse.json(Listing(items: try await reader.messageRecords(limit: limit, offset: 0)))
+            try await Self.page(request, kind: PageCursor.messages, id: \MessageRecord.id, item: { $0 }) {
+                try await reader.messageRecords(beforeID: $0, limit: $1)
+            }
         }
         api.get("bounces") { request, _ in
-            let limit = try APIInput.integer("limit", request, in: 1...200, default: 50)
             let unmatched = try Self.flag("unmatched", request)
-            return try APIResponse.json(
-                Listing(items: try await reader.bounceRecords(unmatchedOnly: unmatched, limit: limit)))
+            return try await Self.page(request, kind: PageCursor.bounces, id: \BounceRecord.id, item: { $0 }) {
+                try await reader.bounceRecords(unmatchedOnly: unmatched, beforeID: $0, limit: $1)
+            }
         }
         api.get("quarantine") { request, _ in
-            let limit = try APIInput.integer("limit", request, in: 1...200, default: 50)
-            let entries = try await reader.quarantinedMessages(limit: limit, offset: 0)
-            return try APIResponse.json(Listing(items: entries.map(QuarantineItem.init)))
+            try await Self.page(
+                request, kind: PageCursor.quarantine, id: \QuarantineEntry.id, item: QuarantineItem.init
+            ) {
+                try await reader.quarantinedMessages(beforeID: $0, limit: $1)
+            }
         }
         api.get("quarantine/:id") { _, context in
             try APIResponse.json(QuarantineItem(try await quarantined(context)))
@@ -82,7 +110,7 @@ struct RecordRoutes: Sendable {
         }
         api.post("quarantine/:id/replay") { _, context in try await replay(context) }
         api.get("mailboxes") { _, _ in
-            try APIResponse.json(Listing(items: try await reader.mailboxStatuses()))
+            try APIResponse.json(Listing(items: try await reader.mailboxStatuses(), nextCursor: nil))
         }
     }
 

@@ -37,14 +37,13 @@ struct TicketRoutes: Sendable {
         }
         query.requester = APIInput.query("requester", request)
         query.updatedSince = try APIInput.dateTime("updated_since", request)
-        if let cursorText = APIInput.query("cursor", request) {
-            guard let cursor = TicketCursor(encoded: cursorText) else {
-                throw ProblemDetails.badRequest("cursor is not one this server handed out (use next_cursor as it is)")
-            }
-            query.beforeNumber = cursor.lastNumber
+        if let cursor = try PageCursor.from(APIInput.query("cursor", request), kind: PageCursor.tickets) {
+            query.beforeNumber = Int(cursor.last)
         }
         let page = try await reader.ticketPage(query)
-        let next = page.hasMore ? page.tickets.last.map { TicketCursor(lastNumber: $0.number).encoded } : nil
+        let next =
+            page.hasMore
+            ? page.tickets.last.map { PageCursor(kind: PageCursor.tickets, last: Int64($0.number)).encoded } : nil
         return try APIResponse.json(
             APIResource.TicketList(tickets: page.tickets.map(APIResource.TicketSummary.init), nextCursor: next))
     }

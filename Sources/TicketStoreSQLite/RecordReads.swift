@@ -28,6 +28,14 @@ enum RecordReads {
         ).map(messageRecord)
     }
 
+    /// Newest first, below `beforeID` (the API's pages): a range read on the primary key.
+    static func messageRecords(_ db: Database, beforeID: Int64?, limit: Int) throws -> [MessageRecord] {
+        try Row.fetchAll(
+            db, sql: "SELECT \(messageColumns) FROM message_records WHERE id < ? ORDER BY id DESC LIMIT ?",
+            arguments: [beforeID ?? Int64.max, max(0, limit)]
+        ).map(messageRecord)
+    }
+
     static func messageRecord(_ db: Database, id: Int64) throws -> MessageRecord? {
         try Row.fetchOne(db, sql: "SELECT \(messageColumns) FROM message_records WHERE id = ?", arguments: [id])
             .map(messageRecord)
@@ -44,14 +52,16 @@ enum RecordReads {
         return counts
     }
 
-    static func bounceRecords(_ db: Database, unmatchedOnly: Bool, limit: Int) throws -> [BounceRecord] {
+    static func bounceRecords(
+        _ db: Database, unmatchedOnly: Bool, beforeID: Int64? = nil, limit: Int
+    ) throws -> [BounceRecord] {
         try Row.fetchAll(
             db,
             sql: """
                 SELECT id, received_at, kind, rule, original_message_id, ticket_number, recipient, status,
                     diagnostic, summary
-                FROM bounces \(unmatchedOnly ? "WHERE ticket_number IS NULL" : "") ORDER BY id DESC LIMIT ?
-                """, arguments: [max(0, limit)]
+                FROM bounces WHERE id < ? \(unmatchedOnly ? "AND ticket_number IS NULL" : "") ORDER BY id DESC LIMIT ?
+                """, arguments: [beforeID ?? Int64.max, max(0, limit)]
         ).map { row in
             BounceRecord(
                 id: row[0], receivedAt: Date(timeIntervalSince1970: row[1]), kind: row[2], rule: row[3],
@@ -79,6 +89,18 @@ enum RecordReads {
                     replayed_at, replay_result
                 FROM quarantine ORDER BY id DESC LIMIT ? OFFSET ?
                 """, arguments: [max(0, limit), max(0, offset)]
+        ).map { quarantineEntry($0, withRaw: false) }
+    }
+
+    /// Newest first, below `beforeID`, without their raw bytes (the API's pages).
+    static func quarantinedMessages(_ db: Database, beforeID: Int64?, limit: Int) throws -> [QuarantineEntry] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT id, received_at, source, session_id, envelope_sender, envelope_recipients, size, error,
+                    replayed_at, replay_result
+                FROM quarantine WHERE id < ? ORDER BY id DESC LIMIT ?
+                """, arguments: [beforeID ?? Int64.max, max(0, limit)]
         ).map { quarantineEntry($0, withRaw: false) }
     }
 

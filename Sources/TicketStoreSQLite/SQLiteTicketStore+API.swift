@@ -101,6 +101,27 @@ extension TicketDatabaseReading {
         }
     }
 
+    /// Message records below `beforeID`, newest first (the API's pages).
+    public func messageRecords(beforeID: Int64?, limit: Int) async throws -> [MessageRecord] {
+        try await read("list message records") { db in
+            try RecordReads.messageRecords(db, beforeID: beforeID, limit: limit)
+        }
+    }
+
+    /// Bounce records below `beforeID`, newest first; with `unmatchedOnly`, only the bounce list.
+    public func bounceRecords(unmatchedOnly: Bool, beforeID: Int64?, limit: Int) async throws -> [BounceRecord] {
+        try await read("list bounces") { db in
+            try RecordReads.bounceRecords(db, unmatchedOnly: unmatchedOnly, beforeID: beforeID, limit: limit)
+        }
+    }
+
+    /// Quarantined messages below `beforeID`, newest first, without their raw bytes.
+    public func quarantinedMessages(beforeID: Int64?, limit: Int) async throws -> [QuarantineEntry] {
+        try await read("list quarantine") { db in
+            try RecordReads.quarantinedMessages(db, beforeID: beforeID, limit: limit)
+        }
+    }
+
     /// Every API token, active and revoked, oldest first.
     public func apiTokens() async throws -> [APITokenRecord] {
         try await read("list API tokens") { db in

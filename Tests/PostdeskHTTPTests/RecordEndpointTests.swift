@@ -36,6 +36,34 @@ import TicketStoreSQLite
         await api.tearDown()
     }
 
+    @Test func messageRecordsArePagedWithoutDuplicatesOrGaps() async throws {
+        let api = try await APIFixture()
+        for index in 0..<5 { try await api.deliver(MailSamples.rawUTF8(subject: "Nachricht \(index) – ö")) }
+        var subjects: [String] = []
+        var cursor: String?
+        var pages = 0
+        repeat {
+            let page = try await api.get(
+                "/api/v1/messages?limit=2" + (cursor.map { "&cursor=\($0)" } ?? ""), template: "/api/v1/messages")
+            #expect(page.status == 200, "\(page.text)")
+            subjects += (page.json["items"] as? [[String: Any]] ?? []).compactMap { $0["subject"] as? String }
+            cursor = page.json["next_cursor"] as? String
+            pages += 1
+        } while cursor != nil && pages < 10
+        #expect(pages == 3)
+        #expect(subjects == (0..<5).reversed().map { "Nachricht \($0) – ö" })
+
+        // A cursor of another list is refused.
+        let tickets = try await api.get("/api/v1/tickets?limit=1", template: "/api/v1/tickets")
+        let ticketCursor = try #require(tickets.json["next_cursor"] as? String)
+        let crossed = try await api.get("/api/v1/messages?cursor=\(ticketCursor)", template: "/api/v1/messages")
+        #expect(crossed.status == 400)
+
+        let check = try api.recorder.checkAgainstSpec()
+        #expect(check.status == 0, "\(check.output)")
+        await api.tearDown()
+    }
+
     @Test func quarantineIsListedShownDownloadedAndReplayedOnce() async throws {
         let api = try await APIFixture()
         let raw = Array(MailSamples.rawUTF8(subject: "Aus der Quarantäne zurück").utf8)
