@@ -13,7 +13,7 @@ struct OutboundMailWorkerTests {
             store: fixture.store,
             transport: SMTPSubmissionClient(
                 settings: SMTPRelaySettings(
-                    host: "127.0.0.1", port: port, heloName: "desk.test", stepTimeout: .seconds(5))),
+                    host: "127.0.0.1", port: port, heloName: "desk.test", stepTimeout: .seconds(30))),
             signer: testSigner,
             queues: [
                 "support": OutboundQueueSettings(
@@ -27,7 +27,7 @@ struct OutboundMailWorkerTests {
     @Test func anAcknowledgementIsSentWithOurHeadersAndParsesBack() async throws {
         let fixture = try AcknowledgingIntake()
         defer { fixture.tearDown() }
-        let sink = try SMTPSinkProcess(in: fixture.directory)
+        let sink = try await SMTPSinkProcess(in: fixture.directory)
         defer { sink.stop() }
         guard case .created(let ticket) = await fixture.deliver(customerMail(id: "orig-1@example.org")) else {
             Issue.record("no ticket")
@@ -56,7 +56,7 @@ struct OutboundMailWorkerTests {
     @Test func aRefusedRecipientMarksTheMailFailedWithAnActivity() async throws {
         let fixture = try AcknowledgingIntake()
         defer { fixture.tearDown() }
-        let sink = try SMTPSinkProcess(in: fixture.directory, options: ["-f", "RCPT"])
+        let sink = try await SMTPSinkProcess(in: fixture.directory, options: ["-f", "RCPT"])
         defer { sink.stop() }
         guard case .created(let ticket) = await fixture.deliver(customerMail()) else { return }
         let worker = try Self.worker(fixture, port: sink.port)
@@ -78,7 +78,7 @@ struct OutboundMailWorkerTests {
         // Deferred: not due again before the retry delay, still queued.
         #expect(await worker.sendDue(now: start.addingTimeInterval(10)) == 0)
         #expect(try await fixture.queued().first?.attempts == 1)
-        let sink = try SMTPSinkProcess(in: fixture.directory, port: port)
+        let sink = try await SMTPSinkProcess(in: fixture.directory, port: port)
         defer { sink.stop() }
         #expect(await worker.sendDue(now: start.addingTimeInterval(31)) == 1)
         #expect(try await fixture.queued().isEmpty)

@@ -11,7 +11,7 @@ final class SMTPSinkProcess {
     }
 
     /// - Parameter options: extra flags, e.g. `["-f", "RCPT"]` to refuse every recipient with a 5xx.
-    init(in scratch: ScratchDirectory, port: Int? = nil, options: [String] = []) throws {
+    init(in scratch: ScratchDirectory, port: Int? = nil, options: [String] = []) async throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/smtp-sink") else { throw Missing() }
         self.port = try port ?? Self.freePort()
         dumpDirectory = scratch.file("sink-\(self.port)")
@@ -25,7 +25,7 @@ final class SMTPSinkProcess {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        try Self.waitForListener(port: self.port)
+        try await Self.waitForListener(port: self.port)
     }
 
     /// The dumped transactions (headers `X-Mail-Args:`, `X-Rcpt-Args:` … then the message), oldest first.
@@ -62,9 +62,9 @@ final class SMTPSinkProcess {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    /// Waits (at most 10 s) until something accepts connections on the port.
-    static func waitForListener(port: Int) throws {
-        for _ in 0..<200 {
+    /// Waits (at most 30 s) until something accepts connections on the port; sleeps without blocking a thread.
+    static func waitForListener(port: Int) async throws {
+        for _ in 0..<600 {
             let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
@@ -77,7 +77,7 @@ final class SMTPSinkProcess {
             }
             close(descriptor)
             if connected == 0 { return }
-            usleep(50_000)
+            try await Task.sleep(for: .milliseconds(50))
         }
         struct NotListening: Error {}
         throw NotListening()
