@@ -21,14 +21,14 @@ public enum SecretFile {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw SecretFileError(path: path, operation: "create its directory", reason: "\(error)")
+            throw SecretFileError(path: path, operation: "be created (its directory)", reason: "\(error)")
         }
         var generator = SystemRandomNumberGenerator()
         let temporary = directory.appendingPathComponent(
             ".\(URL(fileURLWithPath: path).lastPathComponent).\(getpid()).\(generator.next())"
         ).path
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw SecretFileError(path: path, operation: "create", code: errno) }
+        guard descriptor >= 0 else { throw SecretFileError(path: path, operation: "be created", code: errno) }
         defer { unlink(temporary) }
         let content = make()
         let written = content.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
@@ -36,17 +36,17 @@ public enum SecretFile {
         let code = errno
         close(descriptor)
         guard written == content.count, synced else {
-            throw SecretFileError(path: path, operation: "write", code: code)
+            throw SecretFileError(path: path, operation: "be written", code: code)
         }
         if link(temporary, path) != 0 {
             let code = errno
             guard code == EEXIST, let theirs = try read(at: path) else {
-                throw SecretFileError(path: path, operation: "create", code: code)
+                throw SecretFileError(path: path, operation: "be created", code: code)
             }
             return theirs
         }
         if let code = DirectorySync.sync(directory.path) {
-            throw SecretFileError(path: path, operation: "make durable", code: code)
+            throw SecretFileError(path: path, operation: "be made durable", code: code)
         }
         return content
     }
@@ -55,13 +55,14 @@ public enum SecretFile {
     public static func read(at path: String) throws(SecretFileError) -> [UInt8]? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw SecretFileError(path: path, operation: "read", code: errno)
+            throw SecretFileError(path: path, operation: "be read", code: errno)
         }
         return Array(data.prefix(64 * 1024))
     }
 }
 
-/// A secret file that could not be read or created, with the step and the system's reason.
+/// A secret file that could not be read or created, with the step (`be created`, `be written`, `be made durable`,
+/// `be read`) and the system's reason.
 public struct SecretFileError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var operation: String
@@ -77,5 +78,5 @@ public struct SecretFileError: Error, Sendable, CustomStringConvertible {
         self.init(path: path, operation: operation, reason: String(cString: strerror(code)))
     }
 
-    public var description: String { "\(path): cannot \(operation): \(reason)" }
+    public var description: String { "\(path) cannot \(operation): \(reason)" }
 }
