@@ -64,6 +64,8 @@ extension EndToEndTests {
                 let environment = [
                     "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "POSTDESK_LMTP_SOCKET": socket,
                     "POSTDESK_STORE_PATH": stateDirectory + "/postdesk.db",
+                    // The packaged default 127.0.0.1:8025 may be taken on a test machine: any free port.
+                    "POSTDESK_HTTP_LISTEN": "127.0.0.1:0",
                 ]
                 func asService(_ arguments: [String]) -> [String] {
                     credentials + ["--", binary] + arguments + ["--config", packaged.daemonConfigPath]
