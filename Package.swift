@@ -138,7 +138,8 @@ let package = Package(
             name: "PostdeskDaemon",
             dependencies: [
                 "MailParser", "SMTPProtocol", "SMTPTransport", "TicketPipeline", "TicketStoreSQLite",
-                "MailClassification", "MessageSpool", "MailboxPolling", "OAuthTokens", "PostdeskHTTP", "WebhookDelivery", "OutboundMail",
+                "MailClassification", "MessageSpool", "MailboxPolling", "OAuthTokens", "PostdeskHTTP",
+                "WebhookDelivery", "OutboundMail",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -7,8 +7,8 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import OAuthTokens
-import PostdeskHTTP
 import OutboundMail
+import PostdeskHTTP
 import SMTPProtocol
 import SMTPTransport
 import ServiceLifecycle
