@@ -120,13 +120,9 @@ final class IMAPMailboxSession: MailServerSession {
                         "the server offers no password login (LOGINDISABLED, mechanisms: "
                             + "\(capabilities.authenticationMechanisms))")
                 }
-            case .accessToken(let token, let mechanism):
-                switch mechanism {
-                case .xoauth2: exchange = try .xoauth2(username: settings.username, accessToken: token)
-                case .oauthbearer:
-                    exchange = try .oauthBearer(
-                        username: settings.username, accessToken: token, host: settings.host, port: settings.port)
-                }
+            case .accessToken:
+                guard let oauth = try credentials.oauthExchange(for: settings) else { return }
+                exchange = oauth
             }
         } catch let error as MailboxError {
             throw error

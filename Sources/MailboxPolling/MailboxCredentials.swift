@@ -1,4 +1,5 @@
 import Foundation
+import SASLMechanisms
 
 /// Where OAuth2 access tokens come from (the daemon's token manager). A rejection from the server is reported
 /// back, so the next token is a fresh one.
@@ -40,6 +41,22 @@ enum MailboxCredentials {
             } catch {
                 throw MailboxError(.token, "\(error)")
             }
+        }
+    }
+
+    /// The SASL exchange of an OAuth2 access token (XOAUTH2 or OAUTHBEARER); nil for a password, whose login
+    /// depends on what the server offers.
+    func oauthExchange(for settings: MailboxSettings) throws(MailboxError) -> SASLExchange? {
+        guard case .accessToken(let token, let mechanism) = self else { return nil }
+        do {
+            switch mechanism {
+            case .xoauth2: return try .xoauth2(username: settings.username, accessToken: token)
+            case .oauthbearer:
+                return try .oauthBearer(
+                    username: settings.username, accessToken: token, host: settings.host, port: settings.port)
+            }
+        } catch {
+            throw MailboxError(.authentication, "\(error)")
         }
     }
 }

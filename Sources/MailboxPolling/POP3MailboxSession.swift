@@ -99,13 +99,9 @@ final class POP3MailboxSession: MailServerSession {
                     try await command(.pass(password), step: .authentication)
                     return
                 }
-            case .accessToken(let token, let mechanism):
-                switch mechanism {
-                case .xoauth2: exchange = try .xoauth2(username: settings.username, accessToken: token)
-                case .oauthbearer:
-                    exchange = try .oauthBearer(
-                        username: settings.username, accessToken: token, host: settings.host, port: settings.port)
-                }
+            case .accessToken:
+                guard let oauth = try credentials.oauthExchange(for: settings) else { return }
+                exchange = oauth
             }
         } catch let error as MailboxError {
             throw error
