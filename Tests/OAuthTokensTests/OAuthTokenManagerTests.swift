@@ -183,11 +183,12 @@ import Testing
             #expect(unavailable?.serverDescription?.contains("temporarily_unavailable") == true)
 
             try await server.control("config", ["rotation": "false"])
-            try await server.control("delay", ["count": "1", "seconds": "3"])
+            try await server.control("delay", ["count": "1", "seconds": "12"])
             let started = Date()
             let timedOut = await #expect(throws: OAuthError.self) { try await manager.accessToken(for: "support") }
             #expect(timedOut?.kind == .unavailable && timedOut?.isRetryable == true)
-            #expect(Date().timeIntervalSince(started) < 2.5)  // our 0.7 s deadline, not the server's 3 s
+            // Our 0.7 s deadline, not the server's 12 s (the margin absorbs a loaded machine).
+            #expect(Date().timeIntervalSince(started) < 8)
 
             // The server works again: the same manager recovers by itself. (Rotation is off: the delayed request
             // is still answered after our deadline, and with rotation it would have spent the refresh token.)

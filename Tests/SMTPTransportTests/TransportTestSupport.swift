@@ -166,7 +166,9 @@ func runPython(_ script: String, arguments: [String] = [], timeout: Double = 20)
 }
 
 /// Polls `condition` every 10 ms for at most `seconds`.
-func eventually(within seconds: Double = 5, _ condition: () -> Bool) async -> Bool {
+/// Every use waits for something that must happen; the bound only catches a hang, so it is generous: a Python client
+/// starting on a machine running the whole suite can take seconds.
+func eventually(within seconds: Double = 20, _ condition: () -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
     while ContinuousClock.now < deadline {
         if condition() { return true }

@@ -258,21 +258,32 @@ struct TicketIntakeTests {
         // A second instance on the same file (as another process would) holds the write lock.
         let other = try SQLiteTicketStore(path: fixture.directory.databasePath, logger: .init(label: "other"))
         defer { try? other.close() }
-        let holding = Mutex(false)
+        let lock = LockHolding()
         let holder = Task {
             try await other.write { _ in
-                holding.withLock { $0 = true }
-                Thread.sleep(forTimeInterval: 1.0)
+                lock.state.withLock { $0.holding = true }
+                // Held until the delivery has its answer (a fixed time loses the race on a busy machine); bounded.
+                for _ in 0..<3000 where !lock.state.withLock({ $0.release }) { Thread.sleep(forTimeInterval: 0.01) }
             }
         }
-        // Wait until the lock is really held (a fixed sleep loses the race on a busy machine); bounded.
-        for _ in 0..<500 where !holding.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
-        try #require(holding.withLock { $0 })
+        for _ in 0..<3000 where !lock.state.withLock({ $0.holding }) { try await Task.sleep(for: .milliseconds(10)) }
+        try #require(lock.state.withLock { $0.holding })
         let outcomes = await fixture.deliver(mail(id: "locked@example.com"))
+        lock.state.withLock { $0.release = true }
         #expect(outcomes.count == 1)
         #expect(outcomes[0].result.isTemporaryFailure)
         try await holder.value
         // Once the lock is gone, the retry succeeds.
         #expect(await fixture.deliver(mail(id: "locked@example.com")).map(\.result) == [.created(ticket: 1)])
     }
+}
+
+/// The write lock of the test above: taken by the other store's writer, released when the test says.
+private final class LockHolding: Sendable {
+    struct State {
+        var holding = false
+        var release = false
+    }
+
+    let state = Mutex(State())
 }
