@@ -80,7 +80,7 @@ let package = Package(
         .target(
             name: "OAuthTokens",
             dependencies: [
-                "MessageSpool",
+                "MessageSpool", "MailParser",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import MailParser
 
 /// A PKCE pair (RFC 7636): the verifier stays here, the S256 challenge goes into the consent URL, and the
 /// token endpoint checks one against the other, so an intercepted code is useless to anyone else.
@@ -32,7 +33,6 @@ public struct OAuthPKCE: Sendable, Equatable {
     }
 
     static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        Base64URL.encode(data)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MailParser
 
 /// The opaque `cursor` of the API's lists: where the previous page ended. It encodes the list's kind and the last
 /// number or id of that page (`t1:<number>` for tickets, `m1:`, `b1:`, `q1:` for message records, bounces and

@@ -1,14 +1,15 @@
 import Foundation
 
-/// Unpadded base64url (RFC 4648 §5): tokens and opaque cursors, which travel in headers and query strings.
-enum Base64URL {
-    static func encode(_ data: Data) -> String {
+/// Unpadded base64url (RFC 4648 §5): tokens, PKCE verifiers and opaque cursors, which travel in headers and query
+/// strings. O(n) in the bytes.
+public enum Base64URL {
+    public static func encode(_ data: Data) -> String {
         data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
 
     /// nil for text that is not unpadded base64url.
-    static func decode(_ text: String) -> Data? {
+    public static func decode(_ text: String) -> Data? {
         guard text.utf8.allSatisfy({ $0.isBase64URLDigit }) else { return nil }
         var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         standard += String(repeating: "=", count: (4 - standard.utf8.count % 4) % 4)
