@@ -1,0 +1,42 @@
+import MailParser
+
+/// Text operations the command parsers share: trimming that also drops the no-break spaces French typography
+/// puts around `:` (which `ByteText.trimmed` keeps, being ASCII only), and the short, escaped excerpt of a value
+/// that an error's description quotes.
+enum CommandText {
+    /// The longest excerpt an error description quotes, in characters.
+    static let excerptLimit = 80
+
+    /// `text` without leading and trailing SP, HT, CR, LF, U+00A0 and U+202F. O(n) in the bytes trimmed, each
+    /// step removing at least one byte.
+    static func trimmed(_ text: some StringProtocol) -> Substring {
+        var value = ByteText.trimmed(text)
+        while true {
+            if let first = value.unicodeScalars.first, isSpace(first) {
+                value = value[value.unicodeScalars.index(after: value.startIndex)...]
+            } else if let last = value.unicodeScalars.last, isSpace(last) {
+                value = value[..<value.unicodeScalars.index(before: value.endIndex)]
+            } else {
+                return value
+            }
+        }
+    }
+
+    private static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+        scalar == " " || scalar == "\t" || scalar == "\r" || scalar == "\n" || scalar == "\u{00A0}"
+            || scalar == "\u{202F}"
+    }
+
+    /// `text` quoted for an error description: control characters escaped (`TerminalText`), cut after
+    /// `excerptLimit` characters with `…`. O(excerptLimit), whatever the length of `text`.
+    static func excerpt(_ text: some StringProtocol) -> String {
+        var characters = 0
+        var end = text.startIndex
+        while end != text.endIndex, characters < excerptLimit {
+            end = text.index(after: end)
+            characters += 1
+        }
+        let cut = end == text.endIndex ? String(text) : String(text[..<end]) + "…"
+        return "\"" + TerminalText.escaped(cut) + "\""
+    }
+}
