@@ -35,6 +35,7 @@ public struct PostdeskService: Service {
 
     public func run() async throws {
         let store = try SQLiteTicketStore(path: configuration.storePath, logger: logger)
+        store.recordsEvents = configuration.recordsEvents
         try SpoolDirectory.prepare(configuration.spoolDirectory)
         let intake = try configuration.makeIntake(store: store, logger: logger)
         let router = intake.router

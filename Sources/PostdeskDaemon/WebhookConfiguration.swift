@@ -125,6 +125,10 @@ extension ValidatingReader {
 }
 
 extension PostdeskConfiguration {
+    /// Whether changes write outbox events: webhooks are configured. The one switch for the pipeline
+    /// (`PipelineSettings.recordsEvents`) and the store's own changes (`SQLiteTicketStore.recordsEvents`).
+    public var recordsEvents: Bool { !webhooks.isEmpty }
+
     /// The webhook worker for the configured endpoints (secrets read now), or nil when none is configured.
     public func makeWebhookWorker(store: SQLiteTicketStore, logger: Logger) throws -> WebhookDeliveryWorker? {
         guard !webhooks.isEmpty else { return nil }

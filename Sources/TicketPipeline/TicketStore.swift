@@ -122,6 +122,11 @@ public protocol TicketStoreTransaction {
     func isParticipant(address: String, ticket number: Int) throws -> Bool
     /// Changes a ticket's status (e.g. reopens it).
     func setStatus(_ status: String, ticket number: Int, at: Date) throws
+    /// Applies an agent's `change` to ticket `number`: one activity (kind `changed`) per field that really
+    /// changes, naming `actor`, and, when anything changed and the store records events, one `ticket.updated`
+    /// event with the old and new values, in this same transaction. Returns the activities written (empty: no
+    /// change), or nil when there is no such ticket.
+    func changeTicket(number: Int, _ change: TicketChange, actor: String, at: Date) throws -> [ActivityDetail]?
     /// Puts an event in the transactional outbox (one row): it commits with the change it reports, or not at all,
     /// and a webhook worker delivers it after the commit. Returns the event's stable id.
     @discardableResult

@@ -70,6 +70,9 @@ struct PoisonedTransaction: TicketStoreTransaction {
             key, ticket: ticket, articleID: articleID, at: at, registersMessageID: registersMessageID)
     }
     func contactID(address: String) throws -> Int64? { try inner.contactID(address: address) }
+    func changeTicket(number: Int, _ change: TicketChange, actor: String, at: Date) throws -> [ActivityDetail]? {
+        try inner.changeTicket(number: number, change, actor: actor, at: at)
+    }
     func recordedDisposition(sameContentAs key: DeliveryKey) throws -> MessageDisposition? {
         try inner.recordedDisposition(sameContentAs: key)
     }
