@@ -103,6 +103,8 @@ let package = Package(
             swiftSettings: strict),
         // 4. Mail classification: own mail, loops, bounces, automated mail, filters, attachment policy (pure).
         .target(name: "MailClassification", dependencies: ["MailParser"], swiftSettings: strict),
+        // 4. Mail commands: structured requests, variable commands, alert rules, Authentication-Results (pure).
+        .target(name: "MailCommands", dependencies: ["MailParser"], swiftSettings: strict),
         // 4. Ticket pipeline: pure logic over the TicketStore protocol.
         .target(
             name: "TicketPipeline",
@@ -217,6 +219,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         .testTarget(name: "MailClassificationTests", dependencies: ["MailClassification"]),
+        .testTarget(name: "MailCommandsTests", dependencies: ["MailCommands", "MailParser"], swiftSettings: strict),
         .testTarget(
             name: "TicketPipelineTests",
             dependencies: [
