@@ -294,7 +294,7 @@ extension PostdeskConfiguration {
         let mailboxes = reader.mailboxes(queueNames: Set(names))
         let http = reader.httpServer()
         let webhooks = reader.webhooks()
-        let outbound = reader.outbound(queueNames: queues.map(\.name))
+        let outbound = reader.outbound(queueNames: queues.map(\.name), mailboxes: mailboxes)
         for index in queues.indices {
             guard let options = outbound.queues[queues[index].name] else { continue }
             if options.acknowledge {

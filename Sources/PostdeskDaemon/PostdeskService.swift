@@ -79,11 +79,12 @@ public struct PostdeskService: Service {
                 "listening",
                 metadata: ["smtp": "\(listen.host):\(port)", "starttls": "\(configuration.smtpTLS != nil)"])
         }
+        let tokens = try await tokenSource(for: configuration.mailboxes, existing: nil)
         // Outbound mail (issue 14): a worker task sends what the pipeline queued; stopped before the store closes.
-        let outboundWorker = try configuration.makeOutboundWorker(store: store, logger: logger)
+        // AUTH XOAUTH2 to the relay takes its access tokens from the mailboxes' token manager.
+        let outboundWorker = try configuration.makeOutboundWorker(store: store, logger: logger, tokens: tokens)
         let outbound = outboundWorker.map { worker in Task { await worker.run() } }
         defer { outbound?.cancel() }
-        let tokens = try await tokenSource(for: configuration.mailboxes, existing: nil)
         let pollers = MailboxPollingService(
             store: store, submit: { await supervisedIntake.submit($0) }, tokens: tokens,
             spoolDirectory: configuration.spoolDirectory, spoolThreshold: configuration.spoolThreshold, logger: logger)
