@@ -13,4 +13,14 @@
 #include <libxml/xmlerror.h>
 #include <libxml/xmlreader.h>
 
+// The reader's options: no network, and from libxml2 2.13 on (which added it) no external entities at all.
+// Never XML_PARSE_NOENT, DTDLOAD, DTDATTR, DTDVALID, XINCLUDE or HUGE.
+static inline int postdesk_xml_reader_options(void) {
+#if LIBXML_VERSION >= 21300
+    return XML_PARSE_NONET | XML_PARSE_NO_XXE;
+#else
+    return XML_PARSE_NONET;
+#endif
+}
+
 #endif

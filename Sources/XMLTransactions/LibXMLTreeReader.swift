@@ -5,9 +5,11 @@ import CLibXML2
 /// limits as it arrives, so a hostile document is refused at the first element over a limit (libxml2 reads at
 /// most one 512-byte chunk ahead). O(n) in the document's bytes, one pass.
 ///
-/// Options: only `XML_PARSE_NONET` (no network) — never `NOENT` (entity substitution), `DTDLOAD`, `DTDATTR`,
-/// `DTDVALID`, `XINCLUDE` or `HUGE` (which lifts libxml2's own depth and size limits). The prolog scanner has
-/// already refused any DOCTYPE; a DOCTYPE or entity-reference node met here is refused again (defence in depth).
+/// Options (`postdesk_xml_reader_options` in the CLibXML2 shim): `XML_PARSE_NONET` (no network), plus
+/// `XML_PARSE_NO_XXE` on libxml2 2.13 and later (Debian 12 has 2.9.14, which lacks it) — never `NOENT` (entity
+/// substitution), `DTDLOAD`, `DTDATTR`, `DTDVALID`, `XINCLUDE` or `HUGE` (which lifts libxml2's own depth and size
+/// limits). The prolog scanner has already refused any DOCTYPE; a DOCTYPE or entity-reference node met here is
+/// refused again (defence in depth).
 enum LibXMLTreeReader {
     /// libxml2's global state (its character-encoding handlers, memory functions, thread keys) is set up by
     /// `xmlInitParser`, which libxml2 2.9 documents as not safe to call concurrently for the first time. A Swift
@@ -19,7 +21,7 @@ enum LibXMLTreeReader {
         return true
     }()
 
-    static let parseOptions = Int32(bitPattern: XML_PARSE_NONET.rawValue)
+    static let parseOptions = postdesk_xml_reader_options()
 
     static func read(
         _ bytes: UnsafeBufferPointer<UInt8>, limits: XMLTransactionLimits
