@@ -9,8 +9,9 @@ enum XMLTransactionDecoder {
     private static let headerElements: Set<String> = [
         "Password", "ResponseAddress", "ResponseBcc", "ExternalReference",
     ]
-    /// Longest `<ExternalReference>`, in UTF-8 bytes: it is echoed in the response and kept in the record.
-    static let maxReferenceBytes = 256
+    /// Longest `<ExternalReference>`, in characters (Unicode scalars, as the schema's `maxLength` counts): it is
+    /// echoed in the response and kept in the record.
+    static let maxReferenceLength = 256
 
     static func decode(_ node: XMLElementNode) throws(XMLTransactionError) -> XMLTransaction {
         guard node.name == root else { throw XMLTransactionError(.unknownElement(node.name), line: node.line) }
@@ -31,6 +32,7 @@ enum XMLTransactionDecoder {
                 guard header[child.name] == nil else {
                     throw XMLTransactionError(.duplicateElement(child.name), element: root, line: child.line)
                 }
+                try allowOnly([], on: child)
                 try requireLeaf(child)
                 header[child.name] = child
                 continue
@@ -57,9 +59,9 @@ enum XMLTransactionDecoder {
         var reference: String?
         if let referenceNode = header["ExternalReference"] {
             let value = try nonEmpty(referenceNode)
-            guard value.utf8.count <= maxReferenceBytes else {
+            guard value.unicodeScalars.count <= maxReferenceLength else {
                 throw XMLTransactionError(
-                    .invalidValue("the reference is longer than \(maxReferenceBytes) bytes"),
+                    .invalidValue("the reference is longer than \(maxReferenceLength) characters"),
                     element: "ExternalReference", line: referenceNode.line)
             }
             reference = value

@@ -162,6 +162,9 @@ import Testing
         #expect(parseError(xinclude)?.kind == .unknownElement("xi:include"))
         let nested = XMLAPIDocuments.transaction("<AddArticle ticket=\"1\"><Text>a<b>bold</b></Text></AddArticle>")
         #expect(parseError(nested)?.kind == .unknownElement("b"))
+        let headerAttribute = XMLAPIDocuments.transaction(
+            XMLAPIDocuments.minimalCreate, header: "<Password hint=\"x\">p</Password>")
+        #expect(parseError(headerAttribute)?.kind == .unknownAttribute("hint"))
         let stray = XMLAPIDocuments.transaction("stray text" + XMLAPIDocuments.minimalCreate)
         #expect(parseError(stray)?.kind == .unexpectedText)
     }
@@ -244,11 +247,29 @@ import Testing
         let internalMaybe = XMLAPIDocuments.transaction(
             "<AddArticle ticket=\"1\" internal=\"maybe\"><Text>T</Text></AddArticle>")
         #expect(parseError(internalMaybe)?.code == "invalid-value")
+        let longestReference = XMLAPIDocuments.transaction(
+            XMLAPIDocuments.minimalCreate,
+            header: "<Password>p</Password><ExternalReference>\(String(repeating: "é", count: 256))</ExternalReference>"
+        )
+        #expect(try parser.parse(longestReference).externalReference?.unicodeScalars.count == 256)
         let longReference = XMLAPIDocuments.transaction(
             XMLAPIDocuments.minimalCreate,
             header: "<Password>p</Password><ExternalReference>\(String(repeating: "é", count: 257))</ExternalReference>"
         )
         #expect(parseError(longReference)?.code == "invalid-value")
+    }
+
+    @Test func ordinaryMailIsToldApartCheaply() throws {
+        for name in try XMLAPIDocuments.exampleNames() where !name.hasPrefix("response-") {
+            #expect(XMLTransactionParser.mayBeTransaction(try XMLAPIDocuments.example(name)), "\(name)")
+        }
+        #expect(XMLTransactionParser.mayBeTransaction(Array("\u{FEFF}\n  <PostdeskTransaction version=\"1\"/>".utf8)))
+        #expect(!XMLTransactionParser.mayBeTransaction(Array("Bonjour Zoë,\n<PostdeskTransaction>".utf8)))
+        #expect(!XMLTransactionParser.mayBeTransaction(Array("<html><body>Hello</body></html>".utf8)))
+        #expect(!XMLTransactionParser.mayBeTransaction([UInt8]()))
+        let late = Array(
+            ("<?xml version=\"1.0\"?><!--" + String(repeating: "x", count: 5000) + "--><PostdeskTransaction/>").utf8)
+        #expect(!XMLTransactionParser.mayBeTransaction(late))  // past the first 4 KiB: not looked for
     }
 
     @Test func passwordsAreComparedWithTheSharedConstantTimeComparison() throws {
