@@ -15,22 +15,38 @@ public struct XMLTransactionParser: Sendable {
     /// byte-order mark and white space the first byte is `<`, and `<PostdeskTransaction` occurs within the first
     /// 4 KiB. O(min(n, 4096)); a text that does not start with `<` costs only its leading white space.
     public static func mayBeTransaction(_ bytes: some Collection<UInt8>) -> Bool {
-        let root = Array("<PostdeskTransaction".utf8)
-        var window: [UInt8] = []
-        window.reserveCapacity(min(bytes.count, 4096))
-        for byte in bytes.prefix(4096) {
-            if window.isEmpty {
-                if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { continue }
-                if byte == 0xEF || byte == 0xBB || byte == 0xBF { continue }  // a UTF-8 byte-order mark
-                guard byte == 0x3C else { return false }
+        if let answer = bytes.withContiguousStorageIfAvailable({ startsTransaction($0) }) { return answer }
+        return Array(bytes.prefix(candidateWindow)).withUnsafeBufferPointer { startsTransaction($0) }
+    }
+
+    /// How far `mayBeTransaction` looks for the root element.
+    static let candidateWindow = 4096
+
+    /// One forward pass over at most `candidateWindow` bytes.
+    private static func startsTransaction(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let end = min(bytes.count, candidateWindow)
+        var index = 0
+        while index < end, skippedBeforeRoot(bytes[index]) { index += 1 }
+        guard index < end, bytes[index] == 0x3C else { return false }
+        let root: StaticString = "<PostdeskTransaction"
+        let length = root.utf8CodeUnitCount
+        while index + length <= end {
+            if bytes[index] == 0x3C,
+                (1..<length).allSatisfy({ bytes[index + $0] == root.utf8Start[$0] })
+            {
+                return true
             }
-            window.append(byte)
-        }
-        guard window.count >= root.count else { return false }
-        for start in 0...(window.count - root.count) where window[start] == 0x3C {
-            if window[start..<start + root.count].elementsEqual(root) { return true }
+            index += 1
         }
         return false
+    }
+
+    /// White space, and the bytes of a UTF-8 byte-order mark.
+    private static func skippedBeforeRoot(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF: true
+        default: false
+        }
     }
 
     public func parse(_ bytes: [UInt8]) throws(XMLTransactionError) -> XMLTransaction {
