@@ -1,4 +1,4 @@
-import CLibXML2
+internal import CLibXML2
 
 /// Streams a document through libxml2's xmlTextReader and keeps only our bounded element tree: libxml2 frees its
 /// own nodes as the reader moves on, and every element, nesting level and text byte is counted against the
