@@ -54,7 +54,7 @@ enum XMLPrologScanner {
     private static func checkDeclaredEncoding(
         _ bytes: UnsafeBufferPointer<UInt8>, declaration: Range<Int>
     ) throws(XMLTransactionError) {
-        guard let key = find(bytes, "encoding", from: declaration.lowerBound), key < declaration.upperBound else {
+        guard let key = find(bytes, "encoding", from: declaration.lowerBound, before: declaration.upperBound) else {
             return
         }
         var index = key + 8
@@ -95,10 +95,14 @@ enum XMLPrologScanner {
         return true
     }
 
-    /// The first index of `text` at or after `from`; each start is tried once, so O(n · |text|) with |text| ≤ 8.
-    private static func find(_ bytes: UnsafeBufferPointer<UInt8>, _ text: StaticString, from: Int) -> Int? {
+    /// The first index of `text` at or after `from` (and ending before `end`); each start is tried once, so
+    /// O(n · |text|) with |text| ≤ 8.
+    private static func find(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ text: StaticString, from: Int, before end: Int? = nil
+    ) -> Int? {
+        let limit = min(end ?? bytes.count, bytes.count)
         var index = from
-        while index + text.utf8CodeUnitCount <= bytes.count {
+        while index + text.utf8CodeUnitCount <= limit {
             if matches(bytes, at: index, text) { return index }
             index += 1
         }

@@ -133,6 +133,14 @@ import Testing
         for unit in "<PostdeskTransaction version=\"1\"/>".utf16 { utf16 += [UInt8(unit & 0xFF), UInt8(unit >> 8)] }
         #expect(parseError(utf16)?.kind == .unsupportedEncoding("UTF-16 or UTF-32"))
         #expect(parseError(Array(utf16.dropFirst(2)))?.kind == .unsupportedEncoding("UTF-16 or UTF-32"))
+        // "encoding" later in the document is not the declaration's: without one the document is UTF-8.
+        let laterEncoding = Array(
+            "<?xml version=\"1.0\"?>\n<PostdeskTransaction version=\"1\"><Password>p</Password><AddArticle ticket=\"1\"><Text>encoding=\"UTF-7\"</Text></AddArticle></PostdeskTransaction>"
+                .utf8)
+        #expect(parseError(laterEncoding) == nil)
+        let stylesheet = Array(
+            "<?xml-stylesheet href=\"a\" encoding=\"UTF-7\"?><PostdeskTransaction version=\"1\"/>".utf8)
+        #expect(parseError(stylesheet)?.kind == .missingElement("Password"))
         #expect(parseError([])?.kind == .notXML(reason: "the document is empty"))
         #expect(parseError(Array("hello".utf8))?.code == "not-xml")
     }
