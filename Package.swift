@@ -112,7 +112,7 @@ let package = Package(
         .target(
             name: "TicketPipeline",
             dependencies: [
-                "MailParser", "MailClassification", "MessageSpool",
+                "MailParser", "MailClassification", "MailCommands", "XMLTransactions", "MessageSpool",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -121,7 +121,7 @@ let package = Package(
         .target(
             name: "TicketStoreSQLite",
             dependencies: [
-                "TicketPipeline", "MailParser", "MessageSpool",
+                "TicketPipeline", "MailCommands", "MailParser", "MessageSpool",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -143,8 +143,8 @@ let package = Package(
             name: "PostdeskDaemon",
             dependencies: [
                 "MailParser", "SMTPProtocol", "SMTPTransport", "TicketPipeline", "TicketStoreSQLite",
-                "MailClassification", "MessageSpool", "MailboxPolling", "OAuthTokens", "PostdeskHTTP",
-                "WebhookDelivery", "OutboundMail",
+                "MailClassification", "MailCommands", "XMLTransactions", "MessageSpool", "MailboxPolling",
+                "OAuthTokens", "PostdeskHTTP", "WebhookDelivery", "OutboundMail",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -159,7 +159,7 @@ let package = Package(
         .target(
             name: "PostdeskHTTP",
             dependencies: [
-                "TicketStoreSQLite", "TicketPipeline", "MailParser",
+                "TicketStoreSQLite", "TicketPipeline", "MailCommands", "MailParser",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -228,7 +228,7 @@ let package = Package(
         .testTarget(
             name: "TicketPipelineTests",
             dependencies: [
-                "TicketPipeline", "TicketStoreSQLite", "MailClassification", "MessageSpool",
+                "TicketPipeline", "TicketStoreSQLite", "MailClassification", "MailCommands", "MessageSpool",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(

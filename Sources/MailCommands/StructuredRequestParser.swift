@@ -22,7 +22,7 @@ import MailParser
 /// starting with `- ` or `--- `. Labels are French or English, one language per block, French tried first
 /// (seed 000). A quoted line (`> CreateSR`) never opens a block: quoted reply history does not command.
 /// Only the first block counts.
-public struct StructuredRequestParser: Sendable {
+public struct StructuredRequestParser: Sendable, Hashable {
     /// The line that opens and closes a block (`NewSRBodyEnclosingToken`).
     public let token: String
     public let types: [StructuredRequestType]

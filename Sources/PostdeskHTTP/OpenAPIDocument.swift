@@ -496,8 +496,8 @@ enum OpenAPIDocument {
             Ticket:
               type: object
               additionalProperties: false
-              required: [number, queue, status, subject, requester, priority, category, type, assignee, source,
-                created_at, updated_at, articles, activities]
+              required: [number, queue, status, subject, requester, priority, category, type, assignee, account, fields,
+                source, created_at, updated_at, articles, activities]
               properties:
                 number: { type: integer, minimum: 1 }
                 queue: { type: string }
@@ -511,11 +511,28 @@ enum OpenAPIDocument {
                 category: { type: [string, "null"] }
                 type: { type: [string, "null"] }
                 assignee: { type: [string, "null"] }
+                account:
+                  description: The account (customer) an alert ticket is about (alert rules); `null` for others.
+                  type: [string, "null"]
+                fields:
+                  description: Typed fields set by structured requests, mail commands and XML transactions, by name.
+                  type: array
+                  items: { $ref: "#/components/schemas/TicketField" }
                 source: { type: string }
                 created_at: { type: string, format: date-time }
                 updated_at: { type: string, format: date-time }
                 articles: { type: array, items: { $ref: "#/components/schemas/Article" } }
                 activities: { type: array, items: { $ref: "#/components/schemas/Activity" } }
+            TicketField:
+              type: object
+              additionalProperties: false
+              required: [name, kind, value]
+              properties:
+                name: { type: string }
+                kind: { type: string, enum: [text, long_text, number, date, choice] }
+                value:
+                  description: The canonical form of its kind (a number's decimal digits, a date as YYYY-MM-DD).
+                  type: string
             TicketChange:
               type: object
               additionalProperties: false

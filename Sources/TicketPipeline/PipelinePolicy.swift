@@ -49,6 +49,10 @@ public struct QueuePolicy: Sendable, Hashable {
     public var acknowledgement: AcknowledgementRule?
     /// Addresses told of each new ticket and each new message on a ticket (`queues.<name>.agents`); empty: none.
     public var notifiedAgents: [String] = []
+    /// What mail may command in this queue (`queues.<name>.commands`); nil: nothing, every message is ordinary.
+    public var commands: MailCommandPolicy?
+    /// Whether outbound mail is configured: commands are then confirmed (or refused) by mail to their sender.
+    public var repliesToCommands = false
 
     public init(
         filter: MailFilter = MailFilter(), attachments: AttachmentPolicy = AttachmentPolicy(),

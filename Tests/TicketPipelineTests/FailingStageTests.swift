@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MailCommands
 import MailParser
 import MessageSpool
 import Testing
@@ -116,6 +117,18 @@ struct PoisonedTransaction: TicketStoreTransaction {
     }
     func recordOutboundAttempt(id: Int64, outcome: OutboundMailOutcome) throws {
         try inner.recordOutboundAttempt(id: id, outcome: outcome)
+    }
+    func setTicketFields(_ fields: [TicketField], ticket: Int, at: Date) throws {
+        try inner.setTicketFields(fields, ticket: ticket, at: at)
+    }
+    func setAccount(_ account: String, ticket: Int) throws { try inner.setAccount(account, ticket: ticket) }
+    func openTicket(account: String, subject: String, queue: String) throws -> Int? {
+        try inner.openTicket(account: account, subject: subject, queue: queue)
+    }
+    func requesterAddress(ticket number: Int) throws -> String? { try inner.requesterAddress(ticket: number) }
+    func recordCommand(_ command: NewMailCommandRecord) throws { try inner.recordCommand(command) }
+    func commandCount(sender: String, since: Date) throws -> Int {
+        try inner.commandCount(sender: sender, since: since)
     }
 }
 
