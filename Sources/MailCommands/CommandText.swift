@@ -28,15 +28,20 @@ enum CommandText {
     }
 
     /// `text` quoted for an error description: control characters escaped (`TerminalText`), cut after
-    /// `excerptLimit` characters with `…`. O(excerptLimit), whatever the length of `text`.
+    /// `excerptLimit` characters (counted after escaping) with `…`. O(excerptLimit), whatever the length of `text`.
     static func excerpt(_ text: some StringProtocol) -> String {
-        var characters = 0
         var end = text.startIndex
+        var characters = 0
         while end != text.endIndex, characters < excerptLimit {
             end = text.index(after: end)
             characters += 1
         }
-        let cut = end == text.endIndex ? String(text) : String(text[..<end]) + "…"
-        return "\"" + TerminalText.escaped(cut) + "\""
+        var escaped = TerminalText.escaped(String(text[..<end]))
+        var cut = end != text.endIndex
+        if escaped.count > excerptLimit {
+            escaped = String(escaped.prefix(excerptLimit))
+            cut = true
+        }
+        return "\"" + escaped + (cut ? "…" : "") + "\""
     }
 }

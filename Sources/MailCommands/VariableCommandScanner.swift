@@ -20,7 +20,7 @@ struct VariableCommandScanner {
     private static let closeBrace = UInt8(ascii: "}")
     private static let nameLimit = 64
     /// What may follow a value's closing apostrophe besides a blank or the line's end.
-    private static let closers = Array(",;.:)!?@>]}".utf8)
+    private static let closers = Array(",;.:)!?@>]}\r".utf8)
 
     /// Reads one line of the text (`number` is 1-based); the error ends the parse.
     mutating func read(line: UnsafeBufferPointer<UInt8>, number: Int) -> VariableCommandError? {
@@ -118,8 +118,8 @@ struct VariableCommandScanner {
         return nil
     }
 
-    /// Whether an apostrophe ending just before `index` closes a value: the line ends, or a blank, punctuation
-    /// or the next `@` follows.
+    /// Whether an apostrophe ending just before `index` closes a value: the line ends, or a blank, punctuation,
+    /// the next `@` or a bare CR (old Mac line end, which `LineScanner` leaves in the line) follows.
     private static func closesValue(_ bytes: [UInt8], at index: Int) -> Bool {
         guard index < bytes.count else { return true }
         return isBlank(bytes[index]) || closers.contains(bytes[index])
