@@ -6,6 +6,9 @@ import MailParser
 enum CommandText {
     /// The longest excerpt an error description quotes, in characters.
     static let excerptLimit = 80
+    /// The longest text an error keeps in its kind, in characters: an error about a 1 MB line holds no copy of
+    /// it.
+    static let keptLimit = 1_000
 
     /// `text` without leading and trailing SP, HT, CR, LF, U+00A0 and U+202F. O(n) in the bytes trimmed, each
     /// step removing at least one byte.
@@ -25,6 +28,11 @@ enum CommandText {
     private static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
         scalar == " " || scalar == "\t" || scalar == "\r" || scalar == "\n" || scalar == "\u{00A0}"
             || scalar == "\u{202F}"
+    }
+
+    /// `text` as an error keeps it: its first `keptLimit` characters. O(keptLimit).
+    static func kept(_ text: some StringProtocol) -> String {
+        String(text.prefix(keptLimit))
     }
 
     /// `text` quoted for an error description: control characters escaped (`TerminalText`), cut after

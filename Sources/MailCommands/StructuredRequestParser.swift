@@ -195,7 +195,7 @@ public struct StructuredRequestParser: Sendable {
             guard let (label, value) = labelled(text) else {
                 if isSection { continue }
                 return .failed(
-                    StructuredRequestError(.unexpectedLine(String(text)), type: type.name, line: line.number))
+                    StructuredRequestError(.unexpectedLine(CommandText.kept(text)), type: type.name, line: line.number))
             }
             let key = label.lowercased()
             let target: Target
@@ -224,7 +224,7 @@ public struct StructuredRequestParser: Sendable {
                     let labelLanguage: StructuredRequest.Language = french != nil ? .french : .english
                     if let blockLanguage, blockLanguage != labelLanguage {
                         let error = StructuredRequestError(
-                            .mixedLanguages(label: String(label)), type: type.name, line: line.number)
+                            .mixedLanguages(label: CommandText.kept(label)), type: type.name, line: line.number)
                         return .failed(error)
                     }
                     blockLanguage = labelLanguage
@@ -280,11 +280,12 @@ public struct StructuredRequestParser: Sendable {
         }
         guard let typeLine else { return .failure(StructuredRequestError(.missingType, line: opening)) }
         guard let type = types.first(where: { $0.isNamed(String(typeLine.text)) }) else {
-            return .failure(StructuredRequestError(.unknownType(String(typeLine.text)), line: typeLine.line))
+            return .failure(StructuredRequestError(.unknownType(CommandText.kept(typeLine.text)), line: typeLine.line))
         }
         guard type.allows(sender: sender) else {
             let error = StructuredRequestError(
-                .senderNotAllowed(sender: MailAddressForm.normalized(sender)), type: type.name, line: typeLine.line)
+                .senderNotAllowed(sender: CommandText.kept(MailAddressForm.normalized(sender))), type: type.name,
+                line: typeLine.line)
             return .failure(error)
         }
         let vocabulary = Vocabulary(type)
@@ -305,7 +306,7 @@ public struct StructuredRequestParser: Sendable {
                 case .parsed: break  // Not expected (each label known, one language): the English failure stands.
                 }
                 let error = StructuredRequestError(
-                    .unknownField(label: String(unknown.label)), type: type.name, line: unknown.line)
+                    .unknownField(label: CommandText.kept(unknown.label)), type: type.name, line: unknown.line)
                 return .failure(error)
             }
         }
@@ -357,14 +358,15 @@ public struct StructuredRequestParser: Sendable {
                 case .choice:
                     guard let choice = TicketFieldCanonicalForm.choice(entry.value, among: definition.choices) else {
                         let kind = StructuredRequestError.Kind.unknownChoice(
-                            value: entry.value, choices: definition.choices)
+                            value: CommandText.kept(entry.value), choices: definition.choices)
                         return failure(kind, definition.name, entry.line)
                     }
                     value = choice
                 }
                 guard let value else {
                     return failure(
-                        .invalidValue(kind: definition.kind, value: entry.value), definition.name, entry.line)
+                        .invalidValue(kind: definition.kind, value: CommandText.kept(entry.value)), definition.name,
+                        entry.line)
                 }
                 fields.append(TicketField(name: definition.name, kind: definition.kind, value: value))
             }

@@ -57,7 +57,7 @@ struct VariableCommandScanner {
             let word = ByteText.lowercasedASCII(CommandText.trimmed(operation.value))
             guard let named = VariableOperation(rawValue: word) else {
                 let error = VariableCommandError(
-                    .unknownOperation(operation.value), line: operation.line, variable: "OPERATION")
+                    .unknownOperation(CommandText.kept(operation.value)), line: operation.line, variable: "OPERATION")
                 return .invalid(error)
             }
             resolved = named
@@ -180,7 +180,8 @@ struct VariableCommandScanner {
                 case .success(let next):
                     guard ByteText.trimmed(raw[next...]).isEmpty else {
                         let rest = String(decoding: raw[next...], as: UTF8.self)
-                        return VariableCommandError(.malformedGroup(rest), line: number, variable: name)
+                        return VariableCommandError(
+                            .malformedGroup(CommandText.kept(rest)), line: number, variable: name)
                     }
                 }
                 continue
@@ -210,7 +211,8 @@ struct VariableCommandScanner {
                 case let key = String(CommandText.trimmed(String(decoding: inner[..<equals], as: UTF8.self))),
                 !key.isEmpty
             else {
-                return .failure(VariableCommandError(.malformedGroup(text), line: number, variable: name))
+                return .failure(
+                    VariableCommandError(.malformedGroup(CommandText.kept(text)), line: number, variable: name))
             }
             let value = String(CommandText.trimmed(String(decoding: inner[(equals + 1)...], as: UTF8.self)))
             if let error = recordField(name: key, value: value, number: number) { return .failure(error) }

@@ -74,6 +74,7 @@ struct StructuredRequestHardeningTests {
         let (result, elapsed) = parsed("CreateSR\nType: Accès VPN\nRequérant: a\n" + huge + ": x\nCreateSR\n")
         guard case .invalid(let error) = result else { return #expect(Bool(false), "\(String(describing: result))") }
         #expect(error.line == 4)
+        #expect(error.kind == .unknownField(label: String(repeating: "ж", count: CommandText.keptLimit)))
         #expect(error.description.count < 200)
         #expect(elapsed < Self.hangBound)
     }
