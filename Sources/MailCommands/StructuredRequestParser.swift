@@ -55,6 +55,53 @@ public struct StructuredRequestParser: Sendable {
         }
     }
 
+    /// What is wrong with the token and types, for `postdesk check-config` (an empty list: nothing): an empty
+    /// token or one with blanks inside, two types a mail could name alike, a type's fields named or labelled
+    /// alike in one language or like a built-in line, a choice field without choices. The parser works with any
+    /// configuration (a built-in label wins, the first type named wins), but such a configuration is ambiguous.
+    /// O(types × fields × labels).
+    public var configurationErrors: [StructuredRequestConfigurationError] {
+        var errors: [StructuredRequestConfigurationError] = []
+        if token.isEmpty || token.unicodeScalars.contains(where: { $0 == " " || $0 == "\t" }) {
+            errors.append(StructuredRequestConfigurationError(.badToken(token)))
+        }
+        var typeNames: [String: String] = [:]
+        for type in types {
+            for name in Set(([type.name] + type.labels).map { $0.lowercased() }) {
+                if let other = typeNames[name] {
+                    errors.append(
+                        StructuredRequestConfigurationError(.ambiguousTypeName(name, other: other), type: type.name))
+                } else {
+                    typeNames[name] = type.name
+                }
+            }
+            var fieldNames = Set<String>()
+            var labels: [StructuredRequest.Language: [String: String]] = [.french: [:], .english: [:]]
+            for field in type.fields {
+                if !fieldNames.insert(field.name).inserted {
+                    errors.append(
+                        StructuredRequestConfigurationError(.duplicateFieldName, type: type.name, field: field.name))
+                }
+                if field.kind == .choice, field.choices.isEmpty {
+                    errors.append(
+                        StructuredRequestConfigurationError(.choiceWithoutChoices, type: type.name, field: field.name))
+                }
+                for language in StructuredRequest.Language.allCases {
+                    let builtIns = language == .french ? Vocabulary.frenchBuiltIns : Vocabulary.englishBuiltIns
+                    for label in Set(field.labels(in: language).map { $0.lowercased() }) {
+                        if builtIns[label] != nil || labels[language]?[label] != nil {
+                            let kind = StructuredRequestConfigurationError.Kind.ambiguousFieldLabel(
+                                label, language: language)
+                            errors.append(StructuredRequestConfigurationError(kind, type: type.name, field: field.name))
+                        }
+                        labels[language]?[label] = field.name
+                    }
+                }
+            }
+        }
+        return errors
+    }
+
     // MARK: - The block
 
     /// The block's lines, without the token lines; `lines` is nil when no closing token follows `opening`.
@@ -147,17 +194,18 @@ public struct StructuredRequestParser: Sendable {
                 for label in field.labels(in: .french) { french[label.lowercased()] = .field(index) }
                 for label in field.labels(in: .english) { english[label.lowercased()] = .field(index) }
             }
-            // The built-in lines win over a field labelled the same.
-            let frenchBuiltIns: [String: Target] = [
-                "type": .type, "requérant": .requester, "demandeur": .requester, "utilisateur": .user,
-                "bénéficiaire": .user,
-            ]
-            let englishBuiltIns: [String: Target] = [
-                "type": .type, "requester": .requester, "querent": .requester, "user": .user,
-            ]
-            french.merge(frenchBuiltIns) { _, builtIn in builtIn }
-            english.merge(englishBuiltIns) { _, builtIn in builtIn }
+            // The built-in lines win over a field labelled the same (`configurationErrors` reports that).
+            french.merge(Self.frenchBuiltIns) { _, builtIn in builtIn }
+            english.merge(Self.englishBuiltIns) { _, builtIn in builtIn }
         }
+
+        static let frenchBuiltIns: [String: Target] = [
+            "type": .type, "requérant": .requester, "demandeur": .requester, "utilisateur": .user,
+            "bénéficiaire": .user,
+        ]
+        static let englishBuiltIns: [String: Target] = [
+            "type": .type, "requester": .requester, "querent": .requester, "user": .user,
+        ]
     }
 
     struct Entry {
