@@ -116,8 +116,9 @@ public struct StructuredRequestParser: Sendable {
         var text: Substring
     }
 
-    /// The first block of `buffer`: one line pass (memchr per line), each line compared with the token only
-    /// when its trimmed length is the token's. O(n) in the bytes up to the closing token.
+    /// The first block of `buffer`: one line pass (memchr per line), each line at least as long as the token
+    /// trimmed (O(its blanks at both ends)) and compared with the token only when its trimmed length is the
+    /// token's (O(token)). O(n) in the bytes up to the closing token; the block's lines are copied once.
     static func block(in buffer: UnsafeBufferPointer<UInt8>, token: [UInt8]) -> Block? {
         var scanner = LineScanner(buffer)
         var number = 0
@@ -126,8 +127,11 @@ public struct StructuredRequestParser: Sendable {
         while let line = scanner.next() {
             number += 1
             let content = buffer[line.content]
-            let trimmed = content[ByteText.trimmedRange(content)]
-            let isToken = trimmed.count == token.count && ByteText.hasPrefixIgnoringCase(trimmed, token)
+            var isToken = false
+            if content.count >= token.count {
+                let trimmed = content[ByteText.trimmedRange(content)]
+                isToken = trimmed.count == token.count && ByteText.hasPrefixIgnoringCase(trimmed, token)
+            }
             guard let opening else {
                 if isToken { opening = number }
                 continue
@@ -153,6 +157,7 @@ public struct StructuredRequestParser: Sendable {
         case plain(Substring)
     }
 
+    /// O(the line's blanks at both ends).
     static func shape(of line: Substring) -> Shape {
         let body = CommandText.trimmed(line)
         if body.isEmpty { return .blank }
@@ -189,6 +194,7 @@ public struct StructuredRequestParser: Sendable {
         var french: [String: Target] = [:]
         var english: [String: Target] = [:]
 
+        /// O(fields × labels).
         init(_ type: StructuredRequestType) {
             for (index, field) in type.fields.enumerated() {
                 for label in field.labels(in: .french) { french[label.lowercased()] = .field(index) }
@@ -311,6 +317,8 @@ public struct StructuredRequestParser: Sendable {
 
     // MARK: - The request
 
+    /// The request the block's lines make for `sender`. O(block): one pass for the `Type:` line, up to three
+    /// `attempt` passes, one over the entries.
     func request(lines: [BlockLine], opening: Int, sender: String) -> Result<StructuredRequest, StructuredRequestError>
     {
         // The type decides the labels, so it is found first: the first `Type:` line.
@@ -361,6 +369,7 @@ public struct StructuredRequestParser: Sendable {
         return request(entries: entries, type: type, language: language, opening: opening)
     }
 
+    /// The entries checked and made canonical. O(entries' bytes + the type's fields).
     func request(entries: [Entry], type: StructuredRequestType, language: StructuredRequest.Language, opening: Int)
         -> Result<StructuredRequest, StructuredRequestError>
     {
