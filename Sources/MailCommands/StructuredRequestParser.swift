@@ -20,8 +20,9 @@ import MailParser
 /// line. Inside it: `Label: value` lines, with or without a leading `- `; `--- ` lines are section titles; a
 /// long-text field's value runs from the text after its label (if any) and the next line to the next line
 /// starting with `- ` or `--- `. Labels are French or English, one language per block, French tried first
-/// (seed 000). A quoted line (`> CreateSR`) never opens a block: quoted reply history does not command.
-/// Only the first block counts.
+/// (seed 000). Built-in lines: `Type` (both languages), `Requérant` or `Demandeur` / `Requester` or `Querent`,
+/// `Utilisateur` or `Bénéficiaire` / `User`; the type's fields add theirs. A quoted line (`> CreateSR`) never
+/// opens a block: quoted reply history does not command. Only the first block counts.
 public struct StructuredRequestParser: Sendable {
     /// The line that opens and closes a block (`NewSRBodyEnclosingToken`).
     public let token: String
