@@ -6,6 +6,9 @@ import MailParser
 enum CommandText {
     /// The longest excerpt an error description quotes, in characters.
     static let excerptLimit = 80
+    /// The longest text an error keeps in its kind, in characters: an error about a 1 MB line holds no copy of
+    /// it.
+    static let keptLimit = 1_000
 
     /// `text` without leading and trailing SP, HT, CR, LF, U+00A0 and U+202F. O(n) in the bytes trimmed, each
     /// step removing at least one byte.
@@ -27,16 +30,26 @@ enum CommandText {
             || scalar == "\u{202F}"
     }
 
+    /// `text` as an error keeps it: its first `keptLimit` characters. O(keptLimit).
+    static func kept(_ text: some StringProtocol) -> String {
+        String(text.prefix(keptLimit))
+    }
+
     /// `text` quoted for an error description: control characters escaped (`TerminalText`), cut after
-    /// `excerptLimit` characters with `…`. O(excerptLimit), whatever the length of `text`.
+    /// `excerptLimit` characters (counted after escaping) with `…`. O(excerptLimit), whatever the length of `text`.
     static func excerpt(_ text: some StringProtocol) -> String {
-        var characters = 0
         var end = text.startIndex
+        var characters = 0
         while end != text.endIndex, characters < excerptLimit {
             end = text.index(after: end)
             characters += 1
         }
-        let cut = end == text.endIndex ? String(text) : String(text[..<end]) + "…"
-        return "\"" + TerminalText.escaped(cut) + "\""
+        var escaped = TerminalText.escaped(String(text[..<end]))
+        var cut = end != text.endIndex
+        if escaped.count > excerptLimit {
+            escaped = String(escaped.prefix(excerptLimit))
+            cut = true
+        }
+        return "\"" + escaped + (cut ? "…" : "") + "\""
     }
 }

@@ -5,15 +5,16 @@ public struct StructuredRequestFieldDefinition: Sendable, Hashable {
     public var name: String
     public var kind: TicketFieldKind
     /// The labels a mail may write before `:`, French first: `labels[0]` is the French label, the others are
-    /// English. A single label serves both languages. Matched ignoring case.
+    /// English. A single label serves both languages; none: the name does. Matched ignoring case.
     public var labels: [String]
     /// Whether a request without this field (or with it empty) is refused.
     public var mandatory: Bool
     /// For `.choice`: the accepted values, stored exactly as written here.
     public var choices: [String]
 
-    public init(name: String, kind: TicketFieldKind, labels: [String], mandatory: Bool = false, choices: [String] = [])
-    {
+    public init(
+        name: String, kind: TicketFieldKind, labels: [String] = [], mandatory: Bool = false, choices: [String] = []
+    ) {
         self.name = name
         self.kind = kind
         self.labels = labels
@@ -23,6 +24,7 @@ public struct StructuredRequestFieldDefinition: Sendable, Hashable {
 
     /// The labels a mail in `language` may use for this field.
     func labels(in language: StructuredRequest.Language) -> ArraySlice<String> {
+        guard !labels.isEmpty else { return [name][...] }
         guard labels.count > 1 else { return labels[...] }
         return language == .french ? labels.prefix(1) : labels.dropFirst()
     }

@@ -20,8 +20,9 @@ import MailParser
 /// line. Inside it: `Label: value` lines, with or without a leading `- `; `--- ` lines are section titles; a
 /// long-text field's value runs from the text after its label (if any) and the next line to the next line
 /// starting with `- ` or `--- `. Labels are French or English, one language per block, French tried first
-/// (seed 000). A quoted line (`> CreateSR`) never opens a block: quoted reply history does not command.
-/// Only the first block counts.
+/// (seed 000). Built-in lines: `Type` (both languages), `Requérant` or `Demandeur` / `Requester` or `Querent`,
+/// `Utilisateur` or `Bénéficiaire` / `User`; the type's fields add theirs. A quoted line (`> CreateSR`) never
+/// opens a block: quoted reply history does not command. Only the first block counts.
 public struct StructuredRequestParser: Sendable, Hashable {
     /// The line that opens and closes a block (`NewSRBodyEnclosingToken`).
     public let token: String
@@ -55,6 +56,53 @@ public struct StructuredRequestParser: Sendable, Hashable {
         }
     }
 
+    /// What is wrong with the token and types, for `postdesk check-config` (an empty list: nothing): an empty
+    /// token or one with blanks inside, two types a mail could name alike, a type's fields named or labelled
+    /// alike in one language or like a built-in line, a choice field without choices. The parser works with any
+    /// configuration (a built-in label wins, the first type named wins), but such a configuration is ambiguous.
+    /// O(types × fields × labels).
+    public var configurationErrors: [StructuredRequestConfigurationError] {
+        var errors: [StructuredRequestConfigurationError] = []
+        if token.isEmpty || token.unicodeScalars.contains(where: { $0 == " " || $0 == "\t" }) {
+            errors.append(StructuredRequestConfigurationError(.badToken(token)))
+        }
+        var typeNames: [String: String] = [:]
+        for type in types {
+            for name in Set(([type.name] + type.labels).map { $0.lowercased() }) {
+                if let other = typeNames[name] {
+                    errors.append(
+                        StructuredRequestConfigurationError(.ambiguousTypeName(name, other: other), type: type.name))
+                } else {
+                    typeNames[name] = type.name
+                }
+            }
+            var fieldNames = Set<String>()
+            var labels: [StructuredRequest.Language: [String: String]] = [.french: [:], .english: [:]]
+            for field in type.fields {
+                if !fieldNames.insert(field.name).inserted {
+                    errors.append(
+                        StructuredRequestConfigurationError(.duplicateFieldName, type: type.name, field: field.name))
+                }
+                if field.kind == .choice, field.choices.isEmpty {
+                    errors.append(
+                        StructuredRequestConfigurationError(.choiceWithoutChoices, type: type.name, field: field.name))
+                }
+                for language in StructuredRequest.Language.allCases {
+                    let builtIns = language == .french ? Vocabulary.frenchBuiltIns : Vocabulary.englishBuiltIns
+                    for label in Set(field.labels(in: language).map { $0.lowercased() }) {
+                        if builtIns[label] != nil || labels[language]?[label] != nil {
+                            let kind = StructuredRequestConfigurationError.Kind.ambiguousFieldLabel(
+                                label, language: language)
+                            errors.append(StructuredRequestConfigurationError(kind, type: type.name, field: field.name))
+                        }
+                        labels[language]?[label] = field.name
+                    }
+                }
+            }
+        }
+        return errors
+    }
+
     // MARK: - The block
 
     /// The block's lines, without the token lines; `lines` is nil when no closing token follows `opening`.
@@ -69,8 +117,9 @@ public struct StructuredRequestParser: Sendable, Hashable {
         var text: Substring
     }
 
-    /// The first block of `buffer`: one line pass (memchr per line), each line compared with the token only
-    /// when its trimmed length is the token's. O(n) in the bytes up to the closing token.
+    /// The first block of `buffer`: one line pass (memchr per line), each line at least as long as the token
+    /// trimmed (O(its blanks at both ends)) and compared with the token only when its trimmed length is the
+    /// token's (O(token)). O(n) in the bytes up to the closing token; the block's lines are copied once.
     static func block(in buffer: UnsafeBufferPointer<UInt8>, token: [UInt8]) -> Block? {
         var scanner = LineScanner(buffer)
         var number = 0
@@ -79,8 +128,11 @@ public struct StructuredRequestParser: Sendable, Hashable {
         while let line = scanner.next() {
             number += 1
             let content = buffer[line.content]
-            let trimmed = content[ByteText.trimmedRange(content)]
-            let isToken = trimmed.count == token.count && ByteText.hasPrefixIgnoringCase(trimmed, token)
+            var isToken = false
+            if content.count >= token.count {
+                let trimmed = content[ByteText.trimmedRange(content)]
+                isToken = trimmed.count == token.count && ByteText.hasPrefixIgnoringCase(trimmed, token)
+            }
             guard let opening else {
                 if isToken { opening = number }
                 continue
@@ -106,6 +158,7 @@ public struct StructuredRequestParser: Sendable, Hashable {
         case plain(Substring)
     }
 
+    /// O(the line's blanks at both ends).
     static func shape(of line: Substring) -> Shape {
         let body = CommandText.trimmed(line)
         if body.isEmpty { return .blank }
@@ -142,22 +195,24 @@ public struct StructuredRequestParser: Sendable, Hashable {
         var french: [String: Target] = [:]
         var english: [String: Target] = [:]
 
+        /// O(fields × labels).
         init(_ type: StructuredRequestType) {
             for (index, field) in type.fields.enumerated() {
                 for label in field.labels(in: .french) { french[label.lowercased()] = .field(index) }
                 for label in field.labels(in: .english) { english[label.lowercased()] = .field(index) }
             }
-            // The built-in lines win over a field labelled the same.
-            let frenchBuiltIns: [String: Target] = [
-                "type": .type, "requérant": .requester, "demandeur": .requester, "utilisateur": .user,
-                "bénéficiaire": .user,
-            ]
-            let englishBuiltIns: [String: Target] = [
-                "type": .type, "requester": .requester, "querent": .requester, "user": .user,
-            ]
-            french.merge(frenchBuiltIns) { _, builtIn in builtIn }
-            english.merge(englishBuiltIns) { _, builtIn in builtIn }
+            // The built-in lines win over a field labelled the same (`configurationErrors` reports that).
+            french.merge(Self.frenchBuiltIns) { _, builtIn in builtIn }
+            english.merge(Self.englishBuiltIns) { _, builtIn in builtIn }
         }
+
+        static let frenchBuiltIns: [String: Target] = [
+            "type": .type, "requérant": .requester, "demandeur": .requester, "utilisateur": .user,
+            "bénéficiaire": .user,
+        ]
+        static let englishBuiltIns: [String: Target] = [
+            "type": .type, "requester": .requester, "querent": .requester, "user": .user,
+        ]
     }
 
     struct Entry {
@@ -195,7 +250,7 @@ public struct StructuredRequestParser: Sendable, Hashable {
             guard let (label, value) = labelled(text) else {
                 if isSection { continue }
                 return .failed(
-                    StructuredRequestError(.unexpectedLine(String(text)), type: type.name, line: line.number))
+                    StructuredRequestError(.unexpectedLine(CommandText.kept(text)), type: type.name, line: line.number))
             }
             let key = label.lowercased()
             let target: Target
@@ -224,7 +279,7 @@ public struct StructuredRequestParser: Sendable, Hashable {
                     let labelLanguage: StructuredRequest.Language = french != nil ? .french : .english
                     if let blockLanguage, blockLanguage != labelLanguage {
                         let error = StructuredRequestError(
-                            .mixedLanguages(label: String(label)), type: type.name, line: line.number)
+                            .mixedLanguages(label: CommandText.kept(label)), type: type.name, line: line.number)
                         return .failed(error)
                     }
                     blockLanguage = labelLanguage
@@ -263,6 +318,8 @@ public struct StructuredRequestParser: Sendable, Hashable {
 
     // MARK: - The request
 
+    /// The request the block's lines make for `sender`. O(block): one pass for the `Type:` line, up to three
+    /// `attempt` passes, one over the entries.
     func request(lines: [BlockLine], opening: Int, sender: String) -> Result<StructuredRequest, StructuredRequestError>
     {
         // The type decides the labels, so it is found first: the first `Type:` line.
@@ -280,11 +337,12 @@ public struct StructuredRequestParser: Sendable, Hashable {
         }
         guard let typeLine else { return .failure(StructuredRequestError(.missingType, line: opening)) }
         guard let type = types.first(where: { $0.isNamed(String(typeLine.text)) }) else {
-            return .failure(StructuredRequestError(.unknownType(String(typeLine.text)), line: typeLine.line))
+            return .failure(StructuredRequestError(.unknownType(CommandText.kept(typeLine.text)), line: typeLine.line))
         }
         guard type.allows(sender: sender) else {
             let error = StructuredRequestError(
-                .senderNotAllowed(sender: MailAddressForm.normalized(sender)), type: type.name, line: typeLine.line)
+                .senderNotAllowed(sender: CommandText.kept(MailAddressForm.normalized(sender))), type: type.name,
+                line: typeLine.line)
             return .failure(error)
         }
         let vocabulary = Vocabulary(type)
@@ -305,13 +363,14 @@ public struct StructuredRequestParser: Sendable, Hashable {
                 case .parsed: break  // Not expected (each label known, one language): the English failure stands.
                 }
                 let error = StructuredRequestError(
-                    .unknownField(label: String(unknown.label)), type: type.name, line: unknown.line)
+                    .unknownField(label: CommandText.kept(unknown.label)), type: type.name, line: unknown.line)
                 return .failure(error)
             }
         }
         return request(entries: entries, type: type, language: language, opening: opening)
     }
 
+    /// The entries checked and made canonical. O(entries' bytes + the type's fields).
     func request(entries: [Entry], type: StructuredRequestType, language: StructuredRequest.Language, opening: Int)
         -> Result<StructuredRequest, StructuredRequestError>
     {
@@ -357,14 +416,15 @@ public struct StructuredRequestParser: Sendable, Hashable {
                 case .choice:
                     guard let choice = TicketFieldCanonicalForm.choice(entry.value, among: definition.choices) else {
                         let kind = StructuredRequestError.Kind.unknownChoice(
-                            value: entry.value, choices: definition.choices)
+                            value: CommandText.kept(entry.value), choices: definition.choices)
                         return failure(kind, definition.name, entry.line)
                     }
                     value = choice
                 }
                 guard let value else {
                     return failure(
-                        .invalidValue(kind: definition.kind, value: entry.value), definition.name, entry.line)
+                        .invalidValue(kind: definition.kind, value: CommandText.kept(entry.value)), definition.name,
+                        entry.line)
                 }
                 fields.append(TicketField(name: definition.name, kind: definition.kind, value: value))
             }

@@ -110,4 +110,30 @@ struct StructuredRequestParserTests {
                         fields: [TicketField(name: "floor", kind: .number, value: "3")], language: .french)))
         #expect(parser.parse(Self.french, sender: "a@example.test") == nil)
     }
+
+    /// The README's copy-paste example is a valid request of the test's VPN type.
+    @Test func readmeExample() throws {
+        let text = """
+            CreateSR
+            Type: Accès VPN
+            Requérant: jdupont
+            Utilisateur: jdupont; marie.curie@example.test
+            --- Poste de travail
+            - Nom du poste: PC-0042
+            - Date de début: 05/12/2026
+            - Profil: Standard
+            - Justification:
+            Télétravail pendant deux semaines,
+            accès aux serveurs de fichiers.
+            CreateSR
+            """
+        let result = try #require(Self.parser.parse(text, sender: "jdupont@example.test"))
+        guard case .request(let request) = result else { return #expect(Bool(false), "\(result)") }
+        #expect(request.user == ["jdupont", "marie.curie@example.test"])
+        #expect(
+            request.fields.map(\.value) == [
+                "PC-0042", "2026-12-05", "Standard",
+                "Télétravail pendant deux semaines,\naccès aux serveurs de fichiers.",
+            ])
+    }
 }

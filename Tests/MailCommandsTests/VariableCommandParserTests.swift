@@ -107,4 +107,29 @@ struct VariableCommandParserTests {
         #expect(parser.parse("Hello,\nplease call me back.\n") == nil)
         #expect(parser.parse("") == nil)
     }
+
+    /// The README's copy-paste examples do what the README says.
+    @Test func readmeExamples() {
+        let plain = """
+            @OPERATION@='SOLVE'
+            @RFC_NUMBER@='#1042'
+            @CHOICE@='1'
+            @FIELDS_TO_UPDATE@={COMMENT=Internal problem} {ASSET_TAG=ZS_010}
+            """
+        #expect(
+            parser.parse(plain)
+                == .command(
+                    VariableCommand(
+                        operation: .solve, target: "#1042",
+                        fields: [
+                            VariableField(name: "COMMENT", value: "Internal problem"),
+                            VariableField(name: "ASSET_TAG", value: "ZS_010"),
+                        ],
+                        choice: "1")))
+        let link =
+            "mailto:support@example.test?subject=Accepted&body=%40OPERATION%40%3D%27SOLVE%27%0A%40RFC_NUMBER%40%3D"
+            + "%271042%27%0A%40CHOICE%40%3D%271%27"
+        #expect(
+            parser.parse(link) == .command(VariableCommand(operation: .solve, target: "1042", fields: [], choice: "1")))
+    }
 }
