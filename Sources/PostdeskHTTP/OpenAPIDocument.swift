@@ -328,6 +328,55 @@ enum OpenAPIDocument {
                   content:
                     application/problem+json:
                       schema: { $ref: "#/components/schemas/Problem" }
+          /api/v1/webhooks/deliveries:
+            get:
+              operationId: listWebhookDeliveries
+              summary: Webhook deliveries (one per event and endpoint), newest event first, a page at a time.
+              parameters:
+                - name: state
+                  in: query
+                  description: Only deliveries in this state; `failed` are the dead letters.
+                  schema: { type: string, enum: [failed, pending, delivered] }
+                - $ref: "#/components/parameters/Limit"
+                - $ref: "#/components/parameters/Cursor"
+              responses:
+                "200":
+                  description: A page of deliveries.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        additionalProperties: false
+                        required: [items, next_cursor]
+                        properties:
+                          items: { type: array, items: { $ref: "#/components/schemas/WebhookDelivery" } }
+                          next_cursor: { type: [string, "null"] }
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthorized" }
+          /api/v1/webhooks/deliveries/{id}/redeliver:
+            parameters:
+              - name: id
+                in: path
+                required: true
+                description: The delivery's `id` (`<event_id>.<endpoint>`).
+                schema: { type: string }
+            post:
+              operationId: redeliverWebhook
+              summary: Sends a failed delivery again (pending, attempts reset, due now).
+              responses:
+                "200":
+                  description: The delivery, pending again.
+                  content:
+                    application/json:
+                      schema: { $ref: "#/components/schemas/WebhookDelivery" }
+                "401": { $ref: "#/components/responses/Unauthorized" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "409":
+                  description: The delivery is pending or delivered, not failed.
+                  content:
+                    application/problem+json:
+                      schema: { $ref: "#/components/schemas/Problem" }
           /api/v1/mailboxes:
             get:
               operationId: listMailboxes
@@ -585,6 +634,24 @@ enum OpenAPIDocument {
               type: string
               maxLength: 254
               pattern: "^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*$"
+            WebhookDelivery:
+              type: object
+              additionalProperties: false
+              required: [id, event_id, type, ticket_number, endpoint, state, attempts, next_attempt_at, last_attempt_at,
+                last_status, last_error, created_at]
+              properties:
+                id: { type: string, description: "`<event_id>.<endpoint>`, for `/redeliver`." }
+                event_id: { type: string, description: The event's stable id (`webhook-id`). }
+                type: { type: string }
+                ticket_number: { type: [integer, "null"] }
+                endpoint: { type: string }
+                state: { type: string, enum: [pending, delivered, failed] }
+                attempts: { type: integer, minimum: 0 }
+                next_attempt_at: { type: string, format: date-time }
+                last_attempt_at: { type: [string, "null"], format: date-time }
+                last_status: { type: [integer, "null"], description: "The receiver's last HTTP status; null without one." }
+                last_error: { type: [string, "null"] }
+                created_at: { type: string, format: date-time, description: When the event was written. }
             ShortText:
               description: 1 to 200 characters, not only white space, no control characters; `null` clears the field.
               type: [string, "null"]
