@@ -451,7 +451,7 @@ public final class TicketIntake: Sendable {
             threading: threading, signer: settings.messageIDs, classification: classificationName,
             decisions: decisionLines.joined(separator: "\n"), textDerivedFromRaw: parsesWithMessageParser,
             recordsEvents: settings.recordsEvents, articleEventFields: EventPayload())
-        if settings.recordsEvents { plan.articleEventFields = plan.articleFields() }
+        if plan.recordsEvents { plan.articleEventFields = plan.articleFields() }
         return plan
     }
 
