@@ -68,16 +68,24 @@ public final class OutboundMailWorker: Sendable {
     @discardableResult
     public func sendDue(now: Date = Date()) async -> Int {
         let batch = options.batchSize
-        let due: [OutboundMailItem]
+        let due: [(item: OutboundMailItem, bouncing: BouncingAddress?)]
         do {
-            due = try await store.write { try $0.dueOutboundMail(at: now, limit: batch) }
+            due = try await store.write { transaction in
+                try transaction.dueOutboundMail(at: now, limit: batch).map { item in
+                    (item, try transaction.bouncing(address: MailAddressForm.normalized(item.mail.recipient.address)))
+                }
+            }
         } catch {
             logger.error("outbound mail: cannot read the queue: \(error)")
             return 0
         }
-        for item in due {
+        for (item, bouncing) in due {
             if Task.isCancelled { break }
-            await attempt(item, now: now)
+            if let bouncing {
+                await suppress(item, bouncing: bouncing, now: now)
+            } else {
+                await attempt(item, now: now)
+            }
         }
         return due.count
     }
@@ -134,15 +142,42 @@ public final class OutboundMailWorker: Sendable {
             activity = NewActivity(
                 ticketNumber: mail.ticketNumber, kind: "outbound-failed", text: "\(what) refused: \(reason)",
                 createdAt: now)
+        case .suppressed:
+            activity = nil
         }
+        await record(item, outcome: outcome, activity: activity)
+    }
+
+    /// Records `outcome` (and `activity`); a successful delivery also clears the recipient's bouncing flag: the
+    /// address works again.
+    private func record(_ item: OutboundMailItem, outcome: OutboundMailOutcome, activity: NewActivity?) async {
+        let recipient = MailAddressForm.normalized(item.mail.recipient.address)
         do {
-            try await store.write { transaction in
+            let cleared = try await store.write { transaction in
                 try transaction.recordOutboundAttempt(id: item.id, outcome: outcome)
                 if let activity { try transaction.addActivity(activity) }
+                guard case .sent = outcome else { return false }
+                return try transaction.clearBouncing(address: recipient)
             }
+            if cleared { logger.notice("outbound mail #\(item.id): \(recipient) no longer bouncing: delivered") }
         } catch {
             logger.error("outbound mail #\(item.id): cannot record the outcome (\(outcome)): \(error)")
         }
+    }
+
+    /// A mail to an address our mail bounced from: not sent, recorded as suppressed with the bounce's reason, and
+    /// noted on its ticket.
+    private func suppress(_ item: OutboundMailItem, bouncing: BouncingAddress, now: Date) async {
+        let what = "\(item.mail.kind.rawValue) to \(item.mail.recipient.address)"
+        let reason =
+            "suppressed: \(bouncing.address) is bouncing since "
+            + "\(bouncing.since.formatted(.iso8601)): \(bouncing.reason)"
+        logger.warning("outbound mail #\(item.id): \(what) not sent: \(reason)")
+        await record(
+            item, outcome: .suppressed(at: now, reason: reason),
+            activity: NewActivity(
+                ticketNumber: item.mail.ticketNumber, kind: "outbound-suppressed", text: "\(what) not sent: \(reason)",
+                createdAt: now))
     }
 
     private func decide(_ result: SubmissionResult, item: OutboundMailItem, now: Date) -> OutboundMailOutcome {

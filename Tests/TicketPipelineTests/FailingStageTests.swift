@@ -114,6 +114,11 @@ struct PoisonedTransaction: TicketStoreTransaction {
     func recordOutboundAttempt(id: Int64, outcome: OutboundMailOutcome) throws {
         try inner.recordOutboundAttempt(id: id, outcome: outcome)
     }
+    func markBouncing(address: String, reason: String, at: Date) throws {
+        try inner.markBouncing(address: address, reason: reason, at: at)
+    }
+    func bouncing(address: String) throws -> BouncingAddress? { try inner.bouncing(address: address) }
+    func clearBouncing(address: String) throws -> Bool { try inner.clearBouncing(address: address) }
 }
 
 @Suite("A stage failing inside the writer: quarantined, rolled back alone, the others unaffected")
