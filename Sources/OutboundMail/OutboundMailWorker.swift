@@ -115,11 +115,14 @@ public final class OutboundMailWorker: Sendable {
         let mail = item.mail
         let what = "\(mail.kind.rawValue) to \(mail.recipient.address)"
         let outcome: OutboundMailOutcome
+        // A permanent refusal of the recipient itself (5xx to RCPT) is a bounce the relay gave at once.
+        var refusal: SMTPReply?
         do {
             let outgoing = try compose(item, date: now)
             let result = try await transport.submit(
                 MIMEComposer.compose(outgoing), from: outgoing.from.address, to: outgoing.recipients)
             outcome = decide(result, item: item, now: now)
+            refusal = result.recipients.first { $0.reply.isPermanent }?.reply
         } catch let error as SubmissionError {
             outcome =
                 error.isPermanent
@@ -145,17 +148,20 @@ public final class OutboundMailWorker: Sendable {
         case .suppressed:
             activity = nil
         }
-        await record(item, outcome: outcome, activity: activity)
+        await record(item, outcome: outcome, activity: activity, refusal: refusal.map { "\($0)" })
     }
 
-    /// Records `outcome` (and `activity`); a successful delivery also clears the recipient's bouncing flag: the
-    /// address works again.
-    private func record(_ item: OutboundMailItem, outcome: OutboundMailOutcome, activity: NewActivity?) async {
+    /// Records `outcome` (and `activity`); a recipient the relay refused for good (`refusal`) is flagged as
+    /// bouncing, as a DSN would flag it; a successful delivery clears the recipient's flag: the address works.
+    private func record(
+        _ item: OutboundMailItem, outcome: OutboundMailOutcome, activity: NewActivity?, refusal: String? = nil
+    ) async {
         let recipient = MailAddressForm.normalized(item.mail.recipient.address)
         do {
             let cleared = try await store.write { transaction in
                 try transaction.recordOutboundAttempt(id: item.id, outcome: outcome)
                 if let activity { try transaction.addActivity(activity) }
+                if let refusal { try transaction.markBouncing(address: recipient, reason: refusal, at: Date()) }
                 guard case .sent = outcome else { return false }
                 return try transaction.clearBouncing(address: recipient)
             }
