@@ -27,8 +27,15 @@ import Testing
             await api.tearDown()
             return
         }
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        // Read and waited for on a thread of its own: blocking one of the cooperative pool's few threads (two on
+        // this machine) for the minutes schemathesis takes would stall every other test's timers meanwhile.
+        let output = await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                continuation.resume(returning: String(decoding: data, as: UTF8.self))
+            }
+        }
         try? output.write(
             toFile: NSTemporaryDirectory() + "postdesk-schemathesis.txt", atomically: true, encoding: .utf8)
         // On a failure the script ends with the failing operations and checks (the report can be megabytes).
