@@ -30,26 +30,35 @@ enum CommandText {
             || scalar == "\u{202F}"
     }
 
-    /// `text` as an error keeps it: its first `keptLimit` characters. O(keptLimit).
+    /// `text` as an error keeps it: its first `keptLimit` Unicode scalars. Scalars, not characters: one character
+    /// can hold a megabyte of combining marks. O(keptLimit).
     static func kept(_ text: some StringProtocol) -> String {
-        String(text.prefix(keptLimit))
+        prefix(text, scalars: keptLimit)
+    }
+
+    /// The first `count` Unicode scalars of `text`. O(count).
+    static func prefix(_ text: some StringProtocol, scalars count: Int) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.prefix(count)))
     }
 
     /// `text` quoted for an error description: control characters escaped (`TerminalText`), cut after
-    /// `excerptLimit` characters (counted after escaping) with `…`. O(excerptLimit), whatever the length of `text`.
+    /// `excerptLimit` Unicode scalars (counted before and after escaping) with `…`. O(excerptLimit), whatever the
+    /// length of `text`.
     static func excerpt(_ text: some StringProtocol) -> String {
-        var end = text.startIndex
-        var characters = 0
-        while end != text.endIndex, characters < excerptLimit {
-            end = text.index(after: end)
-            characters += 1
-        }
-        var escaped = TerminalText.escaped(String(text[..<end]))
-        var cut = end != text.endIndex
-        if escaped.count > excerptLimit {
-            escaped = String(escaped.prefix(excerptLimit))
+        var escaped = TerminalText.escaped(prefix(text, scalars: excerptLimit))
+        var cut = !text.unicodeScalars.dropFirst(excerptLimit).isEmpty
+        if escaped.unicodeScalars.count > excerptLimit {
+            escaped = prefix(escaped, scalars: excerptLimit)
             cut = true
         }
         return "\"" + escaped + (cut ? "…" : "") + "\""
+    }
+
+    /// Whether `text` from mail is short enough to be compared with configured names whose longest has
+    /// `longest` UTF-8 bytes: no canonically equivalent spelling (decomposed, case-mapped) is 4 × longer, and
+    /// Swift's `==` and hashing normalize a run of combining marks by sorting it, quadratically, so a long text
+    /// must never reach them. O(1).
+    static func isComparable(_ text: some StringProtocol, longest: Int) -> Bool {
+        text.utf8.count <= 4 * longest + 16
     }
 }

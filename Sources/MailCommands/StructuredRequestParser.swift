@@ -162,8 +162,11 @@ public struct StructuredRequestParser: Sendable {
     static func shape(of line: Substring) -> Shape {
         let body = CommandText.trimmed(line)
         if body.isEmpty { return .blank }
-        if body.hasPrefix("--- ") { return .section(body.dropFirst(4)) }
-        if body.hasPrefix("- ") { return .item(body.dropFirst(2)) }
+        // Bytes, not characters: `- ` followed by a combining mark is one character `-` and one ` ́`.
+        if body.utf8.starts(with: "--- ".utf8) {
+            return .section(body[body.utf8.index(body.startIndex, offsetBy: 4)...])
+        }
+        if body.utf8.starts(with: "- ".utf8) { return .item(body[body.utf8.index(body.startIndex, offsetBy: 2)...]) }
         return .plain(body)
     }
 
@@ -194,6 +197,8 @@ public struct StructuredRequestParser: Sendable {
     struct Vocabulary {
         var french: [String: Target] = [:]
         var english: [String: Target] = [:]
+        /// The longest label's UTF-8 length: a longer label from mail is none of them (`CommandText.isComparable`).
+        var longest = 0
 
         /// O(fields × labels).
         init(_ type: StructuredRequestType) {
@@ -204,6 +209,13 @@ public struct StructuredRequestParser: Sendable {
             // The built-in lines win over a field labelled the same (`configurationErrors` reports that).
             french.merge(Self.frenchBuiltIns) { _, builtIn in builtIn }
             english.merge(Self.englishBuiltIns) { _, builtIn in builtIn }
+            longest = (Array(french.keys) + Array(english.keys)).map(\.utf8.count).max() ?? 0
+        }
+
+        /// The target `label` (lower-cased) names in `language`; nil for a label longer than any. O(label).
+        func target(_ label: String, in language: StructuredRequest.Language) -> Target? {
+            guard CommandText.isComparable(label, longest: longest) else { return nil }
+            return language == .french ? french[label] : english[label]
         }
 
         static let frenchBuiltIns: [String: Target] = [
@@ -256,20 +268,20 @@ public struct StructuredRequestParser: Sendable {
             let target: Target
             switch language {
             case .french?:
-                guard let found = vocabulary.french[key] else {
+                guard let found = vocabulary.target(key, in: .french) else {
                     if isSection { continue }
                     return .unknownLabel(label, line: line.number)
                 }
                 target = found
             case .english?:
-                guard let found = vocabulary.english[key] else {
+                guard let found = vocabulary.target(key, in: .english) else {
                     if isSection { continue }
                     return .unknownLabel(label, line: line.number)
                 }
                 target = found
             case nil:
-                let french = vocabulary.french[key]
-                let english = vocabulary.english[key]
+                let french = vocabulary.target(key, in: .french)
+                let english = vocabulary.target(key, in: .english)
                 guard let found = french ?? english else {
                     if isSection { continue }
                     return .unknownLabel(label, line: line.number)
@@ -330,7 +342,7 @@ public struct StructuredRequestParser: Sendable {
             case .blank: continue
             case .section(let rest), .item(let rest), .plain(let rest): text = rest
             }
-            if let (label, value) = Self.labelled(text), label.lowercased() == "type" {
+            if let (label, value) = Self.labelled(text), ByteText.equalsIgnoringCase(label, "type") {
                 typeLine = (CommandText.trimmed(value), line.number)
                 break
             }
@@ -439,10 +451,10 @@ public struct StructuredRequestParser: Sendable {
     }
 
     /// `jdupont; DOMAIN\mcurie, <Jane@Example.test>` → `["jdupont", "DOMAIN\mcurie", "jane@example.test"]`.
-    /// O(n).
+    /// O(n), split on bytes (`;` and `,` are ASCII, so the cuts are scalar boundaries).
     static func people(_ value: String) -> [String] {
-        value.split(whereSeparator: { $0 == ";" || $0 == "," }).compactMap { item in
-            let person = CommandText.trimmed(item)
+        value.utf8.split(whereSeparator: { $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: ",") }).compactMap { item in
+            let person = CommandText.trimmed(Substring(item))
             if person.isEmpty { return nil }
             return person.utf8.contains(UInt8(ascii: "@")) ? MailAddressForm.normalized(person) : String(person)
         }

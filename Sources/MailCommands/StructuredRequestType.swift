@@ -23,10 +23,13 @@ public struct StructuredRequestType: Sendable, Hashable {
         self.allowedSenders = allowedSenders
     }
 
-    /// Whether `typeText` (what the mail wrote after `Type:`) names this type. O(labels × length).
+    /// Whether `typeText` (what the mail wrote after `Type:`) names this type. O(labels × length); a text longer
+    /// than any name is none (`CommandText.isComparable`).
     func isNamed(_ typeText: String) -> Bool {
+        let names = ([name] + labels).map { $0.lowercased() }
         let lowered = typeText.lowercased()
-        return ([name] + labels).contains { $0.lowercased() == lowered }
+        guard CommandText.isComparable(lowered, longest: names.map(\.utf8.count).max() ?? 0) else { return false }
+        return names.contains { $0 == lowered }
     }
 
     /// Whether `sender` may send this type. O(allowed senders × address length).
@@ -37,7 +40,8 @@ public struct StructuredRequestType: Sendable, Hashable {
         return allowedSenders.contains { entry in
             let trimmed = ByteText.trimmed(entry)
             if trimmed.utf8.first == UInt8(ascii: "@") {
-                return domain != nil && ByteText.lowercasedASCII(trimmed.dropFirst()) == domain
+                let entryDomain = ByteText.lowercasedASCII(Substring(trimmed.utf8.dropFirst()))
+                return domain.map { entryDomain.utf8.elementsEqual($0.utf8) } ?? false
             }
             return MailAddressForm.normalized(trimmed) == address
         }

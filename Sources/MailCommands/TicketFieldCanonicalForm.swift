@@ -104,10 +104,11 @@ public enum TicketFieldCanonicalForm {
         return "\(year4(yearValue))-\(twoDigits(monthValue))-\(twoDigits(dayValue))"
     }
 
-    /// The configured choice `text` names: the exact text first, then ignoring case (Unicode case folding:
-    /// choices are short). O(choices × length).
+    /// The configured choice `text` names: the exact text first, then ignoring case (Unicode lower case:
+    /// choices are short). O(choices × length); a text longer than every choice is none of them, unread.
     public static func choice(_ text: some StringProtocol, among choices: [String]) -> String? {
         let value = String(CommandText.trimmed(text))
+        guard CommandText.isComparable(value, longest: choices.map(\.utf8.count).max() ?? 0) else { return nil }
         if let exact = choices.first(where: { $0 == value }) { return exact }
         let lowered = value.lowercased()
         return choices.first { $0.lowercased() == lowered }
