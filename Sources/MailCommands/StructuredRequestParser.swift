@@ -23,7 +23,7 @@ import MailParser
 /// (seed 000). Built-in lines: `Type` (both languages), `Requérant` or `Demandeur` / `Requester` or `Querent`,
 /// `Utilisateur` or `Bénéficiaire` / `User`; the type's fields add theirs. A quoted line (`> CreateSR`) never
 /// opens a block: quoted reply history does not command. Only the first block counts.
-public struct StructuredRequestParser: Sendable {
+public struct StructuredRequestParser: Sendable, Hashable {
     /// The line that opens and closes a block (`NewSRBodyEnclosingToken`).
     public let token: String
     public let types: [StructuredRequestType]
