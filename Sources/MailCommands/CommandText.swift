@@ -54,11 +54,19 @@ enum CommandText {
         return "\"" + escaped + (cut ? "…" : "") + "\""
     }
 
-    /// Whether `text` from mail is short enough to be compared with configured names whose longest has
-    /// `longest` UTF-8 bytes: no canonically equivalent spelling (decomposed, case-mapped) is 4 × longer, and
-    /// Swift's `==` and hashing normalize a run of combining marks by sorting it, quadratically, so a long text
-    /// must never reach them. O(1).
-    static func isComparable(_ text: some StringProtocol, longest: Int) -> Bool {
-        text.utf8.count <= 4 * longest + 16
+    /// The caseless form a label, type name or choice is matched in: `CaseFolding`'s folded UTF-8 bytes, compared
+    /// and hashed as bytes. Bytes, not a `String`: Swift's `==` and hashing normalize, and normalizing a long run of
+    /// out-of-order combining marks sorts it, quadratically. O(n) in the text's scalars.
+    static func caselessKey(_ text: some StringProtocol) -> [UInt8] {
+        Array(CaseFolding.folded(text).utf8)
+    }
+
+    /// `caselessKey(text)`, or nil without folding when `text` is too long to fold to any key of at most
+    /// `longest` bytes (folding shrinks a scalar's bytes at most 3 times: the Kelvin sign's three to `k`'s one), so
+    /// that a megabyte label from mail costs one length check, not a fold. O(n) in the text's scalars, O(1) when
+    /// nil.
+    static func caselessKey(_ text: some StringProtocol, matchingAtMost longest: Int) -> [UInt8]? {
+        guard text.utf8.count <= 3 * longest + 16 else { return nil }
+        return caselessKey(text)
     }
 }

@@ -68,7 +68,7 @@ public struct StructuredRequestParser: Sendable, Hashable {
         }
         var typeNames: [String: String] = [:]
         for type in types {
-            for name in Set(([type.name] + type.labels).map { $0.lowercased() }) {
+            for name in Set(([type.name] + type.labels).map { CaseFolding.folded($0) }) {
                 if let other = typeNames[name] {
                     errors.append(
                         StructuredRequestConfigurationError(.ambiguousTypeName(name, other: other), type: type.name))
@@ -89,7 +89,7 @@ public struct StructuredRequestParser: Sendable, Hashable {
                 }
                 for language in StructuredRequest.Language.allCases {
                     let builtIns = language == .french ? Vocabulary.frenchBuiltIns : Vocabulary.englishBuiltIns
-                    for label in Set(field.labels(in: language).map { $0.lowercased() }) {
+                    for label in Set(field.labels(in: language).map { CaseFolding.folded($0) }) {
                         if builtIns[label] != nil || labels[language]?[label] != nil {
                             let kind = StructuredRequestConfigurationError.Kind.ambiguousFieldLabel(
                                 label, language: language)
@@ -193,29 +193,34 @@ public struct StructuredRequestParser: Sendable, Hashable {
         case field(Int)
     }
 
-    /// Label (lower-cased) → target, per language, for one type.
+    /// Label (`CommandText.caselessKey`) → target, per language, for one type.
     struct Vocabulary {
-        var french: [String: Target] = [:]
-        var english: [String: Target] = [:]
-        /// The longest label's UTF-8 length: a longer label from mail is none of them (`CommandText.isComparable`).
+        var french: [[UInt8]: Target] = [:]
+        var english: [[UInt8]: Target] = [:]
+        /// The longest key's length in bytes.
         var longest = 0
 
         /// O(fields × labels).
         init(_ type: StructuredRequestType) {
             for (index, field) in type.fields.enumerated() {
-                for label in field.labels(in: .french) { french[label.lowercased()] = .field(index) }
-                for label in field.labels(in: .english) { english[label.lowercased()] = .field(index) }
+                for label in field.labels(in: .french) { french[CommandText.caselessKey(label)] = .field(index) }
+                for label in field.labels(in: .english) { english[CommandText.caselessKey(label)] = .field(index) }
             }
             // The built-in lines win over a field labelled the same (`configurationErrors` reports that).
-            french.merge(Self.frenchBuiltIns) { _, builtIn in builtIn }
-            english.merge(Self.englishBuiltIns) { _, builtIn in builtIn }
-            longest = (Array(french.keys) + Array(english.keys)).map(\.utf8.count).max() ?? 0
+            for (label, target) in Self.frenchBuiltIns { french[CommandText.caselessKey(label)] = target }
+            for (label, target) in Self.englishBuiltIns { english[CommandText.caselessKey(label)] = target }
+            longest = (Array(french.keys) + Array(english.keys)).map(\.count).max() ?? 0
         }
 
-        /// The target `label` (lower-cased) names in `language`; nil for a label longer than any. O(label).
-        func target(_ label: String, in language: StructuredRequest.Language) -> Target? {
-            guard CommandText.isComparable(label, longest: longest) else { return nil }
-            return language == .french ? french[label] : english[label]
+        /// The key of a label from mail; nil when it is too long to be any (no fold then). O(label).
+        func key(_ label: some StringProtocol) -> [UInt8]? {
+            CommandText.caselessKey(label, matchingAtMost: longest)
+        }
+
+        /// The target `key` (a label's `CommandText.caselessKey`) names in `language`. O(key).
+        func target(_ key: [UInt8]?, in language: StructuredRequest.Language) -> Target? {
+            guard let key else { return nil }
+            return language == .french ? french[key] : english[key]
         }
 
         static let frenchBuiltIns: [String: Target] = [
@@ -264,7 +269,7 @@ public struct StructuredRequestParser: Sendable, Hashable {
                 return .failed(
                     StructuredRequestError(.unexpectedLine(CommandText.kept(text)), type: type.name, line: line.number))
             }
-            let key = label.lowercased()
+            let key = vocabulary.key(label)
             let target: Target
             switch language {
             case .french?:

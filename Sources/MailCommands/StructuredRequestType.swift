@@ -23,13 +23,14 @@ public struct StructuredRequestType: Sendable, Hashable {
         self.allowedSenders = allowedSenders
     }
 
-    /// Whether `typeText` (what the mail wrote after `Type:`) names this type. O(labels × length); a text longer
-    /// than any name is none (`CommandText.isComparable`).
+    /// Whether `typeText` (what the mail wrote after `Type:`) names this type, compared caselessly as bytes
+    /// (`CommandText.caselessKey`). O(labels × length).
     func isNamed(_ typeText: String) -> Bool {
-        let names = ([name] + labels).map { $0.lowercased() }
-        let lowered = typeText.lowercased()
-        guard CommandText.isComparable(lowered, longest: names.map(\.utf8.count).max() ?? 0) else { return false }
-        return names.contains { $0 == lowered }
+        let keys = ([name] + labels).map { CommandText.caselessKey($0) }
+        guard let key = CommandText.caselessKey(typeText, matchingAtMost: keys.map(\.count).max() ?? 0) else {
+            return false
+        }
+        return keys.contains(key)
     }
 
     /// Whether `sender` may send this type. O(allowed senders × address length).
