@@ -30,26 +30,43 @@ enum CommandText {
             || scalar == "\u{202F}"
     }
 
-    /// `text` as an error keeps it: its first `keptLimit` characters. O(keptLimit).
+    /// `text` as an error keeps it: its first `keptLimit` Unicode scalars. Scalars, not characters: one character
+    /// can hold a megabyte of combining marks. O(keptLimit).
     static func kept(_ text: some StringProtocol) -> String {
-        String(text.prefix(keptLimit))
+        prefix(text, scalars: keptLimit)
+    }
+
+    /// The first `count` Unicode scalars of `text`. O(count).
+    static func prefix(_ text: some StringProtocol, scalars count: Int) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.prefix(count)))
     }
 
     /// `text` quoted for an error description: control characters escaped (`TerminalText`), cut after
-    /// `excerptLimit` characters (counted after escaping) with `…`. O(excerptLimit), whatever the length of `text`.
+    /// `excerptLimit` Unicode scalars (counted before and after escaping) with `…`. O(excerptLimit), whatever the
+    /// length of `text`.
     static func excerpt(_ text: some StringProtocol) -> String {
-        var end = text.startIndex
-        var characters = 0
-        while end != text.endIndex, characters < excerptLimit {
-            end = text.index(after: end)
-            characters += 1
-        }
-        var escaped = TerminalText.escaped(String(text[..<end]))
-        var cut = end != text.endIndex
-        if escaped.count > excerptLimit {
-            escaped = String(escaped.prefix(excerptLimit))
+        var escaped = TerminalText.escaped(prefix(text, scalars: excerptLimit))
+        var cut = !text.unicodeScalars.dropFirst(excerptLimit).isEmpty
+        if escaped.unicodeScalars.count > excerptLimit {
+            escaped = prefix(escaped, scalars: excerptLimit)
             cut = true
         }
         return "\"" + escaped + (cut ? "…" : "") + "\""
+    }
+
+    /// The caseless form a label, type name or choice is matched in: `CaseFolding`'s folded UTF-8 bytes, compared
+    /// and hashed as bytes. Bytes, not a `String`: Swift's `==` and hashing normalize, and normalizing a long run of
+    /// out-of-order combining marks sorts it, quadratically. O(n) in the text's scalars.
+    static func caselessKey(_ text: some StringProtocol) -> [UInt8] {
+        Array(CaseFolding.folded(text).utf8)
+    }
+
+    /// `caselessKey(text)`, or nil without folding when `text` is too long to fold to any key of at most
+    /// `longest` bytes (folding shrinks a scalar's bytes at most 3 times: the Kelvin sign's three to `k`'s one), so
+    /// that a megabyte label from mail costs one length check, not a fold. O(n) in the text's scalars, O(1) when
+    /// nil.
+    static func caselessKey(_ text: some StringProtocol, matchingAtMost longest: Int) -> [UInt8]? {
+        guard text.utf8.count <= 3 * longest + 16 else { return nil }
+        return caselessKey(text)
     }
 }

@@ -68,7 +68,7 @@ public struct StructuredRequestParser: Sendable, Hashable {
         }
         var typeNames: [String: String] = [:]
         for type in types {
-            for name in Set(([type.name] + type.labels).map { $0.lowercased() }) {
+            for name in Set(([type.name] + type.labels).map { CaseFolding.folded($0) }) {
                 if let other = typeNames[name] {
                     errors.append(
                         StructuredRequestConfigurationError(.ambiguousTypeName(name, other: other), type: type.name))
@@ -89,7 +89,7 @@ public struct StructuredRequestParser: Sendable, Hashable {
                 }
                 for language in StructuredRequest.Language.allCases {
                     let builtIns = language == .french ? Vocabulary.frenchBuiltIns : Vocabulary.englishBuiltIns
-                    for label in Set(field.labels(in: language).map { $0.lowercased() }) {
+                    for label in Set(field.labels(in: language).map { CaseFolding.folded($0) }) {
                         if builtIns[label] != nil || labels[language]?[label] != nil {
                             let kind = StructuredRequestConfigurationError.Kind.ambiguousFieldLabel(
                                 label, language: language)
@@ -162,8 +162,11 @@ public struct StructuredRequestParser: Sendable, Hashable {
     static func shape(of line: Substring) -> Shape {
         let body = CommandText.trimmed(line)
         if body.isEmpty { return .blank }
-        if body.hasPrefix("--- ") { return .section(body.dropFirst(4)) }
-        if body.hasPrefix("- ") { return .item(body.dropFirst(2)) }
+        // Bytes, not characters: `- ` followed by a combining mark is one character `-` and one ` ́`.
+        if body.utf8.starts(with: "--- ".utf8) {
+            return .section(body[body.utf8.index(body.startIndex, offsetBy: 4)...])
+        }
+        if body.utf8.starts(with: "- ".utf8) { return .item(body[body.utf8.index(body.startIndex, offsetBy: 2)...]) }
         return .plain(body)
     }
 
@@ -190,20 +193,34 @@ public struct StructuredRequestParser: Sendable, Hashable {
         case field(Int)
     }
 
-    /// Label (lower-cased) → target, per language, for one type.
+    /// Label (`CommandText.caselessKey`) → target, per language, for one type.
     struct Vocabulary {
-        var french: [String: Target] = [:]
-        var english: [String: Target] = [:]
+        var french: [[UInt8]: Target] = [:]
+        var english: [[UInt8]: Target] = [:]
+        /// The longest key's length in bytes.
+        var longest = 0
 
         /// O(fields × labels).
         init(_ type: StructuredRequestType) {
             for (index, field) in type.fields.enumerated() {
-                for label in field.labels(in: .french) { french[label.lowercased()] = .field(index) }
-                for label in field.labels(in: .english) { english[label.lowercased()] = .field(index) }
+                for label in field.labels(in: .french) { french[CommandText.caselessKey(label)] = .field(index) }
+                for label in field.labels(in: .english) { english[CommandText.caselessKey(label)] = .field(index) }
             }
             // The built-in lines win over a field labelled the same (`configurationErrors` reports that).
-            french.merge(Self.frenchBuiltIns) { _, builtIn in builtIn }
-            english.merge(Self.englishBuiltIns) { _, builtIn in builtIn }
+            for (label, target) in Self.frenchBuiltIns { french[CommandText.caselessKey(label)] = target }
+            for (label, target) in Self.englishBuiltIns { english[CommandText.caselessKey(label)] = target }
+            longest = (Array(french.keys) + Array(english.keys)).map(\.count).max() ?? 0
+        }
+
+        /// The key of a label from mail; nil when it is too long to be any (no fold then). O(label).
+        func key(_ label: some StringProtocol) -> [UInt8]? {
+            CommandText.caselessKey(label, matchingAtMost: longest)
+        }
+
+        /// The target `key` (a label's `CommandText.caselessKey`) names in `language`. O(key).
+        func target(_ key: [UInt8]?, in language: StructuredRequest.Language) -> Target? {
+            guard let key else { return nil }
+            return language == .french ? french[key] : english[key]
         }
 
         static let frenchBuiltIns: [String: Target] = [
@@ -252,24 +269,24 @@ public struct StructuredRequestParser: Sendable, Hashable {
                 return .failed(
                     StructuredRequestError(.unexpectedLine(CommandText.kept(text)), type: type.name, line: line.number))
             }
-            let key = label.lowercased()
+            let key = vocabulary.key(label)
             let target: Target
             switch language {
             case .french?:
-                guard let found = vocabulary.french[key] else {
+                guard let found = vocabulary.target(key, in: .french) else {
                     if isSection { continue }
                     return .unknownLabel(label, line: line.number)
                 }
                 target = found
             case .english?:
-                guard let found = vocabulary.english[key] else {
+                guard let found = vocabulary.target(key, in: .english) else {
                     if isSection { continue }
                     return .unknownLabel(label, line: line.number)
                 }
                 target = found
             case nil:
-                let french = vocabulary.french[key]
-                let english = vocabulary.english[key]
+                let french = vocabulary.target(key, in: .french)
+                let english = vocabulary.target(key, in: .english)
                 guard let found = french ?? english else {
                     if isSection { continue }
                     return .unknownLabel(label, line: line.number)
@@ -330,7 +347,7 @@ public struct StructuredRequestParser: Sendable, Hashable {
             case .blank: continue
             case .section(let rest), .item(let rest), .plain(let rest): text = rest
             }
-            if let (label, value) = Self.labelled(text), label.lowercased() == "type" {
+            if let (label, value) = Self.labelled(text), ByteText.equalsIgnoringCase(label, "type") {
                 typeLine = (CommandText.trimmed(value), line.number)
                 break
             }
@@ -439,10 +456,10 @@ public struct StructuredRequestParser: Sendable, Hashable {
     }
 
     /// `jdupont; DOMAIN\mcurie, <Jane@Example.test>` → `["jdupont", "DOMAIN\mcurie", "jane@example.test"]`.
-    /// O(n).
+    /// O(n), split on bytes (`;` and `,` are ASCII, so the cuts are scalar boundaries).
     static func people(_ value: String) -> [String] {
-        value.split(whereSeparator: { $0 == ";" || $0 == "," }).compactMap { item in
-            let person = CommandText.trimmed(item)
+        value.utf8.split(whereSeparator: { $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: ",") }).compactMap { item in
+            let person = CommandText.trimmed(Substring(item))
             if person.isEmpty { return nil }
             return person.utf8.contains(UInt8(ascii: "@")) ? MailAddressForm.normalized(person) : String(person)
         }

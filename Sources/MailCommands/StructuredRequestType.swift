@@ -23,10 +23,14 @@ public struct StructuredRequestType: Sendable, Hashable {
         self.allowedSenders = allowedSenders
     }
 
-    /// Whether `typeText` (what the mail wrote after `Type:`) names this type. O(labels × length).
+    /// Whether `typeText` (what the mail wrote after `Type:`) names this type, compared caselessly as bytes
+    /// (`CommandText.caselessKey`). O(labels × length).
     func isNamed(_ typeText: String) -> Bool {
-        let lowered = typeText.lowercased()
-        return ([name] + labels).contains { $0.lowercased() == lowered }
+        let keys = ([name] + labels).map { CommandText.caselessKey($0) }
+        guard let key = CommandText.caselessKey(typeText, matchingAtMost: keys.map(\.count).max() ?? 0) else {
+            return false
+        }
+        return keys.contains(key)
     }
 
     /// Whether `sender` may send this type. O(allowed senders × address length).
@@ -37,7 +41,8 @@ public struct StructuredRequestType: Sendable, Hashable {
         return allowedSenders.contains { entry in
             let trimmed = ByteText.trimmed(entry)
             if trimmed.utf8.first == UInt8(ascii: "@") {
-                return domain != nil && ByteText.lowercasedASCII(trimmed.dropFirst()) == domain
+                let entryDomain = ByteText.lowercasedASCII(Substring(trimmed.utf8.dropFirst()))
+                return domain.map { entryDomain.utf8.elementsEqual($0.utf8) } ?? false
             }
             return MailAddressForm.normalized(trimmed) == address
         }

@@ -104,13 +104,14 @@ public enum TicketFieldCanonicalForm {
         return "\(year4(yearValue))-\(twoDigits(monthValue))-\(twoDigits(dayValue))"
     }
 
-    /// The configured choice `text` names: the exact text first, then ignoring case (Unicode case folding:
-    /// choices are short). O(choices × length).
+    /// The configured choice `text` names: the same bytes first, then caselessly (`CaseFolding`), compared as
+    /// bytes. O(choices × length).
     public static func choice(_ text: some StringProtocol, among choices: [String]) -> String? {
-        let value = String(CommandText.trimmed(text))
-        if let exact = choices.first(where: { $0 == value }) { return exact }
-        let lowered = value.lowercased()
-        return choices.first { $0.lowercased() == lowered }
+        let value = CommandText.trimmed(text)
+        if let exact = choices.first(where: { $0.utf8.elementsEqual(value.utf8) }) { return exact }
+        let keys = choices.map { CommandText.caselessKey($0) }
+        guard let key = CommandText.caselessKey(value, matchingAtMost: keys.map(\.count).max() ?? 0) else { return nil }
+        return keys.firstIndex(of: key).map { choices[$0] }
     }
 
     static func daysIn(month: Int, year: Int) -> Int {

@@ -44,7 +44,8 @@ public struct VariableCommandError: Error, Sendable, Hashable, CustomStringConve
     }
 
     public var description: String {
-        let name = "@" + TerminalText.escaped(String((variable ?? "").prefix(CommandText.excerptLimit))) + "@"
+        let name =
+            "@" + TerminalText.escaped(CommandText.prefix(variable ?? "", scalars: CommandText.excerptLimit)) + "@"
         let problem: String
         switch kind {
         case .valueNotQuoted: problem = "the value of \(name) is not between apostrophes ('value')"

@@ -9,7 +9,9 @@ struct VariableCommandScanner {
     private var target: (value: String, line: Int)?
     private var choice: String?
     private var fields: [VariableField] = []
-    private var names = Set<String>()
+    /// The names seen, ASCII-lower-cased bytes: hashing bytes costs O(n) whatever the scalars (a `String`'s hash
+    /// normalizes).
+    private var names = Set<[UInt8]>()
     private var count = 0
     private var sawCommand = false
 
@@ -56,7 +58,8 @@ struct VariableCommandScanner {
         var resolved: VariableOperation = target == nil ? .create : .update
         if let operation {
             let word = ByteText.lowercasedASCII(CommandText.trimmed(operation.value))
-            guard let named = VariableOperation(rawValue: word) else {
+            // `restart` is the longest operation: a longer word is none, and never meets `==`.
+            guard word.utf8.count <= 7, let named = VariableOperation(rawValue: word) else {
                 let error = VariableCommandError(
                     .unknownOperation(CommandText.kept(operation.value)), line: operation.line, variable: "OPERATION")
                 return .invalid(error)
@@ -229,7 +232,7 @@ struct VariableCommandScanner {
         let key = ByteText.lowercasedASCII(name)
         switch key {
         case "operation", "rfc_number", "choice":
-            guard names.insert(key).inserted else {
+            guard names.insert(Array(key.utf8)).inserted else {
                 return VariableCommandError(.duplicateVariable, line: number, variable: name)
             }
             count += 1
@@ -248,7 +251,7 @@ struct VariableCommandScanner {
 
     /// Files one field, refusing a name seen before (ignoring ASCII case) and the 257th variable. O(name).
     private mutating func recordField(name: String, value: String, number: Int) -> VariableCommandError? {
-        guard names.insert(ByteText.lowercasedASCII(name)).inserted else {
+        guard names.insert(ByteText.lowercased(name.utf8)).inserted else {
             return VariableCommandError(.duplicateVariable, line: number, variable: name)
         }
         count += 1

@@ -83,4 +83,36 @@ struct StructuredRequestHardeningTests {
         let parser = StructuredRequestParser(token: "  ", types: [StructuredRequestParserTests.vpn])
         #expect(parser.parse("\n\nType: Accès VPN\n\n", sender: "a@example.test") == nil)
     }
+
+    /// Out-of-order combining marks (U+0301 is class 230, U+0316 class 220): Swift's `==` and hashing normalize
+    /// such a run by sorting it, quadratically, so no label, type, choice or name from mail may reach them long.
+    static let markRun = "x" + String(repeating: "\u{0301}\u{0316}", count: 150_000)
+
+    @Test func longCombiningMarkRunsInTypeLabelChoiceAndPeople() {
+        let cases: [(String, (StructuredRequestError.Kind) -> Bool)] = [
+            ("CreateSR\nType: \(Self.markRun)\nCreateSR", { if case .unknownType = $0 { true } else { false } }),
+            (
+                "CreateSR\nType: Accès VPN\nRequérant: a\n- \(Self.markRun): v\nCreateSR",
+                { if case .unknownField = $0 { true } else { false } }
+            ),
+            (
+                "CreateSR\nType: Accès VPN\nRequérant: a\nUtilisateur: a\n- Profil: \(Self.markRun)\nCreateSR",
+                { if case .unknownChoice = $0 { true } else { false } }
+            ),
+            (
+                "CreateSR\nType: Accès VPN\nRequérant: \(Self.markRun);b\nUtilisateur: a\nCreateSR",
+                { $0 == .missingMandatoryField }
+            ),
+        ]
+        for (text, expected) in cases {
+            let (result, elapsed) = parsed(text)
+            guard case .invalid(let error) = result else {
+                Issue.record("expected an error, got \(String(describing: result).prefix(200))")
+                continue
+            }
+            #expect(expected(error.kind), "\(String(describing: error.kind).prefix(200))")
+            #expect(error.description.unicodeScalars.count < 400)
+            #expect(elapsed < Self.hangBound)
+        }
+    }
 }

@@ -64,12 +64,12 @@ struct StructuredRequestTextTests {
             ])
     }
 
-    /// French typography puts a no-break space before `:`; labels may be written in capitals, or with the accent
-    /// as a combining mark (NFD, as macOS writes text).
+    /// French typography puts a no-break space before `:`; labels may be written in capitals, accented ones too
+    /// (`CaseFolding`; a decomposed accent is another label, as there: mail software sends NFC).
     @Test func labelSpellings() throws {
         let text = [
             "  CreateSR  ", "TYPE\u{00A0}: ACCÈS VPN", "REQUÉRANT\u{202F}: a", "Utilisateur: b",
-            "- NOM DU POSTE: PC", "- Date de de\u{0301}but: 1.2.2026", "- justification: une ligne", "CreateSR",
+            "- NOM DU POSTE: PC", "- DATE DE DÉBUT: 1.2.2026", "- justification: une ligne", "CreateSR",
         ].joined(separator: "\n")
         let result = try #require(parser.parse(text, sender: "a@example.test"))
         #expect(
@@ -115,6 +115,14 @@ struct StructuredRequestTextTests {
                 == TicketField(
                     name: "reason", kind: .longText,
                     value: "première ligne\n\n  deuxième : avec deux-points\n-pas un délimiteur\n---pas non plus"))
+    }
+
+    @Test func choicesMatchCaselessly() {
+        let choices = ["Straße", "Ελλάδα", "Standard"]
+        #expect(TicketFieldCanonicalForm.choice(" STRASSE ", among: choices) == "Straße")
+        #expect(TicketFieldCanonicalForm.choice("ΕΛΛΆΔΑ", among: choices) == "Ελλάδα")
+        #expect(TicketFieldCanonicalForm.choice("standard", among: choices) == "Standard")
+        #expect(TicketFieldCanonicalForm.choice("Standar", among: choices) == nil)
     }
 
     @Test(arguments: [

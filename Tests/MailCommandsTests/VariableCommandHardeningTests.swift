@@ -90,4 +90,24 @@ struct VariableCommandHardeningTests {
         #expect(error.description.count < 200)
         #expect(!error.description.unicodeScalars.contains("\u{1B}"))
     }
+
+    /// Out-of-order combining marks, which Swift's `==` and hashing sort quadratically (see
+    /// `StructuredRequestHardeningTests.markRun`), as an operation, a group's name and a value.
+    @Test func longCombiningMarkRuns() {
+        let marks = StructuredRequestHardeningTests.markRun
+        let (operation, operationElapsed) = parsed("@RFC_NUMBER@='1'\n@OPERATION@='\(marks)'")
+        guard case .invalid(let error) = operation else {
+            return #expect(Bool(false), "\(String(describing: operation).prefix(200))")
+        }
+        guard case .unknownOperation = error.kind else { return #expect(Bool(false), "\(error)") }
+        #expect(error.description.unicodeScalars.count < 400)
+        #expect(operationElapsed < Self.hangBound)
+        let (groups, groupsElapsed) = parsed("@RFC_NUMBER@='1' @FIELDS_TO_UPDATE@={\(marks)=1} {\(marks)=2}")
+        guard case .invalid(let duplicate) = groups else {
+            return #expect(Bool(false), "\(String(describing: groups).prefix(200))")
+        }
+        #expect(duplicate.kind == .duplicateVariable)
+        #expect(duplicate.description.unicodeScalars.count < 400)
+        #expect(groupsElapsed < Self.hangBound)
+    }
 }
