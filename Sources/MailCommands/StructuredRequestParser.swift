@@ -27,6 +27,8 @@ public struct StructuredRequestParser: Sendable, Hashable {
     /// The line that opens and closes a block (`NewSRBodyEnclosingToken`).
     public let token: String
     public let types: [StructuredRequestType]
+    /// The longest requester or user, in bytes: an address's limit (RFC 5321's 256-byte path, without `<>`).
+    public static let maximumPersonBytes = 254
 
     public init(token: String = "CreateSR", types: [StructuredRequestType]) {
         self.token = String(CommandText.trimmed(token))
@@ -413,6 +415,9 @@ public struct StructuredRequestParser: Sendable, Hashable {
                 }
                 let people = Self.people(entry.value)
                 if people.isEmpty { return failure(.missingMandatoryField, name, entry.line) }
+                if people.contains(where: { $0.utf8.count > Self.maximumPersonBytes }) {
+                    return failure(.tooLong(limit: Self.maximumPersonBytes), name, entry.line)
+                }
                 if entry.target == .requester { requester = people } else { user = people }
             case .field(let index):
                 let definition = type.fields[index]
