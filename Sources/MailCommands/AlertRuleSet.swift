@@ -29,13 +29,18 @@ public struct AlertRuleSet: Sendable, Hashable {
     /// - Parameters:
     ///   - sender: the sender's address (normalized again here with `MailAddressForm`).
     ///   - subject: the decoded Subject ("" when there is none).
-    /// - Complexity: O(n) to fold the subject once (n its bytes), then O(n × m) byte comparisons at worst per
-    ///   configured phrase of m bytes (`ByteText.firstRange`), and O(a × k) per account detection rule (a accounts,
-    ///   k their names' bytes): linear in the subject for a given rule set, whatever it contains.
+    /// - Complexity: nothing in the subject when only `.all` rules with senders exist and none names the sender
+    ///   (ordinary mail); otherwise O(n) to fold the subject once (n its bytes, when the first rule needs it), then
+    ///   O(n × m) byte comparisons at worst per configured phrase of m bytes (`ByteText.firstRange`), and O(a × k)
+    ///   per account detection rule (a accounts, k their names' bytes): linear in the subject for a given rule set,
+    ///   whatever it contains.
     public func evaluate(sender: String, subject: String) -> AlertVerdict? {
         let sender = MailAddressForm.normalized(sender)
-        let subject = AlertRuleSubject(subject)
-        guard let (rule, detectionReason) = firstDetection(sender: sender, subject: subject) else { return nil }
+        var folded: AlertRuleSubject?
+        guard let (rule, detectionReason) = firstDetection(sender: sender, subject: subject, folded: &folded) else {
+            return nil
+        }
+        let subject = folded ?? AlertRuleSubject(subject)
         let detected = "alert rule \"\(rule.name)\": \(detectionReason)"
         for skipRule in skip {
             guard let key = AlertRuleSubject.key(skipRule.subjectPhrase), subject.firstRange(of: key) != nil else {
@@ -53,29 +58,42 @@ public struct AlertRuleSet: Sendable, Hashable {
 
     // MARK: - Detection
 
-    private func firstDetection(sender: String, subject: AlertRuleSubject) -> (AlertDetectionRule, String)? {
+    /// The first rule that matches and what it matched. The subject is folded into `folded` the first time a rule
+    /// needs it: ordinary mail that fails every rule's sender condition never pays for it.
+    private func firstDetection(
+        sender: String, subject: String, folded: inout AlertRuleSubject?
+    ) -> (AlertDetectionRule, String)? {
         for rule in detection {
-            if let reason = Self.match(rule, sender: sender, subject: subject) { return (rule, reason) }
+            if let reason = Self.match(rule, sender: sender, subject: subject, folded: &folded) {
+                return (rule, reason)
+            }
         }
         return nil
     }
 
     /// What the rule matched, or nil.
-    private static func match(_ rule: AlertDetectionRule, sender: String, subject: AlertRuleSubject) -> String? {
-        let phrases = rule.subjectPhrases.compactMap { phrase in AlertRuleSubject.key(phrase).map { (phrase, $0) } }
+    private static func match(
+        _ rule: AlertDetectionRule, sender: String, subject: String, folded: inout AlertRuleSubject?
+    ) -> String? {
         let senders = rule.senders.filter { !ByteText.trimmed($0).isEmpty }
-        guard !phrases.isEmpty || !senders.isEmpty else { return nil }
         let matchedSender = senders.first { senderMatches(sender, $0) }
-        let matchedPhrase = phrases.first { subject.firstRange(of: $0.1) != nil }?.0
-        let senderPart = matchedSender.map { "sender \(ByteText.trimmed($0))" }
-        let subjectPart = matchedPhrase.map { "subject \"\($0)\"" }
+        if rule.combination == .all && !senders.isEmpty && matchedSender == nil { return nil }
+        let phrases = rule.subjectPhrases.compactMap { phrase in AlertRuleSubject.key(phrase).map { (phrase, $0) } }
+        guard !phrases.isEmpty || !senders.isEmpty else { return nil }
+        var matchedPhrase: String?
+        if !phrases.isEmpty {
+            let searched = folded ?? AlertRuleSubject(subject)
+            folded = searched
+            matchedPhrase = phrases.first { searched.firstRange(of: $0.1) != nil }?.0
+        }
         switch rule.combination {
         case .all:
-            if !senders.isEmpty && matchedSender == nil { return nil }
             if !phrases.isEmpty && matchedPhrase == nil { return nil }
         case .any:
             if matchedSender == nil && matchedPhrase == nil { return nil }
         }
+        let senderPart = matchedSender.map { "sender \(ByteText.trimmed($0))" }
+        let subjectPart = matchedPhrase.map { "subject \"\($0)\"" }
         return [senderPart, subjectPart].compactMap { $0 }.joined(separator: " and ")
     }
 

@@ -7,13 +7,13 @@ struct AlertRuleSubject {
 
     /// Folds `subject` once: O(n) in its scalars.
     init(_ subject: String) {
-        bytes = Array(CaseFolding.folded(subject).utf8)
+        bytes = CaseFolding.foldedUTF8(subject)
     }
 
     /// A configured phrase or name in folded, trimmed form; nil when blank (a blank phrase would match
     /// everywhere). O(m) in the phrase.
     static func key(_ phrase: String) -> [UInt8]? {
-        let folded = Array(CaseFolding.folded(ByteText.trimmed(phrase)).utf8)
+        let folded = CaseFolding.foldedUTF8(ByteText.trimmed(phrase))
         return folded.isEmpty ? nil : folded
     }
 

@@ -34,7 +34,7 @@ public struct AuthenticationRequirement: Sendable, Hashable {
             do {
                 results = try AuthenticationResults.parsing(value)
             } catch {
-                return .failed(reason: "\(ours) is malformed: \(error)")
+                return .failed(reason: "\(ours) is malformed: \(error.summary)")
             }
             var passed: [String] = []
             var failed: [String] = []

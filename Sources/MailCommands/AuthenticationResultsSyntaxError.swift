@@ -25,6 +25,11 @@ public struct AuthenticationResultsSyntaxError: Error, Sendable, Hashable, Custo
     }
 
     public var description: String {
+        "Authentication-Results: \(summary)"
+    }
+
+    /// What went wrong and where, without the field's name.
+    var summary: String {
         let what =
             switch kind {
             case .empty: "empty value"
@@ -32,6 +37,6 @@ public struct AuthenticationResultsSyntaxError: Error, Sendable, Hashable, Custo
             case .unterminatedQuotedString: "unterminated quoted string"
             case .expected(let element): "expected \(element)"
             }
-        return "Authentication-Results: \(what) at byte \(offset)"
+        return "\(what) at byte \(offset)"
     }
 }

@@ -16,30 +16,37 @@ public enum CaseFolding {
     /// `text` folded as the type's documentation says. O(n) in the text's Unicode scalars, one pass; ASCII text
     /// (the common case) is only lower-cased bytewise.
     public static func folded(_ text: some StringProtocol) -> String {
-        let utf8 = text.utf8
-        guard utf8.contains(where: { $0 >= 0x80 }) else { return ByteText.lowercasedASCII(text) }
-        var result = String.UnicodeScalarView()
+        guard text.utf8.contains(where: { $0 >= 0x80 }) else { return ByteText.lowercasedASCII(text) }
+        return String(decoding: foldedUTF8(text), as: UTF8.self)
+    }
+
+    /// The UTF-8 bytes of `folded(text)`, for byte searches (`ByteText.firstRange`). O(n) in the text's Unicode
+    /// scalars, one pass writing into one buffer.
+    public static func foldedUTF8(_ text: some StringProtocol) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
-            if scalar.isASCII {
-                let value = UInt8(scalar.value)
-                result.append(Unicode.Scalar(value.lowercasedASCII))
+            let value = scalar.value
+            if value < 0x80 {
+                output.append(UInt8(value).lowercasedASCII)
                 continue
             }
-            switch scalar.value {
+            switch value {
             case 0x00DF, 0x1E9E:  // ß, ẞ
-                result.append(contentsOf: "ss".unicodeScalars)
+                output.append(0x73)
+                output.append(0x73)
             case 0x0130, 0x0131:  // İ, ı
-                result.append("i")
+                output.append(0x69)
             default:
                 if scalar.properties.changesWhenCaseMapped {
                     // Lower case of the upper case: folds `ς` with `σ` and `ﬁ` with `fi`, which lower-casing alone
                     // does not.
-                    result.append(contentsOf: scalar.properties.uppercaseMapping.lowercased().unicodeScalars)
+                    output.append(contentsOf: scalar.properties.uppercaseMapping.lowercased().utf8)
                 } else {
-                    result.append(scalar)
+                    UTF8.encode(scalar) { output.append($0) }
                 }
             }
         }
-        return String(result)
+        return output
     }
 }

@@ -17,5 +17,5 @@ public struct SMTPOAuth2Login: Sendable {
     }
 
     /// Names the token source in errors and logs, the way an operator configured it.
-    var source: String { "the OAuth2 tokens of mailbox \(tokenSource) (outbound.auth.oauth2_mailbox)" }
+    var source: String { "mailbox \(tokenSource)'s OAuth2 tokens (outbound.auth.oauth2_mailbox)" }
 }

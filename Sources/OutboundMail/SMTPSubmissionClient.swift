@@ -148,8 +148,12 @@ public struct SMTPSubmissionClient: Sendable {
                     .auth, "\(relay) does not offer AUTH XOAUTH2 (it offers \(mechanisms)) for \(login.source)")
             }
             var refusal: (reply: SMTPReply, serverError: SASLServerError?)?
+            var refreshed = false
             for attempt in 0..<2 {
-                if attempt > 0 { await login.tokens.tokenRejected(for: login.tokenSource) }
+                if attempt > 0 {
+                    await login.tokens.tokenRejected(for: login.tokenSource)
+                    refreshed = true
+                }
                 let token: String
                 do {
                     token = try await login.tokens.accessToken(for: login.tokenSource)
@@ -165,11 +169,12 @@ public struct SMTPSubmissionClient: Sendable {
                 }
                 guard let refused = try await runExchange(&exchange) else { return }
                 refusal = (refused, exchange.serverError)
+                // Only a refused token is worth a fresh one; a 454 (the server cannot check it now) is retried later.
+                guard refused.code == 535 || exchange.serverError != nil else { break }
             }
-            let detail = refusal?.serverError.map { "; \($0)" } ?? ""
+            let detail = (refreshed ? ", also after a refresh" : "") + (refusal?.serverError.map { "; \($0)" } ?? "")
             throw SubmissionError(
-                .auth, "\(relay) refused the OAuth2 access token of \(login.source), also after a refresh\(detail)",
-                reply: refusal?.reply)
+                .auth, "\(relay) refused the access token from \(login.source)\(detail)", reply: refusal?.reply)
         }
 
         /// Runs one SASL exchange after `AUTH`; returns nil when the relay accepted it, or its refusal.

@@ -85,8 +85,10 @@ extension ValidatingReader {
         if let fallbackUser, !fallbackUser.contains("@") {
             fail(prefix + "fallback_user", "'\(fallbackUser)' is not an address")
         }
+        let parser = StructuredRequestParser(token: token, types: types)
+        for error in parser.configurationErrors { fail(prefix + "types", "\(error)") }
         return StructuredRequestSettings(
-            parser: StructuredRequestParser(token: token, types: types),
+            parser: parser,
             fallbackUser: fallbackUser.map { MailAddressForm.normalized($0) },
             fallbackSite: optionalString(prefix + "fallback_site"))
     }

@@ -71,6 +71,8 @@ public enum OutboundMailOutcome: Sendable, Hashable {
     case deferred(retryAt: Date, reason: String)
     /// A permanent failure: never tried again.
     case failed(at: Date, reason: String)
+    /// Not sent: the recipient is bouncing (`BouncingAddress`); never tried again.
+    case suppressed(at: Date, reason: String)
 }
 
 /// The queue's acknowledgement rule: on, with at most `perAddressPerHour` acknowledgements to one address.

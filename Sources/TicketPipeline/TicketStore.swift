@@ -155,6 +155,13 @@ public protocol TicketStoreTransaction {
     func recordCommand(_ command: NewMailCommandRecord) throws
     /// How many commands from `sender` were recorded since `since`: the rate limit per sender.
     func commandCount(sender: String, since: Date) throws -> Int
+    /// Flags `address` (lower-cased) as bouncing since `at`, for `reason`; creates its contact when needed.
+    func markBouncing(address: String, reason: String, at: Date) throws
+    /// The bouncing flag of `address` (lower-cased), nil when it is not bouncing.
+    func bouncing(address: String) throws -> BouncingAddress?
+    /// Clears the bouncing flag of `address` (lower-cased); returns whether it was set.
+    @discardableResult
+    func clearBouncing(address: String) throws -> Bool
 }
 
 /// An article whose Message-ID threads replies: which ticket and queue it belongs to, and who sent it.

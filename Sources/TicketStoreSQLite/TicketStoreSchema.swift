@@ -107,6 +107,7 @@ enum TicketStoreSchema {
         registerOutbox(&migrator)
         registerOutbound(&migrator)
         registerMailCommands(&migrator)
+        registerBouncingContacts(&migrator)
         return migrator
     }
 }

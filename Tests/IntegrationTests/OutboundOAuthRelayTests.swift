@@ -130,7 +130,7 @@ extension EndToEndTests {
                 #expect(await waitForMessages(3) == 3, "log:\n\(postdesk.serverLog)")
                 #expect(
                     postdesk.serverLog.contains(
-                        "token: no access token from the OAuth2 tokens of mailbox hosted (outbound.auth.oauth2_mailbox)"
+                        "token: no access token from mailbox hosted's OAuth2 tokens (outbound.auth.oauth2_mailbox)"
                             + " for 127.0.0.1:\(postfix.smtpPort)"), "\(postdesk.serverLog)")
 
                 // A token the authorization server never issued: refused, asked again, refused again, then a
@@ -149,8 +149,8 @@ extension EndToEndTests {
                 #expect(error?.isPermanent == true)
                 #expect(
                     error?.detail.hasPrefix(
-                        "127.0.0.1:\(postfix.smtpPort) refused the OAuth2 access token of the OAuth2 tokens of mailbox "
-                            + "hosted (outbound.auth.oauth2_mailbox), also after a refresh; server error: status=")
+                        "127.0.0.1:\(postfix.smtpPort) refused the access token from mailbox hosted's OAuth2 tokens "
+                            + "(outbound.auth.oauth2_mailbox), also after a refresh; server error: status=")
                         == true, "\(String(describing: error))")
                 #expect(await unknown.rejections == 1)
             } catch {

@@ -140,6 +140,24 @@ import TicketStoreSQLite
         await api.tearDown()
     }
 
+    @Test func aTicketWithoutARequesterAddressCannotBeAnswered() async throws {
+        let api = try await APIFixture(replies: APIFixture.replySender)
+        let number = try await api.store.write { transaction in
+            try transaction.createTicket(
+                NewTicket(
+                    queue: "support", subject: "Ohne Absender – ümlaut", requesterID: nil, source: .api,
+                    createdAt: Date()))
+        }
+        let refused = try await api.request(
+            .POST, "/api/v1/tickets/\(number)/replies", token: api.writeToken, body: #"{"text": "Hallo"}"#,
+            template: Self.template)
+        #expect(refused.status == 409, "\(refused.text)")
+        #expect((refused.json["detail"] as? String)?.contains("no requester address") == true)
+        #expect(try await queuedMail(api.store).isEmpty)
+        #expect(try await api.store.ticket(number: number)?.articles.isEmpty == true)
+        await api.tearDown()
+    }
+
     @Test func plainAddressesMatchTheSpecPattern() {
         for good in ["a@b", "zoe.o'neil+x@example-1.co.uk", "!#$%&'*+/=?^_`{|}~-@x"] {
             #expect(APIInput.isPlainAddress(good), "\(good)")

@@ -130,6 +130,11 @@ struct PoisonedTransaction: TicketStoreTransaction {
     func commandCount(sender: String, since: Date) throws -> Int {
         try inner.commandCount(sender: sender, since: since)
     }
+    func markBouncing(address: String, reason: String, at: Date) throws {
+        try inner.markBouncing(address: address, reason: reason, at: at)
+    }
+    func bouncing(address: String) throws -> BouncingAddress? { try inner.bouncing(address: address) }
+    func clearBouncing(address: String) throws -> Bool { try inner.clearBouncing(address: address) }
 }
 
 @Suite("A stage failing inside the writer: quarantined, rolled back alone, the others unaffected")
