@@ -85,6 +85,7 @@ public protocol WebhookOutboxStore: Sendable {
     /// Records one attempt's outcome.
     func recordWebhookAttempt(
         endpoint: String, sequence: Int64, outcome: WebhookAttemptOutcome, at time: Date) async throws
-    /// Removes events older than `time` that every endpoint has delivered; returns how many.
-    func pruneOutbox(before time: Date) async throws -> Int
+    /// Removes events older than `time` that every configured endpoint (`endpoints`) has delivered; an endpoint
+    /// no longer configured holds back only the events it still owes. Returns how many.
+    func pruneOutbox(before time: Date, endpoints: [String]) async throws -> Int
 }
