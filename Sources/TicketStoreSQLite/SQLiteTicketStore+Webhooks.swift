@@ -21,7 +21,9 @@ extension SQLiteTicketStore: WebhookOutboxStore {
         guard behind else { return 0 }
         return try await writeDatabase { db in
             let newest = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM outbox") ?? 0
-            var firstEver = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM webhook_endpoints") == 0
+            // Every endpoint of the first configuration with webhooks (not only the first of them) receives what
+            // the outbox holds; one added later starts after it.
+            let firstEver = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM webhook_endpoints") == 0
             var created = 0
             for subscription in subscriptions {
                 var cursor = try Int64.fetchOne(
@@ -34,7 +36,6 @@ extension SQLiteTicketStore: WebhookOutboxStore {
                         arguments: [subscription.endpoint, start, time.timeIntervalSince1970])
                     cursor = start
                 }
-                firstEver = false
                 guard let cursor, cursor < newest else { continue }
                 var sql = """
                     INSERT INTO webhook_deliveries(endpoint, outbox_id, ticket_number, state, attempts, next_attempt_at)

@@ -91,4 +91,23 @@ struct WebhookEndpointUpdateTests {
         #expect(try await fixture.store.pruneOutbox(before: later, endpoints: ["kept"]) == 1)
         #expect(try await fixture.store.outboxEvents().map(\.sequence) == [events[0].sequence])
     }
+
+    @Test func everyEndpointOfTheFirstConfigurationReceivesTheBacklog() async throws {
+        let fixture = try WebhookDeliveryTests.Fixture()
+        defer { fixture.tearDown() }
+        _ = await fixture.deliver(
+            subject: "Vorher – Grüße", from: "Zoë <zoe@example.test>", body: "Eins", id: "backlog@example.test")
+        let created = try await fixture.store.fanOutEvents(
+            to: [
+                WebhookSubscription(endpoint: "crm", events: nil),
+                WebhookSubscription(endpoint: "helpdesk", events: nil),
+            ],
+            at: Date())
+        #expect(created == 2)
+        #expect(Set(try await fixture.store.webhookDeliveries(state: .pending).map(\.endpoint)) == ["crm", "helpdesk"])
+        // One added later starts after what is there.
+        #expect(
+            try await fixture.store.fanOutEvents(
+                to: [WebhookSubscription(endpoint: "later", events: nil)], at: Date()) == 0)
+    }
 }
