@@ -20,6 +20,9 @@
 #   RECEIVERS    which receivers to run (default "postdesk smtp-sink dovecot python"; without postdesk no build)
 #   BASELINE=BIN another postdesk binary (e.g. an earlier commit's release build) run right after postdesk in
 #                each repetition, with the same configuration: adds the columns baseline/s and pd/base
+#   POSTDESK_EXTRA_CONFIG=FILE  YAML appended to postdesk's configuration only (not the baseline's): with
+#                BASELINE set to the same binary, pd/base is what that configuration costs (e.g. a queue with
+#                every mail-command syntax on: bench/commands-on.yaml)
 # Needs: scripts/install-test-peers.sh --bench (smtp-source, smtp-sink, dovecot-lmtpd, python3 + aiosmtpd).
 # Results go to stdout and to bench/out/intake-<UTC date>.txt. Everything started is stopped on exit.
 set -euo pipefail
@@ -146,6 +149,9 @@ queues:
     tag: Support
     addresses: ["$RECIPIENT"]
 EOF
+        if [ "$1" = postdesk ] && [ -n "${POSTDESK_EXTRA_CONFIG:-}" ]; then
+            cat "$POSTDESK_EXTRA_CONFIG" >>"$WORK/run/postdesk.yaml"
+        fi
         local binary=$POSTDESK
         [ "$1" = baseline ] && binary=$BASELINE
         "$binary" serve --config "$WORK/run/postdesk.yaml" 2>"$WORK/run/postdesk.log" &
