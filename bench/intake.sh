@@ -20,7 +20,7 @@
 #   RECEIVERS    which receivers to run (default "postdesk smtp-sink dovecot python"; without postdesk no build)
 #   BASELINE=BIN another postdesk binary (e.g. an earlier commit's release build) run right after postdesk in
 #                each repetition, with the same configuration: adds the columns baseline/s and pd/base
-#   POSTDESK_EXTRA_CONFIG=FILE  YAML appended to postdesk's configuration only (not the baseline's): with
+#   EXTRA_CONFIG=FILE  YAML appended to postdesk's configuration only (not the baseline's): with
 #                BASELINE set to the same binary, pd/base is what that configuration costs (e.g. a queue with
 #                every mail-command syntax on: bench/commands-on.yaml)
 # Needs: scripts/install-test-peers.sh --bench (smtp-source, smtp-sink, dovecot-lmtpd, python3 + aiosmtpd).
@@ -85,7 +85,7 @@ trap 'exit 130' INT TERM
 wait_for_socket() { # path, name
     for _ in $(seq 300); do
         [ -S "$1" ] && return 0
-        kill -0 "$RECEIVER_PID" 2>/dev/null || { echo "intake.sh: $2 exited before listening" >&2; return 1; }
+        kill -0 "$RECEIVER_PID" 2>/dev/null || { echo "intake.sh: $2 exited before listening:" >&2; tail -n 5 "$WORK"/run/*.log >&2 2>/dev/null; return 1; }
         sleep 0.1
     done
     echo "intake.sh: $2 never created $1" >&2
@@ -149,8 +149,8 @@ queues:
     tag: Support
     addresses: ["$RECIPIENT"]
 EOF
-        if [ "$1" = postdesk ] && [ -n "${POSTDESK_EXTRA_CONFIG:-}" ]; then
-            cat "$POSTDESK_EXTRA_CONFIG" >>"$WORK/run/postdesk.yaml"
+        if [ "$1" = postdesk ] && [ -n "${EXTRA_CONFIG:-}" ]; then
+            cat "$EXTRA_CONFIG" >>"$WORK/run/postdesk.yaml"
         fi
         local binary=$POSTDESK
         [ "$1" = baseline ] && binary=$BASELINE

@@ -110,7 +110,11 @@ public struct PostdeskService: Service {
                 settings: http, store: store, reader: store, readiness: readiness,
                 replay: ChildProcessReplay(
                     configurationPath: configurationPath, reader: store, deadline: configuration.processingDeadline
-                ).replay, replies: try configuration.agentReplySender(), logger: logger, eventLoopGroup: group)
+                ).replay, replies: try configuration.agentReplySender(),
+                priority: http.busySharePercent >= 100
+                    ? nil
+                    : IntakePriority(share: Double(http.busySharePercent) / 100) { supervisor.isBusy },
+                logger: logger, eventLoopGroup: group)
             let port = try await server.start()
             logger.info(
                 "listening", metadata: ["http": "\(http.host):\(port)", "tls": "\(http.tlsCertificatePath != nil)"])

@@ -16,6 +16,8 @@ final class ProcessingSupervisor: Sendable {
         /// Given up at their deadline, pipeline not yet returned.
         var stuck: [UInt64: InFlightDelivery] = [:]
         var stopped = false
+        /// When the last message was handed over.
+        var lastAdmission: ContinuousClock.Instant?
     }
 
     let ledger: InFlightLedger?
@@ -61,6 +63,7 @@ final class ProcessingSupervisor: Sendable {
                 id: state.nextID, sessionID: sessionID, raw: raw, recipients: recipients,
                 deadline: deadline, ledger: ledger, completion: completion)
             state.inFlight[delivery.id] = delivery
+            state.lastAdmission = ContinuousClock.now
             return delivery
         }
     }
@@ -83,6 +86,13 @@ final class ProcessingSupervisor: Sendable {
     var stuckCount: Int { state.withLock { $0.stuck.count } }
     /// Messages between hand-over and the pipeline's return.
     var inFlightCount: Int { state.withLock { $0.inFlight.count } }
+    /// Whether intake is busy: a message in the pipeline, or one handed over within the last second (the gap
+    /// between two messages of a stream). What the HTTP API yields to (`IntakePriority`).
+    var isBusy: Bool {
+        state.withLock { state in
+            !state.inFlight.isEmpty || state.lastAdmission.map { ContinuousClock.now - $0 < .seconds(1) } ?? false
+        }
+    }
 
     /// At shutdown, after the grace period: every message still in the pipeline is given up (`.shuttingDown`;
     /// an SMTP client then gets 421); those past their deadline stay poison, the others are forgotten (the MTA

@@ -42,16 +42,18 @@ public final class APIServer: Sendable {
     ///     nil answers that route with 503.
     ///   - replies: our side of agents' mailed replies (`POST /api/v1/tickets/{number}/replies`); nil (outbound
     ///     mail off) answers that route with 409.
+    ///   - priority: while intake is busy, the API's bounded share of the time; nil: never held.
     public init(
         settings: HTTPServerSettings, store: SQLiteTicketStore, reader: any TicketDatabaseReading,
         readiness: HTTPReadiness = HTTPReadiness(),
         replay: (@Sendable (Int64) async throws -> ReplayOutcome)? = nil, replies: AgentReply.Sender? = nil,
-        logger: Logger,
+        priority: IntakePriority? = nil, logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) throws {
         self.logger = logger
         let router = Router(context: APIRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: ProblemMiddleware(logger: logger))
+        if let priority { router.add(middleware: IntakePriorityMiddleware(priority: priority)) }
         let usage = TokenUsage { name, date in try await store.markAPITokenUsed(name: name, at: date) }
         router.add(middleware: BearerAuthenticator(tokens: reader, usage: usage, logger: logger))
         HealthRoutes(readiness: readiness, store: store, reader: reader).register(on: router)
