@@ -135,6 +135,9 @@ public protocol TicketStoreTransaction {
     func dueOutboundMail(at now: Date, limit: Int) throws -> [OutboundMailItem]
     /// Records an attempt's outcome for queued mail `id`.
     func recordOutboundAttempt(id: Int64, outcome: OutboundMailOutcome) throws
+    /// Whether mail of ours to `recipient` (lower-cased) was sent (or is being sent) since `since`: a bounce for it
+    /// to our envelope sender is then ours even without our Message-ID.
+    func outboundMailSent(to recipient: String, since: Date) throws -> Bool
     /// Flags `address` (lower-cased) as bouncing since `at`, for `reason`; creates its contact when needed.
     func markBouncing(address: String, reason: String, at: Date) throws
     /// The bouncing flag of `address` (lower-cased), nil when it is not bouncing.

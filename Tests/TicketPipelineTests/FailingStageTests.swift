@@ -114,6 +114,9 @@ struct PoisonedTransaction: TicketStoreTransaction {
     func recordOutboundAttempt(id: Int64, outcome: OutboundMailOutcome) throws {
         try inner.recordOutboundAttempt(id: id, outcome: outcome)
     }
+    func outboundMailSent(to recipient: String, since: Date) throws -> Bool {
+        try inner.outboundMailSent(to: recipient, since: since)
+    }
     func markBouncing(address: String, reason: String, at: Date) throws {
         try inner.markBouncing(address: address, reason: reason, at: at)
     }
