@@ -439,22 +439,7 @@ struct DeliveryPlan: Sendable {
                     recipient: recipient?.finalRecipient, status: recipient?.status,
                     diagnostic: recipient?.diagnostic, summary: report.summary, rawSHA256: rawSHA256))
         }
-        // Our own mail bounced: the original's Message-ID is one we signed, or (a bounce quoting no Message-ID) its
-        // envelope is ours, a null-sender DSN to us for a recipient we sent to in the last 7 days. Its failed
-        // recipients are bouncing, and the outbound worker suppresses further mail to them. A bounce quoting
-        // someone else's Message-ID is not about our mail.
-        let signedOriginal = report.originalMessageID.map { signer?.ticket(fromMessageID: $0) != nil }
-        for recipient in report.failedRecipients.prefix(50) {
-            let address = MailAddressForm.normalized(recipient.finalRecipient)
-            guard
-                try signedOriginal
-                    ?? (message.sender.isEmpty
-                        && transaction.outboundMailSent(to: address, since: message.receivedAt - 7 * 86_400))
-            else { continue }
-            let words = [recipient.status, recipient.diagnostic].compactMap { $0 }.joined(separator: " ")
-            try transaction.markBouncing(
-                address: address, reason: words.isEmpty ? report.summary : words, at: message.receivedAt)
-        }
+        try flagOwnBounceRecipients(report, in: transaction)
         guard let ticket, let ticketState = try transaction.ticketState(number: ticket) else {
             if recordsEvents {
                 try transaction.recordEvent(bounceEvent(report, rows: rows, ticket: nil, articleID: nil))
