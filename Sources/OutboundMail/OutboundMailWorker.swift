@@ -111,7 +111,8 @@ public final class OutboundMailWorker: Sendable {
             loopInstance: options.instanceName)
     }
 
-    private func attempt(_ item: OutboundMailItem, now: Date) async {
+    /// Composes, submits and records one mail (internal: a test sends one whose address got flagged meanwhile).
+    func attempt(_ item: OutboundMailItem, now: Date) async {
         let mail = item.mail
         let what = "\(mail.kind.rawValue) to \(mail.recipient.address)"
         let outcome: OutboundMailOutcome

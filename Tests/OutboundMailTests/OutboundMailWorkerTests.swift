@@ -74,6 +74,24 @@ struct OutboundMailWorkerTests {
         #expect(try await fixture.store.outboundMailRecords(state: "suppressed", limit: 10).isEmpty)
     }
 
+    @Test func aDeliveryClearsTheFlagOfAnAddressFlaggedWhileItWasOnItsWay() async throws {
+        let fixture = try AcknowledgingIntake()
+        defer { fixture.tearDown() }
+        let sink = try await SMTPSinkProcess(in: fixture.directory)
+        defer { sink.stop() }
+        guard case .created = await fixture.deliver(customerMail(subject: "Grüße – unterwegs")) else { return }
+        let item = try #require(try await fixture.queued().first)
+        // A bounce of older mail flags the address after this mail was taken from the queue.
+        try await fixture.store.write {
+            try $0.markBouncing(address: "kunde@example.org", reason: "5.1.1 mailbox unknown", at: Date())
+        }
+        let worker = try Self.worker(fixture, port: sink.port)
+        await worker.attempt(item, now: Date())
+        #expect(sink.dumps().count == 1)
+        #expect(try await fixture.store.write { try $0.bouncing(address: "kunde@example.org") } == nil)
+        #expect(try await fixture.store.bouncingAddresses(limit: 10).isEmpty)
+    }
+
     @Test func onlyAMailboxRefusalFlagsTheAddress() {
         #expect(
             OutboundMailWorker.refusesTheMailbox(
