@@ -96,17 +96,17 @@ public final class OutboundMailWorker: Sendable {
             throw OutboundTemplateError(template: item.mail.queue, reason: "the queue has no outbound settings")
         }
         let mail = item.mail
-        let tag = "[\(queue.tag) #\(mail.ticketNumber)]"
-        let subject = mail.subject.contains(tag) ? mail.subject : tag + " " + mail.subject
+        let tag = mail.ticketNumber.map { "[\(queue.tag) #\($0)]" }
+        let subject = tag.map { mail.subject.contains($0) ? mail.subject : $0 + " " + mail.subject } ?? mail.subject
         var values: [String: String] = [
-            "subject": mail.subject, "ticket_number": String(mail.ticketNumber), "tag": queue.tag,
+            "subject": mail.subject, "ticket_number": mail.ticketNumber.map { String($0) } ?? "", "tag": queue.tag,
             "queue": mail.queue, "requester_address": mail.recipient.address,
         ]
         if let name = mail.recipient.name, !name.isEmpty { values["requester_name"] = name }
         let rendered = mail.text.map { (text: $0, html: String?.none) } ?? queue.acknowledgement.render(values)
         return OutgoingMail(
             from: queue.from, to: [mail.recipient], subject: subject, text: rendered.text, html: rendered.html,
-            messageID: signer.messageID(ticket: mail.ticketNumber, article: item.id), inReplyTo: mail.inReplyTo,
+            messageID: signer.messageID(ticket: mail.ticketNumber ?? 0, article: item.id), inReplyTo: mail.inReplyTo,
             references: mail.references, date: date, autoSubmitted: mail.kind != .reply,
             loopInstance: options.instanceName)
     }
@@ -135,17 +135,18 @@ public final class OutboundMailWorker: Sendable {
         switch outcome {
         case .sent(_, let response):
             logger.info("outbound mail #\(item.id): \(what) sent (\(response))")
-            activity = NewActivity(
-                ticketNumber: mail.ticketNumber, kind: "outbound-sent", text: "\(what) sent: \(response)",
-                createdAt: now)
+            activity = mail.ticketNumber.map {
+                NewActivity(ticketNumber: $0, kind: "outbound-sent", text: "\(what) sent: \(response)", createdAt: now)
+            }
         case .deferred(let retryAt, let reason):
             logger.warning("outbound mail #\(item.id): \(what) deferred until \(retryAt): \(reason)")
             activity = nil
         case .failed(_, let reason):
             logger.error("outbound mail #\(item.id): \(what) failed: \(reason)")
-            activity = NewActivity(
-                ticketNumber: mail.ticketNumber, kind: "outbound-failed", text: "\(what) refused: \(reason)",
-                createdAt: now)
+            activity = mail.ticketNumber.map {
+                NewActivity(
+                    ticketNumber: $0, kind: "outbound-failed", text: "\(what) refused: \(reason)", createdAt: now)
+            }
         case .suppressed:
             activity = nil
         }
@@ -191,9 +192,10 @@ public final class OutboundMailWorker: Sendable {
         logger.warning("outbound mail #\(item.id): \(what) not sent: \(reason)")
         await record(
             item, outcome: .suppressed(at: now, reason: reason),
-            activity: NewActivity(
-                ticketNumber: item.mail.ticketNumber, kind: "outbound-suppressed", text: "\(what) not sent: \(reason)",
-                createdAt: now), now: now)
+            activity: item.mail.ticketNumber.map {
+                NewActivity(
+                    ticketNumber: $0, kind: "outbound-suppressed", text: "\(what) not sent: \(reason)", createdAt: now)
+            }, now: now)
     }
 
     private func decide(_ result: SubmissionResult, item: OutboundMailItem, now: Date) -> OutboundMailOutcome {

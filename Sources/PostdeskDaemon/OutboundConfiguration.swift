@@ -4,6 +4,7 @@ import MailParser
 import MailboxPolling
 import OutboundMail
 import TicketPipeline
+import TicketStoreSQLite
 
 /// `outbound.*` and the queues' `acknowledge` options: mail Postdesk sends (acknowledgements of new tickets).
 /// Off unless a queue acknowledges or a relay or sendmail command is set.
@@ -167,10 +168,8 @@ extension PostdeskConfiguration {
                     try OutboundTemplates.load(textFile: $0, htmlFile: options.htmlTemplate)
                 }
                 ?? OutboundTemplates()
-            let firstExact = queue.addresses.first { !$0.hasPrefix("*@") }
-            let from = outbound.from ?? firstExact ?? "postdesk@\(hostname)"
             queueSettings[queue.name] = OutboundQueueSettings(
-                tag: queue.tag, from: MailAddress(name: nil, address: from), acknowledgement: templates)
+                tag: queue.tag, from: outboundFrom(queue: queue.name), acknowledgement: templates)
         }
         let transport: any MailTransport
         if let sendmail = outbound.sendmail {
@@ -195,6 +194,25 @@ extension PostdeskConfiguration {
         return OutboundMailWorker(
             store: store, transport: transport, signer: signer, queues: queueSettings, options: options,
             logger: logger)
+    }
+
+    /// The From of queue `queue`'s mail: `outbound.from`, else the queue's first exact address.
+    func outboundFrom(queue name: String) -> MailAddress {
+        let firstExact = queues.first { $0.name == name }?.addresses.first { !$0.hasPrefix("*@") }
+        return MailAddress(name: nil, address: outbound.from ?? firstExact ?? "postdesk@\(hostname)")
+    }
+
+    /// Our side of agents' replies through the API (`POST /api/v1/tickets/{number}/replies`): each queue's From,
+    /// which addresses are ours (any queue's, `pipeline.own_mail.addresses`, `outbound.from`: never copied on a
+    /// reply), and the Message-ID signer the outbound worker signs with. Nil when outbound mail is off.
+    public func agentReplySender() throws -> AgentReply.Sender? {
+        guard outbound.enabled, let signer = try pipelineSettings().messageIDs else { return nil }
+        let router = QueueRouter(queues: queueDefinitions)
+        let own = Set(pipeline.ownAddresses + (outbound.from.map { [$0.lowercased()] } ?? []))
+        let configuration = self
+        return AgentReply.Sender(
+            from: { configuration.outboundFrom(queue: $0) },
+            isOwnAddress: { own.contains($0) || router.queue(for: $0) != nil }, messageIDs: signer)
     }
 }
 

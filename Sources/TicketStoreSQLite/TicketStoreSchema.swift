@@ -106,6 +106,7 @@ enum TicketStoreSchema {
         registerAPITokens(&migrator)
         registerOutbox(&migrator)
         registerOutbound(&migrator)
+        registerMailCommands(&migrator)
         registerBouncingContacts(&migrator)
         return migrator
     }

@@ -8,7 +8,8 @@ import Testing
 /// `scripts/schemathesis.sh`, which IntegrationTests also runs against the real `postdesk serve`.
 @Suite struct SchemathesisTests {
     @Test func everyOperationConformsUnderGeneratedInput() async throws {
-        let api = try await APIFixture()
+        // With outbound mail on: replies are written (and queued; no worker sends them here).
+        let api = try await APIFixture(replies: APIFixture.replySender)
         try await api.deliver(MailSamples.germanReplyWithAttachment())
         try await api.deliver(MailSamples.rawUTF8(subject: "Schemathesis – ümlaut"))
         let process = Process()

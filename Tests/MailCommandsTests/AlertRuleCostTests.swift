@@ -1,0 +1,46 @@
+import MailCommands
+import MailParser
+import Testing
+
+/// Huge and hostile subjects: evaluation is linear in the subject for a given rule set. These are hang-only checks
+/// with a generous limit (a quadratic scan of these megabytes would take hours), never timing assertions.
+@Suite("Alert rules: huge subjects")
+struct AlertRuleCostTests {
+    static let megabyte = 1 << 20
+
+    static let rules = AlertRuleSet(
+        detection: [
+            AlertDetectionRule(name: "Near miss", senders: [], subjectPhrases: ["aaaaaaaaaaaaaaab"]),
+            AlertDetectionRule(name: "Any", senders: ["@rmm.test"], subjectPhrases: []),
+        ],
+        skip: [AlertSkipRule(name: "Healed", subjectPhrase: "aaaaaaaaaaaaaaaac", forwardTo: "noc@ours.test")],
+        accounts: (0..<200).map { AlertAccount(name: "Customer \($0)", id: "ID-\($0)") },
+        accountDetection: [
+            .after("aaaaaaaab"), .before("aaaaaaaab"), .between("a", "aaaaaaaaaab"), .after("a"), .before("a"),
+            .between("a", "a"), .bySender,
+        ])
+
+    @Test(
+        .timeLimit(.minutes(2)),
+        arguments: [
+            String(repeating: "a", count: megabyte),
+            String(repeating: "É", count: megabyte / 2),
+            "e" + String(repeating: "\u{301}", count: megabyte / 2),  // one long run of combining marks
+            String(repeating: "山田🔥", count: megabyte / 10),
+            String(repeating: "Customer 1 ", count: megabyte / 11),
+        ])
+    func hugeSubjectFinishes(_ subject: String) {
+        guard case .alert(let rule, _, let reason) = Self.rules.evaluate(sender: "a@rmm.test", subject: subject) else {
+            Issue.record("expected an alert")
+            return
+        }
+        #expect(rule == "Any")
+        #expect(reason.utf8.count < 4_096)  // found text is quoted at most 80 scalars long
+    }
+
+    @Test(.timeLimit(.minutes(1))) func foldingIsOnePass() {
+        let text = String(repeating: "İSTANBUL ẞ ΌΡΟΣ ", count: Self.megabyte / 32)
+        let folded = CaseFolding.folded(text)
+        #expect(folded.hasPrefix("istanbul ss όροσ "))
+    }
+}
