@@ -92,6 +92,23 @@ struct OutboundMailWorkerTests {
         #expect(try await fixture.store.bouncingAddresses(limit: 10).isEmpty)
     }
 
+    @Test func aMailAboutNoTicketIsListedWithoutATicketNumber() async throws {
+        let fixture = try AcknowledgingIntake()
+        defer { fixture.tearDown() }
+        // A refused command's answer belongs to no ticket.
+        _ = try await fixture.store.write {
+            try $0.enqueueOutboundMail(
+                NewOutboundMail(
+                    kind: .commandResponse, ticketNumber: nil, queue: "support",
+                    recipient: MailAddress(name: "Zoë", address: "zoe@example.org"), subject: "Befehl abgelehnt",
+                    inReplyTo: nil, references: [], text: "Unbekannter Befehl", createdAt: Date()))
+        }
+        let records = try await fixture.store.outboundMailRecords(limit: 10)
+        #expect(records.count == 1)
+        #expect(records.first?.ticketNumber == nil)
+        #expect(records.first?.kind == "command-response")
+    }
+
     @Test func onlyAMailboxRefusalFlagsTheAddress() {
         #expect(
             OutboundMailWorker.refusesTheMailbox(
