@@ -111,18 +111,19 @@ public final class OutboundMailWorker: Sendable {
             loopInstance: options.instanceName)
     }
 
-    private func attempt(_ item: OutboundMailItem, now: Date) async {
+    /// Composes, submits and records one mail (internal: a test sends one whose address got flagged meanwhile).
+    func attempt(_ item: OutboundMailItem, now: Date) async {
         let mail = item.mail
         let what = "\(mail.kind.rawValue) to \(mail.recipient.address)"
         let outcome: OutboundMailOutcome
-        // A permanent refusal of the recipient itself (5xx to RCPT) is a bounce the relay gave at once.
+        // The relay refusing the recipient's mailbox for good (5.1.x, 5.2.1 to RCPT) is a bounce given at once.
         var refusal: SMTPReply?
         do {
             let outgoing = try compose(item, date: now)
             let result = try await transport.submit(
                 MIMEComposer.compose(outgoing), from: outgoing.from.address, to: outgoing.recipients)
             outcome = decide(result, item: item, now: now)
-            refusal = result.recipients.first { $0.reply.isPermanent }?.reply
+            refusal = result.recipients.first { Self.refusesTheMailbox($0.reply) }?.reply
         } catch let error as SubmissionError {
             outcome =
                 error.isPermanent
@@ -149,20 +150,29 @@ public final class OutboundMailWorker: Sendable {
         case .suppressed:
             activity = nil
         }
-        await record(item, outcome: outcome, activity: activity, refusal: refusal.map { "\($0)" })
+        await record(item, outcome: outcome, activity: activity, refusal: refusal.map { "\($0)" }, now: now)
+    }
+
+    /// A permanent reply whose enhanced status (RFC 3463) says the address or mailbox is bad (5.1.x) or disabled
+    /// (5.2.1). Other refusals (relaying denied 5.7.1, a policy, a relay without enhanced codes) say nothing about
+    /// the recipient, and a misconfigured relay must not flag every customer.
+    static func refusesTheMailbox(_ reply: SMTPReply) -> Bool {
+        guard reply.isPermanent, let text = reply.lines.first else { return false }
+        return text.hasPrefix("5.1.") || text.hasPrefix("5.2.1 ")
     }
 
     /// Records `outcome` (and `activity`); a recipient the relay refused for good (`refusal`) is flagged as
     /// bouncing, as a DSN would flag it; a successful delivery clears the recipient's flag: the address works.
     private func record(
-        _ item: OutboundMailItem, outcome: OutboundMailOutcome, activity: NewActivity?, refusal: String? = nil
+        _ item: OutboundMailItem, outcome: OutboundMailOutcome, activity: NewActivity?, refusal: String? = nil,
+        now: Date
     ) async {
         let recipient = MailAddressForm.normalized(item.mail.recipient.address)
         do {
             let cleared = try await store.write { transaction in
                 try transaction.recordOutboundAttempt(id: item.id, outcome: outcome)
                 if let activity { try transaction.addActivity(activity) }
-                if let refusal { try transaction.markBouncing(address: recipient, reason: refusal, at: Date()) }
+                if let refusal { try transaction.markBouncing(address: recipient, reason: refusal, at: now) }
                 guard case .sent = outcome else { return false }
                 return try transaction.clearBouncing(address: recipient)
             }
@@ -185,7 +195,7 @@ public final class OutboundMailWorker: Sendable {
             activity: item.mail.ticketNumber.map {
                 NewActivity(
                     ticketNumber: $0, kind: "outbound-suppressed", text: "\(what) not sent: \(reason)", createdAt: now)
-            })
+            }, now: now)
     }
 
     private func decide(_ result: SubmissionResult, item: OutboundMailItem, now: Date) -> OutboundMailOutcome {

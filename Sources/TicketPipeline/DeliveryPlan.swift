@@ -471,17 +471,7 @@ struct DeliveryPlan: Sendable {
                     recipient: recipient?.finalRecipient, status: recipient?.status,
                     diagnostic: recipient?.diagnostic, summary: report.summary, rawSHA256: rawSHA256))
         }
-        // Our own mail bounced (the original's Message-ID is one we signed): its failed recipients are bouncing,
-        // and the outbound worker suppresses further mail to them.
-        if let original = report.originalMessageID, signer?.ticket(fromMessageID: original) != nil {
-            for recipient in report.failedRecipients.prefix(50) {
-                let words = [recipient.status, recipient.diagnostic].compactMap { $0 }.joined(separator: " ")
-                let reason = words.isEmpty ? report.summary : words
-                try transaction.markBouncing(
-                    address: MailAddressForm.normalized(recipient.finalRecipient), reason: reason,
-                    at: message.receivedAt)
-            }
-        }
+        try flagOwnBounceRecipients(report, in: transaction)
         guard let ticket, let ticketState = try transaction.ticketState(number: ticket) else {
             if recordsEvents {
                 try transaction.recordEvent(bounceEvent(report, rows: rows, ticket: nil, articleID: nil))

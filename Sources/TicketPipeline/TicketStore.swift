@@ -141,6 +141,16 @@ public protocol TicketStoreTransaction {
     func dueOutboundMail(at now: Date, limit: Int) throws -> [OutboundMailItem]
     /// Records an attempt's outcome for queued mail `id`.
     func recordOutboundAttempt(id: Int64, outcome: OutboundMailOutcome) throws
+    /// Whether mail of ours to `recipient` (lower-cased) was sent (or is being sent) since `since`: a bounce for it
+    /// to our envelope sender is then ours even without our Message-ID.
+    func outboundMailSent(to recipient: String, since: Date) throws -> Bool
+    /// Flags `address` (lower-cased) as bouncing since `at`, for `reason`; creates its contact when needed.
+    func markBouncing(address: String, reason: String, at: Date) throws
+    /// The bouncing flag of `address` (lower-cased), nil when it is not bouncing.
+    func bouncing(address: String) throws -> BouncingAddress?
+    /// Clears the bouncing flag of `address` (lower-cased); returns whether it was set.
+    @discardableResult
+    func clearBouncing(address: String) throws -> Bool
 
     /// Sets typed fields on ticket `ticket` (a field of the same name is replaced).
     func setTicketFields(_ fields: [TicketField], ticket: Int, at: Date) throws
@@ -155,13 +165,6 @@ public protocol TicketStoreTransaction {
     func recordCommand(_ command: NewMailCommandRecord) throws
     /// How many commands from `sender` were recorded since `since`: the rate limit per sender.
     func commandCount(sender: String, since: Date) throws -> Int
-    /// Flags `address` (lower-cased) as bouncing since `at`, for `reason`; creates its contact when needed.
-    func markBouncing(address: String, reason: String, at: Date) throws
-    /// The bouncing flag of `address` (lower-cased), nil when it is not bouncing.
-    func bouncing(address: String) throws -> BouncingAddress?
-    /// Clears the bouncing flag of `address` (lower-cased); returns whether it was set.
-    @discardableResult
-    func clearBouncing(address: String) throws -> Bool
 }
 
 /// An article whose Message-ID threads replies: which ticket and queue it belongs to, and who sent it.

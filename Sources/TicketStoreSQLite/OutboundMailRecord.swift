@@ -5,7 +5,8 @@ import Foundation
 public struct OutboundMailRecord: Sendable, Hashable, Codable {
     public var id: Int64
     public var kind: String
-    public var ticketNumber: Int
+    /// Nil for mail about no ticket (an XML transaction's response, a refused command's answer).
+    public var ticketNumber: Int?
     public var queue: String
     public var recipient: String
     public var subject: String

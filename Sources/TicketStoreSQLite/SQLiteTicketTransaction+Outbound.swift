@@ -76,6 +76,16 @@ extension SQLiteTicketTransaction {
         try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(values))
     }
 
+    func outboundMailSent(to recipient: String, since: Date) throws -> Bool {
+        // outbound_mail_by_recipient: one index range per recipient.
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT 1 FROM outbound_mail WHERE recipient = ? AND created_at > ? AND state IN ('sent', 'pending')
+                LIMIT 1
+                """)
+        return try Int.fetchOne(statement, arguments: [recipient, since.timeIntervalSince1970]) != nil
+    }
+
     func markBouncing(address: String, reason: String, at: Date) throws {
         let statement = try db.cachedStatement(
             sql: """

@@ -26,7 +26,8 @@ struct OutboundCommand: AsyncParsableCommand {
             header: ["ID", "CREATED", "KIND", "TICKET", "TO", "STATE", "TRIES", "RESULT"],
             rows: mails.map { mail in
                 [
-                    "\(mail.id)", isoDate(mail.createdAt), mail.kind, "#\(mail.ticketNumber)", mail.recipient,
+                    "\(mail.id)", isoDate(mail.createdAt), mail.kind, mail.ticketNumber.map { "#\($0)" } ?? "-",
+                    mail.recipient,
                     mail.state, "\(mail.attempts)", mail.lastResult ?? "",
                 ]
             }, empty: "(no outbound mail)")

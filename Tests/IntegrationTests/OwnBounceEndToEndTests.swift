@@ -81,5 +81,72 @@ extension EndToEndTests {
                 #expect(try await Self.rows(rig, ["outbound", "--state", "suppressed"]).count == 1)
             }
         }
+
+        @Test("The relay refusing the mailbox at once (550 5.1.1 to RCPT) flags it too")
+        func immediateRefusalFlagsTheAddress() async throws {
+            try await OutboundRig.run(
+                label: "rcptrefused",
+                postfixSettings: [
+                    "smtpd_recipient_restrictions = check_recipient_access "
+                        + "inline:{ { sofort.test = 550 5.1.1 Postfach unbekannt } }"
+                ]
+            ) { rig in
+                let eva = "=?UTF-8?B?RXZhIFPDtnJlbnNlbg==?= <eva@sofort.test>"
+                #expect(
+                    try rig.deliver(customerMessage(from: eva, subject: "Größe falsch"), from: "eva@sofort.test") == 250
+                )
+                let bouncing = try await Self.waitForRows(rig, ["contacts", "bouncing"]) { !$0.isEmpty }
+                let flagged = try #require(bouncing.first, "not flagged; log:\n\(rig.postdesk.serverLog)")
+                #expect(flagged["address"] as? String == "eva@sofort.test")
+                #expect((flagged["reason"] as? String)?.hasPrefix("550 5.1.1 ") == true, "\(flagged)")
+                #expect(try await Self.rows(rig, ["outbound", "--state", "failed"]).count == 1)
+                #expect(try rig.deliver(customerMessage(from: eva, subject: "Nochmal"), from: "eva@sofort.test") == 250)
+                let suppressed = try await Self.waitForRows(rig, ["outbound", "--state", "suppressed"]) { !$0.isEmpty }
+                #expect(suppressed.count == 1, "log:\n\(rig.postdesk.serverLog)")
+                #expect(rig.postfix.maillog().components(separatedBy: "Postfach unbekannt").count == 2)
+            }
+        }
+
+        /// A DSN as a remote MTA sends it: null sender, to our envelope sender, `original` quoted (or nothing).
+        static func deliveryStatusNotification(failed recipient: String, original messageID: String?) -> String {
+            let boundary = "dsn-\(UUID().uuidString)"
+            let quoted =
+                messageID.map {
+                    "--\(boundary)\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <\($0)>\r\n"
+                        + "Subject: =?UTF-8?Q?R=C3=BCckruf?=\r\n\r\n"
+                } ?? ""
+            return [
+                "From: Mail Delivery System <MAILER-DAEMON@mx.example.org>", "To: support@support.test",
+                "Subject: Undelivered Mail Returned to Sender", "Message-ID: <\(UUID().uuidString)@mx.example.org>",
+                "MIME-Version: 1.0",
+                "Content-Type: multipart/report; report-type=delivery-status; boundary=\"\(boundary)\"", "",
+                "--\(boundary)", "Content-Type: text/plain; charset=UTF-8", "",
+                "Die Nachricht an \(recipient) konnte nicht zugestellt werden.", "",
+                "--\(boundary)", "Content-Type: message/delivery-status", "",
+                "Reporting-MTA: dns; mx.example.org", "", "Final-Recipient: rfc822; \(recipient)", "Action: failed",
+                "Status: 5.1.1", "Diagnostic-Code: smtp; 550 5.1.1 Benutzer unbekannt", "",
+            ].joined(separator: "\r\n") + quoted + "--\(boundary)--\r\n"
+        }
+
+        @Test("A bounce quoting no Message-ID, to our envelope, for an address we mailed: flagged; a foreign one: not")
+        func bounceWithoutOurMessageIDButOurEnvelope() async throws {
+            try await OutboundRig.run(label: "envbounce") { rig in
+                for (from, subject) in [("kunde@example.org", "Erste Frage"), ("zoe@example.org", "Zoës Frage")] {
+                    #expect(
+                        try rig.deliver(customerMessage(from: "<\(from)>", subject: subject), from: from) == 250)
+                }
+                #expect(await rig.waitForMessages(2).count == 2, "log:\n\(rig.postdesk.serverLog)")
+                // Back over LMTP from <>: one quoting nothing, one quoting a message that is not ours.
+                let quotingNothing = Self.deliveryStatusNotification(failed: "kunde@example.org", original: nil)
+                #expect(try rig.deliver(quotingNothing, from: "") == 250)
+                let quotingForeign = Self.deliveryStatusNotification(
+                    failed: "zoe@example.org", original: "fremd-\(UUID().uuidString)@example.net")
+                #expect(try rig.deliver(quotingForeign, from: "") == 250)
+                let bouncing = try await Self.rows(rig, ["contacts", "bouncing"])
+                #expect(bouncing.compactMap { $0["address"] as? String } == ["kunde@example.org"], "\(bouncing)")
+                #expect(bouncing.first?["reason"] as? String == "5.1.1 550 5.1.1 Benutzer unbekannt")
+                #expect(try await Self.rows(rig, ["bounces"]).count == 2)
+            }
+        }
     }
 }

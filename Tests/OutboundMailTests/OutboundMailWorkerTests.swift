@@ -65,21 +65,58 @@ struct OutboundMailWorkerTests {
         let detail = try #require(try await fixture.store.ticket(number: ticket))
         let failure = try #require(detail.activities.first { $0.kind == "outbound-failed" })
         #expect(failure.text.hasPrefix("acknowledgement to kunde@example.org refused: 5"))
-        // The refusal flags the address, as a bounce would: the next acknowledgement to it is suppressed (never
-        // submitted) and noted on its ticket.
-        let flag = try await fixture.store.write { try $0.bouncing(address: "kunde@example.org") }
-        #expect(flag?.reason.hasPrefix("5") == true, "\(String(describing: flag))")
-        guard case .created(let second) = await fixture.deliver(customerMail(subject: "Zweiter Versuch – bitte"))
-        else { return }
+        // smtp-sink's refusal is `500 5.3.0`: nothing about the mailbox, so the address is not flagged and the next
+        // acknowledgement is tried (and refused) again.
+        #expect(try await fixture.store.write { try $0.bouncing(address: "kunde@example.org") } == nil)
+        guard case .created = await fixture.deliver(customerMail(subject: "Zweiter Versuch – bitte")) else { return }
         #expect(await worker.sendDue() == 1)
-        #expect(try await fixture.queued().isEmpty)
-        let suppressed = try await fixture.store.outboundMailRecords(state: "suppressed", limit: 10)
-        #expect(suppressed.map(\.ticketNumber) == [second])
-        // Not attempted: the refusing relay would have made it `failed`.
-        #expect(suppressed.first?.attempts == 0)
-        #expect(suppressed.first?.lastResult?.hasPrefix("suppressed: kunde@example.org is bouncing since ") == true)
-        let secondDetail = try #require(try await fixture.store.ticket(number: second))
-        #expect(secondDetail.activities.contains { $0.kind == "outbound-suppressed" })
+        #expect(try await fixture.store.outboundMailRecords(state: "failed", limit: 10).count == 2)
+        #expect(try await fixture.store.outboundMailRecords(state: "suppressed", limit: 10).isEmpty)
+    }
+
+    @Test func aDeliveryClearsTheFlagOfAnAddressFlaggedWhileItWasOnItsWay() async throws {
+        let fixture = try AcknowledgingIntake()
+        defer { fixture.tearDown() }
+        let sink = try await SMTPSinkProcess(in: fixture.directory)
+        defer { sink.stop() }
+        guard case .created = await fixture.deliver(customerMail(subject: "Grüße – unterwegs")) else { return }
+        let item = try #require(try await fixture.queued().first)
+        // A bounce of older mail flags the address after this mail was taken from the queue.
+        try await fixture.store.write {
+            try $0.markBouncing(address: "kunde@example.org", reason: "5.1.1 mailbox unknown", at: Date())
+        }
+        let worker = try Self.worker(fixture, port: sink.port)
+        await worker.attempt(item, now: Date())
+        #expect(sink.dumps().count == 1)
+        #expect(try await fixture.store.write { try $0.bouncing(address: "kunde@example.org") } == nil)
+        #expect(try await fixture.store.bouncingAddresses(limit: 10).isEmpty)
+    }
+
+    @Test func aMailAboutNoTicketIsListedWithoutATicketNumber() async throws {
+        let fixture = try AcknowledgingIntake()
+        defer { fixture.tearDown() }
+        // A refused command's answer belongs to no ticket.
+        _ = try await fixture.store.write {
+            try $0.enqueueOutboundMail(
+                NewOutboundMail(
+                    kind: .commandResponse, ticketNumber: nil, queue: "support",
+                    recipient: MailAddress(name: "Zoë", address: "zoe@example.org"), subject: "Befehl abgelehnt",
+                    inReplyTo: nil, references: [], text: "Unbekannter Befehl", createdAt: Date()))
+        }
+        let records = try await fixture.store.outboundMailRecords(limit: 10)
+        #expect(records.count == 1)
+        #expect(records.first?.ticketNumber == nil)
+        #expect(records.first?.kind == "command-response")
+    }
+
+    @Test func onlyAMailboxRefusalFlagsTheAddress() {
+        #expect(
+            OutboundMailWorker.refusesTheMailbox(
+                SMTPReply(code: 550, lines: ["5.1.1 <a@b>: Recipient address rejected"])))
+        #expect(OutboundMailWorker.refusesTheMailbox(SMTPReply(code: 550, lines: ["5.2.1 mailbox disabled"])))
+        #expect(!OutboundMailWorker.refusesTheMailbox(SMTPReply(code: 554, lines: ["5.7.1 Relay access denied"])))
+        #expect(!OutboundMailWorker.refusesTheMailbox(SMTPReply(code: 550, lines: ["no such user"])))
+        #expect(!OutboundMailWorker.refusesTheMailbox(SMTPReply(code: 450, lines: ["4.1.1 try again"])))
     }
 
     @Test func theRelayDownIsRetriedAndDeliveredOnceItIsBack() async throws {

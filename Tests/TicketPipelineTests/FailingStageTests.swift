@@ -118,6 +118,9 @@ struct PoisonedTransaction: TicketStoreTransaction {
     func recordOutboundAttempt(id: Int64, outcome: OutboundMailOutcome) throws {
         try inner.recordOutboundAttempt(id: id, outcome: outcome)
     }
+    func outboundMailSent(to recipient: String, since: Date) throws -> Bool {
+        try inner.outboundMailSent(to: recipient, since: since)
+    }
     func setTicketFields(_ fields: [TicketField], ticket: Int, at: Date) throws {
         try inner.setTicketFields(fields, ticket: ticket, at: at)
     }
