@@ -70,7 +70,10 @@ struct AlertRuleSubject {
     /// account name can be followed by anything.
     private static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
         let value = scalar.value
-        if value < 0x80 { return UInt8(value).isASCIILetterOrDigit }
+        if value < 0x80 {
+            let byte = UInt8(value)
+            return (byte >= 0x30 && byte <= 0x39) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A)
+        }
         if scalar.properties.isIdeographic { return false }
         if (0x3040...0x30FF).contains(value) || (0x31F0...0x31FF).contains(value) || (0xFF66...0xFF9F).contains(value)
             || (0x0E00...0x0E7F).contains(value)
@@ -78,11 +81,5 @@ struct AlertRuleSubject {
             return false
         }
         return scalar.properties.isAlphabetic || scalar.properties.numericType != nil
-    }
-}
-
-extension UInt8 {
-    fileprivate var isASCIILetterOrDigit: Bool {
-        (self >= 0x30 && self <= 0x39) || ((self | 0x20) >= 0x61 && (self | 0x20) <= 0x7A)
     }
 }

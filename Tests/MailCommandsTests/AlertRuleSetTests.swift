@@ -186,20 +186,3 @@ struct AlertRuleSetTests {
                 == "alert rule \"RMM\": sender @rmm.example.test; no account found")
     }
 }
-
-extension AlertVerdict {
-    var rule: String {
-        switch self {
-        case .alert(let rule, _, _), .skip(let rule, _, _): rule
-        }
-    }
-    var account: String? {
-        if case .alert(_, let account, _) = self { return account }
-        return nil
-    }
-    var reason: String {
-        switch self {
-        case .alert(_, _, let reason), .skip(_, _, let reason): reason
-        }
-    }
-}
