@@ -53,6 +53,9 @@ let package = Package(
         .target(name: "SASLMechanisms", dependencies: ["MailParser"], swiftSettings: strict),
         // 2. POP3 client codec: commands to bytes, an incremental response parser streaming message bodies (pure).
         .target(name: "POP3Protocol", dependencies: ["SASLMechanisms", "MailParser"], swiftSettings: strict),
+        // 2. XML API by mail: transactions read with libxml2 (no DTD, no entities, no network), responses (pure).
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .target(name: "XMLTransactions", dependencies: ["CLibXML2", "MailParser"], swiftSettings: strict),
         // 3. SwiftNIO listeners (unix socket, TCP, STARTTLS) driving the state machine.
         .target(
             name: "SMTPTransport",
@@ -109,7 +112,7 @@ let package = Package(
         .target(
             name: "TicketPipeline",
             dependencies: [
-                "MailParser", "MailClassification", "MessageSpool",
+                "MailParser", "MailClassification", "MailCommands", "XMLTransactions", "MessageSpool",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -118,7 +121,7 @@ let package = Package(
         .target(
             name: "TicketStoreSQLite",
             dependencies: [
-                "TicketPipeline", "MailParser", "MessageSpool",
+                "TicketPipeline", "MailCommands", "MailParser", "MessageSpool",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -140,8 +143,8 @@ let package = Package(
             name: "PostdeskDaemon",
             dependencies: [
                 "MailParser", "SMTPProtocol", "SMTPTransport", "TicketPipeline", "TicketStoreSQLite",
-                "MailClassification", "MessageSpool", "MailboxPolling", "OAuthTokens", "PostdeskHTTP",
-                "WebhookDelivery", "OutboundMail",
+                "MailClassification", "MailCommands", "XMLTransactions", "MessageSpool", "MailboxPolling",
+                "OAuthTokens", "PostdeskHTTP", "WebhookDelivery", "OutboundMail",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -156,7 +159,7 @@ let package = Package(
         .target(
             name: "PostdeskHTTP",
             dependencies: [
-                "TicketStoreSQLite", "TicketPipeline", "MailParser",
+                "TicketStoreSQLite", "TicketPipeline", "MailCommands", "MailParser",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -193,6 +196,8 @@ let package = Package(
         .testTarget(name: "IMAPProtocolTests", dependencies: ["IMAPProtocol"], resources: [.copy("Transcripts")]),
         .testTarget(name: "SASLMechanismsTests", dependencies: ["SASLMechanisms"]),
         .testTarget(
+            name: "XMLTransactionsTests", dependencies: ["XMLTransactions", "MailParser"], swiftSettings: strict),
+        .testTarget(
             name: "POP3ProtocolTests", dependencies: ["POP3Protocol", "SASLMechanisms"],
             resources: [.copy("Transcripts")]),
         .testTarget(
@@ -223,7 +228,7 @@ let package = Package(
         .testTarget(
             name: "TicketPipelineTests",
             dependencies: [
-                "TicketPipeline", "TicketStoreSQLite", "MailClassification", "MessageSpool",
+                "TicketPipeline", "TicketStoreSQLite", "MailClassification", "MailCommands", "MessageSpool",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(

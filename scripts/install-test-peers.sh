@@ -1,18 +1,20 @@
 #!/bin/bash
 # Installs the real peers used by the integration tests and benchmarks (Debian 12, run as root):
 # Postfix (with smtp-source/smtp-sink), Dovecot's IMAP, POP3 and LMTP servers (the mailboxes the
-# poller's tests read), swaks, sqlite3, openssl, CPython's email test data, and the aiosmtpd Python
+# poller's tests read), swaks, sqlite3, openssl, xmllint (libxml2-utils: the XML API's examples are validated
+# against docs/xml-api/postdesk-transaction.xsd), CPython's email test data, and the aiosmtpd Python
 # package. No stock mail service is configured for use or started: the tests run private instances
 # of their own (Dovecot's package installs its stock /etc/dovecot, which the tests never read).
 # It also creates the system user `postdesk` (as a package would), which the packaged-setup test runs the
-# daemon as. With --bench it also installs fetchmail, the poller bench/poll.sh compares Postdesk's with,
-# which no test needs.
+# daemon as. With --bench it also installs fetchmail, the poller bench/poll.sh compares Postdesk's with, and wrk,
+# the HTTP load generator of bench/api.sh, which no test needs.
 # Idempotent: when everything is present it returns at once without touching apt or pip.
 set -euo pipefail
 
-packages=(postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd swaks sqlite3 openssl libpython3.11-testsuite python3-pip)
+packages=(postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd swaks sqlite3 openssl libxml2-utils libpython3.11-testsuite
+    python3-pip)
 case ${1:-} in
---bench) packages=(fetchmail "${packages[@]}") ;;
+--bench) packages=(fetchmail wrk "${packages[@]}") ;;
 "") ;;
 *)
     echo "usage: install-test-peers.sh [--bench]" >&2

@@ -184,7 +184,9 @@ public struct MIMEHeaderValue: Sendable {
         return EncodedWords.decode(matching[0].value[...], hint: hint, limits: limits, defects: &defects)
     }
 
-    static func percentDecoded(_ value: ArraySlice<UInt8>) -> [UInt8] {
+    /// `%XX` escapes decoded (RFC 2231 values, and the `mailto:` bodies variable commands arrive in); a `%` not
+    /// followed by two hex digits is kept as it is. O(n), one pass.
+    public static func percentDecoded(_ value: ArraySlice<UInt8>) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(value.count)
         var index = value.startIndex

@@ -68,16 +68,24 @@ public final class OutboundMailWorker: Sendable {
     @discardableResult
     public func sendDue(now: Date = Date()) async -> Int {
         let batch = options.batchSize
-        let due: [OutboundMailItem]
+        let due: [(item: OutboundMailItem, bouncing: BouncingAddress?)]
         do {
-            due = try await store.write { try $0.dueOutboundMail(at: now, limit: batch) }
+            due = try await store.write { transaction in
+                try transaction.dueOutboundMail(at: now, limit: batch).map { item in
+                    (item, try transaction.bouncing(address: MailAddressForm.normalized(item.mail.recipient.address)))
+                }
+            }
         } catch {
             logger.error("outbound mail: cannot read the queue: \(error)")
             return 0
         }
-        for item in due {
+        for (item, bouncing) in due {
             if Task.isCancelled { break }
-            await attempt(item, now: now)
+            if let bouncing {
+                await suppress(item, bouncing: bouncing, now: now)
+            } else {
+                await attempt(item, now: now)
+            }
         }
         return due.count
     }
@@ -88,17 +96,17 @@ public final class OutboundMailWorker: Sendable {
             throw OutboundTemplateError(template: item.mail.queue, reason: "the queue has no outbound settings")
         }
         let mail = item.mail
-        let tag = "[\(queue.tag) #\(mail.ticketNumber)]"
-        let subject = mail.subject.contains(tag) ? mail.subject : tag + " " + mail.subject
+        let tag = mail.ticketNumber.map { "[\(queue.tag) #\($0)]" }
+        let subject = tag.map { mail.subject.contains($0) ? mail.subject : $0 + " " + mail.subject } ?? mail.subject
         var values: [String: String] = [
-            "subject": mail.subject, "ticket_number": String(mail.ticketNumber), "tag": queue.tag,
+            "subject": mail.subject, "ticket_number": mail.ticketNumber.map { String($0) } ?? "", "tag": queue.tag,
             "queue": mail.queue, "requester_address": mail.recipient.address,
         ]
         if let name = mail.recipient.name, !name.isEmpty { values["requester_name"] = name }
         let rendered = mail.text.map { (text: $0, html: String?.none) } ?? queue.acknowledgement.render(values)
         return OutgoingMail(
             from: queue.from, to: [mail.recipient], subject: subject, text: rendered.text, html: rendered.html,
-            messageID: signer.messageID(ticket: mail.ticketNumber, article: item.id), inReplyTo: mail.inReplyTo,
+            messageID: signer.messageID(ticket: mail.ticketNumber ?? 0, article: item.id), inReplyTo: mail.inReplyTo,
             references: mail.references, date: date, autoSubmitted: mail.kind != .reply,
             loopInstance: options.instanceName)
     }
@@ -107,11 +115,14 @@ public final class OutboundMailWorker: Sendable {
         let mail = item.mail
         let what = "\(mail.kind.rawValue) to \(mail.recipient.address)"
         let outcome: OutboundMailOutcome
+        // A permanent refusal of the recipient itself (5xx to RCPT) is a bounce the relay gave at once.
+        var refusal: SMTPReply?
         do {
             let outgoing = try compose(item, date: now)
             let result = try await transport.submit(
                 MIMEComposer.compose(outgoing), from: outgoing.from.address, to: outgoing.recipients)
             outcome = decide(result, item: item, now: now)
+            refusal = result.recipients.first { $0.reply.isPermanent }?.reply
         } catch let error as SubmissionError {
             outcome =
                 error.isPermanent
@@ -123,26 +134,58 @@ public final class OutboundMailWorker: Sendable {
         switch outcome {
         case .sent(_, let response):
             logger.info("outbound mail #\(item.id): \(what) sent (\(response))")
-            activity = NewActivity(
-                ticketNumber: mail.ticketNumber, kind: "outbound-sent", text: "\(what) sent: \(response)",
-                createdAt: now)
+            activity = mail.ticketNumber.map {
+                NewActivity(ticketNumber: $0, kind: "outbound-sent", text: "\(what) sent: \(response)", createdAt: now)
+            }
         case .deferred(let retryAt, let reason):
             logger.warning("outbound mail #\(item.id): \(what) deferred until \(retryAt): \(reason)")
             activity = nil
         case .failed(_, let reason):
             logger.error("outbound mail #\(item.id): \(what) failed: \(reason)")
-            activity = NewActivity(
-                ticketNumber: mail.ticketNumber, kind: "outbound-failed", text: "\(what) refused: \(reason)",
-                createdAt: now)
+            activity = mail.ticketNumber.map {
+                NewActivity(
+                    ticketNumber: $0, kind: "outbound-failed", text: "\(what) refused: \(reason)", createdAt: now)
+            }
+        case .suppressed:
+            activity = nil
         }
+        await record(item, outcome: outcome, activity: activity, refusal: refusal.map { "\($0)" })
+    }
+
+    /// Records `outcome` (and `activity`); a recipient the relay refused for good (`refusal`) is flagged as
+    /// bouncing, as a DSN would flag it; a successful delivery clears the recipient's flag: the address works.
+    private func record(
+        _ item: OutboundMailItem, outcome: OutboundMailOutcome, activity: NewActivity?, refusal: String? = nil
+    ) async {
+        let recipient = MailAddressForm.normalized(item.mail.recipient.address)
         do {
-            try await store.write { transaction in
+            let cleared = try await store.write { transaction in
                 try transaction.recordOutboundAttempt(id: item.id, outcome: outcome)
                 if let activity { try transaction.addActivity(activity) }
+                if let refusal { try transaction.markBouncing(address: recipient, reason: refusal, at: Date()) }
+                guard case .sent = outcome else { return false }
+                return try transaction.clearBouncing(address: recipient)
             }
+            if cleared { logger.notice("outbound mail #\(item.id): \(recipient) no longer bouncing: delivered") }
         } catch {
             logger.error("outbound mail #\(item.id): cannot record the outcome (\(outcome)): \(error)")
         }
+    }
+
+    /// A mail to an address our mail bounced from: not sent, recorded as suppressed with the bounce's reason, and
+    /// noted on its ticket.
+    private func suppress(_ item: OutboundMailItem, bouncing: BouncingAddress, now: Date) async {
+        let what = "\(item.mail.kind.rawValue) to \(item.mail.recipient.address)"
+        let reason =
+            "suppressed: \(bouncing.address) is bouncing since "
+            + "\(bouncing.since.formatted(.iso8601)): \(bouncing.reason)"
+        logger.warning("outbound mail #\(item.id): \(what) not sent: \(reason)")
+        await record(
+            item, outcome: .suppressed(at: now, reason: reason),
+            activity: item.mail.ticketNumber.map {
+                NewActivity(
+                    ticketNumber: $0, kind: "outbound-suppressed", text: "\(what) not sent: \(reason)", createdAt: now)
+            })
     }
 
     private func decide(_ result: SubmissionResult, item: OutboundMailItem, now: Date) -> OutboundMailOutcome {

@@ -5,7 +5,7 @@ import NIOCore
 import SASLMechanisms
 
 /// Submits one message to a relay over SMTP (RFC 5321): EHLO, STARTTLS with the certificate verified, AUTH
-/// PLAIN or LOGIN, then MAIL (SIZE, BODY=8BITMIME, SMTPUTF8 when offered and needed), RCPT per recipient, DATA
+/// PLAIN or LOGIN (or XOAUTH2 with an OAuth2 access token), then MAIL (SIZE, BODY=8BITMIME, SMTPUTF8 when offered and needed), RCPT per recipient, DATA
 /// with dot-stuffing, QUIT. Every step waits at most `settings.stepTimeout` (the end of DATA
 /// `settings.dataTimeout`). Runs in the calling task, never on an event loop's thread.
 public struct SMTPSubmissionClient: Sendable {
@@ -13,10 +13,13 @@ public struct SMTPSubmissionClient: Sendable {
     /// Where the password is read, afresh for each submission (a rotated secret needs no restart); nil: the one
     /// in `settings.credentials`.
     public let passwordFile: String?
+    /// AUTH XOAUTH2 with this token source's access token instead of a password (`outbound.auth.oauth2_mailbox`).
+    public let oauth2: SMTPOAuth2Login?
 
-    public init(settings: SMTPRelaySettings, passwordFile: String? = nil) {
+    public init(settings: SMTPRelaySettings, passwordFile: String? = nil, oauth2: SMTPOAuth2Login? = nil) {
         self.settings = settings
         self.passwordFile = passwordFile
+        self.oauth2 = oauth2
     }
 
     /// Sends `message` from `sender` to `recipients`; throws `SubmissionError` when the conversation ended
@@ -40,7 +43,7 @@ public struct SMTPSubmissionClient: Sendable {
         } catch {
             throw SubmissionError(.connect, "cannot connect to \(settings.host):\(settings.port): \(error.detail)")
         }
-        var session = Session(connection: connection, settings: settings)
+        var session = Session(connection: connection, settings: settings, oauth2: oauth2)
         do {
             let result = try await session.run(message, from: sender, to: recipients)
             await session.quit()
@@ -55,12 +58,14 @@ public struct SMTPSubmissionClient: Sendable {
     private struct Session {
         let connection: MailboxConnection
         let settings: SMTPRelaySettings
+        let oauth2: SMTPOAuth2Login?
         var parser = SMTPReplyParser()
         var pending: [SMTPReply] = []
 
-        init(connection: MailboxConnection, settings: SMTPRelaySettings) {
+        init(connection: MailboxConnection, settings: SMTPRelaySettings, oauth2: SMTPOAuth2Login?) {
             self.connection = connection
             self.settings = settings
+            self.oauth2 = oauth2
         }
 
         mutating func run(
@@ -86,7 +91,9 @@ public struct SMTPSubmissionClient: Sendable {
                         .starttls, "\(settings.host) does not offer STARTTLS (outbound.starttls: required)")
                 }
             }
-            if let credentials = settings.credentials {
+            if let oauth2 {
+                try await authenticate(oauth2, extensions: extensions)
+            } else if let credentials = settings.credentials {
                 try await authenticate(credentials, extensions: extensions)
             }
             return try await transaction(message, from: sender, to: recipients, extensions: extensions)
@@ -120,6 +127,58 @@ public struct SMTPSubmissionClient: Sendable {
             } catch {
                 throw SubmissionError(.auth, "\(error)")
             }
+            if let refusal = try await runExchange(&exchange) {
+                throw SubmissionError(.auth, "\(settings.host) refused the credentials", reply: refusal)
+            }
+        }
+
+        /// AUTH XOAUTH2 with a fresh access token; when the relay refuses it (a 334 with the error JSON, then
+        /// 535) the token source is told and asked once more, so an access token revoked or expired early is
+        /// refreshed at once. A second refusal, or no token at all, fails naming the relay and the token source.
+        private mutating func authenticate(
+            _ login: SMTPOAuth2Login, extensions: SMTPExtensions
+        ) async throws(SubmissionError) {
+            let relay = "\(settings.host):\(settings.port)"
+            guard connection.isSecure || settings.allowsPlaintextAuth else {
+                throw SubmissionError(.auth, "refusing to send an OAuth2 access token to \(relay) without TLS")
+            }
+            let mechanisms = extensions.parameters("AUTH").map { $0.uppercased() }
+            guard mechanisms.contains("XOAUTH2") else {
+                throw SubmissionError(
+                    .auth, "\(relay) does not offer AUTH XOAUTH2 (it offers \(mechanisms)) for \(login.source)")
+            }
+            var refusal: (reply: SMTPReply, serverError: SASLServerError?)?
+            var refreshed = false
+            for attempt in 0..<2 {
+                if attempt > 0 {
+                    await login.tokens.tokenRejected(for: login.tokenSource)
+                    refreshed = true
+                }
+                let token: String
+                do {
+                    token = try await login.tokens.accessToken(for: login.tokenSource)
+                } catch {
+                    // No reply: temporary, retried with backoff (an operator may have to log in again).
+                    throw SubmissionError(.token, "no access token from \(login.source) for \(relay): \(error)")
+                }
+                var exchange: SASLExchange
+                do {
+                    exchange = try .xoauth2(username: login.username, accessToken: token)
+                } catch {
+                    throw SubmissionError(.token, "the access token from \(login.source) is unusable: \(error)")
+                }
+                guard let refused = try await runExchange(&exchange) else { return }
+                refusal = (refused, exchange.serverError)
+                // Only a refused token is worth a fresh one; a 454 (the server cannot check it now) is retried later.
+                guard refused.code == 535 || exchange.serverError != nil else { break }
+            }
+            let detail = (refreshed ? ", also after a refresh" : "") + (refusal?.serverError.map { "; \($0)" } ?? "")
+            throw SubmissionError(
+                .auth, "\(relay) refused the access token from \(login.source)\(detail)", reply: refusal?.reply)
+        }
+
+        /// Runs one SASL exchange after `AUTH`; returns nil when the relay accepted it, or its refusal.
+        private mutating func runExchange(_ exchange: inout SASLExchange) async throws(SubmissionError) -> SMTPReply? {
             if let initial = exchange.initialResponse {
                 exchange.initialResponseSent()
                 try await send("AUTH \(exchange.mechanism.rawValue) \(SASLBase64.encodedString(initial))")
@@ -129,10 +188,8 @@ public struct SMTPSubmissionClient: Sendable {
             for _ in 0..<4 {
                 let answer = try await reply(.auth)
                 // 235 per RFC 4954; smtp-sink and some old relays say 250.
-                if (200..<300).contains(answer.code) { return }
-                guard answer.code == 334 else {
-                    throw SubmissionError(.auth, "\(settings.host) refused the credentials", reply: answer)
-                }
+                if (200..<300).contains(answer.code) { return nil }
+                guard answer.code == 334 else { return answer }
                 do {
                     let challenge = try SASLBase64.decode(Array((answer.lines.first ?? "").utf8))
                     let response = try exchange.respond(toChallenge: challenge)

@@ -23,7 +23,7 @@ public struct SubmissionResult: Sendable, Hashable {
 /// Why a submission failed before every recipient got an answer: which step, and the server's words.
 public struct SubmissionError: Error, Sendable, CustomStringConvertible {
     public enum Step: String, Sendable {
-        case connect, greeting, ehlo, starttls, tls, auth, size, smtputf8, mail, data, timeout, connection
+        case connect, greeting, ehlo, starttls, tls, auth, token, size, smtputf8, mail, data, timeout, connection
         case protocolViolation = "protocol", sendmail
     }
 

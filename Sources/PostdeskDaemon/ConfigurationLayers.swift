@@ -182,15 +182,22 @@ struct ConfigurationLayers {
                 case .mapping(let inner): pending.append((key, inner))
                 case .scalar(let scalar):
                     if !isNull(scalar) { result[key] = .scalar(scalar.string) }
-                case .sequence(let sequence)
-                where (key == "mailboxes" || key == "webhooks") && sequence.contains(where: { $0.mapping != nil }):
-                    // `mailboxes:` (or `webhooks:`) as a list of mappings, each with its `name`: the same keys as
-                    // `mailboxes.names` + `mailboxes.<name>.*`.
-                    let noun = key == "mailboxes" ? "mailbox" : "webhook"
+                case .sequence(let sequence) where sequence.contains(where: { $0.mapping != nil }):
+                    // A list of mappings, each with its `name` (`mailboxes:`, `webhooks:`, a queue's command types and
+                    // alert rules): the same keys as `<key>.names` + `<key>.<name>.*`.
+                    let noun =
+                        switch key {
+                        case "mailboxes": "mailbox"
+                        case "webhooks": "webhook"
+                        default: "item of \(key)"
+                        }
                     var names: [String] = []
                     for item in sequence {
                         guard let inner = item.mapping, let name = inner["name"]?.scalar?.string, !name.isEmpty else {
                             throw ConfigurationIssue(key: key, message: "each \(noun) must be a mapping with a `name`")
+                        }
+                        guard !name.contains(".") else {
+                            throw ConfigurationIssue(key: key, message: "\(noun) name '\(name)' must not contain '.'")
                         }
                         guard !names.contains(name) else {
                             throw ConfigurationIssue(key: key, message: "\(noun) '\(name)' is listed twice")

@@ -1,8 +1,10 @@
 import Foundation
 import Logging
 import MailParser
+import MailboxPolling
 import OutboundMail
 import TicketPipeline
+import TicketStoreSQLite
 
 /// `outbound.*` and the queues' `acknowledge` options: mail Postdesk sends (acknowledgements of new tickets).
 /// Off unless a queue acknowledges or a relay or sendmail command is set.
@@ -29,6 +31,9 @@ public struct OutboundOptions: Sendable, Equatable {
     /// `outbound.username` / `outbound.password_file`: AUTH PLAIN or LOGIN.
     public var username: String?
     public var passwordFile: String?
+    /// `outbound.auth.oauth2_mailbox`: AUTH XOAUTH2 with this OAuth2 mailbox's access tokens instead of a password;
+    /// the XOAUTH2 user is `outbound.username`, else the mailbox's `username`.
+    public var oauth2Mailbox: String?
     /// `outbound.sendmail`: a sendmail command used instead of the relay.
     public var sendmail: String?
     /// `outbound.from`: the From of our mail; default each queue's first exact address.
@@ -41,7 +46,9 @@ public struct OutboundOptions: Sendable, Equatable {
 
     var summary: String {
         guard enabled else { return "outbound: off" }
-        let transport = sendmail.map { "sendmail \($0)" } ?? "relay \(relayHost):\(relayPort) starttls \(starttls)"
+        let auth = oauth2Mailbox.map { " auth xoauth2 with mailbox \($0)'s tokens" } ?? ""
+        let transport =
+            sendmail.map { "sendmail \($0)" } ?? "relay \(relayHost):\(relayPort) starttls \(starttls)\(auth)"
         let acknowledging = queues.filter(\.value.acknowledge).keys.sorted()
         return "outbound: \(transport); from \(from ?? "(each queue's first address)"); acknowledging queues "
             + "\(acknowledging), at most \(acknowledgementsPerHour) per address per hour"
@@ -50,7 +57,7 @@ public struct OutboundOptions: Sendable, Equatable {
 
 extension ValidatingReader {
     /// Reads `outbound.*` and `queues.<name>.acknowledge|acknowledgement_template|acknowledgement_html_template`.
-    mutating func outbound(queueNames: [String]) -> OutboundOptions {
+    mutating func outbound(queueNames: [String], mailboxes: [MailboxSettings]) -> OutboundOptions {
         var options = OutboundOptions()
         for name in queueNames {
             let prefix = "queues.\(name)."
@@ -103,14 +110,29 @@ extension ValidatingReader {
         }
         options.username = optionalString("outbound.username")
         options.passwordFile = optionalString("outbound.password_file")
-        if options.username != nil, options.passwordFile == nil {
+        options.oauth2Mailbox = optionalString("outbound.auth.oauth2_mailbox")
+        if let name = options.oauth2Mailbox {
+            if options.passwordFile != nil {
+                fail(
+                    "outbound.auth.oauth2_mailbox", "set either outbound.password_file or outbound.auth.oauth2_mailbox")
+            }
+            if let mailbox = mailboxes.first(where: { $0.name == name }) {
+                if case .oauth2 = mailbox.authentication {
+                    if options.username == nil { options.username = mailbox.username }
+                } else {
+                    fail("outbound.auth.oauth2_mailbox", "mailbox '\(name)' does not log in with auth.oauth2")
+                }
+            } else {
+                fail("outbound.auth.oauth2_mailbox", "no mailbox '\(name)' (mailboxes)")
+            }
+        } else if options.username != nil, options.passwordFile == nil {
             fail("outbound.password_file", "outbound.username is set: name the file holding its password")
         }
         if let file = options.passwordFile, !FileManager.default.isReadableFile(atPath: file) {
             fail("outbound.password_file", "cannot read \(file)")
         }
         if options.username != nil, options.starttls == .off, !Self.isLoopback(options.relayHost) {
-            fail("outbound.starttls", "off sends the password in clear: allowed only for a loopback relay")
+            fail("outbound.starttls", "off sends the password or token in clear: allowed only for a loopback relay")
         }
         options.sendmail = optionalString("outbound.sendmail")
         if let sendmail = options.sendmail, !FileManager.default.isExecutableFile(atPath: sendmail) {
@@ -131,8 +153,11 @@ extension ValidatingReader {
 
 extension PostdeskConfiguration {
     /// The outbound mail worker this configuration describes, or nil when outbound mail is off. Reads the queues'
-    /// template files and the Message-ID secret.
-    public func makeOutboundWorker(store: any TicketStore, logger: Logger) throws -> OutboundMailWorker? {
+    /// template files and the Message-ID secret. `tokens`: the daemon's OAuth2 token manager, for
+    /// `outbound.auth.oauth2_mailbox`.
+    public func makeOutboundWorker(
+        store: any TicketStore, logger: Logger, tokens: (any AccessTokenSource)? = nil
+    ) throws -> OutboundMailWorker? {
         guard outbound.enabled else { return nil }
         guard let signer = try pipelineSettings().messageIDs else { return nil }
         var queueSettings: [String: OutboundQueueSettings] = [:]
@@ -143,26 +168,59 @@ extension PostdeskConfiguration {
                     try OutboundTemplates.load(textFile: $0, htmlFile: options.htmlTemplate)
                 }
                 ?? OutboundTemplates()
-            let firstExact = queue.addresses.first { !$0.hasPrefix("*@") }
-            let from = outbound.from ?? firstExact ?? "postdesk@\(hostname)"
             queueSettings[queue.name] = OutboundQueueSettings(
-                tag: queue.tag, from: MailAddress(name: nil, address: from), acknowledgement: templates)
+                tag: queue.tag, from: outboundFrom(queue: queue.name), acknowledgement: templates)
         }
         let transport: any MailTransport
         if let sendmail = outbound.sendmail {
             transport = SendmailTransport(path: sendmail)
         } else {
-            let credentials = outbound.username.map { SMTPRelaySettings.Credentials(username: $0, password: "") }
+            var oauth2: SMTPOAuth2Login?
+            if let mailbox = outbound.oauth2Mailbox {
+                guard let tokens else { throw OutboundTokenSourceMissing(mailbox: mailbox) }
+                oauth2 = SMTPOAuth2Login(username: outbound.username ?? "", tokenSource: mailbox, tokens: tokens)
+            }
+            let credentials =
+                oauth2 != nil
+                ? nil : outbound.username.map { SMTPRelaySettings.Credentials(username: $0, password: "") }
             transport = SMTPSubmissionClient(
                 settings: SMTPRelaySettings(
                     host: outbound.relayHost, port: outbound.relayPort, starttls: outbound.starttls,
                     caFile: outbound.caFile, credentials: credentials, heloName: hostname),
-                passwordFile: outbound.passwordFile)
+                passwordFile: outbound.passwordFile, oauth2: oauth2)
         }
         var options = OutboundMailWorker.Options(instanceName: hostname)
         options.initialRetryDelay = .seconds(outbound.retryInitialSeconds)
         return OutboundMailWorker(
             store: store, transport: transport, signer: signer, queues: queueSettings, options: options,
             logger: logger)
+    }
+
+    /// The From of queue `queue`'s mail: `outbound.from`, else the queue's first exact address.
+    func outboundFrom(queue name: String) -> MailAddress {
+        let firstExact = queues.first { $0.name == name }?.addresses.first { !$0.hasPrefix("*@") }
+        return MailAddress(name: nil, address: outbound.from ?? firstExact ?? "postdesk@\(hostname)")
+    }
+
+    /// Our side of agents' replies through the API (`POST /api/v1/tickets/{number}/replies`): each queue's From,
+    /// which addresses are ours (any queue's, `pipeline.own_mail.addresses`, `outbound.from`: never copied on a
+    /// reply), and the Message-ID signer the outbound worker signs with. Nil when outbound mail is off.
+    public func agentReplySender() throws -> AgentReply.Sender? {
+        guard outbound.enabled, let signer = try pipelineSettings().messageIDs else { return nil }
+        let router = QueueRouter(queues: queueDefinitions)
+        let own = Set(pipeline.ownAddresses + (outbound.from.map { [$0.lowercased()] } ?? []))
+        let configuration = self
+        return AgentReply.Sender(
+            from: { configuration.outboundFrom(queue: $0) },
+            isOwnAddress: { own.contains($0) || router.queue(for: $0) != nil }, messageIDs: signer)
+    }
+}
+
+/// `outbound.auth.oauth2_mailbox` names a mailbox, but no OAuth2 token manager runs (no mailbox uses OAuth2).
+public struct OutboundTokenSourceMissing: Error, Sendable, CustomStringConvertible {
+    public var mailbox: String
+
+    public var description: String {
+        "outbound.auth.oauth2_mailbox: no OAuth2 token manager runs for mailbox '\(mailbox)'"
     }
 }

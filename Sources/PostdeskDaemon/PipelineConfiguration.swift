@@ -213,7 +213,7 @@ extension PostdeskConfiguration {
                 ownAddresses: exactAddresses + pipeline.ownAddresses + (outbound.from.map { [$0.lowercased()] } ?? [])),
             maximumAttachments: pipeline.maxAttachments,
             messageIDs: MessageIDSigner(secret: secret, domain: pipeline.identityDomain),
-            triageQueue: pipeline.triageQueue, recordsEvents: !webhooks.isEmpty)
+            triageQueue: pipeline.triageQueue, recordsEvents: recordsEvents)
     }
 
     /// Reads the secret at `path`, or creates it (mode 0600) with 64 random hex digits. Creation is atomic and

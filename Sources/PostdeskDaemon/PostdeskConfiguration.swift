@@ -288,14 +288,16 @@ extension PostdeskConfiguration {
 
         for index in queues.indices {
             queues[index].policy = reader.queuePolicy(queue: queues[index].name)
+            queues[index].policy.commands = reader.commandPolicy(queue: queues[index].name)
             queues[index].subQueues = reader.subQueues(queue: queues[index].name, known: Set(names))
         }
         let pipeline = reader.pipelineOptions(hostname: hostname, queueNames: Set(names))
         let mailboxes = reader.mailboxes(queueNames: Set(names))
         let http = reader.httpServer()
         let webhooks = reader.webhooks()
-        let outbound = reader.outbound(queueNames: queues.map(\.name))
+        let outbound = reader.outbound(queueNames: queues.map(\.name), mailboxes: mailboxes)
         for index in queues.indices {
+            queues[index].policy.repliesToCommands = outbound.enabled
             guard let options = outbound.queues[queues[index].name] else { continue }
             if options.acknowledge {
                 queues[index].policy.acknowledgement = AcknowledgementRule(

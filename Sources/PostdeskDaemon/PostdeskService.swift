@@ -16,6 +16,7 @@ import Synchronization
 import TicketPipeline
 import TicketStoreSQLite
 import UnixSignals
+import WebhookDelivery
 
 /// The daemon: opens the store, listens for LMTP and SMTP, and on graceful shutdown (SIGTERM) stops accepting,
 /// lets the transactions in flight finish for up to `limits.shutdown_grace`, gives up the rest (`421 4.3.2`,
@@ -35,6 +36,7 @@ public struct PostdeskService: Service {
 
     public func run() async throws {
         let store = try SQLiteTicketStore(path: configuration.storePath, logger: logger)
+        store.recordsEvents = configuration.recordsEvents
         try SpoolDirectory.prepare(configuration.spoolDirectory)
         let intake = try configuration.makeIntake(store: store, logger: logger)
         let router = intake.router
@@ -78,11 +80,12 @@ public struct PostdeskService: Service {
                 "listening",
                 metadata: ["smtp": "\(listen.host):\(port)", "starttls": "\(configuration.smtpTLS != nil)"])
         }
+        let tokens = try await tokenSource(for: configuration.mailboxes, existing: nil)
         // Outbound mail (issue 14): a worker task sends what the pipeline queued; stopped before the store closes.
-        let outboundWorker = try configuration.makeOutboundWorker(store: store, logger: logger)
+        // AUTH XOAUTH2 to the relay takes its access tokens from the mailboxes' token manager.
+        let outboundWorker = try configuration.makeOutboundWorker(store: store, logger: logger, tokens: tokens)
         let outbound = outboundWorker.map { worker in Task { await worker.run() } }
         defer { outbound?.cancel() }
-        let tokens = try await tokenSource(for: configuration.mailboxes, existing: nil)
         let pollers = MailboxPollingService(
             store: store, submit: { await supervisedIntake.submit($0) }, tokens: tokens,
             spoolDirectory: configuration.spoolDirectory, spoolThreshold: configuration.spoolThreshold, logger: logger)
@@ -90,7 +93,13 @@ public struct PostdeskService: Service {
             pollers.apply(configuration.mailboxes)
             logger.info("polling", metadata: ["mailboxes": "\(pollers.mailboxNames)"])
         }
-        let reloads = Task { await reloadOnHangup(pollers, tokens: tokens) }
+        // Webhooks (issue 14): the worker runs even without endpoints, so that a SIGHUP reload can add some.
+        let webhookWorker = try configuration.makeWebhookWorker(store: store, logger: logger)
+        let reloads = Task {
+            await reloadOnHangup(
+                pollers, tokens: tokens,
+                webhooks: WebhookReload(worker: webhookWorker, store: store, events: intake.settings.eventRecording))
+        }
         // HTTP API (issue 14): started once the listeners are up, stopped first at shutdown (before the pollers and
         // listeners), so that /readyz never says ready while they are not. Reads use the store's reader pool; a
         // quarantine replay runs in a child `postdesk quarantine replay` (ChildProcessReplay), never in here.
@@ -101,7 +110,7 @@ public struct PostdeskService: Service {
                 settings: http, store: store, reader: store, readiness: readiness,
                 replay: ChildProcessReplay(
                     configurationPath: configurationPath, reader: store, deadline: configuration.processingDeadline
-                ).replay, logger: logger, eventLoopGroup: group)
+                ).replay, replies: try configuration.agentReplySender(), logger: logger, eventLoopGroup: group)
             let port = try await server.start()
             logger.info(
                 "listening", metadata: ["http": "\(http.host):\(port)", "tls": "\(http.tlsCertificatePath != nil)"])
@@ -109,8 +118,7 @@ public struct PostdeskService: Service {
         }
         // Webhooks (issue 14): one task delivers the outbox's events after their commits; cancelled at shutdown
         // before the store closes, a request in flight stays pending in the store and is sent after the restart.
-        let webhookWorker = try configuration.makeWebhookWorker(store: store, logger: logger)
-        let webhooks = Task { await webhookWorker?.run() }
+        let webhooks = Task { await webhookWorker.run() }
         if !configuration.webhooks.isEmpty {
             logger.info("webhooks", metadata: ["endpoints": "\(configuration.webhooks.map(\.name))"])
         }
@@ -162,10 +170,37 @@ public struct PostdeskService: Service {
         }
     }
 
-    /// SIGHUP: reads the configuration file again and applies its mailboxes (added, changed, removed) without
-    /// touching the listeners; a change elsewhere is logged as needing a restart. A file with errors changes
-    /// nothing.
-    private func reloadOnHangup(_ pollers: MailboxPollingService, tokens: OAuthTokenSource?) async {
+    /// What a reload changes for webhooks: the worker's endpoints, and whether intake and the store's own changes
+    /// write events (on while any webhook is configured).
+    struct WebhookReload: Sendable {
+        let worker: WebhookDeliveryWorker
+        let store: SQLiteTicketStore
+        let events: EventRecording
+
+        func apply(_ configuration: PostdeskConfiguration) async throws -> (
+            added: [String], changed: [String], removed: [String]
+        ) {
+            let endpoints = try configuration.webhookEndpoints()
+            // Events first: an endpoint added now receives the events written from here on.
+            if configuration.recordsEvents {
+                events.isOn = true
+                store.recordsEvents = true
+            }
+            let changes = try await worker.update(endpoints)
+            if !configuration.recordsEvents {
+                events.isOn = false
+                store.recordsEvents = false
+            }
+            return changes
+        }
+    }
+
+    /// SIGHUP: reads the configuration file again and applies its mailboxes and webhooks (added, changed, removed)
+    /// without touching the listeners; a change elsewhere is logged as needing a restart. A file with errors (an
+    /// unreadable webhook secret included) changes nothing.
+    private func reloadOnHangup(
+        _ pollers: MailboxPollingService, tokens: OAuthTokenSource?, webhooks: WebhookReload
+    ) async {
         var tokens = tokens
         for await _ in await UnixSignalsSequence(trapping: .sighup) {
             guard let configurationPath else {
@@ -174,16 +209,21 @@ public struct PostdeskService: Service {
             }
             do {
                 let fresh = try await PostdeskConfiguration.load(path: configurationPath)
+                _ = try fresh.webhookEndpoints()  // every secret readable before anything changes
                 tokens = try await tokenSource(for: fresh.mailboxes, existing: tokens)
                 let changes = pollers.apply(fresh.mailboxes, tokens: tokens)
+                let webhookChanges = try await webhooks.apply(fresh)
                 var unchanged = fresh
                 unchanged.mailboxes = configuration.mailboxes
+                unchanged.webhooks = configuration.webhooks
                 unchanged.origins = configuration.origins
                 logger.notice(
-                    "configuration reloaded: mailboxes applied",
+                    "configuration reloaded: mailboxes and webhooks applied",
                     metadata: [
                         "started": "\(changes.started)", "restarted": "\(changes.restarted)",
-                        "stopped": "\(changes.stopped)",
+                        "stopped": "\(changes.stopped)", "webhooks_added": "\(webhookChanges.added)",
+                        "webhooks_changed": "\(webhookChanges.changed)",
+                        "webhooks_removed": "\(webhookChanges.removed)",
                     ])
                 if unchanged != configuration {
                     logger.warning("configuration changes outside mailboxes take effect at the next restart")

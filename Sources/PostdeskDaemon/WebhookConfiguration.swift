@@ -125,12 +125,20 @@ extension ValidatingReader {
 }
 
 extension PostdeskConfiguration {
-    /// The webhook worker for the configured endpoints (secrets read now), or nil when none is configured.
-    public func makeWebhookWorker(store: SQLiteTicketStore, logger: Logger) throws -> WebhookDeliveryWorker? {
-        guard !webhooks.isEmpty else { return nil }
+    /// Whether changes write outbox events: webhooks are configured. The one switch for the pipeline
+    /// (`PipelineSettings.recordsEvents`) and the store's own changes (`SQLiteTicketStore.recordsEvents`).
+    public var recordsEvents: Bool { !webhooks.isEmpty }
+
+    /// The webhook worker for the configured endpoints (secrets read now); with none, it waits for a reload to
+    /// add one (`WebhookDeliveryWorker.update`).
+    public func makeWebhookWorker(store: SQLiteTicketStore, logger: Logger) throws -> WebhookDeliveryWorker {
         var webhookLogger = logger
         webhookLogger[metadataKey: "component"] = "webhooks"
-        return WebhookDeliveryWorker(
-            store: store, endpoints: try webhooks.map { try $0.endpoint() }, logger: webhookLogger)
+        return WebhookDeliveryWorker(store: store, endpoints: try webhookEndpoints(), logger: webhookLogger)
+    }
+
+    /// The configured endpoints, their secret files read now.
+    public func webhookEndpoints() throws -> [WebhookEndpoint] {
+        try webhooks.map { try $0.endpoint() }
     }
 }

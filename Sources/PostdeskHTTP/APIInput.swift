@@ -103,4 +103,33 @@ enum APIInput {
         }
         return .some(trimmed)
     }
+
+    /// A required long text field (a note's or reply's body): a string with something besides white space, of at
+    /// most `maxLength` Unicode scalars, kept as given.
+    static func bodyText(_ name: String, in object: [String: Any], maxLength: Int) throws -> String {
+        guard let text = object[name] as? String else { throw ProblemDetails.unprocessable("\(name) must be a string") }
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, text.unicodeScalars.count <= maxLength
+        else {
+            throw ProblemDetails.unprocessable(
+                "\(name) must not be only white space, and at most \(maxLength) characters")
+        }
+        return text
+    }
+
+    /// Whether `text` is a plain ASCII addr-spec the spec's `PlainAddress` pattern accepts: dot-atom characters,
+    /// `@`, then dot-separated labels of letters, digits and hyphens; at most 254 characters. One pass, O(n).
+    static func isPlainAddress(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count <= 254, let at = bytes.lastIndex(of: UInt8(ascii: "@")), at > 0, at < bytes.count - 1
+        else { return false }
+        let atext = Set("!#$%&'*+-/=?^_`{|}~.".utf8)
+        let isAlphanumeric: (UInt8) -> Bool = {
+            (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0)
+        }
+        guard bytes[..<at].allSatisfy({ isAlphanumeric($0) || atext.contains($0) }) else { return false }
+        let labels = bytes[(at + 1)...].split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        return labels.allSatisfy { label in
+            !label.isEmpty && label.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") }
+        }
+    }
 }

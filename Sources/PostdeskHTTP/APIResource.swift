@@ -1,4 +1,5 @@
 import Foundation
+import MailCommands
 import MailParser
 import TicketPipeline
 import TicketStoreSQLite
@@ -217,6 +218,8 @@ enum APIResource {
         var category: String?
         var type: String?
         var assignee: String?
+        var account: String?
+        var fields: [TicketField]
         var source: String
         var createdAt: Date
         var updatedAt: Date
@@ -233,6 +236,8 @@ enum APIResource {
             category = detail.defaults.category
             type = detail.defaults.type
             assignee = detail.assignee
+            account = detail.account
+            fields = detail.fields
             source = detail.source.rawValue
             createdAt = detail.createdAt
             updatedAt = detail.updatedAt
@@ -251,6 +256,8 @@ enum APIResource {
             try container.encode(category, forKey: .category)
             try container.encode(type, forKey: .type)
             try container.encode(assignee, forKey: .assignee)
+            try container.encode(account, forKey: .account)
+            try container.encode(fields, forKey: .fields)
             try container.encode(source, forKey: .source)
             try container.encode(createdAt, forKey: .createdAt)
             try container.encode(updatedAt, forKey: .updatedAt)
@@ -259,8 +266,8 @@ enum APIResource {
         }
 
         enum CodingKeys: String, CodingKey {
-            case number, queue, status, subject, requester, priority, category, type, assignee, source, createdAt,
-                updatedAt, articles, activities
+            case number, queue, status, subject, requester, priority, category, type, assignee, account, fields,
+                source, createdAt, updatedAt, articles, activities
         }
     }
 }

@@ -40,10 +40,13 @@ public final class APIServer: Sendable {
     /// - Parameters:
     ///   - replay: runs a quarantined message through the pipeline again (`POST /api/v1/quarantine/{id}/replay`);
     ///     nil answers that route with 503.
+    ///   - replies: our side of agents' mailed replies (`POST /api/v1/tickets/{number}/replies`); nil (outbound
+    ///     mail off) answers that route with 409.
     public init(
         settings: HTTPServerSettings, store: SQLiteTicketStore, reader: any TicketDatabaseReading,
         readiness: HTTPReadiness = HTTPReadiness(),
-        replay: (@Sendable (Int64) async throws -> ReplayOutcome)? = nil, logger: Logger,
+        replay: (@Sendable (Int64) async throws -> ReplayOutcome)? = nil, replies: AgentReply.Sender? = nil,
+        logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) throws {
         self.logger = logger
@@ -55,8 +58,9 @@ public final class APIServer: Sendable {
         router.get("api/v1/openapi.yaml") { _, _ in
             APIResponse.text(OpenAPIDocument.yaml + "\n", contentType: "application/yaml; charset=utf-8")
         }
-        TicketRoutes(reader: reader, store: store).register(on: router)
+        TicketRoutes(reader: reader, store: store, replies: replies).register(on: router)
         RecordRoutes(reader: reader, replay: replay).register(on: router)
+        WebhookRoutes(reader: reader, store: store).register(on: router)
         MethodNotAllowed.register(on: router)
 
         // Idle keep-alive connections are closed after a minute: a client cannot hold sockets for ever.

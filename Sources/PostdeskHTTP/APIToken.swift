@@ -28,13 +28,8 @@ public enum APIToken {
         HexEncoding.lowercase(SHA256.hash(data: Data(token.utf8)))
     }
 
-    /// Compares two hex hashes in time that depends only on their lengths, not on where they differ.
+    /// Compares two hex hashes in time that does not depend on where they differ (MailParser's one comparison).
     static func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
-        let left = Array(lhs.utf8)
-        let right = Array(rhs.utf8)
-        guard left.count == right.count else { return false }
-        var difference: UInt8 = 0
-        for index in left.indices { difference |= left[index] ^ right[index] }
-        return difference == 0
+        ConstantTimeComparison.equals(lhs, rhs)
     }
 }

@@ -17,6 +17,8 @@ enum MethodNotAllowed {
         ("api/v1/messages", [.get]), ("api/v1/bounces", [.get]), ("api/v1/quarantine", [.get]),
         ("api/v1/quarantine/:id", [.get]), ("api/v1/quarantine/:id/raw", [.get]),
         ("api/v1/quarantine/:id/replay", [.post]), ("api/v1/mailboxes", [.get]),
+        ("api/v1/tickets/:number/replies", [.post]), ("api/v1/webhooks/deliveries", [.get]),
+        ("api/v1/webhooks/deliveries/:id/redeliver", [.post]),
     ]
 
     static func register(on router: Router<APIRequestContext>) {

@@ -149,6 +149,44 @@ enum OpenAPIDocument {
                 "404": { $ref: "#/components/responses/NotFound" }
                 "413": { $ref: "#/components/responses/TooLarge" }
                 "422": { $ref: "#/components/responses/Unprocessable" }
+          /api/v1/tickets/{number}/replies:
+            parameters:
+              - $ref: "#/components/parameters/TicketNumber"
+            post:
+              operationId: addReply
+              summary: Mails an agent's answer to the requester and the ticket's Cc participants.
+              description: |
+                One transaction writes the outbound article (author: the token's name), one queued mail to the requester
+                and one to each Cc participant (everyone the customer's messages were addressed to or copied, but our own
+                addresses, plus `cc`), the optional status change and the `article.added` (and `ticket.updated`) events.
+                The outbound worker sends the mails after the commit: each with our signed Message-ID, In-Reply-To the
+                customer's last message, References the thread, and the ticket's tag in the subject, so that answers
+                thread onto the ticket. The mail carries `text`; `html` is kept on the article.
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema: { $ref: "#/components/schemas/ReplyRequest" }
+              responses:
+                "201":
+                  description: The reply's article (direction `outbound`).
+                  headers:
+                    Location:
+                      schema: { type: string }
+                  content:
+                    application/json:
+                      schema: { $ref: "#/components/schemas/Article" }
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthorized" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "409":
+                  description: Outbound mail is not configured, or the ticket has no requester address to answer.
+                  content:
+                    application/problem+json:
+                      schema: { $ref: "#/components/schemas/Problem" }
+                "413": { $ref: "#/components/responses/TooLarge" }
+                "422": { $ref: "#/components/responses/Unprocessable" }
           /api/v1/tickets/{number}/articles/{article}/raw:
             parameters:
               - $ref: "#/components/parameters/TicketNumber"
@@ -287,6 +325,55 @@ enum OpenAPIDocument {
                       schema: { $ref: "#/components/schemas/Problem" }
                 "503":
                   description: This server does not replay.
+                  content:
+                    application/problem+json:
+                      schema: { $ref: "#/components/schemas/Problem" }
+          /api/v1/webhooks/deliveries:
+            get:
+              operationId: listWebhookDeliveries
+              summary: Webhook deliveries (one per event and endpoint), newest event first, a page at a time.
+              parameters:
+                - name: state
+                  in: query
+                  description: Only deliveries in this state; `failed` are the dead letters.
+                  schema: { type: string, enum: [failed, pending, delivered] }
+                - $ref: "#/components/parameters/Limit"
+                - $ref: "#/components/parameters/Cursor"
+              responses:
+                "200":
+                  description: A page of deliveries.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        additionalProperties: false
+                        required: [items, next_cursor]
+                        properties:
+                          items: { type: array, items: { $ref: "#/components/schemas/WebhookDelivery" } }
+                          next_cursor: { type: [string, "null"] }
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthorized" }
+          /api/v1/webhooks/deliveries/{id}/redeliver:
+            parameters:
+              - name: id
+                in: path
+                required: true
+                description: The delivery's `id` (`<event_id>.<endpoint>`).
+                schema: { type: string }
+            post:
+              operationId: redeliverWebhook
+              summary: Sends a failed delivery again (pending, attempts reset, due now).
+              responses:
+                "200":
+                  description: The delivery, pending again.
+                  content:
+                    application/json:
+                      schema: { $ref: "#/components/schemas/WebhookDelivery" }
+                "401": { $ref: "#/components/responses/Unauthorized" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
+                "409":
+                  description: The delivery is pending or delivered, not failed.
                   content:
                     application/problem+json:
                       schema: { $ref: "#/components/schemas/Problem" }
@@ -496,8 +583,8 @@ enum OpenAPIDocument {
             Ticket:
               type: object
               additionalProperties: false
-              required: [number, queue, status, subject, requester, priority, category, type, assignee, source,
-                created_at, updated_at, articles, activities]
+              required: [number, queue, status, subject, requester, priority, category, type, assignee, account, fields,
+                source, created_at, updated_at, articles, activities]
               properties:
                 number: { type: integer, minimum: 1 }
                 queue: { type: string }
@@ -511,11 +598,28 @@ enum OpenAPIDocument {
                 category: { type: [string, "null"] }
                 type: { type: [string, "null"] }
                 assignee: { type: [string, "null"] }
+                account:
+                  description: The account (customer) an alert ticket is about (alert rules); `null` for others.
+                  type: [string, "null"]
+                fields:
+                  description: Typed fields set by structured requests, mail commands and XML transactions, by name.
+                  type: array
+                  items: { $ref: "#/components/schemas/TicketField" }
                 source: { type: string }
                 created_at: { type: string, format: date-time }
                 updated_at: { type: string, format: date-time }
                 articles: { type: array, items: { $ref: "#/components/schemas/Article" } }
                 activities: { type: array, items: { $ref: "#/components/schemas/Activity" } }
+            TicketField:
+              type: object
+              additionalProperties: false
+              required: [name, kind, value]
+              properties:
+                name: { type: string }
+                kind: { type: string, enum: [text, long_text, number, date, choice] }
+                value:
+                  description: The canonical form of its kind (a number's decimal digits, a date as YYYY-MM-DD).
+                  type: string
             TicketChange:
               type: object
               additionalProperties: false
@@ -533,6 +637,38 @@ enum OpenAPIDocument {
               required: [text]
               properties:
                 text: { type: string, minLength: 1, maxLength: 100000, pattern: "\\S" }
+            ReplyRequest:
+              type: object
+              additionalProperties: false
+              required: [text]
+              properties:
+                text: { type: string, minLength: 1, maxLength: 100000, pattern: "\\S" }
+                html: { type: [string, "null"], maxLength: 500000 }
+                cc: { type: array, maxItems: 20, items: { $ref: "#/components/schemas/PlainAddress" } }
+                status: { $ref: "#/components/schemas/Status" }
+            PlainAddress:
+              description: An ASCII addr-spec, `local@domain`, without a display name.
+              type: string
+              maxLength: 254
+              pattern: "^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*$"
+            WebhookDelivery:
+              type: object
+              additionalProperties: false
+              required: [id, event_id, type, ticket_number, endpoint, state, attempts, next_attempt_at, last_attempt_at,
+                last_status, last_error, created_at]
+              properties:
+                id: { type: string, description: "`<event_id>.<endpoint>`, for `/redeliver`." }
+                event_id: { type: string, description: The event's stable id (`webhook-id`). }
+                type: { type: string }
+                ticket_number: { type: [integer, "null"] }
+                endpoint: { type: string }
+                state: { type: string, enum: [pending, delivered, failed] }
+                attempts: { type: integer, minimum: 0 }
+                next_attempt_at: { type: string, format: date-time }
+                last_attempt_at: { type: [string, "null"], format: date-time }
+                last_status: { type: [integer, "null"], description: "The receiver's last HTTP status; null without one." }
+                last_error: { type: [string, "null"] }
+                created_at: { type: string, format: date-time, description: When the event was written. }
             ShortText:
               description: 1 to 200 characters, not only white space, no control characters; `null` clears the field.
               type: [string, "null"]

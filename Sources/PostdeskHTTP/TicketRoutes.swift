@@ -1,14 +1,17 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import MailParser
 import TicketPipeline
 import TicketStoreSQLite
 
-/// `/api/v1/tickets`: the list, one ticket, its downloads, changes and internal notes. Reads go to `reader`
-/// (WAL snapshots, never blocking the writer); changes go through the store's single writer.
+/// `/api/v1/tickets`: the list, one ticket, its downloads, changes, internal notes and replies. Reads go to
+/// `reader` (WAL snapshots, never blocking the writer); changes go through the store's single writer.
 struct TicketRoutes: Sendable {
     let reader: any TicketDatabaseReading
     let store: SQLiteTicketStore
+    /// Our side of a mailed reply; nil: outbound mail is off and replies are refused (409).
+    let replies: AgentReply.Sender?
 
     func register(on router: Router<APIRequestContext>) {
         let tickets = router.group("api/v1/tickets")
@@ -16,6 +19,7 @@ struct TicketRoutes: Sendable {
         tickets.get(":number") { _, context in try await show(context) }
         tickets.patch(":number") { request, context in try await change(request, context) }
         tickets.post(":number/notes") { request, context in try await addNote(request, context) }
+        tickets.post(":number/replies") { request, context in try await addReply(request, context) }
         tickets.get(":number/articles/:article/raw") { _, context in try await raw(context) }
         tickets.get(":number/articles/:article/attachments/:sha256") { _, context in try await attachment(context) }
     }
@@ -96,13 +100,7 @@ struct TicketRoutes: Sendable {
         let number = try APIInput.positiveInteger("number", context, as: Int.self)
         try await requireTicket(number)
         let body = try await APIInput.jsonObject(request, allowed: ["text"])
-        guard let text = body["text"] as? String else {
-            throw ProblemDetails.unprocessable("text must be a string")
-        }
-        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, text.unicodeScalars.count <= 100_000
-        else {
-            throw ProblemDetails.unprocessable("text must not be only white space, and at most 100000 characters")
-        }
+        let text = try APIInput.bodyText("text", in: body, maxLength: 100_000)
         guard
             let articleID = try await store.addInternalNote(
                 number: number, text: text, author: "token \(context.tokenName ?? "?")", at: Date())
@@ -112,6 +110,65 @@ struct TicketRoutes: Sendable {
         }
         var response = try APIResponse.json(APIResource.Article(article, ticket: number), status: .created)
         response.headers[.location] = "/api/v1/tickets/\(number)/articles/\(articleID)"
+        return response
+    }
+
+    /// Mails an agent's answer to the requester and the ticket's Cc participants (see `AgentReply`).
+    private func addReply(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let number = try APIInput.positiveInteger("number", context, as: Int.self)
+        try await requireTicket(number)
+        guard let replies else {
+            throw ProblemDetails.make(
+                "outbound-off", .conflict,
+                "outbound mail is not configured (outbound.relay or outbound.sendmail): a reply cannot be sent")
+        }
+        let body = try await APIInput.jsonObject(request, allowed: ["text", "html", "cc", "status"])
+        let text = try APIInput.bodyText("text", in: body, maxLength: 100_000)
+        var html: String?
+        if let value = body["html"], !(value is NSNull) {
+            guard let value = value as? String, value.unicodeScalars.count <= 500_000 else {
+                throw ProblemDetails.unprocessable("html must be a string of at most 500000 characters, or null")
+            }
+            html = value
+        }
+        var cc: [MailAddress] = []
+        if let value = body["cc"] {
+            guard let list = value as? [Any], list.count <= 20 else {
+                throw ProblemDetails.unprocessable("cc must be an array of at most 20 addresses")
+            }
+            for item in list {
+                guard let address = item as? String, APIInput.isPlainAddress(address) else {
+                    throw ProblemDetails.unprocessable(
+                        "cc must hold plain addresses (local@domain, ASCII), got '\(String(describing: item).prefix(80))'"
+                    )
+                }
+                cc.append(MailAddress(name: nil, address: address))
+            }
+        }
+        var status: String?
+        if let given = try APIInput.textField("status", in: body, nullable: false) {
+            guard let given, Self.statuses.contains(given) else {
+                throw ProblemDetails.unprocessable(
+                    "status must be one of \(Self.statuses.sorted().joined(separator: ", "))")
+            }
+            status = given
+        }
+        let written: AgentReply.Written?
+        do {
+            written = try await store.addAgentReply(
+                AgentReply(
+                    ticketNumber: number, text: text, html: html, cc: cc, status: status,
+                    author: "token \(context.tokenName ?? "?")", date: Date()),
+                sender: replies)
+        } catch let refusal as AgentReply.Refusal {
+            throw ProblemDetails.make("no-requester", .conflict, refusal.description)
+        }
+        guard let written else { throw ProblemDetails.notFound("no ticket #\(number)") }
+        guard let article = try await ticket(number).articles.first(where: { $0.id == written.articleID }) else {
+            throw ProblemDetails.notFound("the reply \(written.articleID) of ticket #\(number) is gone")
+        }
+        var response = try APIResponse.json(APIResource.Article(article, ticket: number), status: .created)
+        response.headers[.location] = "/api/v1/tickets/\(number)/articles/\(written.articleID)"
         return response
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MailClassification
+import MailCommands
 import MailParser
 
 /// Everything decided about a message before the store's writer runs; `commit` does only store calls and the
@@ -59,7 +60,7 @@ struct DeliveryPlan: Sendable {
     /// recorded deliveries, so that ordinary mail pays no extra lookup, and only their raw bytes may go unstored.
     static func mayEndRecorded(_ delivery: QueueDelivery) -> Bool {
         switch delivery.action {
-        case .record, .bounce, .automated: return true
+        case .record, .bounce, .automated, .command: return true
         case .errorTicket: return false
         case .ticket:
             switch delivery.queue.policy.unknownSenders {
@@ -70,7 +71,7 @@ struct DeliveryPlan: Sendable {
     }
 
     /// What one commit decided and wrote, gathered for the message record.
-    private struct CommitState {
+    struct CommitState {
         var rawStored = false
         var createdContactID: Int64??
         var bounce: (result: RecipientOutcome.Result, disposition: MessageDisposition, ticket: Int?)?
@@ -123,6 +124,9 @@ struct DeliveryPlan: Sendable {
                 case .ticket:
                     (result, disposition, ticket) = try commitTicket(
                         delivery: delivery, key: key, state: &state, in: transaction)
+                case .command(let command):
+                    (result, disposition, ticket) = try commitCommand(
+                        command, delivery: delivery, key: key, state: &state, in: transaction)
                 }
             }
             if case .recorded(let recorded) = result, recorded != .duplicate, recorded != .quarantined {
@@ -148,7 +152,7 @@ struct DeliveryPlan: Sendable {
         return results
     }
 
-    private func storeRaw(_ state: inout CommitState, in transaction: any TicketStoreTransaction) throws {
+    func storeRaw(_ state: inout CommitState, in transaction: any TicketStoreTransaction) throws {
         guard !state.rawStored else { return }
         try transaction.storeRawMessage(sha256: rawSHA256, message: message.raw, receivedAt: message.receivedAt)
         state.rawStored = true
@@ -156,17 +160,31 @@ struct DeliveryPlan: Sendable {
 
     // MARK: ordinary mail
 
-    private func commitTicket(
-        delivery: QueueDelivery, key: DeliveryKey, state: inout CommitState,
-        in transaction: any TicketStoreTransaction
+    /// Threads the message into a ticket or opens one (ordinary mail, and the regular part of commands and
+    /// alerts, which `options` adjust).
+    func commitTicket(
+        delivery: QueueDelivery, key: DeliveryKey, options: TicketOptions = TicketOptions(),
+        state: inout CommitState, in transaction: any TicketStoreTransaction
     ) throws -> (RecipientOutcome.Result, MessageDisposition, Int?) {
         let queue = delivery.queue.name
         let policy = delivery.queue.policy
-        let (match, refused) = try threading.match(
-            delivery.clues, queue: queue, sender: participantAddress, signer: signer, in: transaction)
+        var match: ThreadMatch?
+        var refused: ThreadMatch?
         var target: Int?
-        var activities: [(ticket: Int?, kind: String, text: String)] = []
+        var activities: [(ticket: Int?, kind: String, text: String)] = options.activities.map {
+            (nil, $0.kind, $0.text)
+        }
         var linkTo: (ticket: Int, reason: String)?
+        switch options.target {
+        case .threaded:
+            (match, refused) = try threading.match(
+                delivery.clues, queue: queue, sender: participantAddress, signer: signer, in: transaction)
+        case .new:
+            break
+        case .existing(let number, let reason):
+            target = number
+            activities.append((number, "threaded", reason))
+        }
         if let match {
             target = match.ticket
             if let ticketState = try transaction.ticketState(number: match.ticket),
@@ -217,7 +235,7 @@ struct DeliveryPlan: Sendable {
             number = target
         } else {
             var requesterID: Int64?
-            switch try resolveRequester(policy, state: &state, in: transaction) {
+            switch try resolveRequester(policy, override: options.requester, state: &state, in: transaction) {
             case .contact(let id, let address, let note):
                 requesterID = id
                 requesterAddress = address
@@ -230,7 +248,9 @@ struct DeliveryPlan: Sendable {
                 queue: queue, subject: parsed.subject ?? "", requesterID: requesterID, source: message.source,
                 createdAt: message.receivedAt)
             ticket.defaults = policy.ticketDefaults
+            if let type = options.type { ticket.defaults.type = type }
             number = try transaction.createTicket(ticket)
+            if let account = options.account { try transaction.setAccount(account, ticket: number) }
             for note in delivery.routingNotes { activities.append((nil, note.kind, note.text)) }
             if let linkTo {
                 activities.append((nil, "linked", "linked to #\(linkTo.ticket): \(linkTo.reason)"))
@@ -241,19 +261,23 @@ struct DeliveryPlan: Sendable {
         for attachment in delivery.keptAttachments {
             try transaction.storeAttachment(attachment, articleID: articleID, rawMessage: message.raw)
         }
+        if !options.fields.isEmpty {
+            try transaction.setTicketFields(options.fields, ticket: number, at: message.receivedAt)
+        }
         if !delivery.attachmentNotes.isEmpty {
             activities.append((nil, "attachments", delivery.attachmentNotes.joined(separator: "\n")))
         }
         let registration = try messageIDRegistration(ticket: number, queue: queue, in: transaction)
         if let note = registration.note { activities.append((nil, "message-id", note)) }
         if recordsEvents {
-            try transaction.recordEvent(
-                articleEvent(
-                    target == nil ? .ticketCreated : .articleAdded, ticket: number, queue: queue,
-                    ticketSubject: target == nil ? parsed.subject ?? "" : nil, requester: requesterAddress,
-                    articleID: articleID, direction: .inbound))
+            let event = articleEvent(
+                target == nil ? .ticketCreated : .articleAdded, ticket: number, queue: queue,
+                ticketSubject: target == nil ? parsed.subject ?? "" : nil, requester: requesterAddress,
+                articleID: articleID, direction: .inbound,
+                commanded: target == nil ? (options.account, options.type, options.fields) : nil)
+            try transaction.recordEvent(event)
         }
-        if target == nil, let rule = policy.acknowledgement,
+        if target == nil, options.acknowledges, let rule = policy.acknowledgement,
             let note = try enqueueAcknowledgement(
                 ticket: number, queue: queue, policy: policy, rule: rule, in: transaction)
         {
@@ -342,9 +366,17 @@ struct DeliveryPlan: Sendable {
         case refused(MessageDisposition, reason: String)
     }
 
+    /// The requester of a new ticket: `override` (a command's resolved requester, whose contact is created if
+    /// needed) or the one `requester(_:)` chooses under the queue's unknown-sender policy.
     private func resolveRequester(
-        _ policy: QueuePolicy, state: inout CommitState, in transaction: any TicketStoreTransaction
+        _ policy: QueuePolicy, override: MailAddress? = nil, state: inout CommitState,
+        in transaction: any TicketStoreTransaction
     ) throws -> RequesterResolution {
+        if let override {
+            let address = MailAddressForm.normalized(override.address)
+            let id = try transaction.upsertContact(address: address, name: override.name)
+            return .contact(id, address: override, note: nil)
+        }
         let (chosen, rule) = requester(policy)
         guard let requester = chosen else { return .contact(nil, address: nil, note: nil) }
         let address = requester.address.lowercased()
@@ -439,6 +471,17 @@ struct DeliveryPlan: Sendable {
                     recipient: recipient?.finalRecipient, status: recipient?.status,
                     diagnostic: recipient?.diagnostic, summary: report.summary, rawSHA256: rawSHA256))
         }
+        // Our own mail bounced (the original's Message-ID is one we signed): its failed recipients are bouncing,
+        // and the outbound worker suppresses further mail to them.
+        if let original = report.originalMessageID, signer?.ticket(fromMessageID: original) != nil {
+            for recipient in report.failedRecipients.prefix(50) {
+                let words = [recipient.status, recipient.diagnostic].compactMap { $0 }.joined(separator: " ")
+                let reason = words.isEmpty ? report.summary : words
+                try transaction.markBouncing(
+                    address: MailAddressForm.normalized(recipient.finalRecipient), reason: reason,
+                    at: message.receivedAt)
+            }
+        }
         guard let ticket, let ticketState = try transaction.ticketState(number: ticket) else {
             if recordsEvents {
                 try transaction.recordEvent(bounceEvent(report, rows: rows, ticket: nil, articleID: nil))
@@ -494,7 +537,7 @@ struct DeliveryPlan: Sendable {
 
     /// `recordDelivery` with the Message-ID registered only where `messageIDRegistration` allows it; a refusal
     /// goes into the message record.
-    private func recordDelivery(
+    func recordDelivery(
         _ key: DeliveryKey, ticket: Int, articleID: Int64, state: inout CommitState,
         in transaction: any TicketStoreTransaction
     ) throws {
@@ -554,9 +597,12 @@ struct DeliveryPlan: Sendable {
 
     /// A `ticket.created` or `article.added` event: the ticket (with subject and requester when it was just
     /// created) and the article's headers; its texts are rendered from the stored article when it is sent.
+    ///
+    /// - Parameter commanded: what a command or alert gave the new ticket (account, type, typed fields).
     private func articleEvent(
         _ type: OutboxEventType, ticket: Int, queue: String, ticketSubject: String?, requester: MailAddress?,
-        articleID: Int64, direction: ArticleDirection, articleSubject: String? = nil
+        articleID: Int64, direction: ArticleDirection, articleSubject: String? = nil,
+        commanded: (account: String?, type: String?, fields: [TicketField])? = nil
     ) -> NewOutboxEvent {
         var ticketObject = EventPayload()
         ticketObject.add("number", ticket)
@@ -564,6 +610,21 @@ struct DeliveryPlan: Sendable {
         if let ticketSubject {
             ticketObject.add("subject", ticketSubject)
             ticketObject.add("requester", requester)
+        }
+        if let commanded {
+            ticketObject.add("account", commanded.account)
+            ticketObject.add("type", commanded.type)
+            if !commanded.fields.isEmpty {
+                ticketObject.add(
+                    "fields",
+                    objects: commanded.fields.map { field in
+                        var object = EventPayload()
+                        object.add("name", field.name)
+                        object.add("kind", field.kind.rawValue)
+                        object.add("value", field.value)
+                        return object
+                    })
+            }
         }
         var payload = EventPayload()
         payload.add("ticket", object: ticketObject)

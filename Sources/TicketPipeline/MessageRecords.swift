@@ -32,6 +32,11 @@ public enum MessageDisposition: String, Sendable, Codable, Hashable, CaseIterabl
     case redirected
     /// A polled message over the mailbox's size limit: not downloaded, on record with what the server said of it.
     case tooLarge = "too-large"
+    /// An alert a skip rule matched (or one for no known account): forwarded to the internal address, no ticket.
+    case forwarded
+    /// A command that was not obeyed and opened no ticket (an XML transaction with a wrong password, over the
+    /// sender's rate, failing the required authentication): on record with the reason, never processed.
+    case commandRefused = "command-refused"
 }
 
 /// The one record kept for every message the pipeline handled, accepted or not.

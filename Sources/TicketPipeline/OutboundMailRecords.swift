@@ -9,13 +9,18 @@ public enum OutboundMailKind: String, Sendable, Hashable, Codable {
     case notification
     /// An agent's answer (from the API).
     case reply
+    /// The answer to a mail command: its confirmation, its errors, or an XML transaction's response.
+    case commandResponse = "command-response"
+    /// An alert forwarded to the internal address (a skip rule, or no known account).
+    case forward
 }
 
 /// A mail to send, written in the same transaction as the change that causes it; the worker composes and sends
 /// it after the commit, so nothing goes out for a change that did not commit, and nothing committed is lost.
 public struct NewOutboundMail: Sendable, Hashable {
     public var kind: OutboundMailKind
-    public var ticketNumber: Int
+    /// nil for mail about no ticket (an XML transaction's response, a forwarded alert): it carries no tag.
+    public var ticketNumber: Int?
     public var queue: String
     public var recipient: MailAddress
     /// The ticket's subject (without our tag); the composer adds the tag.
@@ -29,7 +34,7 @@ public struct NewOutboundMail: Sendable, Hashable {
     public var createdAt: Date
 
     public init(
-        kind: OutboundMailKind, ticketNumber: Int, queue: String, recipient: MailAddress, subject: String,
+        kind: OutboundMailKind, ticketNumber: Int?, queue: String, recipient: MailAddress, subject: String,
         inReplyTo: String?, references: [String], text: String? = nil, createdAt: Date
     ) {
         self.kind = kind
@@ -66,6 +71,8 @@ public enum OutboundMailOutcome: Sendable, Hashable {
     case deferred(retryAt: Date, reason: String)
     /// A permanent failure: never tried again.
     case failed(at: Date, reason: String)
+    /// Not sent: the recipient is bouncing (`BouncingAddress`); never tried again.
+    case suppressed(at: Date, reason: String)
 }
 
 /// The queue's acknowledgement rule: on, with at most `perAddressPerHour` acknowledgements to one address.

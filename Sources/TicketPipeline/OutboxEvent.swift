@@ -4,8 +4,11 @@ import Foundation
 public enum OutboxEventType: String, Sendable, Hashable, Codable, CaseIterable {
     /// A message opened a ticket (also an unreadable message's error ticket); carries the first article.
     case ticketCreated = "ticket.created"
-    /// A message threaded into an existing ticket, as an article or a note (automated mail).
+    /// A message threaded into an existing ticket, as an article or a note (automated mail); an agent's reply or
+    /// internal note through the API.
     case articleAdded = "article.added"
+    /// An agent changed a ticket's fields (status, priority, category, type, assignee): old and new values.
+    case ticketUpdated = "ticket.updated"
     /// A bounce or report was recorded, matched to a ticket or not.
     case bounceRecorded = "bounce.recorded"
     /// The pipeline could not handle a message; it waits in quarantine.

@@ -49,6 +49,10 @@ public struct QueuePolicy: Sendable, Hashable {
     public var acknowledgement: AcknowledgementRule?
     /// Addresses told of each new ticket and each new message on a ticket (`queues.<name>.agents`); empty: none.
     public var notifiedAgents: [String] = []
+    /// What mail may command in this queue (`queues.<name>.commands`); nil: nothing, every message is ordinary.
+    public var commands: MailCommandPolicy?
+    /// Whether outbound mail is configured: commands are then confirmed (or refused) by mail to their sender.
+    public var repliesToCommands = false
 
     public init(
         filter: MailFilter = MailFilter(), attachments: AttachmentPolicy = AttachmentPolicy(),
@@ -98,15 +102,21 @@ public struct PipelineSettings: Sendable {
     public var triageQueue: String?
     /// Whether commits write events to the transactional outbox (`ticket.created`, `article.added`,
     /// `bounce.recorded`, `message.quarantined`): on when webhooks are configured, so that intake without
-    /// webhooks pays nothing for them.
-    public var recordsEvents: Bool
+    /// webhooks pays nothing for them. Read per message from `eventRecording`.
+    public var recordsEvents: Bool {
+        get { eventRecording.isOn }
+        set { eventRecording = EventRecording(newValue) }
+    }
+    /// The switch behind `recordsEvents`, shared by every copy of these settings: the daemon flips it when a
+    /// reload adds the first webhook or removes the last one.
+    public var eventRecording: EventRecording
 
     public init(
         ownMail: OwnMailConfiguration = OwnMailConfiguration(instanceName: ""),
         bounces: BounceDetectionConfiguration = BounceDetectionConfiguration(), maximumAttachments: Int = 1000,
         messageIDs: MessageIDSigner? = nil, triageQueue: String? = nil, recordsEvents: Bool = false
     ) {
-        self.recordsEvents = recordsEvents
+        self.eventRecording = EventRecording(recordsEvents)
         self.ownMail = ownMail
         self.bounces = bounces
         self.maximumAttachments = maximumAttachments

@@ -1,5 +1,6 @@
-/// The steps a message goes through in `TicketIntake`, in order. A message that stops in one of them (a crash,
-/// a hang) is named by it in the log and in its quarantine entry.
+/// The steps a message goes through in `TicketIntake`. A message that stops in one of them (a crash, a hang) is
+/// named by it in the log and in its quarantine entry. The raw values are kept in the in-flight ledger across
+/// restarts: a new stage takes a new value, whatever its place.
 public enum PipelineStage: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     /// Handed over by the transport, not yet looked at.
     case received = 1
@@ -13,6 +14,8 @@ public enum PipelineStage: UInt8, Sendable, CaseIterable, CustomStringConvertibl
     case plan
     /// Inside the store's transaction.
     case commit
+    /// Mail commands and alert rules (between classify and plan).
+    case command
 
     public var description: String {
         switch self {
@@ -22,6 +25,7 @@ public enum PipelineStage: UInt8, Sendable, CaseIterable, CustomStringConvertibl
         case .classify: "classify"
         case .plan: "plan"
         case .commit: "commit"
+        case .command: "command"
         }
     }
 

@@ -405,6 +405,24 @@ public final class TicketIntake: Sendable {
             case .accepted:
                 name = "accepted"
             }
+            if let commands = delivery.queue.policy.commands, commands.isActive {
+                try enter(.command, of: message, progress: progress)
+                // Only what would otherwise open or join a ticket may command: never a bounce, a loop, own mail.
+                let automated: Bool?
+                switch delivery.action {
+                case .ticket: automated = false
+                case .automated: automated = true
+                default: automated = nil
+                }
+                let from = MailAddressForm.normalized(parsed.from.first?.address ?? message.sender)
+                if let automated,
+                    let command = MailCommandPlanner.plan(
+                        parsed, raw: raw, sender: from, policy: commands, automated: automated)
+                {
+                    delivery.action = .command(command)
+                    decisionLines.append("\(prefix)command/\(command.kind): found")
+                }
+            }
             if index == 0 { classificationName = name }
             for decision in classification.attachments {
                 if decision.action == .keep {
@@ -433,7 +451,7 @@ public final class TicketIntake: Sendable {
             threading: threading, signer: settings.messageIDs, classification: classificationName,
             decisions: decisionLines.joined(separator: "\n"), textDerivedFromRaw: parsesWithMessageParser,
             recordsEvents: settings.recordsEvents, articleEventFields: EventPayload())
-        if settings.recordsEvents { plan.articleEventFields = plan.articleFields() }
+        if plan.recordsEvents { plan.articleEventFields = plan.articleFields() }
         return plan
     }
 
@@ -514,6 +532,8 @@ enum PlannedAction: Sendable {
     case record(MessageDisposition, reason: String)
     /// An unreadable message: an error ticket with the raw message and the reason.
     case errorTicket(reason: String)
+    /// A command or an alert (issue 15), carried out and authorised in the commit.
+    case command(PlannedCommand)
 }
 
 /// The recipients of one message that route to one queue, and what to do for them.

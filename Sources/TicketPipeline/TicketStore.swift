@@ -1,4 +1,5 @@
 import Foundation
+import MailCommands
 import MailParser
 import MessageSpool
 
@@ -122,6 +123,11 @@ public protocol TicketStoreTransaction {
     func isParticipant(address: String, ticket number: Int) throws -> Bool
     /// Changes a ticket's status (e.g. reopens it).
     func setStatus(_ status: String, ticket number: Int, at: Date) throws
+    /// Applies an agent's `change` to ticket `number`: one activity (kind `changed`) per field that really
+    /// changes, naming `actor`, and, when anything changed and the store records events, one `ticket.updated`
+    /// event with the old and new values, in this same transaction. Returns the activities written (empty: no
+    /// change), or nil when there is no such ticket.
+    func changeTicket(number: Int, _ change: TicketChange, actor: String, at: Date) throws -> [ActivityDetail]?
     /// Puts an event in the transactional outbox (one row): it commits with the change it reports, or not at all,
     /// and a webhook worker delivers it after the commit. Returns the event's stable id.
     @discardableResult
@@ -135,6 +141,27 @@ public protocol TicketStoreTransaction {
     func dueOutboundMail(at now: Date, limit: Int) throws -> [OutboundMailItem]
     /// Records an attempt's outcome for queued mail `id`.
     func recordOutboundAttempt(id: Int64, outcome: OutboundMailOutcome) throws
+
+    /// Sets typed fields on ticket `ticket` (a field of the same name is replaced).
+    func setTicketFields(_ fields: [TicketField], ticket: Int, at: Date) throws
+    /// Sets the account (customer) ticket `ticket` is about.
+    func setAccount(_ account: String, ticket: Int) throws
+    /// The newest open (not solved or closed) ticket of `queue` about `account` with exactly `subject`, if any:
+    /// where a repeated alert threads.
+    func openTicket(account: String, subject: String, queue: String) throws -> Int?
+    /// The requester's address (lower-cased) of ticket `number`; nil for no such ticket or no requester.
+    func requesterAddress(ticket number: Int) throws -> String?
+    /// Records a command a message carried (applied, refused or invalid).
+    func recordCommand(_ command: NewMailCommandRecord) throws
+    /// How many commands from `sender` were recorded since `since`: the rate limit per sender.
+    func commandCount(sender: String, since: Date) throws -> Int
+    /// Flags `address` (lower-cased) as bouncing since `at`, for `reason`; creates its contact when needed.
+    func markBouncing(address: String, reason: String, at: Date) throws
+    /// The bouncing flag of `address` (lower-cased), nil when it is not bouncing.
+    func bouncing(address: String) throws -> BouncingAddress?
+    /// Clears the bouncing flag of `address` (lower-cased); returns whether it was set.
+    @discardableResult
+    func clearBouncing(address: String) throws -> Bool
 }
 
 /// An article whose Message-ID threads replies: which ticket and queue it belongs to, and who sent it.
@@ -324,6 +351,10 @@ public struct TicketDetail: Sendable, Hashable, Codable {
     public var defaults = TicketDefaults()
     /// Who works on it (set through the API); nil: nobody yet.
     public var assignee: String?
+    /// The account (customer) an alert ticket is about; nil for others.
+    public var account: String?
+    /// Typed fields (structured requests, commands, XML transactions), by name.
+    public var fields: [TicketField] = []
 
     public init(
         number: Int, queue: String, status: String, subject: String, requester: MailAddress?, source: IntakeSource,

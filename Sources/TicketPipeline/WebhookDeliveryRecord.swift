@@ -74,9 +74,9 @@ public protocol WebhookOutboxStore: Sendable {
     /// receives every event already in the outbox: those written since webhooks were configured). Returns how
     /// many deliveries were created.
     func fanOutEvents(to subscriptions: [WebhookSubscription], at time: Date) async throws -> Int
-    /// Pending deliveries due at `time`, oldest event first, at most `limit`: a delivery waits while an earlier
-    /// event of the same ticket is pending for the same endpoint (order per ticket).
-    func dueWebhookDeliveries(at time: Date, limit: Int) async throws -> [WebhookDeliveryRecord]
+    /// Pending deliveries to `endpoints` due at `time`, oldest event first, at most `limit`: a delivery waits while
+    /// an earlier event of the same ticket is pending for the same endpoint (order per ticket).
+    func dueWebhookDeliveries(at time: Date, limit: Int, endpoints: [String]) async throws -> [WebhookDeliveryRecord]
     /// The earliest `next_attempt_at` of a pending delivery, if any.
     func nextWebhookAttempt() async throws -> Date?
     func outboxEvent(sequence: Int64) async throws -> OutboxEventRecord?

@@ -177,46 +177,20 @@ extension SQLiteTicketStore {
         }
     }
 
-    /// Applies `change` to ticket `number`, one activity (kind `changed`) per field that really changes, naming
-    /// `actor`. Returns the activities written (empty when nothing changed), or nil when there is no such ticket.
+    /// Applies `change` to ticket `number` in a transaction of its own (`TicketStoreTransaction.changeTicket`:
+    /// activities, and a `ticket.updated` event when events are recorded). Returns the activities written (empty
+    /// when nothing changed), or nil when there is no such ticket.
     public func changeTicket(
         number: Int, _ change: TicketChange, actor: String, at date: Date
     ) async throws -> [ActivityDetail]? {
         try await write { transaction in
-            guard let transaction = transaction as? SQLiteTicketTransaction else {
-                throw TicketStoreError(kind: .other, operation: "change ticket", path: "", underlying: "not SQLite")
-            }
-            let db = transaction.db
-            guard
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT status, priority, category, type, assignee FROM tickets WHERE number = ?",
-                    arguments: [number])
-            else { return nil }
-            var activities: [ActivityDetail] = []
-            func apply(_ column: String, _ old: String?, _ new: String??) throws {
-                guard let new, new != old else { return }
-                try db.execute(sql: "UPDATE tickets SET \(column) = ? WHERE number = ?", arguments: [new, number])
-                let text = "\(column): \(old ?? "(none)") → \(new ?? "(none)") (by \(actor))"
-                try transaction.addActivity(
-                    NewActivity(ticketNumber: number, kind: "changed", text: text, createdAt: date))
-                activities.append(ActivityDetail(kind: "changed", text: text, createdAt: date))
-            }
-            try apply("status", row[0], change.status.map { .some($0) })
-            try apply("priority", row[1], change.priority)
-            try apply("category", row[2], change.category)
-            try apply("type", row[3], change.type)
-            try apply("assignee", row[4], change.assignee)
-            if !activities.isEmpty {
-                try db.execute(
-                    sql: "UPDATE tickets SET updated_at = MAX(updated_at, ?) WHERE number = ?",
-                    arguments: [date.timeIntervalSince1970, number])
-            }
-            return activities
+            try transaction.changeTicket(number: number, change, actor: actor, at: date)
         }
     }
 
-    /// Adds an internal note (an article with direction `note`, source `api`) to ticket `number`, and an activity
-    /// naming `author`. Returns the article's id, or nil when there is no such ticket.
+    /// Adds an internal note (an article with direction `note`, source `api`) to ticket `number`, an activity
+    /// naming `author`, and an `article.added` event when events are recorded. Returns the article's id, or nil
+    /// when there is no such ticket.
     public func addInternalNote(number: Int, text: String, author: String, at date: Date) async throws -> Int64? {
         try await write { transaction in
             guard let transaction = transaction as? SQLiteTicketTransaction else {
@@ -237,6 +211,9 @@ extension SQLiteTicketStore {
                 NewActivity(
                     ticketNumber: number, kind: "note", text: "internal note \(articleID) added by \(author)",
                     createdAt: date))
+            try transaction.recordAgentArticleEvent(
+                ticket: number, queue: row[0], articleID: articleID, direction: .note, subject: row[1],
+                author: author, messageID: nil, from: nil, at: date)
             return articleID
         }
     }

@@ -58,18 +58,24 @@ extension SQLiteTicketStore: WebhookOutboxStore {
         }
     }
 
-    public func dueWebhookDeliveries(at time: Date, limit: Int) async throws -> [WebhookDeliveryRecord] {
-        try await read("read due webhook deliveries") { db in
+    public func dueWebhookDeliveries(
+        at time: Date, limit: Int, endpoints: [String]
+    ) async throws -> [WebhookDeliveryRecord] {
+        guard !endpoints.isEmpty else { return [] }
+        let names = endpoints.map { _ in "?" }.joined(separator: ",")
+        return try await read("read due webhook deliveries") { db in
             try WebhookReads.deliveries(
                 db,
                 where: """
-                    d.state = 'pending' AND d.next_attempt_at <= ?
+                    d.state = 'pending' AND d.next_attempt_at <= ? AND d.endpoint IN (\(names))
                     AND (d.ticket_number IS NULL OR NOT EXISTS (
                         SELECT 1 FROM webhook_deliveries e
                         WHERE e.endpoint = d.endpoint AND e.ticket_number = d.ticket_number AND e.state = 'pending'
                             AND e.outbox_id < d.outbox_id))
                     """,
-                order: "d.outbox_id", arguments: [time.timeIntervalSince1970], limit: limit)
+                order: "d.outbox_id",
+                arguments: StatementArguments([time.timeIntervalSince1970]) + StatementArguments(endpoints),
+                limit: limit)
         }
     }
 

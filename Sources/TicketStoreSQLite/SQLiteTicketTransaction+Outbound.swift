@@ -67,7 +67,43 @@ extension SQLiteTicketTransaction {
                 WHERE id = ?
                 """
             values = [reason, at.timeIntervalSince1970, id]
+        case .suppressed(let at, let reason):
+            sql = """
+                UPDATE outbound_mail SET state = 'suppressed', last_result = ?, finished_at = ? WHERE id = ?
+                """
+            values = [reason, at.timeIntervalSince1970, id]
         }
         try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(values))
+    }
+
+    func markBouncing(address: String, reason: String, at: Date) throws {
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO contacts(address, created_at, bouncing_since, bounce_reason) VALUES (?, ?, ?, ?)
+                ON CONFLICT(address) DO UPDATE SET bouncing_since = excluded.bouncing_since,
+                    bounce_reason = excluded.bounce_reason
+                """)
+        let time = at.timeIntervalSince1970
+        try statement.execute(arguments: [address, time, time, reason])
+    }
+
+    func bouncing(address: String) throws -> BouncingAddress? {
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT bouncing_since, bounce_reason FROM contacts WHERE address = ? AND bouncing_since IS NOT NULL
+                """)
+        guard let row = try Row.fetchOne(statement, arguments: [address]) else { return nil }
+        return BouncingAddress(
+            address: address, since: Date(timeIntervalSince1970: row[0]), reason: row[1] ?? "bounced")
+    }
+
+    func clearBouncing(address: String) throws -> Bool {
+        let statement = try db.cachedStatement(
+            sql: """
+                UPDATE contacts SET bouncing_since = NULL, bounce_reason = NULL
+                WHERE address = ? AND bouncing_since IS NOT NULL
+                """)
+        try statement.execute(arguments: [address])
+        return db.changesCount > 0
     }
 }

@@ -8,11 +8,15 @@ import TicketPipeline
 /// statement: the writer is the serialized part of intake, so it must not re-parse SQL for each message.
 struct SQLiteTicketTransaction: TicketStoreTransaction {
     let db: Database
+    /// Whether the store's own changes (`changeTicket`, API notes and replies) put outbox events: the same switch
+    /// as the pipeline's `PipelineSettings.recordsEvents` (see `SQLiteTicketStore.recordsEvents`).
+    let recordsEvents: Bool
     /// What this write created so far, which later calls of the same write build on.
     private let created = CreatedRows()
 
-    init(db: Database) {
+    init(db: Database, recordsEvents: Bool = false) {
         self.db = db
+        self.recordsEvents = recordsEvents
     }
 
     func deliveredTicket(for key: DeliveryKey) throws -> Int? {

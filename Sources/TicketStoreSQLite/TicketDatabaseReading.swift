@@ -1,4 +1,5 @@
 import GRDB
+import MailCommands
 import TicketPipeline
 
 /// The read queries of a ticket database, shared by the daemon's store (`SQLiteTicketStore`, over its pool) and
@@ -18,8 +19,16 @@ extension TicketDatabaseReading {
             var detail = try TicketReads.detail(db, number: number)
             detail?.activities = try RecordReads.activities(db, ticket: number)
             detail?.defaults = try RecordReads.ticketDefaults(db, ticket: number)
-            detail?.assignee = try String.fetchOne(
-                db, sql: "SELECT assignee FROM tickets WHERE number = ?", arguments: [number])
+            if let row = try Row.fetchOne(
+                db, sql: "SELECT assignee, account FROM tickets WHERE number = ?", arguments: [number])
+            {
+                detail?.assignee = row[0]
+                detail?.account = row[1]
+            }
+            detail?.fields = try Row.fetchAll(
+                db, sql: "SELECT name, kind, value FROM ticket_fields WHERE ticket_number = ? ORDER BY name",
+                arguments: [number]
+            ).map { TicketField(name: $0[0], kind: TicketFieldKind(rawValue: $0[1]) ?? .text, value: $0[2]) }
             return detail
         }
     }

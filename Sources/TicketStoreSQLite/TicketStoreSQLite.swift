@@ -26,6 +26,15 @@ public final class SQLiteTicketStore: TicketStore, TicketDatabaseReading {
     let durability: WALDurability
     private let closed = Atomic(false)
     private let logger: Logger
+    private let eventRecording = Atomic(false)
+
+    /// Whether the store's own ticket changes (`changeTicket`, API notes and replies) write outbox events. The
+    /// daemon sets it from the same switch as the pipeline's `PipelineSettings.recordsEvents` (webhooks are
+    /// configured), so that an event exists for every change or for none. Off by default.
+    public var recordsEvents: Bool {
+        get { eventRecording.load(ordering: .acquiring) }
+        set { eventRecording.store(newValue, ordering: .releasing) }
+    }
 
     /// Opens (creating it and its parent directories if needed) and migrates the database at `path`.
     /// - Parameter busyTimeout: how long a write waits for another process's lock before failing with `.busy`.
@@ -107,7 +116,8 @@ public final class SQLiteTicketStore: TicketStore, TicketDatabaseReading {
         _ work: @escaping @Sendable (any TicketStoreTransaction) throws -> T
     ) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            committer.submit(WriteRequest(work: work, path: path) { continuation.resume(with: $0) })
+            committer.submit(
+                WriteRequest(work: work, path: path, recordsEvents: recordsEvents) { continuation.resume(with: $0) })
         }
     }
 
@@ -122,7 +132,8 @@ public final class SQLiteTicketStore: TicketStore, TicketDatabaseReading {
         _ work: @escaping @Sendable (any TicketStoreTransaction) throws -> T,
         completion: @escaping @Sendable (Result<T, any Error>) -> Void
     ) {
-        committer.submit(WriteRequest(work: work, path: path, completion: completion))
+        committer.submit(
+            WriteRequest(work: work, path: path, recordsEvents: recordsEvents, completion: completion))
     }
 
     public func rawMessage(articleID: Int64) async throws -> [UInt8]? {
@@ -254,20 +265,22 @@ final class WriteRequest<T: Sendable>: PendingWrite, @unchecked Sendable {
     private let work: @Sendable (any TicketStoreTransaction) throws -> T
     private let completion: @Sendable (Result<T, any Error>) -> Void
     private let path: String
+    private let recordsEvents: Bool
     private var result: Result<T, any Error>?
 
     init(
-        work: @escaping @Sendable (any TicketStoreTransaction) throws -> T, path: String,
+        work: @escaping @Sendable (any TicketStoreTransaction) throws -> T, path: String, recordsEvents: Bool,
         completion: @escaping @Sendable (Result<T, any Error>) -> Void
     ) {
         self.work = work
         self.completion = completion
         self.path = path
+        self.recordsEvents = recordsEvents
     }
 
     func perform(_ db: Database) throws {
         do {
-            result = .success(try work(SQLiteTicketTransaction(db: db)))
+            result = .success(try work(SQLiteTicketTransaction(db: db, recordsEvents: recordsEvents)))
         } catch {
             result = .failure(error)
             throw error

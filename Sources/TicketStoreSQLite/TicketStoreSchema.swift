@@ -106,6 +106,8 @@ enum TicketStoreSchema {
         registerAPITokens(&migrator)
         registerOutbox(&migrator)
         registerOutbound(&migrator)
+        registerMailCommands(&migrator)
+        registerBouncingContacts(&migrator)
         return migrator
     }
 }

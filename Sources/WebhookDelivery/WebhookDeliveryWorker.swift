@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import Synchronization
 import TicketPipeline
 
 /// Delivers the outbox's events to the configured endpoints, at least once, in order per ticket.
@@ -33,7 +34,8 @@ public final class WebhookDeliveryWorker: Sendable {
     }
 
     private let store: any WebhookOutboxStore
-    private let endpoints: [String: WebhookEndpoint]
+    /// The configured endpoints by name; `update` replaces them while `run` goes on (a SIGHUP reload).
+    private let endpoints: Mutex<[String: WebhookEndpoint]>
     private let settings: Settings
     private let logger: Logger
 
@@ -41,34 +43,72 @@ public final class WebhookDeliveryWorker: Sendable {
         store: any WebhookOutboxStore, endpoints: [WebhookEndpoint], settings: Settings = Settings(), logger: Logger
     ) {
         self.store = store
-        self.endpoints = Dictionary(endpoints.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.endpoints = Mutex(Self.byName(endpoints))
         self.settings = settings
         self.logger = logger
     }
+
+    private static func byName(_ endpoints: [WebhookEndpoint]) -> [String: WebhookEndpoint] {
+        Dictionary(endpoints.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Makes `endpoints` the configured set: an added endpoint starts with the events written after this call (it
+    /// is registered in the store before it returns), a changed one is sent to as it is now (requests in flight
+    /// finish as they began), a removed one is sent nothing more; its pending deliveries stay in the store and
+    /// resume if it comes back. Returns the names added, changed and removed, for the log; throws when the store
+    /// cannot register the added ones (the worker's next poll does it then).
+    @discardableResult
+    public func update(
+        _ endpoints: [WebhookEndpoint]
+    ) async throws -> (added: [String], changed: [String], removed: [String]) {
+        let wanted = Self.byName(endpoints)
+        let old = self.endpoints.withLock { current in
+            defer { current = wanted }
+            return current
+        }
+        let added = wanted.keys.filter { old[$0] == nil }.sorted()
+        let removed = old.keys.filter { wanted[$0] == nil }.sorted()
+        let changed = wanted.compactMap { name, endpoint in
+            old[name].map { $0.sameSettings(as: endpoint) ? nil : name } ?? nil
+        }.sorted()
+        if !added.isEmpty {
+            let subscriptions = wanted.values.map(\.subscription).sorted { $0.endpoint < $1.endpoint }
+            _ = try await store.fanOutEvents(to: subscriptions, at: Date())
+        }
+        return (added, changed, removed)
+    }
+
+    /// The configured endpoints' names.
+    public var endpointNames: [String] { endpoints.withLock { $0.keys.sorted() } }
 
     private struct Key: Hashable, Sendable {
         var endpoint: String
         var sequence: Int64
     }
 
-    /// Runs until the task is cancelled; requests in flight then are abandoned and stay pending.
+    /// Runs until the task is cancelled; requests in flight then are abandoned and stay pending. While no endpoint
+    /// is configured it only waits (no store access) for `update` to add one.
     public func run() async {
-        guard !endpoints.isEmpty else { return }
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         configuration.timeout.connect = .seconds(5)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let subscriptions = endpoints.values.map(\.subscription).sorted { $0.endpoint < $1.endpoint }
         await withTaskGroup(of: Key?.self) { group in
             var inFlight = Set<Key>()
             var ticking = false
             var lastPrune = ContinuousClock.now - .seconds(3600)
             while !Task.isCancelled {
+                let endpoints = self.endpoints.withLock { $0 }
+                let subscriptions = endpoints.values.map(\.subscription).sorted { $0.endpoint < $1.endpoint }
                 do {
-                    _ = try await store.fanOutEvents(to: subscriptions, at: Date())
+                    if !subscriptions.isEmpty {
+                        _ = try await store.fanOutEvents(to: subscriptions, at: Date())
+                    }
                     let capacity = settings.maximumConcurrentRequests - inFlight.count
-                    if capacity > 0 {
+                    if capacity > 0, !subscriptions.isEmpty {
+                        // Only the configured endpoints' deliveries: a removed endpoint's cannot hold the others up.
                         let due = try await store.dueWebhookDeliveries(
-                            at: Date(), limit: settings.maximumConcurrentRequests + inFlight.count)
+                            at: Date(), limit: settings.maximumConcurrentRequests + inFlight.count,
+                            endpoints: subscriptions.map(\.endpoint))
                         for delivery in due {
                             let key = Key(endpoint: delivery.endpoint, sequence: delivery.sequence)
                             guard inFlight.count < settings.maximumConcurrentRequests, !inFlight.contains(key),
@@ -81,7 +121,7 @@ public final class WebhookDeliveryWorker: Sendable {
                             }
                         }
                     }
-                    if ContinuousClock.now - lastPrune > .seconds(3600) {
+                    if !subscriptions.isEmpty, ContinuousClock.now - lastPrune > .seconds(3600) {
                         lastPrune = .now
                         let removed = try await store.pruneOutbox(
                             before: Date().addingTimeInterval(-settings.retention.seconds))

@@ -25,6 +25,12 @@ public struct WebhookEndpoint: Sendable {
         self.timeout = timeout
     }
 
+    /// Whether `other` is configured the same: URL, events, secret, timeout and attempts.
+    func sameSettings(as other: WebhookEndpoint) -> Bool {
+        url == other.url && events == other.events && signer.hasSameKey(as: other.signer)
+            && timeout == other.timeout && maximumAttempts == other.maximumAttempts
+    }
+
     var subscription: WebhookSubscription {
         WebhookSubscription(endpoint: name, events: events.map { Set($0.map(\.rawValue)) })
     }

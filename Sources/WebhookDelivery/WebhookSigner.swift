@@ -24,6 +24,11 @@ public struct WebhookSigner: Sendable {
         }
     }
 
+    /// Whether `other` signs with the same secret (a reload tells a changed endpoint by it).
+    func hasSameKey(as other: WebhookSigner) -> Bool {
+        key.withUnsafeBytes { mine in other.key.withUnsafeBytes { theirs in mine.elementsEqual(theirs) } }
+    }
+
     /// The `webhook-signature` header value for one request.
     public func signature(id: String, timestamp: Int, body: [UInt8]) -> String {
         var hmac = HMAC<SHA256>(key: key)

@@ -14,7 +14,7 @@ struct PostdeskCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, CheckConfigCommand.self, DeliverCommand.self, TicketsCommand.self, MessagesCommand.self,
             QuarantineCommand.self, BouncesCommand.self, ParseCommand.self, MailboxesCommand.self,
-            OAuthCommand.self, TokensCommand.self, WebhooksCommand.self,
+            OAuthCommand.self, TokensCommand.self, WebhooksCommand.self, OutboundCommand.self, ContactsCommand.self,
         ])
 }
 

@@ -48,6 +48,8 @@ struct TicketsCommand: AsyncParsableCommand {
             printEscaped("Ticket #\(ticket.number) [\(ticket.queue)] \(ticket.status): \(ticket.subject)")
             printEscaped("Requester: \(ticket.requester.map(format) ?? "(unknown)")  Source: \(ticket.source.rawValue)")
             printEscaped("Created \(isoDate(ticket.createdAt)), updated \(isoDate(ticket.updatedAt))")
+            if let account = ticket.account { printEscaped("Account: \(account)") }
+            for field in ticket.fields { printEscaped("Field \(field.name) (\(field.kind.rawValue)): \(field.value)") }
             for (index, article) in ticket.articles.enumerated() {
                 printEscaped("")
                 printEscaped("--- Article \(index + 1) (\(article.direction.rawValue), \(isoDate(article.receivedAt)))")

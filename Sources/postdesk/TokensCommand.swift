@@ -96,7 +96,7 @@ struct TokensCommand: AsyncParsableCommand {
 extension APIScope: ExpressibleByArgument {}
 
 /// The store opened for writing (and migrated, like the daemon does), for the few commands that change it.
-private func openWritableStore(_ options: ConfigOptions) async throws -> SQLiteTicketStore {
+func openWritableStore(_ options: ConfigOptions) async throws -> SQLiteTicketStore {
     let configuration = try await options.loadConfiguration()
     return try SQLiteTicketStore(path: configuration.storePath, logger: Logger(label: "postdesk.tokens"))
 }

@@ -52,21 +52,28 @@ final class OutboundRig {
     let capture: MailCapture
     let postfix: PostfixInstance
 
+    /// - Parameters:
+    ///   - transport: more domains Postfix relays, each with its transport(5) entry (e.g. `error:5.1.1 …` for a
+    ///     domain whose mail bounces).
+    ///   - postfixSettings: main.cf lines added to the relay's.
     static func run(
-        label: String, extraConfig: (OutboundRig) -> String = { _ in "" }, _ body: (OutboundRig) async throws -> Void
+        label: String, extraConfig: (OutboundRig) -> String = { _ in "" }, transport: [String: String] = [:],
+        postfixSettings: [String] = [], _ body: (OutboundRig) async throws -> Void
     ) async throws {
         try PostfixInstance.requireInstalled()
         let scratch = try ScratchDirectory(label: label)
         let postdesk = try PostdeskServer(in: scratch)
         let capture = try await MailCapture(in: scratch, name: "customers")
         let postfix = try PostfixInstance(
-            in: scratch, lmtpSocket: postdesk.socketPath, relayDomains: ["support.test", "sales.test", "example.org"],
+            in: scratch, lmtpSocket: postdesk.socketPath,
+            relayDomains: ["support.test", "sales.test", "example.org"] + transport.keys.sorted(),
             transportTable: """
                 support.test lmtp:unix:\(postdesk.socketPath)
                 sales.test lmtp:unix:\(postdesk.socketPath)
                 example.org lmtp:unix:\(capture.socketPath)
 
-                """)
+                """ + transport.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)\n" }.joined(),
+            settings: postfixSettings)
         let rig = OutboundRig(scratch: scratch, postdesk: postdesk, capture: capture, postfix: postfix)
         do {
             try postdesk.setExtraConfig(rig.outboundConfig(relayPort: Int(postfix.smtpPort)) + extraConfig(rig))

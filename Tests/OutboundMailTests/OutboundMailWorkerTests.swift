@@ -65,6 +65,21 @@ struct OutboundMailWorkerTests {
         let detail = try #require(try await fixture.store.ticket(number: ticket))
         let failure = try #require(detail.activities.first { $0.kind == "outbound-failed" })
         #expect(failure.text.hasPrefix("acknowledgement to kunde@example.org refused: 5"))
+        // The refusal flags the address, as a bounce would: the next acknowledgement to it is suppressed (never
+        // submitted) and noted on its ticket.
+        let flag = try await fixture.store.write { try $0.bouncing(address: "kunde@example.org") }
+        #expect(flag?.reason.hasPrefix("5") == true, "\(String(describing: flag))")
+        guard case .created(let second) = await fixture.deliver(customerMail(subject: "Zweiter Versuch – bitte"))
+        else { return }
+        #expect(await worker.sendDue() == 1)
+        #expect(try await fixture.queued().isEmpty)
+        let suppressed = try await fixture.store.outboundMailRecords(state: "suppressed", limit: 10)
+        #expect(suppressed.map(\.ticketNumber) == [second])
+        // Not attempted: the refusing relay would have made it `failed`.
+        #expect(suppressed.first?.attempts == 0)
+        #expect(suppressed.first?.lastResult?.hasPrefix("suppressed: kunde@example.org is bouncing since ") == true)
+        let secondDetail = try #require(try await fixture.store.ticket(number: second))
+        #expect(secondDetail.activities.contains { $0.kind == "outbound-suppressed" })
     }
 
     @Test func theRelayDownIsRetriedAndDeliveredOnceItIsBack() async throws {

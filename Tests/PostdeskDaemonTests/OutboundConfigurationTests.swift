@@ -78,4 +78,60 @@ struct OutboundConfigurationTests {
                 ]), "\(errors.issues)")
         }
     }
+
+    /// A mailbox logging in with OAuth2, and another with a password, for `outbound.auth.oauth2_mailbox`.
+    static let mailboxes = """
+        mailboxes:
+          - name: hosted
+            protocol: imap
+            host: localhost
+            username: desk@desk.test
+            auth:
+              oauth2:
+                provider: google
+                client_id: desk-client
+          - name: plain
+            protocol: imap
+            host: localhost
+            username: plain@desk.test
+            auth:
+              password_env: HOME
+        queues:
+          names: [support]
+          support:
+            addresses: [s@desk.test]
+        """
+
+    @Test func oauth2MailboxNamesTheTokenSourceAndItsUser() async throws {
+        let configuration = try await load(
+            Self.mailboxes + "\noutbound:\n  relay: \"smtp.gmail.com:587\"\n  auth:\n    oauth2_mailbox: hosted\n")
+        #expect(configuration.outbound.oauth2Mailbox == "hosted")
+        // The XOAUTH2 user is the mailbox's own unless outbound.username says otherwise.
+        #expect(configuration.outbound.username == "desk@desk.test")
+        #expect(configuration.outbound.summary.contains("auth xoauth2 with mailbox hosted's tokens"))
+        let other = try await load(
+            Self.mailboxes
+                + "\noutbound:\n  relay: \"smtp.gmail.com:587\"\n  username: send@desk.test\n"
+                + "  auth:\n    oauth2_mailbox: hosted\n")
+        #expect(other.outbound.username == "send@desk.test")
+    }
+
+    @Test func oauth2MailboxMustBeAnOAuthMailboxAndNotBesideAPassword() async throws {
+        for (auth, expected) in [
+            ("  auth:\n    oauth2_mailbox: nowhere\n", "no mailbox 'nowhere'"),
+            ("  auth:\n    oauth2_mailbox: plain\n", "mailbox 'plain' does not log in with auth.oauth2"),
+            (
+                "  password_file: /etc/hostname\n  auth:\n    oauth2_mailbox: hosted\n",
+                "set either outbound.password_file or outbound.auth.oauth2_mailbox"
+            ),
+        ] {
+            do {
+                _ = try await load(Self.mailboxes + "\noutbound:\n  relay: \"smtp.gmail.com:587\"\n" + auth)
+                Issue.record("accepted: \(auth)")
+            } catch let errors as ConfigurationErrors {
+                let issue = errors.issues.first { $0.key == "outbound.auth.oauth2_mailbox" }
+                #expect(issue?.message.contains(expected) == true, "\(errors.issues)")
+            }
+        }
+    }
 }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import MailParser
 import MessageSpool
 import NIOCore
 import NIOHTTP1
@@ -26,7 +27,17 @@ final class APIFixture: Sendable {
         name: "support", tag: "Support", addresses: ["support@example.org", "*@support.test"])
     static let sales = QueueDefinition(name: "sales", tag: "Sales", addresses: ["sales@example.org"])
 
-    init(readiness: HTTPReadiness = HTTPReadiness()) async throws {
+    /// Our side of replies as a daemon with outbound mail would have it: each queue's first address, both queues'
+    /// addresses ours, Message-IDs signed @desk.test.
+    static let replySender = AgentReply.Sender(
+        from: { queue in MailAddress(name: nil, address: queue == "sales" ? "sales@example.org" : "support@example.org")
+        },
+        isOwnAddress: { address in
+            QueueRouter(queues: [APIFixture.support, APIFixture.sales]).queue(for: address) != nil
+        },
+        messageIDs: MessageIDSigner(secret: Array("a reply-signing secret for tests".utf8), domain: "desk.test"))
+
+    init(readiness: HTTPReadiness = HTTPReadiness(), replies: AgentReply.Sender? = nil) async throws {
         recorder = ResponseRecorder()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "postdesk-http-tests-\(UUID().uuidString)", isDirectory: true)
@@ -41,7 +52,8 @@ final class APIFixture: Sendable {
         self.intake = intake
         let server = try APIServer(
             settings: HTTPServerSettings(host: "127.0.0.1", port: 0), store: store, reader: store,
-            readiness: readiness, replay: { id in try await intake.replay(quarantineID: id) }, logger: logger)
+            readiness: readiness, replay: { id in try await intake.replay(quarantineID: id) }, replies: replies,
+            logger: logger)
         self.server = server
         port = try await server.start()
         client = HTTPClient(eventLoopGroupProvider: .singleton)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MailCommands
 import MailParser
 import MessageSpool
 import Testing
@@ -70,6 +71,9 @@ struct PoisonedTransaction: TicketStoreTransaction {
             key, ticket: ticket, articleID: articleID, at: at, registersMessageID: registersMessageID)
     }
     func contactID(address: String) throws -> Int64? { try inner.contactID(address: address) }
+    func changeTicket(number: Int, _ change: TicketChange, actor: String, at: Date) throws -> [ActivityDetail]? {
+        try inner.changeTicket(number: number, change, actor: actor, at: at)
+    }
     func recordedDisposition(sameContentAs key: DeliveryKey) throws -> MessageDisposition? {
         try inner.recordedDisposition(sameContentAs: key)
     }
@@ -114,6 +118,23 @@ struct PoisonedTransaction: TicketStoreTransaction {
     func recordOutboundAttempt(id: Int64, outcome: OutboundMailOutcome) throws {
         try inner.recordOutboundAttempt(id: id, outcome: outcome)
     }
+    func setTicketFields(_ fields: [TicketField], ticket: Int, at: Date) throws {
+        try inner.setTicketFields(fields, ticket: ticket, at: at)
+    }
+    func setAccount(_ account: String, ticket: Int) throws { try inner.setAccount(account, ticket: ticket) }
+    func openTicket(account: String, subject: String, queue: String) throws -> Int? {
+        try inner.openTicket(account: account, subject: subject, queue: queue)
+    }
+    func requesterAddress(ticket number: Int) throws -> String? { try inner.requesterAddress(ticket: number) }
+    func recordCommand(_ command: NewMailCommandRecord) throws { try inner.recordCommand(command) }
+    func commandCount(sender: String, since: Date) throws -> Int {
+        try inner.commandCount(sender: sender, since: since)
+    }
+    func markBouncing(address: String, reason: String, at: Date) throws {
+        try inner.markBouncing(address: address, reason: reason, at: at)
+    }
+    func bouncing(address: String) throws -> BouncingAddress? { try inner.bouncing(address: address) }
+    func clearBouncing(address: String) throws -> Bool { try inner.clearBouncing(address: address) }
 }
 
 @Suite("A stage failing inside the writer: quarantined, rolled back alone, the others unaffected")

@@ -33,10 +33,29 @@ struct TicketDetail: Decodable {
             case messageID = "message_id"
         }
     }
+    struct Activity: Decodable {
+        let kind: String
+        let text: String
+    }
+    struct Field: Decodable, Equatable {
+        let name: String
+        let kind: String
+        let value: String
+    }
+    struct Defaults: Decodable {
+        let category: String?
+        let priority: String?
+        let type: String?
+    }
     let number: Int
     let queue: String
     let subject: String?
     let articles: [Article]
+    let status: String?
+    let activities: [Activity]?
+    let account: String?
+    let fields: [Field]?
+    let defaults: Defaults?
 }
 
 /// "<id@host>" and "id@host" name the same message.
