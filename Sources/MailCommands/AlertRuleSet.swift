@@ -98,15 +98,16 @@ public struct AlertRuleSet: Sendable, Hashable {
     }
 
     /// Whether a normalized sender is `pattern`: an address, or `@domain` for any address at exactly that domain.
+    /// Compared as bytes, O(length): `==` on strings normalizes, which is quadratic on a long run of combining marks.
     static func senderMatches(_ sender: String, _ pattern: String) -> Bool {
         let pattern = ByteText.trimmed(pattern)
         if pattern.utf8.first == 0x40 {
             guard let domain = MailAddressForm.domain(sender) else { return false }
             var wanted = ByteText.lowercasedASCII(pattern.dropFirst())
             if wanted.utf8.last == 0x2E { wanted.removeLast() }
-            return !wanted.isEmpty && domain == wanted
+            return !wanted.isEmpty && domain.utf8.elementsEqual(wanted.utf8)
         }
-        return sender == MailAddressForm.normalized(pattern)
+        return sender.utf8.elementsEqual(MailAddressForm.normalized(pattern).utf8)
     }
 
     // MARK: - Accounts
@@ -157,7 +158,7 @@ public struct AlertRuleSet: Sendable, Hashable {
                         return (account, "account \"\(account.name)\" by sender \(ByteText.trimmed(pattern))")
                     }
                 }
-                unknown.append("by sender: \(TerminalText.escaped(sender)) is no known account's sender")
+                unknown.append("by sender: \(AlertRuleSubject.quoted(sender)) is no known account's sender")
             }
         }
         if unknown.isEmpty { return (nil, "no account found") }

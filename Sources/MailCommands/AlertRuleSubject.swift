@@ -43,12 +43,25 @@ struct AlertRuleSubject {
         ByteText.trimmedRange(bytes[range])
     }
 
-    /// The text of a range for a reason: escaped for logs and cut to 80 scalars, since it comes from the mail.
+    /// The text of a range for a reason (see `quoted(_:)`).
     func quoted(_ range: Range<Int>) -> String {
-        let text = String(decoding: bytes[range], as: UTF8.self)
+        Self.quoted(String(decoding: bytes[range], as: UTF8.self))
+    }
+
+    /// Text from the mail for a reason: escaped for logs and cut to 80 scalars. O(n) in the text's scalars.
+    static func quoted(_ text: String) -> String {
         let scalars = text.unicodeScalars
-        let cut = scalars.count > 80 ? String(String.UnicodeScalarView(scalars.prefix(80))) + "…" : text
-        return "\"" + TerminalText.escaped(cut) + "\""
+        var cut = String.UnicodeScalarView()
+        var count = 0
+        for scalar in scalars {
+            guard count < 80 else {
+                cut.append("…")
+                break
+            }
+            cut.append(scalar)
+            count += 1
+        }
+        return "\"" + TerminalText.escaped(String(cut)) + "\""
     }
 
     private func isBoundary(after index: Int, end: Int) -> Bool {

@@ -77,11 +77,11 @@ struct AuthenticationResultsParser {
             try skipCFWS()
         }
         guard peek() == AuthenticationResultsByte.equals else {
-            throw error(.expected("\"=\" after the method \"\(method)\""))
+            throw error(.expected("\"=\" after the method \"\(clipped(method))\""))
         }
         advance()
         try skipCFWS()
-        guard let result = readKeyword() else { throw error(.expected("a result for \"\(method)\"")) }
+        guard let result = readKeyword() else { throw error(.expected("a result for \"\(clipped(method))\"")) }
         var entry = AuthenticationResults.MethodResult(method: method, methodVersion: methodVersion, result: result)
         while true {
             try skipCFWS()
@@ -95,14 +95,16 @@ struct AuthenticationResultsParser {
                 continue
             }
             guard peek() == AuthenticationResultsByte.dot else {
-                throw error(.expected("\".\" after the property type \"\(word)\""))
+                throw error(.expected("\".\" after the property type \"\(clipped(word))\""))
             }
             advance()
             try skipCFWS()
-            guard let name = readKeyword() else { throw error(.expected("a property name after \"\(word).\"")) }
+            guard let name = readKeyword() else {
+                throw error(.expected("a property name after \"\(clipped(word)).\""))
+            }
             try skipCFWS()
             guard peek() == AuthenticationResultsByte.equals else {
-                throw error(.expected("\"=\" after \"\(word).\(name)\""))
+                throw error(.expected("\"=\" after \"\(clipped(word)).\(clipped(name))\""))
             }
             advance()
             try skipCFWS()
@@ -227,6 +229,12 @@ struct AuthenticationResultsParser {
     private mutating func advance() {
         position += 1
         work += 1
+    }
+
+    /// A keyword from the value for an error message: at most 64 bytes (keywords are ASCII), so a megabyte-long
+    /// method name does not become a megabyte-long record.
+    private func clipped(_ keyword: String) -> String {
+        keyword.utf8.count <= 64 ? keyword : String(keyword.prefix(64)) + "…"
     }
 
     private func error(_ kind: AuthenticationResultsSyntaxError.Kind) -> AuthenticationResultsSyntaxError {

@@ -179,7 +179,7 @@ struct AlertRuleSetTests {
                 == .alert(
                     rule: "RMM", account: nil,
                     reason:
-                        "alert rule \"RMM\": sender @rmm.example.test; no known account (after \"Customer:\": \"initech\\u{1B}[2j\" is not a known account; by sender: x@rmm.example.test is no known account's sender)"
+                        "alert rule \"RMM\": sender @rmm.example.test; no known account (after \"Customer:\": \"initech\\u{1B}[2j\" is not a known account; by sender: \"x@rmm.example.test\" is no known account's sender)"
                 ))
         #expect(
             Self.rules([.after("Customer:")]).evaluate(sender: "x@rmm.example.test", subject: "Disk")?.reason
