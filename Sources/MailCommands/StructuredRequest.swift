@@ -13,7 +13,7 @@ public struct StructuredRequest: Sendable, Hashable {
     /// The logins or addresses the `Requérant:`/`Requester:` line names, in order (split at `;` and `,`;
     /// addresses in `MailAddressForm`, logins as written).
     public var requester: [String]
-    /// The logins or addresses the `Utilisateur:`/`User:` line names, in order.
+    /// The logins or addresses the `Utilisateur:`/`User:` line names, in order; empty without that line.
     public var user: [String]
     /// The type's fields the block filled, in the block's order, values canonical.
     public var fields: [TicketField]

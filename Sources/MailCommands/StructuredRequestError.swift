@@ -21,6 +21,9 @@ public struct StructuredRequestError: Error, Sendable, Hashable, CustomStringCon
         case duplicateField
         /// A mandatory field (or requester, or user) absent or empty.
         case missingMandatoryField
+        /// A requester or user over `limit` bytes (`StructuredRequestParser.maximumPersonBytes`): no login or
+        /// address is that long, and the pipeline looks them up.
+        case tooLong(limit: Int)
         /// A number or date field whose value is not one.
         case invalidValue(kind: TicketFieldKind, value: String)
         /// A choice field whose value is not one of its choices.
@@ -60,6 +63,7 @@ public struct StructuredRequestError: Error, Sendable, Hashable, CustomStringCon
             problem = "label \(CommandText.excerpt(label)) is in another language than the block's first labels"
         case .duplicateField: problem = "field \(fieldName) is given twice"
         case .missingMandatoryField: problem = "mandatory field \(fieldName)\(ofType) is missing or empty"
+        case .tooLong(let limit): problem = "field \(fieldName) names someone over \(limit) bytes long"
         case .invalidValue(let kind, let value):
             let expected = kind == .date ? "a date (YYYY-MM-DD, or JJ/MM/AAAA in French)" : "a \(kind.rawValue)"
             problem = "field \(fieldName) has \(CommandText.excerpt(value)), not \(expected)"

@@ -17,16 +17,20 @@ import MailParser
 /// ```
 ///
 /// The block runs from a line that is only the token (ignoring case and surrounding blanks) to the next such
-/// line. Inside it: `Label: value` lines, with or without a leading `- `; `--- ` lines are section titles; a
-/// long-text field's value runs from the text after its label (if any) and the next line to the next line
-/// starting with `- ` or `--- `. Labels are French or English, one language per block, French tried first
-/// (seed 000). Built-in lines: `Type` (both languages), `Requérant` or `Demandeur` / `Requester` or `Querent`,
-/// `Utilisateur` or `Bénéficiaire` / `User`; the type's fields add theirs. A quoted line (`> CreateSR`) never
-/// opens a block: quoted reply history does not command. Only the first block counts.
+/// line. Inside it: `Label: value` lines, with or without a leading `- `; `--- ` lines are section titles (a `---`
+/// or `-` alone, an untitled one); a long-text field's value runs from the text after its label (if any) and the
+/// next line to the next line starting with `- ` or `--- ` (or that is `-` or `---`). The `Requérant:`/
+/// `Requester:` line is mandatory, the `Utilisateur:`/`User:` line is not. Labels are French or English, one
+/// language per block, French tried first (seed 000). Built-in lines: `Type` (both languages), `Requérant` or
+/// `Demandeur` / `Requester` or `Querent`, `Utilisateur` or `Bénéficiaire` / `User`; the type's fields add theirs.
+/// A quoted line (`> CreateSR`) never opens a block: quoted reply history does not command. Only the first block
+/// counts.
 public struct StructuredRequestParser: Sendable, Hashable {
     /// The line that opens and closes a block (`NewSRBodyEnclosingToken`).
     public let token: String
     public let types: [StructuredRequestType]
+    /// The longest requester or user, in bytes: an address's limit (RFC 5321's 256-byte path, without `<>`).
+    public static let maximumPersonBytes = 254
 
     public init(token: String = "CreateSR", types: [StructuredRequestType]) {
         self.token = String(CommandText.trimmed(token))
@@ -162,6 +166,10 @@ public struct StructuredRequestParser: Sendable, Hashable {
     static func shape(of line: Substring) -> Shape {
         let body = CommandText.trimmed(line)
         if body.isEmpty { return .blank }
+        // A delimiter alone on its line (`--- ` or `- `, its blank trimmed away) is an untitled section.
+        if body.utf8.elementsEqual("---".utf8) || body.utf8.elementsEqual("-".utf8) {
+            return .section(body[body.endIndex...])
+        }
         // Bytes, not characters: `- ` followed by a combining mark is one character `-` and one ` ́`.
         if body.utf8.starts(with: "--- ".utf8) {
             return .section(body[body.utf8.index(body.startIndex, offsetBy: 4)...])
@@ -412,7 +420,12 @@ public struct StructuredRequestParser: Sendable, Hashable {
                     return failure(.duplicateField, name, entry.line)
                 }
                 let people = Self.people(entry.value)
-                if people.isEmpty { return failure(.missingMandatoryField, name, entry.line) }
+                if people.isEmpty, entry.target == .requester {
+                    return failure(.missingMandatoryField, name, entry.line)
+                }
+                if people.contains(where: { $0.utf8.count > Self.maximumPersonBytes }) {
+                    return failure(.tooLong(limit: Self.maximumPersonBytes), name, entry.line)
+                }
                 if entry.target == .requester { requester = people } else { user = people }
             case .field(let index):
                 let definition = type.fields[index]
@@ -447,12 +460,13 @@ public struct StructuredRequestParser: Sendable, Hashable {
             }
         }
         guard let requester else { return failure(.missingMandatoryField, "Requester", opening) }
-        guard let user else { return failure(.missingMandatoryField, "User", opening) }
         for (index, definition) in type.fields.enumerated() where definition.mandatory && !seenFields.contains(index) {
             return failure(.missingMandatoryField, definition.name, opening)
         }
         return .success(
-            StructuredRequest(type: type.name, requester: requester, user: user, fields: fields, language: language))
+            // No `Utilisateur:`/`User:` line: no user named (the pipeline falls back, as for a user it does not know).
+            StructuredRequest(
+                type: type.name, requester: requester, user: user ?? [], fields: fields, language: language))
     }
 
     /// `jdupont; DOMAIN\mcurie, <Jane@Example.test>` → `["jdupont", "DOMAIN\mcurie", "jane@example.test"]`.

@@ -29,6 +29,9 @@ public struct VariableCommandError: Error, Sendable, Hashable, CustomStringConve
         case invalidPercentEncoding
         /// More variables than a command may carry.
         case tooManyVariables(limit: Int)
+        /// A `{NAME=value}` name, an `@RFC_NUMBER@` or an `@CHOICE@` over `limit` bytes (see
+        /// `VariableCommandParser`'s limits): none is that long, and the pipeline looks them up.
+        case tooLong(limit: Int)
     }
 
     public var kind: Kind
@@ -63,6 +66,7 @@ public struct VariableCommandError: Error, Sendable, Hashable, CustomStringConve
         case .targetOnCreate: problem = "CREATE does not take @RFC_NUMBER@ (an update names its ticket)"
         case .invalidPercentEncoding: problem = "the percent-encoded line does not decode to UTF-8 text"
         case .tooManyVariables(let limit): problem = "more than \(limit) variables"
+        case .tooLong(let limit): problem = "\(name) has a name or value over \(limit) bytes"
         }
         return "variable command: \(problem) (line \(line))"
     }

@@ -21,6 +21,12 @@ import MailParser
 public struct VariableCommandParser: Sendable {
     /// The most variables (and `{…}` groups) one mail may carry.
     public static let maximumVariables = 256
+    /// The longest variable name (`@NAME@` or `{NAME=…}`), in bytes: every name the pipeline looks up is short.
+    public static let maximumNameBytes = 64
+    /// The longest `@RFC_NUMBER@` value, in bytes.
+    public static let maximumTargetBytes = 256
+    /// The longest `@CHOICE@` value, in bytes.
+    public static let maximumChoiceBytes = 64
 
     public init() {}
 

@@ -20,7 +20,7 @@ struct VariableCommandScanner {
     private static let apostrophe = UInt8(ascii: "'")
     private static let openBrace = UInt8(ascii: "{")
     private static let closeBrace = UInt8(ascii: "}")
-    private static let nameLimit = 64
+    private static let nameLimit = VariableCommandParser.maximumNameBytes
     /// What may follow a value's closing apostrophe besides a blank or the line's end.
     private static let closers = Array(",;.:)!?@>]}\r".utf8)
 
@@ -218,6 +218,9 @@ struct VariableCommandScanner {
                 return .failure(
                     VariableCommandError(.malformedGroup(CommandText.kept(text)), line: number, variable: name))
             }
+            guard key.utf8.count <= Self.nameLimit else {
+                return .failure(VariableCommandError(.tooLong(limit: Self.nameLimit), line: number, variable: name))
+            }
             let value = String(CommandText.trimmed(String(decoding: inner[(equals + 1)...], as: UTF8.self)))
             if let error = recordField(name: key, value: value, number: number) { return .failure(error) }
             found += 1
@@ -234,6 +237,13 @@ struct VariableCommandScanner {
         case "operation", "rfc_number", "choice":
             guard names.insert(Array(key.utf8)).inserted else {
                 return VariableCommandError(.duplicateVariable, line: number, variable: name)
+            }
+            let limit =
+                key == "rfc_number"
+                ? VariableCommandParser.maximumTargetBytes
+                : key == "choice" ? VariableCommandParser.maximumChoiceBytes : Int.max
+            guard value.utf8.count <= limit else {
+                return VariableCommandError(.tooLong(limit: limit), line: number, variable: name)
             }
             count += 1
             if key == "operation" {

@@ -166,7 +166,9 @@ extension DeliveryPlan {
             return try commitTicket(delivery: delivery, key: key, state: &state, in: transaction)
         }
         let operation = command.operation.rawValue
-        let (change, fields, invalid) = Self.split(command.fields)
+        var (change, fields, invalid) = Self.split(command.fields)
+        // An approval's answer (seed 003: 1 accept, 0 refuse, 2 ask for information) stays on the ticket.
+        if let choice = command.choice { fields.append(TicketField(name: "choice", kind: .text, value: choice)) }
         if let invalid {
             return try refuse(
                 kind: kind, operation: operation, outcome: .invalid, reason: invalid, options: TicketOptions(),
@@ -244,7 +246,8 @@ extension DeliveryPlan {
             let value = field.value
             switch field.name.lowercased() {
             case "status":
-                guard TicketChange.statuses.contains(value.lowercased()) else {
+                // The length first: a long value from mail never reaches String hashing (which normalises).
+                guard value.utf8.count <= 16, TicketChange.statuses.contains(value.lowercased()) else {
                     return (
                         change, typed,
                         "status '\(value)' is not one of \(TicketChange.statuses.sorted().joined(separator: ", "))"

@@ -70,9 +70,9 @@ public struct WebhookSubscription: Sendable, Hashable {
 /// The webhook worker's view of the outbox in the ticket store (the same database, written on the same writer).
 public protocol WebhookOutboxStore: Sendable {
     /// Creates the pending deliveries of events written since the last call, for each subscription. An endpoint
-    /// seen for the first time starts after the newest event, unless it is the first endpoint ever (then it
-    /// receives every event already in the outbox: those written since webhooks were configured). Returns how
-    /// many deliveries were created.
+    /// seen for the first time starts after the newest event, unless no endpoint was ever seen before (then the
+    /// subscriptions of this call receive every event already in the outbox: those written since webhooks were
+    /// configured). Returns how many deliveries were created.
     func fanOutEvents(to subscriptions: [WebhookSubscription], at time: Date) async throws -> Int
     /// Pending deliveries to `endpoints` due at `time`, oldest event first, at most `limit`: a delivery waits while
     /// an earlier event of the same ticket is pending for the same endpoint (order per ticket).
@@ -85,6 +85,7 @@ public protocol WebhookOutboxStore: Sendable {
     /// Records one attempt's outcome.
     func recordWebhookAttempt(
         endpoint: String, sequence: Int64, outcome: WebhookAttemptOutcome, at time: Date) async throws
-    /// Removes events older than `time` that every endpoint has delivered; returns how many.
-    func pruneOutbox(before time: Date) async throws -> Int
+    /// Removes events older than `time` that every configured endpoint (`endpoints`) has delivered; an endpoint
+    /// no longer configured holds back only the events it still owes. Returns how many.
+    func pruneOutbox(before time: Date, endpoints: [String]) async throws -> Int
 }

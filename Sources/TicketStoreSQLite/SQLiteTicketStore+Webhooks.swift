@@ -21,7 +21,9 @@ extension SQLiteTicketStore: WebhookOutboxStore {
         guard behind else { return 0 }
         return try await writeDatabase { db in
             let newest = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM outbox") ?? 0
-            var firstEver = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM webhook_endpoints") == 0
+            // Every endpoint of the first configuration with webhooks (not only the first of them) receives what
+            // the outbox holds; one added later starts after it.
+            let firstEver = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM webhook_endpoints") == 0
             var created = 0
             for subscription in subscriptions {
                 var cursor = try Int64.fetchOne(
@@ -34,7 +36,6 @@ extension SQLiteTicketStore: WebhookOutboxStore {
                         arguments: [subscription.endpoint, start, time.timeIntervalSince1970])
                     cursor = start
                 }
-                firstEver = false
                 guard let cursor, cursor < newest else { continue }
                 var sql = """
                     INSERT INTO webhook_deliveries(endpoint, outbox_id, ticket_number, state, attempts, next_attempt_at)
@@ -164,16 +165,19 @@ extension SQLiteTicketStore: WebhookOutboxStore {
     }
 
     /// Deletes events older than `time` that no endpoint still owes (every delivery delivered, none pending or
-    /// failed, every endpoint's cursor past them). Returns how many.
-    public func pruneOutbox(before time: Date) async throws -> Int {
-        try await writeDatabase { db in
+    /// failed, every configured endpoint's cursor past them: the cursor of an endpoint removed from the
+    /// configuration would otherwise keep every later event for ever). Returns how many.
+    public func pruneOutbox(before time: Date, endpoints: [String]) async throws -> Int {
+        let names = endpoints.map { _ in "?" }.joined(separator: ",")
+        return try await writeDatabase { db in
             try db.execute(
                 sql: """
                     DELETE FROM outbox WHERE created_at < ?
-                        AND id <= (SELECT COALESCE(MIN(last_outbox_id), 9223372036854775807) FROM webhook_endpoints)
+                        AND id <= (SELECT COALESCE(MIN(last_outbox_id), 9223372036854775807) FROM webhook_endpoints
+                            WHERE name IN (\(names)))
                         AND NOT EXISTS (
                             SELECT 1 FROM webhook_deliveries d WHERE d.outbox_id = outbox.id AND d.state <> 'delivered')
-                    """, arguments: [time.timeIntervalSince1970])
+                    """, arguments: StatementArguments([time.timeIntervalSince1970]) + StatementArguments(endpoints))
             return db.changesCount
         }
     }

@@ -121,10 +121,11 @@ public final class WebhookDeliveryWorker: Sendable {
                             }
                         }
                     }
-                    if !subscriptions.isEmpty, ContinuousClock.now - lastPrune > .seconds(3600) {
+                    if ContinuousClock.now - lastPrune > .seconds(3600) {
                         lastPrune = .now
                         let removed = try await store.pruneOutbox(
-                            before: Date().addingTimeInterval(-settings.retention.seconds))
+                            before: Date().addingTimeInterval(-settings.retention.seconds),
+                            endpoints: subscriptions.map(\.endpoint))
                         if removed > 0 { logger.info("outbox pruned", metadata: ["events": "\(removed)"]) }
                     }
                 } catch {

@@ -79,6 +79,7 @@ extension EndToEndTests {
                         @OPERATION@='RESTART'
                         @RFC_NUMBER@='#1'
                         @FIELDS_TO_UPDATE@={priority=hoch} {Standort=Köln – Gebäude 2}
+                        @CHOICE@='1'
 
                         """)
                 #expect(try rig.deliver(update, from: "kunde@example.org") == 250)
@@ -88,6 +89,7 @@ extension EndToEndTests {
                 #expect(
                     (ticket.fields ?? []).contains(
                         TicketDetail.Field(name: "Standort", kind: "text", value: "Köln – Gebäude 2")))
+                #expect((ticket.fields ?? []).contains(TicketDetail.Field(name: "choice", kind: "text", value: "1")))
                 #expect((ticket.activities ?? []).contains { $0.kind == "command" && $0.text.contains("RESTART #1") })
                 let tickets = try await rig.postdesk.listTickets()
                 #expect(tickets.count == 1)

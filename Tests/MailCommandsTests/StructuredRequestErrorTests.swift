@@ -61,16 +61,29 @@ struct StructuredRequestErrorTests {
         #expect(error.line == 5)
     }
 
-    @Test func missingRequesterAndUser() throws {
+    @Test func missingOrEmptyRequester() throws {
         let noRequester = try #require(
             failure(["CreateSR", "Type: Accès VPN", "Utilisateur: a"] + Self.validBody + ["CreateSR"]))
         #expect(noRequester.kind == .missingMandatoryField)
         #expect(noRequester.field == "Requester")
-        let emptyUser = try #require(
+        #expect(noRequester.line == 1)
+        let emptyRequester = try #require(
             failure(
-                ["CreateSR", "Type: Accès VPN", "Requérant: a", "Utilisateur: ; ,"] + Self.validBody + ["CreateSR"]))
-        #expect(emptyUser.field == "User")
-        #expect(emptyUser.line == 4)
+                ["CreateSR", "Type: Accès VPN", "Requérant: ; ,", "Utilisateur: a"] + Self.validBody + ["CreateSR"]))
+        #expect(emptyRequester.field == "Requester")
+        #expect(emptyRequester.line == 3)
+    }
+
+    /// The user is optional: without one (or with an empty line) the pipeline falls back, as for a user it does
+    /// not know.
+    @Test func userIsOptional() {
+        for userLines in [[], ["Utilisateur:  "], ["Utilisateur: ;"]] {
+            let lines = ["CreateSR", "Type: Accès VPN", "Requérant: a"] + userLines + Self.validBody + ["CreateSR"]
+            guard case .request(let request) = parser.parse(lines.joined(separator: "\n"), sender: "a@example.test")
+            else { return #expect(Bool(false), "\(userLines)") }
+            #expect(request.user == [])
+            #expect(request.requester == ["a"])
+        }
     }
 
     @Test(arguments: [

@@ -106,7 +106,7 @@ struct StructuredRequestFuzzTests {
                 #expect(error.line >= 1 && error.line <= LineScanner.lines(text).count)
             }
             if case .request(let request) = result {
-                #expect(!request.requester.isEmpty && !request.user.isEmpty)
+                #expect(!request.requester.isEmpty)
             }
         }
     }

@@ -101,7 +101,7 @@ struct StructuredRequestHardeningTests {
             ),
             (
                 "CreateSR\nType: Accès VPN\nRequérant: \(Self.markRun);b\nUtilisateur: a\nCreateSR",
-                { $0 == .missingMandatoryField }
+                { $0 == .tooLong(limit: StructuredRequestParser.maximumPersonBytes) }
             ),
         ]
         for (text, expected) in cases {
@@ -114,5 +114,23 @@ struct StructuredRequestHardeningTests {
             #expect(error.description.unicodeScalars.count < 400)
             #expect(elapsed < Self.hangBound)
         }
+    }
+
+    /// A requester or user is a login or an address: over 254 bytes it is neither, and the request is refused.
+    @Test func peopleAreBounded() {
+        let longest = String(repeating: "a", count: StructuredRequestParser.maximumPersonBytes - 12) + "@example.test"
+        let text = { (requester: String) in
+            "CreateSR\nType: Badge\nRequester: \(requester); b\nUser: b\nCreateSR"
+        }
+        guard
+            case .request(let request) = parser.parse(text(String(longest.dropLast())), sender: "guard@elsewhere.test")
+        else { return #expect(Bool(false)) }
+        #expect(request.requester.first?.utf8.count == StructuredRequestParser.maximumPersonBytes)
+        guard case .invalid(let error) = parser.parse(text(longest + "t"), sender: "guard@elsewhere.test") else {
+            return #expect(Bool(false))
+        }
+        #expect(error.kind == .tooLong(limit: StructuredRequestParser.maximumPersonBytes))
+        #expect(error.field == "Requester")
+        #expect(error.line == 3)
     }
 }

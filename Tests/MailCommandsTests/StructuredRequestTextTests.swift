@@ -125,6 +125,37 @@ struct StructuredRequestTextTests {
         #expect(TicketFieldCanonicalForm.choice("Standar", among: choices) == nil)
     }
 
+    /// A delimiter alone on its line (`--- ` or `- `, whose blank a mail client may drop) ends a long text too: the
+    /// README's example.
+    @Test func bareDelimitersEndALongText() throws {
+        let type = StructuredRequestType(
+            name: "Accès VPN", labels: ["VPN access"],
+            fields: [
+                StructuredRequestFieldDefinition(
+                    name: "poste", kind: .text, labels: ["Poste", "Workstation"], mandatory: true),
+                StructuredRequestFieldDefinition(name: "motif", kind: .longText, labels: ["Motif", "Reason"]),
+                StructuredRequestFieldDefinition(name: "nombre", kind: .number, labels: ["Nombre", "Count"]),
+            ])
+        let parser = StructuredRequestParser(types: [type])
+        for delimiter in ["---", "--- ", "-", "- ", " --- "] {
+            let text = [
+                "CreateSR", "Type: Accès VPN", "Demandeur: jane@example.org", "Poste: PC-42", "Motif:",
+                "Télétravail à Zürich", delimiter, "Nombre: 3", "CreateSR",
+            ].joined(separator: "\n")
+            #expect(
+                parser.parse(text, sender: "jane@example.org")
+                    == .request(
+                        StructuredRequest(
+                            type: "Accès VPN", requester: ["jane@example.org"], user: [],
+                            fields: [
+                                TicketField(name: "poste", kind: .text, value: "PC-42"),
+                                TicketField(name: "motif", kind: .longText, value: "Télétravail à Zürich"),
+                                TicketField(name: "nombre", kind: .number, value: "3"),
+                            ],
+                            language: .french)), "delimiter \(delimiter.debugDescription)")
+        }
+    }
+
     @Test(arguments: [
         ("0", "0"), ("-0", "0"), ("007", "7"), ("+12", "12"), ("-12,50", "-12.5"), ("3.000", "3"), ("1 234", "1234"),
         ("1\u{00A0}234,5", "1234.5"), ("1\u{202F}000", "1000"), ("0.25", "0.25"),

@@ -103,11 +103,31 @@ struct VariableCommandHardeningTests {
         #expect(error.description.unicodeScalars.count < 400)
         #expect(operationElapsed < Self.hangBound)
         let (groups, groupsElapsed) = parsed("@RFC_NUMBER@='1' @FIELDS_TO_UPDATE@={\(marks)=1} {\(marks)=2}")
-        guard case .invalid(let duplicate) = groups else {
+        guard case .invalid(let tooLong) = groups else {
             return #expect(Bool(false), "\(String(describing: groups).prefix(200))")
         }
-        #expect(duplicate.kind == .duplicateVariable)
-        #expect(duplicate.description.unicodeScalars.count < 400)
+        #expect(tooLong.kind == .tooLong(limit: VariableCommandParser.maximumNameBytes))
+        #expect(tooLong.description.unicodeScalars.count < 400)
         #expect(groupsElapsed < Self.hangBound)
+    }
+
+    /// What the pipeline looks up (names, the target, the choice) is short, or the command is refused.
+    @Test func lookedUpValuesAreBounded() {
+        let name = String(repeating: "n", count: VariableCommandParser.maximumNameBytes)
+        let target = String(repeating: "1", count: VariableCommandParser.maximumTargetBytes)
+        let choice = String(repeating: "é", count: VariableCommandParser.maximumChoiceBytes / 2)
+        let text = "@RFC_NUMBER@='\(target)' @CHOICE@='\(choice)' @FIELDS_TO_UPDATE@={\(name)=x}"
+        guard case .command(let command) = parser.parse(text) else { return #expect(Bool(false)) }
+        #expect(command.fields == [VariableField(name: name, value: "x")])
+        for (long, variable) in [
+            ("@RFC_NUMBER@='\(target)1'", "RFC_NUMBER"), ("@CHOICE@='\(choice)x'", "CHOICE"),
+            ("@RFC_NUMBER@='1' @FIELDS_TO_UPDATE@={\(name)é=x}", "FIELDS_TO_UPDATE"),
+        ] {
+            guard case .invalid(let error) = parser.parse(long) else { return #expect(Bool(false), "\(long)") }
+            guard case .tooLong = error.kind else { return #expect(Bool(false), "\(error)") }
+            #expect(error.variable == variable)
+        }
+        // A name over the limit after `@` is no variable at all: the text is not a command.
+        #expect(parser.parse("@\(name)N@='x'") == nil)
     }
 }

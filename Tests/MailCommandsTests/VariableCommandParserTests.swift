@@ -110,26 +110,24 @@ struct VariableCommandParserTests {
 
     /// The README's copy-paste examples do what the README says.
     @Test func readmeExamples() {
-        let plain = """
-            @OPERATION@='SOLVE'
-            @RFC_NUMBER@='#1042'
-            @CHOICE@='1'
-            @FIELDS_TO_UPDATE@={COMMENT=Internal problem} {ASSET_TAG=ZS_010}
+        let update = """
+            @OPERATION@='UPDATE'
+            @RFC_NUMBER@='[Support #42]'
+            @FIELDS_TO_UPDATE@={priority=high} {site=Köln}
             """
         #expect(
-            parser.parse(plain)
+            parser.parse(update)
                 == .command(
                     VariableCommand(
-                        operation: .solve, target: "#1042",
+                        operation: .update, target: "[Support #42]",
                         fields: [
-                            VariableField(name: "COMMENT", value: "Internal problem"),
-                            VariableField(name: "ASSET_TAG", value: "ZS_010"),
+                            VariableField(name: "priority", value: "high"), VariableField(name: "site", value: "Köln"),
                         ],
-                        choice: "1")))
+                        choice: nil)))
         let link =
-            "mailto:support@example.test?subject=Accepted&body=%40OPERATION%40%3D%27SOLVE%27%0A%40RFC_NUMBER%40%3D"
-            + "%271042%27%0A%40CHOICE%40%3D%271%27"
+            "mailto:support@support.test?subject=Solve%20%5BSupport%20%2342%5D&body=%40OPERATION%40%3D%27SOLVE%27%0A"
+            + "%40RFC_NUMBER%40%3D%2742%27"
         #expect(
-            parser.parse(link) == .command(VariableCommand(operation: .solve, target: "1042", fields: [], choice: "1")))
+            parser.parse(link) == .command(VariableCommand(operation: .solve, target: "42", fields: [], choice: nil)))
     }
 }

@@ -63,4 +63,51 @@ struct WebhookEndpointUpdateTests {
         running.cancel()
         await running.value
     }
+
+    @Test func aRemovedEndpointHoldsBackOnlyTheEventsItStillOwes() async throws {
+        let fixture = try WebhookDeliveryTests.Fixture()
+        defer { fixture.tearDown() }
+        let both = [
+            WebhookSubscription(endpoint: "kept", events: nil), WebhookSubscription(endpoint: "gone", events: nil),
+        ]
+        _ = try await fixture.store.fanOutEvents(to: both, at: Date())
+        _ = await fixture.deliver(
+            subject: "Eins – Grüße", from: "Zoë <zoe@example.test>", body: "Eins", id: "one@example.test")
+        // `gone` is removed before it saw the second event; it still owes the first.
+        _ = try await fixture.store.fanOutEvents(to: both, at: Date())
+        _ = await fixture.deliver(
+            subject: "Zwei – 谢谢", from: "Zoë <zoe@example.test>", body: "Zwei", id: "two@example.test")
+        _ = try await fixture.store.fanOutEvents(to: [both[0]], at: Date())
+        let events = try await fixture.store.outboxEvents()
+        #expect(events.count == 2)
+        for event in events {
+            try await fixture.store.recordWebhookAttempt(
+                endpoint: "kept", sequence: event.sequence, outcome: .delivered(status: 204), at: Date())
+        }
+        let later = Date().addingTimeInterval(60)
+        // Counting `gone`'s cursor, nothing could go; configured is only `kept`: the second event goes, the first
+        // waits for `gone`'s pending delivery.
+        #expect(try await fixture.store.pruneOutbox(before: later, endpoints: ["kept", "gone"]) == 0)
+        #expect(try await fixture.store.pruneOutbox(before: later, endpoints: ["kept"]) == 1)
+        #expect(try await fixture.store.outboxEvents().map(\.sequence) == [events[0].sequence])
+    }
+
+    @Test func everyEndpointOfTheFirstConfigurationReceivesTheBacklog() async throws {
+        let fixture = try WebhookDeliveryTests.Fixture()
+        defer { fixture.tearDown() }
+        _ = await fixture.deliver(
+            subject: "Vorher – Grüße", from: "Zoë <zoe@example.test>", body: "Eins", id: "backlog@example.test")
+        let created = try await fixture.store.fanOutEvents(
+            to: [
+                WebhookSubscription(endpoint: "crm", events: nil),
+                WebhookSubscription(endpoint: "helpdesk", events: nil),
+            ],
+            at: Date())
+        #expect(created == 2)
+        #expect(Set(try await fixture.store.webhookDeliveries(state: .pending).map(\.endpoint)) == ["crm", "helpdesk"])
+        // One added later starts after what is there.
+        #expect(
+            try await fixture.store.fanOutEvents(
+                to: [WebhookSubscription(endpoint: "later", events: nil)], at: Date()) == 0)
+    }
 }
