@@ -98,20 +98,22 @@ public struct AlertRuleSet: Sendable, Hashable {
     }
 
     /// Whether a normalized sender is `pattern`: an address, or `@domain` for any address at exactly that domain.
+    /// Compared as bytes, O(length): `==` on strings normalizes, which is quadratic on a long run of combining marks.
     static func senderMatches(_ sender: String, _ pattern: String) -> Bool {
         let pattern = ByteText.trimmed(pattern)
         if pattern.utf8.first == 0x40 {
             guard let domain = MailAddressForm.domain(sender) else { return false }
             var wanted = ByteText.lowercasedASCII(pattern.dropFirst())
             if wanted.utf8.last == 0x2E { wanted.removeLast() }
-            return !wanted.isEmpty && domain == wanted
+            return !wanted.isEmpty && domain.utf8.elementsEqual(wanted.utf8)
         }
-        return sender == MailAddressForm.normalized(pattern)
+        return sender.utf8.elementsEqual(MailAddressForm.normalized(pattern).utf8)
     }
 
     // MARK: - Accounts
 
-    /// The known account and why, or nil and what was (not) found.
+    /// The known account and why, or nil and what was (not) found. Per entry: O(n × m) to find its phrases (m their
+    /// bytes), then O(a × k) to compare the a accounts' names and ids (k bytes each) at that place.
     private func findAccount(sender: String, subject: AlertRuleSubject) -> (AlertAccount?, String) {
         let keys = accounts.map { account in
             (account, [AlertRuleSubject.key(account.name), account.id.flatMap(AlertRuleSubject.key)].compactMap { $0 })
@@ -157,7 +159,7 @@ public struct AlertRuleSet: Sendable, Hashable {
                         return (account, "account \"\(account.name)\" by sender \(ByteText.trimmed(pattern))")
                     }
                 }
-                unknown.append("by sender: \(TerminalText.escaped(sender)) is no known account's sender")
+                unknown.append("by sender: \(AlertRuleSubject.quoted(sender)) is no known account's sender")
             }
         }
         if unknown.isEmpty { return (nil, "no account found") }

@@ -43,12 +43,25 @@ struct AlertRuleSubject {
         ByteText.trimmedRange(bytes[range])
     }
 
-    /// The text of a range for a reason: escaped for logs and cut to 80 scalars, since it comes from the mail.
+    /// The text of a range for a reason (see `quoted(_:)`).
     func quoted(_ range: Range<Int>) -> String {
-        let text = String(decoding: bytes[range], as: UTF8.self)
+        Self.quoted(String(decoding: bytes[range], as: UTF8.self))
+    }
+
+    /// Text from the mail for a reason: escaped for logs and cut to 80 scalars. O(n) in the text's scalars.
+    static func quoted(_ text: String) -> String {
         let scalars = text.unicodeScalars
-        let cut = scalars.count > 80 ? String(String.UnicodeScalarView(scalars.prefix(80))) + "…" : text
-        return "\"" + TerminalText.escaped(cut) + "\""
+        var cut = String.UnicodeScalarView()
+        var count = 0
+        for scalar in scalars {
+            guard count < 80 else {
+                cut.append("…")
+                break
+            }
+            cut.append(scalar)
+            count += 1
+        }
+        return "\"" + TerminalText.escaped(String(cut)) + "\""
     }
 
     private func isBoundary(after index: Int, end: Int) -> Bool {
@@ -70,7 +83,10 @@ struct AlertRuleSubject {
     /// account name can be followed by anything.
     private static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
         let value = scalar.value
-        if value < 0x80 { return UInt8(value).isASCIILetterOrDigit }
+        if value < 0x80 {
+            let byte = UInt8(value)
+            return (byte >= 0x30 && byte <= 0x39) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A)
+        }
         if scalar.properties.isIdeographic { return false }
         if (0x3040...0x30FF).contains(value) || (0x31F0...0x31FF).contains(value) || (0xFF66...0xFF9F).contains(value)
             || (0x0E00...0x0E7F).contains(value)
@@ -78,11 +94,5 @@ struct AlertRuleSubject {
             return false
         }
         return scalar.properties.isAlphabetic || scalar.properties.numericType != nil
-    }
-}
-
-extension UInt8 {
-    fileprivate var isASCIILetterOrDigit: Bool {
-        (self >= 0x30 && self <= 0x39) || ((self | 0x20) >= 0x61 && (self | 0x20) <= 0x7A)
     }
 }

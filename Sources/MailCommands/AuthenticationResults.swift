@@ -32,7 +32,7 @@ public struct AuthenticationResults: Sendable, Hashable {
             self.properties = properties
         }
 
-        /// The value of the first property `type.name` (both lower case), or nil.
+        /// The value of the first property `type.name` (both lower case), or nil. O(properties).
         public func property(_ type: String, _ name: String) -> String? {
             properties.first { $0.type == type && $0.name == name }?.value
         }
@@ -74,7 +74,7 @@ public struct AuthenticationResults: Sendable, Hashable {
         return try parser.parse()
     }
 
-    /// The results of `method` (lower case).
+    /// The results of `method` (lower case). O(results).
     public func results(for method: String) -> [MethodResult] {
         results.filter { $0.method == method }
     }

@@ -1,3 +1,5 @@
+import MailParser
+
 /// The RFC 8601 grammar over a value's UTF-8 bytes with one forward cursor: every loop either advances the
 /// cursor or ends, so a parse is O(n) in the bytes (`work` counts the steps, for the tests that prove it).
 ///
@@ -22,17 +24,19 @@ struct AuthenticationResultsParser {
         authservID = id
         try skipCFWS()
         var version: Int?
-        if let byte = peek(), byte.isDigit {
+        if let byte = peek(), AuthenticationResultsByte.isDigit(byte) {
             version = try readNumber(what: "a version")
             try skipCFWS()
         }
-        guard peek() == ASCII.semicolon else { throw error(.expected("\";\" after the authserv-id")) }
+        guard peek() == AuthenticationResultsByte.semicolon else {
+            throw error(.expected("\";\" after the authserv-id"))
+        }
         advance()
         try skipCFWS()
         let noResultStart = position
         if let word = readKeyword(), word == "none" {
             try skipCFWS()
-            if peek() == ASCII.semicolon {
+            if peek() == AuthenticationResultsByte.semicolon {
                 advance()
                 try skipCFWS()
             }
@@ -45,7 +49,7 @@ struct AuthenticationResultsParser {
             results.append(try readResult())
             try skipCFWS()
             guard position < bytes.count else { break }
-            guard peek() == ASCII.semicolon else { throw error(.expected("\";\" between results")) }
+            guard peek() == AuthenticationResultsByte.semicolon else { throw error(.expected("\";\" between results")) }
             advance()
             try skipCFWS()
         }
@@ -66,34 +70,42 @@ struct AuthenticationResultsParser {
         guard let method = readKeyword() else { throw error(.expected("a method")) }
         try skipCFWS()
         var methodVersion: Int?
-        if peek() == ASCII.slash {
+        if peek() == AuthenticationResultsByte.slash {
             advance()
             try skipCFWS()
             methodVersion = try readNumber(what: "a method version")
             try skipCFWS()
         }
-        guard peek() == ASCII.equals else { throw error(.expected("\"=\" after the method \"\(method)\"")) }
+        guard peek() == AuthenticationResultsByte.equals else {
+            throw error(.expected("\"=\" after the method \"\(clipped(method))\""))
+        }
         advance()
         try skipCFWS()
-        guard let result = readKeyword() else { throw error(.expected("a result for \"\(method)\"")) }
+        guard let result = readKeyword() else { throw error(.expected("a result for \"\(clipped(method))\"")) }
         var entry = AuthenticationResults.MethodResult(method: method, methodVersion: methodVersion, result: result)
         while true {
             try skipCFWS()
-            guard let byte = peek(), byte != ASCII.semicolon else { break }
+            guard let byte = peek(), byte != AuthenticationResultsByte.semicolon else { break }
             guard let word = readKeyword() else { throw error(.expected("a property or reason")) }
             try skipCFWS()
-            if word == "reason", peek() == ASCII.equals {
+            if word == "reason", peek() == AuthenticationResultsByte.equals {
                 advance()
                 try skipCFWS()
                 entry.reason = try readValue(what: "a reason")
                 continue
             }
-            guard peek() == ASCII.dot else { throw error(.expected("\".\" after the property type \"\(word)\"")) }
+            guard peek() == AuthenticationResultsByte.dot else {
+                throw error(.expected("\".\" after the property type \"\(clipped(word))\""))
+            }
             advance()
             try skipCFWS()
-            guard let name = readKeyword() else { throw error(.expected("a property name after \"\(word).\"")) }
+            guard let name = readKeyword() else {
+                throw error(.expected("a property name after \"\(clipped(word)).\""))
+            }
             try skipCFWS()
-            guard peek() == ASCII.equals else { throw error(.expected("\"=\" after \"\(word).\(name)\"")) }
+            guard peek() == AuthenticationResultsByte.equals else {
+                throw error(.expected("\"=\" after \"\(clipped(word)).\(clipped(name))\""))
+            }
             advance()
             try skipCFWS()
             let value = try readPropertyValue()
@@ -105,18 +117,22 @@ struct AuthenticationResultsParser {
     /// `Keyword` (letters, digits, `-`, `_`), lower-cased; nil (cursor unmoved) when there is none.
     private mutating func readKeyword() -> String? {
         let start = position
-        while let byte = peek(), byte.isASCIILetter || byte.isDigit || byte == ASCII.hyphen || byte == ASCII.underscore
+        while let byte = peek(),
+            AuthenticationResultsByte.isLetter(byte) || AuthenticationResultsByte.isDigit(byte)
+                || byte == AuthenticationResultsByte.hyphen || byte == AuthenticationResultsByte.underscore
         {
             advance()
         }
         guard position > start else { return nil }
-        return String(decoding: bytes[start..<position].map { $0 | ($0.isASCIILetter ? 0x20 : 0) }, as: UTF8.self)
+        return String(
+            decoding: bytes[start..<position].map { $0 | (AuthenticationResultsByte.isLetter($0) ? 0x20 : 0) },
+            as: UTF8.self)
     }
 
     /// `1*DIGIT`, at most nine digits.
     private mutating func readNumber(what: String) throws(AuthenticationResultsSyntaxError) -> Int {
         let start = position
-        while let byte = peek(), byte.isDigit { advance() }
+        while let byte = peek(), AuthenticationResultsByte.isDigit(byte) { advance() }
         guard position > start, position - start <= 9 else {
             position = start
             throw error(.expected(what))
@@ -126,9 +142,9 @@ struct AuthenticationResultsParser {
 
     /// RFC 2045 `value`: a quoted string or a token.
     private mutating func readValue(what: String) throws(AuthenticationResultsSyntaxError) -> String {
-        if peek() == ASCII.quote { return try readQuotedString() }
+        if peek() == AuthenticationResultsByte.quote { return try readQuotedString() }
         let start = position
-        while let byte = peek(), byte.isTokenByte { advance() }
+        while let byte = peek(), AuthenticationResultsByte.isToken(byte) { advance() }
         guard position > start else { throw error(.expected(what)) }
         return String(decoding: bytes[start..<position], as: UTF8.self)
     }
@@ -137,13 +153,14 @@ struct AuthenticationResultsParser {
     /// `(` or `"`.
     private mutating func readPropertyValue() throws(AuthenticationResultsSyntaxError) -> String {
         var value = ""
-        if peek() == ASCII.quote {
+        if peek() == AuthenticationResultsByte.quote {
             value = try readQuotedString()
-            guard peek() == ASCII.at else { return value }
+            guard peek() == AuthenticationResultsByte.at else { return value }
         }
         let start = position
-        while let byte = peek(), !byte.isWhitespace, byte != ASCII.semicolon, byte != ASCII.openParen,
-            byte != ASCII.quote, byte >= 0x20, byte != 0x7F
+        while let byte = peek(), !byte.isWhitespace, byte != AuthenticationResultsByte.semicolon,
+            byte != AuthenticationResultsByte.openParen,
+            byte != AuthenticationResultsByte.quote, byte >= 0x20, byte != 0x7F
         {
             advance()
         }
@@ -160,9 +177,9 @@ struct AuthenticationResultsParser {
         while let byte = peek() {
             advance()
             switch byte {
-            case ASCII.quote:
+            case AuthenticationResultsByte.quote:
                 return String(decoding: content, as: UTF8.self)
-            case ASCII.backslash:
+            case AuthenticationResultsByte.backslash:
                 guard let quoted = peek() else { break }
                 advance()
                 content.append(quoted)
@@ -179,17 +196,17 @@ struct AuthenticationResultsParser {
         while let byte = peek() {
             if byte.isWhitespace {
                 advance()
-            } else if byte == ASCII.openParen {
+            } else if byte == AuthenticationResultsByte.openParen {
                 let open = position
                 var depth = 0
                 while let inner = peek() {
                     advance()
-                    if inner == ASCII.openParen {
+                    if inner == AuthenticationResultsByte.openParen {
                         depth += 1
-                    } else if inner == ASCII.closeParen {
+                    } else if inner == AuthenticationResultsByte.closeParen {
                         depth -= 1
                         if depth == 0 { break }
-                    } else if inner == ASCII.backslash, peek() != nil {
+                    } else if inner == AuthenticationResultsByte.backslash, peek() != nil {
                         advance()
                     }
                 }
@@ -214,13 +231,19 @@ struct AuthenticationResultsParser {
         work += 1
     }
 
+    /// A keyword from the value for an error message: at most 64 bytes (keywords are ASCII), so a megabyte-long
+    /// method name does not become a megabyte-long record.
+    private func clipped(_ keyword: String) -> String {
+        keyword.utf8.count <= 64 ? keyword : String(keyword.prefix(64)) + "…"
+    }
+
     private func error(_ kind: AuthenticationResultsSyntaxError.Kind) -> AuthenticationResultsSyntaxError {
         AuthenticationResultsSyntaxError(kind: kind, offset: position, authservID: authservID)
     }
 }
 
-/// The bytes the grammar names.
-private enum ASCII {
+/// The bytes the grammar names, and its classes of bytes.
+private enum AuthenticationResultsByte {
     static let quote: UInt8 = 0x22
     static let openParen: UInt8 = 0x28
     static let hyphen: UInt8 = 0x2D
@@ -232,16 +255,14 @@ private enum ASCII {
     static let backslash: UInt8 = 0x5C
     static let closeParen: UInt8 = 0x29
     static let underscore: UInt8 = 0x5F
-}
 
-extension UInt8 {
-    fileprivate var isDigit: Bool { self >= 0x30 && self <= 0x39 }
-    fileprivate var isASCIILetter: Bool { (self | 0x20) >= 0x61 && (self | 0x20) <= 0x7A }
+    static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+    static func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A }
 
     /// RFC 2045 token bytes (no CTLs, space or tspecials), plus UTF-8 (RFC 6532).
-    fileprivate var isTokenByte: Bool {
-        guard self > 0x20, self != 0x7F else { return false }
-        switch self {
+    static func isToken(_ byte: UInt8) -> Bool {
+        guard byte > 0x20, byte != 0x7F else { return false }
+        switch byte {
         case 0x28, 0x29, 0x3C, 0x3E, 0x40, 0x2C, 0x3B, 0x3A, 0x5C, 0x22, 0x2F, 0x5B, 0x5D, 0x3F, 0x3D: return false
         default: return true
         }

@@ -101,3 +101,32 @@ extension AlertVerdict {
         return false
     }
 }
+
+/// The folding definition over every cased scalar of Unicode: a scalar, its upper case and its lower case fold to
+/// the same text, and folding twice changes nothing (so a folded phrase and a folded subject compare alike).
+@Suite("CaseFolding over all of Unicode")
+struct CaseFoldingCoverageTests {
+    static let casedScalars: [Unicode.Scalar] = (0...0x10FFFF).compactMap { value in
+        guard let scalar = Unicode.Scalar(value), scalar.properties.changesWhenCaseMapped else { return nil }
+        return scalar
+    }
+
+    @Test func everyCaseOfAScalarFoldsAlike() {
+        #expect(Self.casedScalars.count > 2_000)
+        var mismatches: [String] = []
+        for scalar in Self.casedScalars {
+            let text = String(scalar)
+            let folded = CaseFolding.folded(text)
+            let upper = CaseFolding.folded(scalar.properties.uppercaseMapping)
+            let lower = CaseFolding.folded(scalar.properties.lowercaseMapping)
+            let titled = CaseFolding.folded(scalar.properties.titlecaseMapping)
+            if !(folded.utf8.elementsEqual(upper.utf8) && folded.utf8.elementsEqual(lower.utf8)
+                && folded.utf8.elementsEqual(titled.utf8) && CaseFolding.folded(folded).utf8.elementsEqual(folded.utf8))
+            {
+                mismatches.append("U+" + String(scalar.value, radix: 16, uppercase: true))
+            }
+        }
+        // İ lower-cases to i + U+0307 (a combining dot), which stays: `İ` folds to `i` on purpose.
+        #expect(mismatches == ["U+130"])
+    }
+}

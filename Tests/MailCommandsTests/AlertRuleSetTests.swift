@@ -179,27 +179,10 @@ struct AlertRuleSetTests {
                 == .alert(
                     rule: "RMM", account: nil,
                     reason:
-                        "alert rule \"RMM\": sender @rmm.example.test; no known account (after \"Customer:\": \"initech\\u{1B}[2j\" is not a known account; by sender: x@rmm.example.test is no known account's sender)"
+                        "alert rule \"RMM\": sender @rmm.example.test; no known account (after \"Customer:\": \"initech\\u{1B}[2j\" is not a known account; by sender: \"x@rmm.example.test\" is no known account's sender)"
                 ))
         #expect(
             Self.rules([.after("Customer:")]).evaluate(sender: "x@rmm.example.test", subject: "Disk")?.reason
                 == "alert rule \"RMM\": sender @rmm.example.test; no account found")
-    }
-}
-
-extension AlertVerdict {
-    var rule: String {
-        switch self {
-        case .alert(let rule, _, _), .skip(let rule, _, _): rule
-        }
-    }
-    var account: String? {
-        if case .alert(_, let account, _) = self { return account }
-        return nil
-    }
-    var reason: String {
-        switch self {
-        case .alert(_, _, let reason), .skip(_, _, let reason): reason
-        }
     }
 }

@@ -30,6 +30,16 @@ struct AuthenticationResultsCostTests {
         #expect(Self.stepsPerByte(value) <= 2.0)
     }
 
+    @Test func errorsQuoteAtMost64BytesOfAKeyword() {
+        let method = String(repeating: "d", count: Self.megabyte)
+        do {
+            _ = try AuthenticationResults.parsing("mx.test; " + method)
+            Issue.record("parsed")
+        } catch {
+            #expect(error.kind == .expected("\"=\" after the method \"" + String(repeating: "d", count: 64) + "…\""))
+        }
+    }
+
     @Test func manyResultsAreAllKept() throws {
         let value = "mx.test; " + String(repeating: "spf=pass; ", count: 50_000)
         let parsed = try #require(AuthenticationResults.parse(value))
