@@ -159,6 +159,9 @@ extension ValidatingReader {
             skip.append(AlertSkipRule(name: rule, subjectPhrase: phrase, forwardTo: forwardTo))
         }
         guard !detection.isEmpty || !skip.isEmpty else { return nil }
+        if detection.isEmpty {
+            fail(prefix + "skip", "skip rules apply to alerts a detect rule found: add at least one detect rule")
+        }
         var accounts: [AlertAccount] = []
         for account in stringArray(prefix + "accounts.names") {
             let accountPrefix = prefix + "accounts.\(account)."
