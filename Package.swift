@@ -55,7 +55,8 @@ let package = Package(
         .target(name: "POP3Protocol", dependencies: ["SASLMechanisms", "MailParser"], swiftSettings: strict),
         // 2. XML API by mail: transactions read with libxml2 (no DTD, no entities, no network), responses (pure).
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
-        .target(name: "XMLTransactions", dependencies: ["CLibXML2", "MailParser"], swiftSettings: strict),
+        .target(
+            name: "XMLTransactions", dependencies: ["CLibXML2", "MailCommands", "MailParser"], swiftSettings: strict),
         // 3. SwiftNIO listeners (unix socket, TCP, STARTTLS) driving the state machine.
         .target(
             name: "SMTPTransport",
@@ -196,7 +197,8 @@ let package = Package(
         .testTarget(name: "IMAPProtocolTests", dependencies: ["IMAPProtocol"], resources: [.copy("Transcripts")]),
         .testTarget(name: "SASLMechanismsTests", dependencies: ["SASLMechanisms"]),
         .testTarget(
-            name: "XMLTransactionsTests", dependencies: ["XMLTransactions", "MailParser"], swiftSettings: strict),
+            name: "XMLTransactionsTests", dependencies: ["XMLTransactions", "MailCommands", "MailParser"],
+            swiftSettings: strict),
         .testTarget(
             name: "POP3ProtocolTests", dependencies: ["POP3Protocol", "SASLMechanisms"],
             resources: [.copy("Transcripts")]),

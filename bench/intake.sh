@@ -20,6 +20,8 @@
 #   RECEIVERS    which receivers to run (default "postdesk smtp-sink dovecot python"; without postdesk no build)
 #   BASELINE=BIN another postdesk binary (e.g. an earlier commit's release build) run right after postdesk in
 #                each repetition, with the same configuration: adds the columns baseline/s and pd/base
+#   BINARY=BIN   the postdesk binary to measure instead of building the release product (no POSTDESK_ prefix:
+#                the daemon refuses environment variables it does not know)
 #   EXTRA_CONFIG=FILE  YAML appended to postdesk's configuration only (not the baseline's): with
 #                BASELINE set to the same binary, pd/base is what that configuration costs (e.g. a queue with
 #                every mail-command syntax on: bench/commands-on.yaml)
@@ -54,7 +56,10 @@ python3 -c 'import aiosmtpd' 2>/dev/null || { echo "intake.sh: aiosmtpd missing:
 
 export SWIFT_DETERMINISTIC_HASHING=1
 POSTDESK=""
-if wanted postdesk; then
+if wanted postdesk && [ -n "${BINARY:-}" ]; then
+    POSTDESK=$BINARY
+    [ -x "$POSTDESK" ] || { echo "intake.sh: BINARY=$POSTDESK is not an executable" >&2; exit 1; }
+elif wanted postdesk; then
     echo "building release postdesk…" >&2
     swift build -c release --product postdesk >&2
     POSTDESK=$(swift build -c release --show-bin-path)/postdesk

@@ -126,7 +126,7 @@ extension DeliveryPlan {
                     from: MailAddress(name: create.requester.name, address: address), direction: .inbound,
                     delivery: delivery))
             if !create.fields.isEmpty {
-                try transaction.setTicketFields(create.fields.map(Self.field), ticket: number, at: at)
+                try transaction.setTicketFields(create.fields, ticket: number, at: at)
             }
             try transaction.addActivity(
                 NewActivity(
@@ -164,7 +164,7 @@ extension DeliveryPlan {
                     number: change.ticket, ticketChange, actor: "XML transaction from \(participantAddress)", at: at)
                 ?? []
             if !change.fields.isEmpty {
-                try transaction.setTicketFields(change.fields.map(Self.field), ticket: change.ticket, at: at)
+                try transaction.setTicketFields(change.fields, ticket: change.ticket, at: at)
             }
             let summary =
                 (activities.map(\.text) + change.fields.map { "\($0.name) = \($0.value)" }).joined(separator: "\n")
@@ -176,10 +176,6 @@ extension DeliveryPlan {
                     from: nil, direction: .note, delivery: delivery))
             return (change.ticket, articleID, false)
         }
-    }
-
-    private static func field(_ field: XMLTicketField) -> TicketField {
-        TicketField(name: field.name, kind: TicketFieldKind(rawValue: field.kind.rawValue) ?? .text, value: field.value)
     }
 
     /// An article whose text comes from the transaction, not from the mail; it keeps the mail's raw message.

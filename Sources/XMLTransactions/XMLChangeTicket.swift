@@ -1,3 +1,5 @@
+import MailCommands
+
 /// `<ChangeTicket ticket="N">`: changes ticket N's status, classification, assignee or fields. At least one
 /// change is present (the parser refuses an empty one).
 public struct XMLChangeTicket: Sendable, Hashable {
@@ -8,11 +10,11 @@ public struct XMLChangeTicket: Sendable, Hashable {
     public var type: String?
     /// The agent's login or address, as written.
     public var assignee: String?
-    public var fields: [XMLTicketField]
+    public var fields: [TicketField]
 
     public init(
         ticket: Int, status: String? = nil, priority: String? = nil, category: String? = nil, type: String? = nil,
-        assignee: String? = nil, fields: [XMLTicketField] = []
+        assignee: String? = nil, fields: [TicketField] = []
     ) {
         self.ticket = ticket
         self.status = status

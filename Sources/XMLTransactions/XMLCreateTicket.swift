@@ -1,3 +1,5 @@
+import MailCommands
+
 /// `<CreateTicket>`: opens a ticket for the requester.
 public struct XMLCreateTicket: Sendable, Hashable {
     /// The queue's name; nil: the queue the mail was delivered to.
@@ -9,11 +11,11 @@ public struct XMLCreateTicket: Sendable, Hashable {
     public var priority: String?
     public var category: String?
     public var type: String?
-    public var fields: [XMLTicketField]
+    public var fields: [TicketField]
 
     public init(
         queue: String? = nil, subject: String, text: String, requester: XMLRequester, priority: String? = nil,
-        category: String? = nil, type: String? = nil, fields: [XMLTicketField] = []
+        category: String? = nil, type: String? = nil, fields: [TicketField] = []
     ) {
         self.queue = queue
         self.subject = subject

@@ -1,3 +1,4 @@
+import MailCommands
 import MailParser
 
 /// Checks the element tree against the transaction format (docs/xml-api/postdesk-transaction.xsd) and builds the
@@ -149,8 +150,8 @@ enum XMLTransactionDecoder {
         return found
     }
 
-    private static func fields(of node: XMLElementNode) throws(XMLTransactionError) -> [XMLTicketField] {
-        var fields: [XMLTicketField] = []
+    private static func fields(of node: XMLElementNode) throws(XMLTransactionError) -> [TicketField] {
+        var fields: [TicketField] = []
         var names: Set<String> = []
         for child in node.children where child.name == "Field" {
             try allowOnly(["name", "kind"], on: child)
@@ -166,8 +167,8 @@ enum XMLTransactionDecoder {
             guard let rawKind = child.attribute("kind") else {
                 throw XMLTransactionError(.missingAttribute("kind"), element: "Field", line: child.line)
             }
-            guard let kind = XMLTicketFieldKind(rawValue: trimmed(rawKind)) else {
-                let kinds = XMLTicketFieldKind.allCases.map(\.rawValue).joined(separator: ", ")
+            guard let kind = TicketFieldKind(rawValue: trimmed(rawKind)) else {
+                let kinds = TicketFieldKind.allCases.map(\.rawValue).joined(separator: ", ")
                 throw XMLTransactionError(
                     .invalidValue("field \"\(name)\": kind \"\(rawKind.prefix(20))\" is not one of \(kinds)"),
                     element: "Field", line: child.line)
@@ -176,14 +177,14 @@ enum XMLTransactionDecoder {
                 throw XMLTransactionError(
                     .duplicateElement("Field name=\"\(name)\""), element: node.name, line: child.line)
             }
-            fields.append(XMLTicketField(name: name, kind: kind, value: try fieldValue(child, name: name, kind: kind)))
+            fields.append(TicketField(name: name, kind: kind, value: try fieldValue(child, name: name, kind: kind)))
         }
         return fields
     }
 
-    /// The canonical value for the kind (see `XMLTicketField.value`). O(value's bytes).
+    /// The canonical value for the kind (see `TicketField.value`). O(value's bytes).
     private static func fieldValue(
-        _ node: XMLElementNode, name: String, kind: XMLTicketFieldKind
+        _ node: XMLElementNode, name: String, kind: TicketFieldKind
     ) throws(XMLTransactionError) -> String {
         let value = trimmed(node.text)
         func invalid(_ what: String) -> XMLTransactionError {

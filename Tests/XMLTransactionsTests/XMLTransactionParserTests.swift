@@ -1,4 +1,5 @@
 import Foundation
+import MailCommands
 import MailParser
 import Testing
 
@@ -49,9 +50,9 @@ import Testing
         #expect(create.type == "Incident")
         #expect(
             create.fields == [
-                XMLTicketField(name: "Site", kind: .choice, value: "Lyon"),
-                XMLTicketField(name: "Asset number", kind: .number, value: "4217"),
-                XMLTicketField(name: "Noticed on", kind: .date, value: "2026-12-04"),
+                TicketField(name: "Site", kind: .choice, value: "Lyon"),
+                TicketField(name: "Asset number", kind: .number, value: "4217"),
+                TicketField(name: "Noticed on", kind: .date, value: "2026-12-04"),
             ])
     }
 
@@ -77,7 +78,7 @@ import Testing
                     XMLChangeTicket(
                         ticket: 42, status: "solved", priority: "normal", assignee: "noor.haddad@example.test",
                         fields: [
-                            XMLTicketField(
+                            TicketField(
                                 name: "Resolution", kind: .longText, value: "Toner replaced.\nمشكلة الحبر تم حلها.")
                         ]))
             ])
@@ -244,8 +245,8 @@ import Testing
                     XMLChangeTicket(
                         ticket: 1,
                         fields: [
-                            XMLTicketField(name: "D", kind: .date, value: "2024-02-29"),
-                            XMLTicketField(name: "N", kind: .number, value: "-7"),
+                            TicketField(name: "D", kind: .date, value: "2024-02-29"),
+                            TicketField(name: "N", kind: .number, value: "-7"),
                         ]))
             ])
         let badAddress = XMLAPIDocuments.transaction(
