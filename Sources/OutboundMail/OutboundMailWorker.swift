@@ -103,7 +103,7 @@ public final class OutboundMailWorker: Sendable {
             "queue": mail.queue, "requester_address": mail.recipient.address,
         ]
         if let name = mail.recipient.name, !name.isEmpty { values["requester_name"] = name }
-        let rendered = mail.text.map { (text: $0, html: String?.none) } ?? queue.acknowledgement.render(values)
+        let rendered = mail.text.map { (text: $0, html: mail.html) } ?? queue.acknowledgement.render(values)
         return OutgoingMail(
             from: queue.from, to: [mail.recipient], subject: subject, text: rendered.text, html: rendered.html,
             messageID: signer.messageID(ticket: mail.ticketNumber ?? 0, article: item.id), inReplyTo: mail.inReplyTo,

@@ -161,7 +161,7 @@ enum OpenAPIDocument {
                 addresses, plus `cc`), the optional status change and the `article.added` (and `ticket.updated`) events.
                 The outbound worker sends the mails after the commit: each with our signed Message-ID, In-Reply-To the
                 customer's last message, References the thread, and the ticket's tag in the subject, so that answers
-                thread onto the ticket. The mail carries `text`; `html` is kept on the article.
+                thread onto the ticket. The mail carries `text`, and `html` as its HTML alternative.
               requestBody:
                 required: true
                 content:

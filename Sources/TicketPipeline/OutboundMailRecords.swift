@@ -31,6 +31,8 @@ public struct NewOutboundMail: Sendable, Hashable {
     public var references: [String]
     /// The body for kinds that carry their own (replies); nil: the queue's template renders it.
     public var text: String?
+    /// The HTML alternative of `text` (an agent's reply written in HTML); nil: plain text only.
+    public var html: String?
     public var createdAt: Date
 
     public init(
@@ -89,14 +91,15 @@ extension TicketStoreTransaction {
     /// its body, sent by the outbound worker after this transaction commits, threaded with `inReplyTo` and
     /// `references`. Returns the queued mails' ids.
     public func enqueueReply(
-        ticket: Int, queue: String, recipients: [MailAddress], subject: String, text: String, inReplyTo: String?,
-        references: [String], at date: Date
+        ticket: Int, queue: String, recipients: [MailAddress], subject: String, text: String, html: String? = nil,
+        inReplyTo: String?, references: [String], at date: Date
     ) throws -> [Int64] {
         try recipients.map { recipient in
-            try enqueueOutboundMail(
-                NewOutboundMail(
-                    kind: .reply, ticketNumber: ticket, queue: queue, recipient: recipient, subject: subject,
-                    inReplyTo: inReplyTo, references: references, text: text, createdAt: date))
+            var mail = NewOutboundMail(
+                kind: .reply, ticketNumber: ticket, queue: queue, recipient: recipient, subject: subject,
+                inReplyTo: inReplyTo, references: references, text: text, createdAt: date)
+            mail.html = html
+            return try enqueueOutboundMail(mail)
         }
     }
 }

@@ -56,7 +56,7 @@ extension SQLiteTicketTransaction {
         let mailSubject = Self.replySubject(subject)
         let mailIDs = try enqueueReply(
             ticket: number, queue: queue, recipients: recipients, subject: mailSubject, text: reply.text,
-            inReplyTo: thread.inReplyTo, references: thread.references, at: reply.date)
+            html: reply.html, inReplyTo: thread.inReplyTo, references: thread.references, at: reply.date)
         // The worker signs each mail with its queue row's id: the requester's mail's ID stands for the article.
         let messageID = sender.messageIDs.messageID(ticket: number, article: mailIDs[0])
         let articleID = try addArticle(

@@ -8,14 +8,14 @@ extension SQLiteTicketTransaction {
         let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO outbound_mail(kind, ticket_number, queue, recipient, recipient_name, subject, in_reply_to,
-                    references_list, body_text, next_attempt_at, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    references_list, body_text, body_html, next_attempt_at, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         let created = mail.createdAt.timeIntervalSince1970
         let values: [(any DatabaseValueConvertible)?] = [
             mail.kind.rawValue, mail.ticketNumber, mail.queue, MailAddressForm.normalized(mail.recipient.address),
             mail.recipient.name, mail.subject, mail.inReplyTo, mail.references.joined(separator: " "), mail.text,
-            created, created,
+            mail.html, created, created,
         ]
         try statement.execute(arguments: StatementArguments(values))
         return db.lastInsertedRowID
@@ -32,17 +32,18 @@ extension SQLiteTicketTransaction {
         let statement = try db.cachedStatement(
             sql: """
                 SELECT id, kind, ticket_number, queue, recipient, recipient_name, subject, in_reply_to,
-                    references_list, body_text, created_at, attempts
+                    references_list, body_text, created_at, attempts, body_html
                 FROM outbound_mail WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
                 """)
         return try Row.fetchAll(statement, arguments: [now.timeIntervalSince1970, limit]).compactMap { row in
             guard let kind = OutboundMailKind(rawValue: row[1]) else { return nil }
             let references: String = row[8]
-            let mail = NewOutboundMail(
+            var mail = NewOutboundMail(
                 kind: kind, ticketNumber: row[2], queue: row[3],
                 recipient: MailAddress(name: row[5], address: row[4]), subject: row[6], inReplyTo: row[7],
                 references: references.split(separator: " ").map(String.init), text: row[9],
                 createdAt: Date(timeIntervalSince1970: row[10]))
+            mail.html = row[12]
             return OutboundMailItem(id: row[0], mail: mail, attempts: row[11])
         }
     }

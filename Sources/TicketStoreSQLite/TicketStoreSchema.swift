@@ -108,6 +108,7 @@ enum TicketStoreSchema {
         registerOutbound(&migrator)
         registerMailCommands(&migrator)
         registerBouncingContacts(&migrator)
+        registerOutboundHTML(&migrator)
         return migrator
     }
 }

@@ -43,7 +43,10 @@ extension EndToEndTests {
                 request.headers.add(name: "Content-Type", value: "application/json")
                 let text = "Hallo Jürgen,\n\nder Techniker kommt am Dienstag. 日本語も大丈夫です。\n\nÅsa vom Support"
                 let body = try JSONSerialization.data(
-                    withJSONObject: ["text": text, "cc": ["chef@example.org"], "status": "pending"])
+                    withJSONObject: [
+                        "text": text, "html": "<p>Hallo <b>Jürgen</b>, der Techniker kommt am Dienstag.</p>",
+                        "cc": ["chef@example.org"], "status": "pending",
+                    ])
                 request.body = .bytes(ByteBuffer(bytes: body))
                 let response = try await client.execute(request, timeout: .seconds(30))
                 let answer = String(buffer: try await response.body.collect(upTo: 1 << 20))
@@ -64,6 +67,7 @@ extension EndToEndTests {
                     #expect(mail.inReplyTo == ["reply-e2e@example.org"])
                     #expect(mail.references == ["reply-e2e@example.org"])
                     #expect(mail.text.contains("日本語も大丈夫です。") && mail.text.contains("Hallo Jürgen,"))
+                    #expect(mail.html?.contains("<b>Jürgen</b>") == true, "the HTML alternative is mailed too")
                     #expect(!mail.headers.contains { $0.name == "Auto-Submitted" }, "an agent's reply is no auto-reply")
                 }
                 let toRequester = try #require(replies.first { $0.to.first?.address == "kunde@example.org" })
