@@ -4,6 +4,7 @@ import TicketPipeline
 
 extension SQLiteTicketTransaction {
     /// One cached INSERT on the writer: the payload was built by the pipeline, the id is made here.
+    @discardableResult
     func recordEvent(_ event: NewOutboxEvent) throws -> String {
         let eventID = OutboxEventID.make(at: event.createdAt)
         let statement = try WriterStatement(
