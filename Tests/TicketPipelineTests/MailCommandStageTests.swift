@@ -51,7 +51,7 @@ import TicketPipeline
         ].joined(separator: "\r\n")
     }
 
-    @Test("An HTML-only CreateSR in a Cyrillic-named type's English labels becomes a typed request")
+    @Test("An HTML-only CreateSR with English labels and an accented field name becomes a typed request")
     func htmlOnlyStructuredRequest() async throws {
         let fixture = try PipelineFixture(support: Self.policy)
         defer { fixture.directory.remove() }
