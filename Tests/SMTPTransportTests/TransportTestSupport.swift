@@ -26,7 +26,8 @@ final class RecordingBackend: SMTPBackend {
         var deliveryCount = 0
         var started = 0
         var holding = false
-        var waiting: [CheckedContinuation<Void, Never>] = []
+        /// Held deliveries, each finishing itself when released.
+        var waiting: [@Sendable () -> Void] = []
     }
 
     let knownRecipients: Set<String>
@@ -49,12 +50,12 @@ final class RecordingBackend: SMTPBackend {
 
     /// Lets held and future deliveries complete.
     func release() {
-        let waiting = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let waiting = state.withLock { state -> [@Sendable () -> Void] in
             state.holding = false
             defer { state.waiting = [] }
             return state.waiting
         }
-        for continuation in waiting { continuation.resume() }
+        for finish in waiting { finish() }
     }
 
     func validateRecipient(_ address: String, session: SMTPSessionInfo) -> SMTPRecipientCheck {
@@ -64,24 +65,24 @@ final class RecordingBackend: SMTPBackend {
     /// Spooled messages seen, and their sizes.
     var spooledSizes: [Int] { state.withLock { $0.spooledSizes } }
 
+    /// Answers on the calling thread (or the releasing one): never through the cooperative pool, which the
+    /// suite's long CPU-bound tests may occupy for seconds while these sessions wait for their replies.
     func deliver(
         _ delivery: SMTPDelivery, message: RawMessage, completion: @escaping @Sendable ([SMTPReply]) -> Void
     ) {
-        Task { completion(await deliver(delivery, message: message)) }
+        let finish: @Sendable () -> Void = { [self] in completion(record(delivery, message: message)) }
+        let proceed = state.withLock { state -> Bool in
+            state.started += 1
+            if state.holding {
+                state.waiting.append(finish)
+                return false
+            }
+            return true
+        }
+        if proceed { finish() }
     }
 
-    private func deliver(_ delivery: SMTPDelivery, message: RawMessage) async -> [SMTPReply] {
-        await withCheckedContinuation { continuation in
-            let proceed = state.withLock { state -> Bool in
-                state.started += 1
-                if state.holding {
-                    state.waiting.append(continuation)
-                    return false
-                }
-                return true
-            }
-            if proceed { continuation.resume() }
-        }
+    private func record(_ delivery: SMTPDelivery, message: RawMessage) -> [SMTPReply] {
         state.withLock { state in
             state.deliveryCount += 1
             if message.isSpooled { state.spooledSizes.append(message.count) }
