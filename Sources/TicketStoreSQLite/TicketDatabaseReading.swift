@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import MailCommands
 import TicketPipeline
@@ -61,5 +62,23 @@ extension TicketDatabaseReading {
 
     public func quarantinedMessage(id: Int64) async throws -> QuarantineEntry? {
         try await read("read quarantine entry \(id)") { db in try RecordReads.quarantinedMessage(db, id: id) }
+    }
+
+    /// The commands mail carried (applied, refused, invalid), newest first; only `sender`'s when given.
+    public func mailCommandRecords(limit: Int, offset: Int, sender: String? = nil) async throws -> [MailCommandRecord] {
+        try await read("list mail commands") { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, received_at, sender, kind, operation, ticket_number, outcome, detail FROM mail_commands
+                    WHERE ?1 IS NULL OR sender = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3
+                    """, arguments: [sender, max(0, limit), max(0, offset)]
+            ).map { row in
+                MailCommandRecord(
+                    id: row[0], receivedAt: Date(timeIntervalSince1970: row[1]), sender: row[2], kind: row[3],
+                    operation: row[4], ticketNumber: row[5],
+                    outcome: NewMailCommandRecord.Outcome(rawValue: row[6]) ?? .invalid, detail: row[7])
+            }
+        }
     }
 }

@@ -15,6 +15,7 @@ struct PostdeskCommand: AsyncParsableCommand {
             ServeCommand.self, CheckConfigCommand.self, DeliverCommand.self, TicketsCommand.self, MessagesCommand.self,
             QuarantineCommand.self, BouncesCommand.self, ParseCommand.self, MailboxesCommand.self,
             OAuthCommand.self, TokensCommand.self, WebhooksCommand.self, OutboundCommand.self, ContactsCommand.self,
+            CommandsCommand.self,
         ])
 }
 

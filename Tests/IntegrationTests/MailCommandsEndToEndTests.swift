@@ -124,6 +124,17 @@ extension EndToEndTests {
                 #expect(
                     messages.contains { $0.to.first?.address == "other@example.org" && $0.text.contains("not applied") }
                 )
+                // The audit trail: `postdesk commands` lists the refusal with its reason, for that sender only.
+                let json = try await rig.postdesk.cli(
+                    ["commands", "--json", "--sender", "OTHER@example.org"], label: "commands")
+                let rows = try #require(
+                    try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]], "\(json)")
+                #expect(rows.count == 1)
+                #expect(rows.first?["outcome"] as? String == "refused")
+                #expect(rows.first?["operation"] as? String == "solve")
+                #expect((rows.first?["detail"] as? String)?.contains("neither the requester of #1") == true)
+                let table = try await rig.postdesk.cli(["commands"], label: "commands-table")
+                #expect(table.contains("variable-command") && table.contains("refused"))
             }
         }
 
