@@ -45,14 +45,13 @@ extension DeliveryPlan {
         try storeRaw(&state, in: transaction)
         var detail = "\(reason): forwarded to \(address)"
         if delivery.queue.policy.repliesToCommands {
-            let who = sender.map { ($0.name.map { "\($0) " } ?? "") + "<\($0.address)>" } ?? "<>"
             _ = try transaction.enqueueOutboundMail(
                 NewOutboundMail(
                     kind: .forward, ticketNumber: nil, queue: queue,
                     recipient: MailAddress(name: nil, address: address), subject: "Fwd: " + (parsed.subject ?? ""),
                     inReplyTo: nil, references: [],
                     text:
-                        "Alert forwarded by Postdesk (\(reason)).\n\nFrom: \(who)\nSubject: \(parsed.subject ?? "")\n\n"
+                        "Alert forwarded by Postdesk (\(reason)).\n\nFrom: \(senderDisplay)\nSubject: \(parsed.subject ?? "")\n\n"
                         + Self.limited(parsed.text),
                     createdAt: message.receivedAt))
         } else {
@@ -359,13 +358,11 @@ extension DeliveryPlan {
         let since = message.receivedAt.addingTimeInterval(-3600)
         guard try transaction.outboundMailCount(recipient: address, kind: .commandResponse, since: since) < limit
         else { return }
-        var references = Array(parsed.references.suffix(19))
-        if let messageID = parsed.messageID, !messageID.isEmpty { references.append(messageID) }
         _ = try transaction.enqueueOutboundMail(
             NewOutboundMail(
                 kind: .commandResponse, ticketNumber: ticket, queue: delivery.queue.name,
                 recipient: MailAddress(name: recipient.name, address: recipient.address),
-                subject: parsed.subject ?? "", inReplyTo: parsed.messageID, references: references, text: text,
+                subject: parsed.subject ?? "", inReplyTo: parsed.messageID, references: replyReferences, text: text,
                 createdAt: message.receivedAt))
     }
 
@@ -381,10 +378,5 @@ extension DeliveryPlan {
 
     static func list(_ names: [String]) -> String {
         names.isEmpty ? "(none)" : names.joined(separator: ", ")
-    }
-
-    /// `text` cut to the notification limit: forwarded and answered texts stay small.
-    static func limited(_ text: String) -> String {
-        text.count > notificationTextLimit ? String(text.prefix(notificationTextLimit)) + "\n[…]" : text
     }
 }

@@ -320,19 +320,34 @@ struct DeliveryPlan: Sendable {
             return "no acknowledgement to \(address): \(count) already sent in the past hour "
                 + "(outbound.acknowledgements_per_hour = \(rule.perAddressPerHour))"
         }
-        var references = Array(parsed.references.suffix(19))
-        if let messageID = parsed.messageID, !messageID.isEmpty { references.append(messageID) }
         _ = try transaction.enqueueOutboundMail(
             NewOutboundMail(
                 kind: .acknowledgement, ticketNumber: ticket, queue: queue,
                 recipient: MailAddress(name: requester.name, address: requester.address),
-                subject: parsed.subject ?? "", inReplyTo: parsed.messageID, references: references,
+                subject: parsed.subject ?? "", inReplyTo: parsed.messageID, references: replyReferences,
                 createdAt: message.receivedAt))
         return "acknowledgement to \(address) queued"
     }
 
     /// The longest message text a notification carries; the rest is in the ticket.
     static let notificationTextLimit = 32_000
+
+    /// `text` cut to `notificationTextLimit`: what we mail about a message (notifications, forwards) stays small.
+    static func limited(_ text: String) -> String {
+        text.count > notificationTextLimit ? String(text.prefix(notificationTextLimit)) + "\n[…]" : text
+    }
+
+    /// The `References` of a mail answering this message: its own (the newest 19) and its Message-ID.
+    var replyReferences: [String] {
+        var references = Array(parsed.references.suffix(19))
+        if let messageID = parsed.messageID, !messageID.isEmpty { references.append(messageID) }
+        return references
+    }
+
+    /// The sender as a person reads it in our mails: `Name <address>`, or `<>`.
+    var senderDisplay: String {
+        sender.map { ($0.name.map { "\($0) " } ?? "") + "<\($0.address)>" } ?? "<>"
+    }
 
     /// Queues a notification of the new ticket (or new message on ticket `ticket`) to each agent, in this
     /// transaction; an agent who sent the message is not told of it. O(agents + the text's length).
@@ -341,22 +356,16 @@ struct DeliveryPlan: Sendable {
         in transaction: any TicketStoreTransaction
     ) throws {
         let author = sender.map { MailAddressForm.normalized($0.address) }
-        let who = sender.map { ($0.name.map { "\($0) " } ?? "") + "<\($0.address)>" } ?? "<>"
-        var text = parsed.text
-        if text.count > Self.notificationTextLimit {
-            text = String(text.prefix(Self.notificationTextLimit)) + "\n[…]"
-        }
+        let text = Self.limited(parsed.text)
         let heading =
             (created ? "New ticket" : "New message on ticket")
-            + " [\(delivery.queue.tag) #\(ticket)] in queue \(delivery.queue.name) from \(who):"
-        var references = Array(parsed.references.suffix(19))
-        if let messageID = parsed.messageID, !messageID.isEmpty { references.append(messageID) }
+            + " [\(delivery.queue.tag) #\(ticket)] in queue \(delivery.queue.name) from \(senderDisplay):"
         for agent in agents where MailAddressForm.normalized(agent) != author {
             _ = try transaction.enqueueOutboundMail(
                 NewOutboundMail(
                     kind: .notification, ticketNumber: ticket, queue: delivery.queue.name,
                     recipient: MailAddress(name: nil, address: agent), subject: parsed.subject ?? "",
-                    inReplyTo: parsed.messageID, references: references, text: heading + "\n\n" + text,
+                    inReplyTo: parsed.messageID, references: replyReferences, text: heading + "\n\n" + text,
                     createdAt: message.receivedAt))
         }
     }
