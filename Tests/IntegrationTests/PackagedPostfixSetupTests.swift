@@ -57,6 +57,11 @@ extension EndToEndTests {
                 let binary = scratch.file("postdesk")
                 try FileManager.default.copyItem(atPath: try PostdeskServer.locateExecutable(), toPath: binary)
                 chmod(binary, 0o755)
+                // Nor read the checkout (a clone in a 0700 `mktemp -d` directory): the configuration is installed
+                // too, as an operator installs it to /etc/postdesk.
+                let configuration = scratch.file("postdesk.yaml")
+                try FileManager.default.copyItem(atPath: packaged.daemonConfigPath, toPath: configuration)
+                chmod(configuration, 0o644)
                 var credentials = ["--reuid=\(packaged.serviceUser)", "--regid=\(packaged.serviceGroup)"]
                 credentials.append(
                     packaged.supplementaryGroups.isEmpty
@@ -68,7 +73,7 @@ extension EndToEndTests {
                     "POSTDESK_HTTP_LISTEN": "127.0.0.1:0",
                 ]
                 func asService(_ arguments: [String]) -> [String] {
-                    credentials + ["--", binary] + arguments + ["--config", packaged.daemonConfigPath]
+                    credentials + ["--", binary] + arguments + ["--config", configuration]
                 }
 
                 let serve = try ChildProcess(
