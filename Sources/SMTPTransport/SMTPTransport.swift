@@ -152,7 +152,10 @@ public final class SMTPServer: Sendable {
     }
 
     /// LMTP on a unix socket. A stale socket file is replaced (if something still answers on it, throws
-    /// `SMTPServerError.socketInUse`). Then chmod `mode` and, when given, chown to owner/group (names or ids).
+    /// `SMTPServerError.socketInUse`). The socket gets `mode` and, when given, owner/group (names or ids) before
+    /// anyone can connect: it is bound under a hidden name in the same directory, given its mode and owner, then
+    /// renamed into place. Between `bind` and `chmod` the socket has the umask's mode, and a local user could
+    /// connect in that window; the rename closes it.
     public func listenUnix(
         path: String, dialect: SMTPDialect = .lmtp, mode: mode_t = 0o666, owner: String? = nil,
         group: String? = nil
@@ -160,20 +163,43 @@ public final class SMTPServer: Sendable {
         let uid = try owner.map(Self.userID)
         let gid = try group.map(Self.groupID)
         try Self.removeStaleSocket(at: path)
+        let hidden = Self.hiddenSiblingPath(of: path)
+        let bindPath = hidden ?? path
+        if let hidden { try Self.removeStaleSocket(at: hidden) }
         let channel = try await bootstrap(dialect: dialect, tcp: false)
-            .bind(unixDomainSocketPath: path).get()
+            .bind(unixDomainSocketPath: bindPath).get()
         do {
-            guard chmod(path, mode) == 0 else { throw SMTPServerError.systemCall("chmod", path: path, errno: errno) }
+            guard chmod(bindPath, mode) == 0 else {
+                throw SMTPServerError.systemCall("chmod", path: bindPath, errno: errno)
+            }
             if uid != nil || gid != nil {
-                guard chown(path, uid ?? uid_t.max, gid ?? gid_t.max) == 0 else {
-                    throw SMTPServerError.systemCall("chown", path: path, errno: errno)
+                guard chown(bindPath, uid ?? uid_t.max, gid ?? gid_t.max) == 0 else {
+                    throw SMTPServerError.systemCall("chown", path: bindPath, errno: errno)
+                }
+            }
+            if hidden != nil {
+                guard rename(bindPath, path) == 0 else {
+                    throw SMTPServerError.systemCall("rename", path: path, errno: errno)
                 }
             }
             try register(listener: channel)
         } catch {
             try? await channel.close()
+            unlink(bindPath)
             throw error
         }
+    }
+
+    /// `<directory>/.<name>.new` (or a shorter `<directory>/.pd~`) when it fits `sun_path`, else nil and the
+    /// socket is bound at its own path (only a path within a few bytes of the limit).
+    private static func hiddenSiblingPath(of path: String) -> String? {
+        let capacity = MemoryLayout.size(ofValue: sockaddr_un().sun_path)
+        let directory = path.lastIndex(of: "/").map { String(path[...$0]) } ?? ""
+        let name = path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
+        for candidate in [directory + "." + name + ".new", directory + ".pd~"] where candidate.utf8.count < capacity {
+            return candidate
+        }
+        return nil
     }
 
     /// Listens on TCP; returns the bound port (useful with port 0).

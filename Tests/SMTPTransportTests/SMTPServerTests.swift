@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import SMTPTransport
+import Synchronization
 import Testing
 
 @Suite("SMTP server over real sockets", .serialized, .timeLimit(.minutes(2)))
@@ -233,6 +234,43 @@ struct SMTPServerTests {
         await #expect(throws: SMTPServerError.unknownUser("no-such-user-here")) {
             try await server.listenUnix(path: directory.path + "/x.sock", owner: "no-such-user-here")
         }
+        await server.shutdownGracefully()
+    }
+
+    /// The packaged setup failed once in CI: Postfix's side connected while the socket still had the umask's
+    /// mode. A thread watches the path while the server binds; the first time the socket exists it must already
+    /// have its mode, and no hidden name may be left behind.
+    @Test func unixSocketAppearsWithItsModeAlreadySet() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let server = makeServer(backend: RecordingBackend())
+        for attempt in 0..<40 {
+            let path = directory.path + "/lmtp-\(attempt).sock"
+            let firstSeenMode = Mutex<mode_t?>(nil)
+            let stop = Atomic<Bool>(false)
+            let watcher = Thread {
+                var status = stat()
+                // Bounded: stops when told, or after 10 s.
+                let deadline = Date().addingTimeInterval(10)
+                while !stop.load(ordering: .relaxed), Date() < deadline {
+                    if lstat(path, &status) == 0 {
+                        let mode = status.st_mode & 0o7777
+                        firstSeenMode.withLock { $0 = mode }
+                        return
+                    }
+                }
+            }
+            watcher.start()
+            try await server.listenUnix(path: path, mode: 0o600)
+            try await Task.sleep(for: .milliseconds(2))
+            stop.store(true, ordering: .relaxed)
+            while !watcher.isFinished { try await Task.sleep(for: .milliseconds(1)) }
+            let seen = firstSeenMode.withLock { $0 }
+            #expect(
+                seen == 0o600, "attempt \(attempt): the socket first appeared with mode \(String(seen ?? 0, radix: 8))")
+        }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix(".") }
+        #expect(leftovers.isEmpty)
         await server.shutdownGracefully()
     }
 
