@@ -67,7 +67,7 @@ extension EndToEndTests {
                 var ticket = try await rig.postdesk.showTicket(1)
                 #expect(ticket.status == "solved", "activities: \((ticket.activities ?? []).map(\.text))")
                 #expect(ticket.articles.count == 2)
-                let confirmation = await rig.waitForMessages(2).first { $0.text.contains("Command applied") }
+                let confirmation = await rig.waitForMessages(matching: { $0.text.contains("Command applied") }).first
                 let reply = try #require(confirmation, "no confirmation; log:\n\(rig.postdesk.serverLog)")
                 #expect(reply.subject?.hasPrefix("[Support #1]") == true)
                 #expect(reply.to.first?.address == "kunde@example.org")
@@ -120,10 +120,10 @@ extension EndToEndTests {
                     (newest.activities ?? []).contains {
                         $0.kind == "command-refused" && $0.text.contains("neither the requester of #1")
                     })
-                let messages = await rig.waitForMessages(4)
-                #expect(
-                    messages.contains { $0.to.first?.address == "other@example.org" && $0.text.contains("not applied") }
-                )
+                let refusals = await rig.waitForMessages(matching: {
+                    $0.to.first?.address == "other@example.org" && $0.text.contains("not applied")
+                })
+                #expect(refusals.count == 1, "sent:\n\(rig.capturedSummary)\nlog:\n\(rig.postdesk.serverLog)")
                 // The audit trail: `postdesk commands` lists the refusal with its reason, for that sender only.
                 let json = try await rig.postdesk.cli(
                     ["commands", "--json", "--sender", "OTHER@example.org"], label: "commands")
@@ -168,8 +168,9 @@ extension EndToEndTests {
                 #expect((ticket.fields ?? []).contains { $0.name == "motif" && $0.value.contains("Zürich – 日本語も") })
                 #expect(
                     (ticket.fields ?? []).contains(TicketDetail.Field(name: "site", kind: "text", value: "Siège Lyon")))
-                let confirmation = await rig.waitForMessages(1).first
-                #expect(confirmation?.text.contains("received as ticket #1") == true)
+                let confirmation = await rig.waitForMessages(matching: { $0.text.contains("received as ticket #1") })
+                    .first
+                #expect(confirmation != nil, "sent:\n\(rig.capturedSummary)")
 
                 let broken = customerMessage(
                     subject: "Demande incomplète", id: "sr2@example.org",
@@ -212,7 +213,8 @@ extension EndToEndTests {
                     id: "a4@rmm.example.org")
                 #expect(try rig.deliver(unknown, from: "monitor@rmm.example.org") == 250)
                 #expect(try await rig.postdesk.listTickets().count == 1)
-                let forwarded = await rig.waitForMessages(2).filter { $0.to.first?.address == "noc@example.org" }
+                let forwarded = await rig.waitForMessages(
+                    matching: { $0.to.first?.address == "noc@example.org" }, count: 2)
                 #expect(forwarded.count == 2, "log:\n\(rig.postdesk.serverLog)")
                 #expect(forwarded.contains { $0.subject?.contains("Alert Self Healed") == true })
                 let records = try await rig.postdesk.cli(["messages", "list"], label: "records")
@@ -275,7 +277,7 @@ extension EndToEndTests {
                 #expect(ticket.subject == "Imprimante du 3ᵉ étage hors ligne")
                 #expect((ticket.fields ?? []).contains(TicketDetail.Field(name: "Site", kind: "choice", value: "Lyon")))
                 #expect(ticket.defaults?.priority == "high")
-                let responses = await rig.waitForMessages(3).filter { $0.text.contains("<PostdeskResponse") }
+                let responses = await rig.waitForMessages(matching: { $0.text.contains("<PostdeskResponse") }, count: 3)
                 #expect(
                     Set(responses.compactMap { $0.to.first?.address })
                         == ["erp@example.org", "erp-copy@example.org", "archive@example.org"],

@@ -127,6 +127,20 @@ final class OutboundRig {
         _ = await waitUntil(seconds: seconds) { capture.messages().count >= count }
         return capture.messages()
     }
+
+    /// Waits until `count` captured messages satisfy `matching` (the order in which the outbound worker sends
+    /// acknowledgements and answers is not fixed); returns those that do.
+    func waitForMessages(
+        matching: @escaping @Sendable (ParsedMessage) -> Bool, count: Int = 1, seconds: Double = 60
+    ) async -> [ParsedMessage] {
+        _ = await waitUntil(seconds: seconds) { capture.messages().filter(matching).count >= count }
+        return capture.messages().filter(matching)
+    }
+
+    /// Who got what so far, for a failure message.
+    var capturedSummary: String {
+        capture.messages().map { "to \($0.to.map(\.address)): \($0.subject ?? "")" }.joined(separator: "\n")
+    }
 }
 
 func customerMessage(
