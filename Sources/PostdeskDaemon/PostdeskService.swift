@@ -46,8 +46,14 @@ public struct PostdeskService: Service {
         for (key, suspect) in ledger.suspects {
             logger.warning(
                 "poison suspect from an earlier run: its next delivery will be quarantined",
-                metadata: ["message": "\(key)", "stage": "\(suspect.stage)", "cause": "\(suspect.cause.text)"])
+                metadata: ["message": "\(key)", "stage": "\(suspect.stage)", "cause": "\(suspect.text)"])
         }
+        for (key, interruption) in ledger.interruptions {
+            logger.notice(
+                "a message was in progress when the last run stopped: its next delivery is processed once more",
+                metadata: ["message": "\(key)", "stage": "\(interruption.stage)"])
+        }
+        ledger.watchFatalSignals()
         let notifier = try SystemdNotifier()
         let group = MultiThreadedEventLoopGroup.singleton
         var probes = group.makeIterator().enumerated().map { index, loop in

@@ -73,10 +73,10 @@ struct SupervisedIntake: Sendable {
             "poison message: an earlier delivery stopped in a stage; holding it for review",
             metadata: [
                 "session": "\(message.sessionID ?? "-")", "message": "\(key)", "stage": "\(suspect.stage)",
-                "cause": "\(suspect.cause.text)",
+                "cause": "\(suspect.text)",
             ])
         intake.holdForReview(
-            message, reason: .stalled(stage: suspect.stage.description, what: suspect.cause.text)
+            message, reason: .stalled(stage: suspect.stage.description, what: suspect.text)
         ) { outcomes in
             inFlight.reply(outcomes)
             supervisor.finished(inFlight)

@@ -12,13 +12,15 @@ import MessageSpool
 /// A test-only fault: makes one stage of the pipeline hang or crash the process for messages that carry a marker,
 /// so tests can prove what happens to a message that breaks Postdesk. Not a configuration key: in-process tests
 /// pass it through `TicketIntake`'s `@_spi(StageFaults)` initializer, and a test that runs the real daemon sets
-/// `POSTDESK_TEST_STAGE_FAULT=<stage>:<hang|crash>:<marker>`, which only DEBUG builds read.
+/// `POSTDESK_TEST_STAGE_FAULT=<stage>:<hang|crash|trap>:<marker>`, which only DEBUG builds read.
 public struct StageFaultInjection: Sendable, Hashable {
     public enum Fault: String, Sendable, Hashable {
         /// The stage never returns (it sleeps; a stuck thread need not spin to be stuck).
         case hang
         /// The stage calls `abort()`: the process dies as on a crash.
         case crash
+        /// The stage hits a Swift runtime trap (`fatalError`), as a failed precondition or overflow would.
+        case trap
     }
 
     public var stage: PipelineStage
@@ -63,6 +65,8 @@ public struct StageFaultInjection: Sendable, Hashable {
             while true { sleep(3600) }
         case .crash:
             abort()
+        case .trap:
+            fatalError("test stage fault in \(stage)")
         }
     }
 

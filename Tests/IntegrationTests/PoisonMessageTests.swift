@@ -73,13 +73,76 @@ extension EndToEndTests {
                 let id = try #require(Self.quarantineID(again), "reply: \(again.dataReplies)")
                 let shown = try await postdesk.cli(["quarantine", "show", id], label: "show")
                 #expect(shown.contains("stage classify"), "\(shown)")
-                #expect(shown.contains("crash"), "\(shown)")
+                #expect(shown.contains("crashed while processing it (SIGABRT)"), "\(shown)")
                 #expect(shown.contains("POISON-CRASH"), "the raw bytes are kept: \(shown)")
                 #expect(postdesk.isRunning)
 
                 let ordinary = await Self.deliver(postdesk, Self.message(marker: "ordinary", id: "after-crash"))
                 #expect(ordinary.dataReplies.map(\.code) == [250], "replies: \(ordinary.dataReplies)")
                 #expect(ordinary.dataReplies.first?.text.contains("created") == true, "\(ordinary.dataReplies)")
+                #expect(try await postdesk.listTickets().count == 1)
+            }
+        }
+
+        @Test("A runtime trap in plan: the same, and the quarantine entry names the stage and the signal")
+        func trapThenQuarantine() async throws {
+            try await Self.withServer(label: "poison-trap", extraConfig: "") { postdesk, _ in
+                let fault = ["POSTDESK_TEST_STAGE_FAULT": "plan:trap:POISON-TRAP"]
+                try await postdesk.start(environment: fault)
+                let poison = Self.message(marker: "POISON-TRAP", id: "trap")
+                let first = await Self.deliver(postdesk, poison)
+                #expect(first.dataReplies.isEmpty, "replies: \(first.dataReplies)")
+                let exit = try #require(await postdesk.waitForExit(seconds: 10), "the daemon did not die")
+                #expect(exit.bySignal, "exit: \(exit)")
+
+                try await postdesk.start(environment: fault)
+                let again = await Self.deliver(postdesk, poison)
+                #expect(again.dataReplies.map(\.code) == [250], "replies: \(again.dataReplies) \(again.error ?? "")")
+                let id = try #require(Self.quarantineID(again), "reply: \(again.dataReplies)")
+                let shown = try await postdesk.cli(["quarantine", "show", id], label: "show")
+                #expect(shown.contains("stage plan"), "\(shown)")
+                #expect(shown.contains("crashed while processing it (SIG"), "\(shown)")
+            }
+        }
+
+        /// A kill (`kill -9`, the OOM killer, a power supply's reset of the VM's process) is no evidence against
+        /// the messages it interrupted: they are processed again, and only a message in progress when a second
+        /// run stops is set aside. The message hangs in parse (the hook) so that it is in progress when the kill
+        /// lands; the first restart runs without the hook, like a daemon whose stage was only slow.
+        @Test("kill -9 with a message in progress: processed again after the restart; interrupted twice, quarantined")
+        func killedMessageGetsAnotherChance() async throws {
+            let config = "limits:\n  processing_deadline: 120\n"
+            try await Self.withServer(label: "poison-kill", extraConfig: config) { postdesk, _ in
+                let slow = ["POSTDESK_TEST_STAGE_FAULT": "parse:hang:SLOW-PARSE"]
+                let innocent = Self.message(marker: "SLOW-PARSE", id: "killed-once")
+
+                try await postdesk.start(environment: slow)
+                let pending = await Self.deliver(postdesk, innocent, timeout: 1)
+                #expect(pending.dataReplies.isEmpty, "replies: \(pending.dataReplies)")
+                await postdesk.killAbruptly()
+                try await postdesk.start()
+                #expect(postdesk.serverLog.contains("processed once more"), "\(postdesk.serverLog)")
+                let retried = await Self.deliver(postdesk, innocent)
+                #expect(retried.dataReplies.map(\.code) == [250], "\(retried.dataReplies) \(retried.error ?? "")")
+                #expect(retried.dataReplies.first?.text.contains("created") == true, "\(retried.dataReplies)")
+                #expect(try await postdesk.listTickets().count == 1)
+
+                // Another message, in progress when two runs in a row are killed.
+                let twice = Self.message(marker: "SLOW-PARSE", id: "killed-twice")
+                for _ in 0..<2 {
+                    await postdesk.killAbruptly()
+                    try await postdesk.start(environment: slow)
+                    let hanging = await Self.deliver(postdesk, twice, timeout: 1)
+                    #expect(hanging.dataReplies.isEmpty, "replies: \(hanging.dataReplies)")
+                }
+                await postdesk.killAbruptly()
+                try await postdesk.start()
+                let held = await Self.deliver(postdesk, twice)
+                #expect(held.dataReplies.map(\.code) == [250], "\(held.dataReplies) \(held.error ?? "")")
+                let id = try #require(Self.quarantineID(held), "reply: \(held.dataReplies)")
+                let shown = try await postdesk.cli(["quarantine", "show", id], label: "show")
+                #expect(shown.contains("stage parse"), "\(shown)")
+                #expect(shown.contains("stopped twice"), "\(shown)")
                 #expect(try await postdesk.listTickets().count == 1)
             }
         }

@@ -12,30 +12,91 @@ import TicketPipeline
     static let keyA = String(repeating: "a", count: 64)
     static let keyB = String(repeating: "b", count: 64)
 
-    @Test("An entry left in progress is a suspect at the next opening, with its stage")
-    func interruptedEntryBecomesSuspect() throws {
+    @Test("An entry left in progress gets one more chance; left in progress by a second run, it is a suspect")
+    func interruptedTwiceBecomesSuspect() throws {
         let path = Self.temporaryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             let ledger = try InFlightLedger(path: path, capacity: 4)
-            let crashed = try #require(ledger.begin(Self.keyA))
-            ledger.record(.classify, slot: crashed)
+            let interrupted = try #require(ledger.begin(Self.keyA))
+            ledger.record(.classify, slot: interrupted)
             let done = try #require(ledger.begin(Self.keyB))
             ledger.record(.commit, slot: done)
             ledger.finish(slot: done)
             #expect(ledger.suspects.isEmpty)
-            // No finish for A: as if the process died here (the mapping's pages stay in the page cache).
+            // No finish for A: as if the process was killed here (the mapping's pages stay in the page cache).
         }
         do {
             let reopened = try InFlightLedger(path: path, capacity: 4)
-            #expect(reopened.suspects.count == 1)
+            #expect(reopened.suspects.isEmpty, "a kill is no evidence against the messages it interrupted")
+            #expect(reopened.interruptions[Self.keyA]?.stage == .classify)
+            #expect(reopened.takeSuspect(Self.keyA) == nil)
+            // Its redelivery is processed, and this run is killed too, in another stage.
+            let again = try #require(reopened.begin(Self.keyA))
+            reopened.record(.plan, slot: again)
+            #expect(reopened.interruptions.isEmpty)
+        }
+        do {
+            let reopened = try InFlightLedger(path: path, capacity: 4)
             let suspect = try #require(reopened.takeSuspect(Self.keyA))
-            #expect(suspect.stage == .classify)
+            #expect(suspect.stage == .plan)
             #expect(suspect.cause == .interrupted)
+            #expect(suspect.text.contains("stopped twice"))
             #expect(reopened.takeSuspect(Self.keyA) == nil, "a suspect is quarantined once")
             #expect(reopened.takeSuspect(Self.keyB) == nil)
         }
         #expect(try InFlightLedger(path: path, capacity: 4).suspects.isEmpty)
+    }
+
+    @Test("A message finished after its first interruption starts from zero again")
+    func finishedRetryIsForgotten() throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let ledger = try InFlightLedger(path: path, capacity: 2)
+            _ = try #require(ledger.begin(Self.keyA))
+        }
+        do {
+            let ledger = try InFlightLedger(path: path, capacity: 2)
+            let retry = try #require(ledger.begin(Self.keyA))
+            ledger.finish(slot: retry)
+            // The same bytes again later (a resend), interrupted once: that is a first interruption.
+            _ = try #require(ledger.begin(Self.keyA))
+        }
+        let reopened = try InFlightLedger(path: path, capacity: 2)
+        #expect(reopened.suspects.isEmpty)
+        #expect(reopened.interruptions.keys.sorted() == [Self.keyA])
+    }
+
+    @Test("A crash is blamed on the message the crashing thread worked on last; the others get another chance")
+    func crashIsBlamedOnTheThreadsLatestMessage() throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let keyC = String(repeating: "c", count: 64)
+        do {
+            let ledger = try InFlightLedger(path: path, capacity: 4)
+            // On this thread: A, then C (this thread moved on to C while A waits for its commit elsewhere).
+            let a = try #require(ledger.begin(Self.keyA))
+            ledger.record(.plan, slot: a)
+            // B is on another thread.
+            let other = Thread {
+                if let b = ledger.begin(Self.keyB) { ledger.record(.parse, slot: b) }
+            }
+            other.start()
+            while !other.isFinished { usleep(1000) }
+            let c = try #require(ledger.begin(keyC))
+            ledger.record(.classify, slot: c)
+            // What the fatal-signal handler does, on the crashing thread.
+            InFlightLedger.markCrashed(
+                slots: ledger.firstSlot, count: ledger.capacity, thread: FatalSignalAttribution.currentThread(),
+                signal: SIGSEGV)
+        }
+        let reopened = try InFlightLedger(path: path, capacity: 4)
+        #expect(reopened.suspects.keys.sorted() == [keyC])
+        let suspect = try #require(reopened.suspects[keyC])
+        #expect(suspect.cause == .crashed && suspect.stage == .classify)
+        #expect(suspect.text.contains("crashed") && suspect.text.contains("SIGSEGV"), "\(suspect.text)")
+        #expect(reopened.interruptions.keys.sorted() == [Self.keyA, Self.keyB])
     }
 
     @Test("A message marked poison at its deadline stays a suspect across a restart")
