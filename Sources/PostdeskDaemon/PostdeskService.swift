@@ -352,6 +352,9 @@ extension PostdeskConfiguration {
         server.transactionDeadline = transactionDeadline
         server.spoolDirectory = spoolDirectory
         server.spoolThreshold = spoolThreshold
+        // `SupervisedIntake.submit` only queues the message for the intake threads: a detour through NIO's thread
+        // pool for large messages would be one more hand-off and nothing else.
+        server.inlineDeliveryLimit = .max
         if let smtpTLS {
             let chain = try NIOSSLCertificate.fromPEMFile(smtpTLS.certificatePath).map {
                 NIOSSLCertificateSource.certificate($0)

@@ -295,11 +295,14 @@ final class SMTPSessionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // The rest of the message joins its spool file, which is then mapped: the backend reads it from there.
             self.spool = nil
             let backend = self.backend
+            let inlineDeliveryLimit = self.inlineDeliveryLimit
             NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) { () throws -> RawMessage in
                 try spool.append(body)
                 return try spool.finish()
             }.whenComplete { [delivery] result in
                 switch result {
+                case .success(let message) where message.count <= inlineDeliveryLimit:
+                    backend.deliver(delivery, message: message) { promise.succeed($0) }
                 case .success(let message):
                     Self.deliverOnThreadPool(delivery, message: message, backend: backend, promise: promise)
                 case .failure(let error):

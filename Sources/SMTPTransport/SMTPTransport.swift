@@ -74,7 +74,8 @@ public struct SMTPServerConfiguration: Sendable {
     public var spoolThreshold: Int = 1 << 20
     /// Messages up to this size are handed to the backend on the session's event loop, larger ones on NIO's
     /// thread pool. Inline saves two thread hand-offs per message (the largest cost of a small message after
-    /// the disk's), while a large message's parsing would stall the loop's other sessions.
+    /// the disk's), while a large message's parsing would stall the loop's other sessions. A backend that only
+    /// hands the message on to threads of its own (the daemon's) takes every message inline: `Int.max`.
     public var inlineDeliveryLimit: Int = 64 * 1024
 
     public init(
