@@ -23,3 +23,10 @@ public func sha256Hex(_ bytes: UnsafeBufferPointer<UInt8>, relief: ScanRelief?) 
     }
     return HexEncoding.lowercase(hasher.finalize())
 }
+
+/// Lower-case hex SHA-256 of `parts` one after the other, without joining them first.
+public func sha256Hex(concatenating parts: [UnsafeRawBufferPointer]) -> String {
+    var hasher = SHA256()
+    for part in parts { hasher.update(bufferPointer: part) }
+    return HexEncoding.lowercase(hasher.finalize())
+}

@@ -1,4 +1,6 @@
 import Foundation
+import MailParser
+import MessageSpool
 import Synchronization
 import TicketPipeline
 
@@ -15,9 +17,9 @@ import TicketPipeline
 /// it. Entries live in the kernel's page cache: they survive the process being killed (not a power cut) and cost
 /// no fsync and no system call per message, only a few stores into the mapping.
 ///
-/// A message is known by the SHA-256 of its raw bytes: Postfix's LMTP/SMTP client sends a queue file's content
-/// unchanged on every attempt (it adds no trace header; only smtpd and cleanup do, once, when the message
-/// enters the queue), so a redelivery of the same queue file has the same bytes.
+/// A message is known by a hash of its raw bytes (`key(for:)`): Postfix's LMTP/SMTP client sends a queue file's
+/// content unchanged on every attempt (it adds no trace header; only smtpd and cleanup do, once, when the message
+/// enters the queue), so a redelivery of the same queue file has the same bytes, and the same key.
 ///
 /// What an entry left in progress means depends on how the run ended. A fatal signal on the thread working on a
 /// message (`FatalSignalAttribution`) marks that message *crashed*: its next delivery is quarantined. Every other
@@ -188,6 +190,30 @@ final class InFlightLedger: @unchecked Sendable {
         FatalSignalAttribution.forget(firstSlot)
         munmap(base, Self.headerSize + capacity * Self.slotSize)
         close(descriptor)
+    }
+
+    /// Bytes hashed from each end of a message for its key.
+    static let keySample = 8192
+
+    /// The key a message is known by: the lower-case hex SHA-256 of its size (8 bytes, little-endian), its first
+    /// `keySample` bytes and its last `keySample` bytes (the whole message when it is at most twice that). O(1) in
+    /// the message's size: at most 16 KiB are hashed, where a hash of every byte cost a 100 KB message about 60 µs
+    /// and a 50 MB one 30 ms on an intake thread. Two distinct messages of one size that agree on both ends are
+    /// not told apart, which matters only if one of them is a suspect; mail that went through Postfix starts with
+    /// its own `Received:` line, whose queue id differs from one queue file to the next.
+    static func key(for raw: RawMessage) -> String {
+        raw.withUnsafeBytes { buffer in
+            let bytes = UnsafeRawBufferPointer(buffer)
+            var size = UInt64(bytes.count).littleEndian
+            return withUnsafeBytes(of: &size) { sizeBytes in
+                guard bytes.count > 2 * keySample else { return sha256Hex(concatenating: [sizeBytes, bytes]) }
+                return sha256Hex(
+                    concatenating: [
+                        sizeBytes, UnsafeRawBufferPointer(rebasing: bytes.prefix(keySample)),
+                        UnsafeRawBufferPointer(rebasing: bytes.suffix(keySample)),
+                    ])
+            }
+        }
     }
 
     /// The ledger file for the store at `storePath`.

@@ -35,8 +35,8 @@ struct SupervisedIntake: Sendable {
                 supervisor.finished(inFlight)
                 return
             }
-            // O(n) in the message's bytes, one SHA-256 pass: the key of the in-flight ledger.
-            let key = message.raw.sha256
+            // The in-flight ledger's key: O(1), at most 16 KiB of the message hashed.
+            let key = InFlightLedger.key(for: message.raw)
             if let suspect = supervisor.ledger?.takeSuspect(key) {
                 holdPoison(message, key: key, suspect: suspect, inFlight: inFlight, started: started)
                 return

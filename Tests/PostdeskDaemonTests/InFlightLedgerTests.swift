@@ -1,4 +1,5 @@
 import Foundation
+import MessageSpool
 import Testing
 import TicketPipeline
 
@@ -97,6 +98,32 @@ import TicketPipeline
         #expect(suspect.cause == .crashed && suspect.stage == .classify)
         #expect(suspect.text.contains("crashed") && suspect.text.contains("SIGSEGV"), "\(suspect.text)")
         #expect(reopened.interruptions.keys.sorted() == [Self.keyA, Self.keyB])
+    }
+
+    @Test("The key: the same bytes give the same key; size and both ends tell messages apart; 16 KiB at most hashed")
+    func keyOfAMessage() {
+        func key(_ bytes: [UInt8]) -> String { InFlightLedger.key(for: RawMessage(bytes)) }
+        let small = Array("Subject: Grüße\r\n\r\nDrucker kaputt\r\n".utf8)
+        #expect(key(small) == key(small))
+        #expect(key(small).count == 64 && key(small).allSatisfy(\.isHexDigit))
+        #expect(key(small) != key(small + [0x0A]))
+        // Within the 16 KiB a small message is hashed whole: one changed byte anywhere is another message.
+        var edited = small
+        edited[12] ^= 0x01
+        #expect(key(edited) != key(small))
+
+        let large = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        var head = large
+        head[InFlightLedger.keySample - 1] ^= 0x01
+        var tail = large
+        tail[large.count - InFlightLedger.keySample] ^= 0x01
+        var middle = large
+        middle[50_000] ^= 0x01
+        #expect(key(head) != key(large))
+        #expect(key(tail) != key(large))
+        #expect(key(Array(large.dropLast())) != key(large))
+        // The documented blind spot: the middle of a large message is not read.
+        #expect(key(middle) == key(large))
     }
 
     @Test("A message marked poison at its deadline stays a suspect across a restart")
