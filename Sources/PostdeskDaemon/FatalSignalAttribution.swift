@@ -15,8 +15,9 @@ import Synchronization
 /// before (Swift's backtracer, or the default action), so the process still dies as it would have. After the
 /// restart only the crashed message is quarantined; the others that were in progress are processed again.
 ///
-/// Not seen: a stack overflow (the handler has no stack of its own to run on) and SIGKILL. The ledger's second
-/// chance covers them: a message in progress when two runs stop is quarantined.
+/// A stack overflow is seen too on the threads that call `prepareCurrentThread()` (the intake threads, where a
+/// message's parsing runs): they get an alternate stack for the handler. Not seen: an overflow elsewhere, and
+/// SIGKILL. The ledger's second chance covers them: a message in progress when two runs stop is quarantined.
 enum FatalSignalAttribution {
     static let signals: [Int32] = [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP]
 
@@ -44,6 +45,30 @@ enum FatalSignalAttribution {
             previousActions = previous
         }
     }
+
+    /// Gives the calling thread an alternate signal stack, once per thread, so that the handler can run after a
+    /// stack overflow on it. Afterwards one `pthread_getspecific` a call.
+    static func prepareCurrentThread() {
+        guard let key = alternateStackKey, pthread_getspecific(key) == nil else { return }
+        let size = 64 * 1024
+        guard let memory = malloc(size) else { return }
+        var stack = stack_t()
+        stack.ss_sp = memory
+        stack.ss_size = size
+        stack.ss_flags = 0
+        guard sigaltstack(&stack, nil) == 0 else {
+            free(memory)
+            return
+        }
+        // The thread keeps its stack for its whole life; the key's value only says it has one.
+        pthread_setspecific(key, memory)
+    }
+
+    /// Marks the threads that have an alternate stack; nil if no key could be made.
+    private static let alternateStackKey: pthread_key_t? = {
+        var key = pthread_key_t()
+        return pthread_key_create(&key, nil) == 0 ? key : nil
+    }()
 
     /// The ledger whose slots start at `slots` goes away: the handler stops looking at them.
     static func forget(_ slots: UnsafeMutableRawPointer) {

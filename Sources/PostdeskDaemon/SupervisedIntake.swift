@@ -35,6 +35,8 @@ struct SupervisedIntake: Sendable {
                 supervisor.finished(inFlight)
                 return
             }
+            // A stack overflow in a stage must still be blamed on its message (see `FatalSignalAttribution`).
+            FatalSignalAttribution.prepareCurrentThread()
             // The in-flight ledger's key: O(1), at most 16 KiB of the message hashed.
             let key = InFlightLedger.key(for: message.raw)
             if let suspect = supervisor.ledger?.takeSuspect(key) {

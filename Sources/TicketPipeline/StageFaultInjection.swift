@@ -12,7 +12,7 @@ import MessageSpool
 /// A test-only fault: makes one stage of the pipeline hang or crash the process for messages that carry a marker,
 /// so tests can prove what happens to a message that breaks Postdesk. Not a configuration key: in-process tests
 /// pass it through `TicketIntake`'s `@_spi(StageFaults)` initializer, and a test that runs the real daemon sets
-/// `POSTDESK_TEST_STAGE_FAULT=<stage>:<hang|crash|trap>:<marker>`, which only DEBUG builds read.
+/// `POSTDESK_TEST_STAGE_FAULT=<stage>:<hang|crash|trap|overflow>:<marker>`, which only DEBUG builds read.
 public struct StageFaultInjection: Sendable, Hashable {
     public enum Fault: String, Sendable, Hashable {
         /// The stage never returns (it sleeps; a stuck thread need not spin to be stuck).
@@ -21,6 +21,8 @@ public struct StageFaultInjection: Sendable, Hashable {
         case crash
         /// The stage hits a Swift runtime trap (`fatalError`), as a failed precondition or overflow would.
         case trap
+        /// The stage recurses without end until its thread's stack overflows (a segmentation fault).
+        case overflow
     }
 
     public var stage: PipelineStage
@@ -67,6 +69,17 @@ public struct StageFaultInjection: Sendable, Hashable {
             abort()
         case .trap:
             fatalError("test stage fault in \(stage)")
+        case .overflow:
+            _ = Self.recurse(depth: 0)
+        }
+    }
+
+    /// Uses 4 KiB of stack a level and adds after the call, so it is no tail call the optimizer could loop.
+    @inline(never)
+    private static func recurse(depth: Int) -> Int {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { frame in
+            frame.initialize(repeating: UInt8(truncatingIfNeeded: depth))
+            return Int(frame[depth % 4096]) + recurse(depth: depth + 1)
         }
     }
 

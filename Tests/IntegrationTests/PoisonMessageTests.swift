@@ -84,10 +84,12 @@ extension EndToEndTests {
             }
         }
 
-        @Test("A runtime trap in plan: the same, and the quarantine entry names the stage and the signal")
-        func trapThenQuarantine() async throws {
-            try await Self.withServer(label: "poison-trap", extraConfig: "") { postdesk, _ in
-                let fault = ["POSTDESK_TEST_STAGE_FAULT": "plan:trap:POISON-TRAP"]
+        @Test(
+            "A runtime trap in plan, a stack overflow in parse: the same, the quarantine entry names stage and signal",
+            arguments: [("plan", "trap"), ("parse", "overflow")])
+        func trapThenQuarantine(stage: String, fault kind: String) async throws {
+            try await Self.withServer(label: "poison-\(kind)", extraConfig: "") { postdesk, _ in
+                let fault = ["POSTDESK_TEST_STAGE_FAULT": "\(stage):\(kind):POISON-TRAP"]
                 try await postdesk.start(environment: fault)
                 let poison = Self.message(marker: "POISON-TRAP", id: "trap")
                 let first = await Self.deliver(postdesk, poison)
@@ -100,8 +102,9 @@ extension EndToEndTests {
                 #expect(again.dataReplies.map(\.code) == [250], "replies: \(again.dataReplies) \(again.error ?? "")")
                 let id = try #require(Self.quarantineID(again), "reply: \(again.dataReplies)")
                 let shown = try await postdesk.cli(["quarantine", "show", id], label: "show")
-                #expect(shown.contains("stage plan"), "\(shown)")
+                #expect(shown.contains("stage \(stage)"), "\(shown)")
                 #expect(shown.contains("crashed while processing it (SIG"), "\(shown)")
+                if kind == "overflow" { #expect(shown.contains("SIGSEGV"), "\(shown)") }
             }
         }
 
