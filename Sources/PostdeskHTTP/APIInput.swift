@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MailParser
 import NIOCore
 
 /// Reads a request's path parameters, query and JSON body, answering every malformed value with a precise
@@ -25,6 +26,16 @@ enum APIInput {
     /// valid number, date, status or cursor).
     static func query(_ name: String, _ request: Request) -> String? {
         request.uri.queryParameters.get(name)
+    }
+
+    /// A mail address given as parameter `name` (`sender=`, a path's `{address}`), lower-cased as the store keeps
+    /// addresses. As the spec says: 3 to 320 characters with an `@`; anything else is a 400.
+    static func address(_ text: String, name: String) throws -> String {
+        let address = MailAddressForm.normalized(text)
+        guard (3...320).contains(text.unicodeScalars.count), text.contains("@"), address.contains("@") else {
+            throw ProblemDetails.badRequest("\(name) must be a mail address, got '\(text.prefix(40))'")
+        }
+        return address
     }
 
     /// An integer query parameter within `range`; `fallback` when absent.

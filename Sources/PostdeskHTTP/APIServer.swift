@@ -63,6 +63,7 @@ public final class APIServer: Sendable {
         TicketRoutes(reader: reader, store: store, replies: replies).register(on: router)
         RecordRoutes(reader: reader, replay: replay).register(on: router)
         WebhookRoutes(reader: reader, store: store).register(on: router)
+        ContactRoutes(reader: reader, store: store).register(on: router)
         MethodNotAllowed.register(on: router)
 
         // Idle keep-alive connections are closed after a minute: a client cannot hold sockets for ever.

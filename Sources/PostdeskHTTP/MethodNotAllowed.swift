@@ -18,7 +18,8 @@ enum MethodNotAllowed {
         ("api/v1/quarantine/:id", [.get]), ("api/v1/quarantine/:id/raw", [.get]),
         ("api/v1/quarantine/:id/replay", [.post]), ("api/v1/mailboxes", [.get]),
         ("api/v1/tickets/:number/replies", [.post]), ("api/v1/webhooks/deliveries", [.get]),
-        ("api/v1/webhooks/deliveries/:id/redeliver", [.post]),
+        ("api/v1/webhooks/deliveries/:id/redeliver", [.post]), ("api/v1/commands", [.get]),
+        ("api/v1/contacts/bouncing", [.get]), ("api/v1/contacts/bouncing/:address", [.delete]),
     ]
 
     static func register(on router: Router<APIRequestContext>) {

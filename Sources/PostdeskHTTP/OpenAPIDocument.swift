@@ -393,6 +393,62 @@ enum OpenAPIDocument {
                           items: { type: array, items: { $ref: "#/components/schemas/MailboxStatus" } }
                           next_cursor: { type: [string, "null"] }
                 "401": { $ref: "#/components/responses/Unauthorized" }
+          /api/v1/commands:
+            get:
+              operationId: listMailCommands
+              summary: The audit trail of mail that commands (applied, refused, invalid, with why), newest first, a page at a time; `sender=`, one sender's only.
+              parameters:
+                - $ref: "#/components/parameters/Limit"
+                - $ref: "#/components/parameters/Cursor"
+                - { name: sender, in: query, description: "An address, compared lower-cased.", schema: { type: string, minLength: 3, maxLength: 320, pattern: "@" } }
+              responses:
+                "200":
+                  description: Newest first.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [items, next_cursor]
+                        properties:
+                          items: { type: array, items: { $ref: "#/components/schemas/MailCommandRecord" } }
+                          next_cursor: { type: [string, "null"] }
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthorized" }
+          /api/v1/contacts/bouncing:
+            get:
+              operationId: listBouncingAddresses
+              summary: Addresses our own mail bounced from (outbound mail to them is suppressed), most recent first.
+              parameters:
+                - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 1000, default: 200 } }
+              responses:
+                "200":
+                  description: Most recent first; one page (`next_cursor` is always null).
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [items, next_cursor]
+                        properties:
+                          items: { type: array, items: { $ref: "#/components/schemas/BouncingAddress" } }
+                          next_cursor: { type: "null" }
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthorized" }
+          /api/v1/contacts/bouncing/{address}:
+            parameters:
+              - name: address
+                in: path
+                required: true
+                description: The address, e.g. `kunde@example.org` (compared lower-cased).
+                schema: { type: string, minLength: 3, maxLength: 320, pattern: "@" }
+            delete:
+              operationId: clearBouncingAddress
+              summary: Clears the address's bouncing flag, so that mail to it is sent again (`postdesk contacts unbounce`).
+              responses:
+                "204": { description: Cleared. }
+                "400": { $ref: "#/components/responses/BadRequest" }
+                "401": { $ref: "#/components/responses/Unauthorized" }
+                "403": { $ref: "#/components/responses/Forbidden" }
+                "404": { $ref: "#/components/responses/NotFound" }
         components:
           securitySchemes:
             bearer:
@@ -712,6 +768,26 @@ enum OpenAPIDocument {
                 status: { type: string }
                 diagnostic: { type: string }
                 summary: { type: string }
+            MailCommandRecord:
+              type: object
+              description: One command mail carried. `ticket_number` is left out when the command concerned no ticket.
+              required: [id, received_at, sender, kind, operation, outcome, detail]
+              properties:
+                id: { type: integer }
+                received_at: { type: string, format: date-time }
+                sender: { type: string, description: "The lower-cased From address; empty for none." }
+                kind: { type: string, enum: [alert, xml, structured-request, variable-command] }
+                operation: { type: string, description: "create, update, solve, …, transaction; for alerts the rule's name." }
+                ticket_number: { type: integer }
+                outcome: { type: string, enum: [applied, refused, invalid] }
+                detail: { type: string }
+            BouncingAddress:
+              type: object
+              required: [address, since, reason]
+              properties:
+                address: { type: string }
+                since: { type: string, format: date-time }
+                reason: { type: string }
             QuarantineEntry:
               type: object
               description: Empty optional fields are left out.

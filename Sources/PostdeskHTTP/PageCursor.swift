@@ -2,8 +2,8 @@ import Foundation
 import MailParser
 
 /// The opaque `cursor` of the API's lists: where the previous page ended. It encodes the list's kind and the last
-/// number or id of that page (`t1:<number>` for tickets, `m1:`, `b1:`, `q1:` for message records, bounces and
-/// quarantine, `w1:<event sequence>:<endpoint>` for webhook deliveries; base64url) so that clients cannot build
+/// number or id of that page (`t1:<number>` for tickets, `m1:`, `b1:`, `q1:`, `c1:` for message records, bounces,
+/// quarantine and mail commands, `w1:<event sequence>:<endpoint>` for webhook deliveries; base64url) so that clients cannot build
 /// one by accident nor use one list's cursor for another.
 struct PageCursor: Sendable, Hashable {
     /// Which list, and the format's version.
@@ -17,6 +17,7 @@ struct PageCursor: Sendable, Hashable {
     static let messages = "m1"
     static let bounces = "b1"
     static let quarantine = "q1"
+    static let mailCommands = "c1"
     static let webhookDeliveries = "w1"
 
     var encoded: String { Base64URL.encode(Data("\(kind):\(last)\(name.map { ":" + $0 } ?? "")".utf8)) }

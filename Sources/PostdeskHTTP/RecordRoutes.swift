@@ -3,9 +3,9 @@ import Hummingbird
 import TicketPipeline
 import TicketStoreSQLite
 
-/// `/api/v1/messages`, `/bounces`, `/quarantine` (+ replay) and `/mailboxes`: the pipeline's records, newest
-/// first, a page of at most `limit` (≤ 200) at a time with an opaque cursor like the ticket list. Fields that are
-/// empty for a record are left out.
+/// `/api/v1/messages`, `/bounces`, `/quarantine` (+ replay), `/commands` and `/mailboxes`: the pipeline's records,
+/// newest first, a page of at most `limit` (≤ 200) at a time with an opaque cursor like the ticket list. Fields
+/// that are empty for a record are left out.
 struct RecordRoutes: Sendable {
     let reader: any TicketDatabaseReading
     /// Runs a quarantined message through the pipeline again; nil: replay is not offered (503).
@@ -109,9 +109,21 @@ struct RecordRoutes: Sendable {
                 entry.raw, contentType: "message/rfc822", filename: "quarantine-\(entry.id).eml")
         }
         api.post("quarantine/:id/replay") { _, context in try await replay(context) }
+        api.get("commands") { request, _ in
+            let sender = try Self.sender(request)
+            return try await Self.page(request, kind: PageCursor.mailCommands, id: \MailCommandRecord.id, item: { $0 })
+            {
+                try await reader.mailCommandRecords(beforeID: $0, limit: $1, sender: sender)
+            }
+        }
         api.get("mailboxes") { _, _ in
             try APIResponse.json(Listing(items: try await reader.mailboxStatuses(), nextCursor: nil))
         }
+    }
+
+    /// `sender=`: an address, compared as the audit trail stores it (lower-cased addr-spec); nil when absent.
+    static func sender(_ request: Request) throws -> String? {
+        try APIInput.query("sender", request).map { try APIInput.address($0, name: "sender") }
     }
 
     private func quarantined(_ context: APIRequestContext) async throws -> QuarantineEntry {

@@ -70,15 +70,36 @@ extension TicketDatabaseReading {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id, received_at, sender, kind, operation, ticket_number, outcome, detail FROM mail_commands
+                    SELECT \(Self.mailCommandColumns) FROM mail_commands
                     WHERE ?1 IS NULL OR sender = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3
                     """, arguments: [sender, max(0, limit), max(0, offset)]
-            ).map { row in
-                MailCommandRecord(
-                    id: row[0], receivedAt: Date(timeIntervalSince1970: row[1]), sender: row[2], kind: row[3],
-                    operation: row[4], ticketNumber: row[5],
-                    outcome: NewMailCommandRecord.Outcome(rawValue: row[6]) ?? .invalid, detail: row[7])
-            }
+            ).map(Self.mailCommandRecord)
         }
+    }
+
+    /// The same, below `beforeID` (the API's pages): a range read on the primary key.
+    public func mailCommandRecords(beforeID: Int64?, limit: Int, sender: String? = nil) async throws
+        -> [MailCommandRecord]
+    {
+        try await read("list mail commands") { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.mailCommandColumns) FROM mail_commands
+                    WHERE id < ?1 AND (?2 IS NULL OR sender = ?2) ORDER BY id DESC LIMIT ?3
+                    """, arguments: [beforeID ?? Int64.max, sender, max(0, limit)]
+            ).map(Self.mailCommandRecord)
+        }
+    }
+
+    private static var mailCommandColumns: String {
+        "id, received_at, sender, kind, operation, ticket_number, outcome, detail"
+    }
+
+    private static func mailCommandRecord(_ row: Row) -> MailCommandRecord {
+        MailCommandRecord(
+            id: row[0], receivedAt: Date(timeIntervalSince1970: row[1]), sender: row[2], kind: row[3],
+            operation: row[4], ticketNumber: row[5],
+            outcome: NewMailCommandRecord.Outcome(rawValue: row[6]) ?? .invalid, detail: row[7])
     }
 }

@@ -64,6 +64,79 @@ import TicketStoreSQLite
         await api.tearDown()
     }
 
+    @Test func mailCommandsAreListedPagedAndFilteredBySender() async throws {
+        let api = try await APIFixture()
+        let commands: [(String, String, NewMailCommandRecord.Outcome, String)] = [
+            ("kunde@example.org", "solve", .applied, "#1 solved"),
+            ("other@example.org", "solve", .refused, "Ωμέγα <other@example.org> is neither the requester of #1"),
+            ("kunde@example.org", "update", .invalid, "@VARIABLE@ ‘Größe’ is unknown (line 2)"),
+        ]
+        try await api.store.write { transaction in
+            for (sender, operation, outcome, detail) in commands {
+                try transaction.recordCommand(
+                    NewMailCommandRecord(
+                        receivedAt: Date(), sender: sender, kind: "variable-command", operation: operation,
+                        ticketNumber: operation == "update" ? nil : 1, outcome: outcome, detail: detail,
+                        rawSHA256: String(repeating: "a", count: 64)))
+            }
+        }
+        let all = try await api.get("/api/v1/commands?limit=2", template: "/api/v1/commands")
+        #expect(all.status == 200, "\(all.text)")
+        let first = all.json["items"] as? [[String: Any]] ?? []
+        #expect(first.compactMap { $0["detail"] as? String } == [commands[2].3, commands[1].3])
+        #expect(first.first?["outcome"] as? String == "invalid")
+        #expect(first.first?["ticket_number"] == nil)
+        let cursor = try #require(all.json["next_cursor"] as? String)
+        let rest = try await api.get("/api/v1/commands?limit=2&cursor=\(cursor)", template: "/api/v1/commands")
+        #expect((rest.json["items"] as? [[String: Any]])?.compactMap { $0["operation"] as? String } == ["solve"])
+        #expect(rest.json["next_cursor"] is NSNull)
+
+        // One sender's, however the address is written.
+        let mine = try await api.get("/api/v1/commands?sender=KUNDE@Example.org", template: "/api/v1/commands")
+        #expect(
+            (mine.json["items"] as? [[String: Any]])?.compactMap { $0["operation"] as? String } == ["update", "solve"])
+        let bad = try await api.get("/api/v1/commands?sender=nobody", template: "/api/v1/commands")
+        #expect(bad.status == 400, "\(bad.text)")
+
+        let check = try api.recorder.checkAgainstSpec()
+        #expect(check.status == 0, "\(check.output)")
+        await api.tearDown()
+    }
+
+    @Test func bouncingAddressesAreListedAndClearedWithAWriteToken() async throws {
+        let api = try await APIFixture()
+        try await api.store.write { transaction in
+            try transaction.markBouncing(
+                address: "zoë@example.org", reason: "550 5.1.1 Benutzer unbekannt", at: Date(timeIntervalSinceNow: -60))
+            try transaction.markBouncing(address: "gone@example.org", reason: "mailbox full", at: Date())
+        }
+        let list = try await api.get("/api/v1/contacts/bouncing", template: "/api/v1/contacts/bouncing")
+        #expect(list.status == 200, "\(list.text)")
+        let items = list.json["items"] as? [[String: Any]] ?? []
+        #expect(items.compactMap { $0["address"] as? String } == ["gone@example.org", "zoë@example.org"])
+        #expect(items.last?["reason"] as? String == "550 5.1.1 Benutzer unbekannt")
+
+        let template = "/api/v1/contacts/bouncing/{address}"
+        let path = "/api/v1/contacts/bouncing/GONE@example.org"
+        let refused = try await api.request(.DELETE, path, token: api.readToken, template: template)
+        #expect(refused.status == 403)
+        let cleared = try await api.request(.DELETE, path, token: api.writeToken, template: template)
+        #expect(cleared.status == 204, "\(cleared.text)")
+        let again = try await api.request(.DELETE, path, token: api.writeToken, template: template)
+        #expect(again.status == 404)
+        let encoded = "/api/v1/contacts/bouncing/zo%C3%AB@example.org"
+        let nonASCII = try await api.request(.DELETE, encoded, token: api.writeToken, template: template)
+        #expect(nonASCII.status == 204, "\(nonASCII.text)")
+        let empty = try await api.get("/api/v1/contacts/bouncing", template: "/api/v1/contacts/bouncing")
+        #expect((empty.json["items"] as? [Any])?.isEmpty == true)
+        let wrongMethod = try await api.request(.POST, path, token: api.writeToken, template: nil)
+        #expect(wrongMethod.status == 405)
+
+        let check = try api.recorder.checkAgainstSpec()
+        #expect(check.status == 0, "\(check.output)")
+        await api.tearDown()
+    }
+
     @Test func quarantineIsListedShownDownloadedAndReplayedOnce() async throws {
         let api = try await APIFixture()
         let raw = Array(MailSamples.rawUTF8(subject: "Aus der Quarantäne zurück").utf8)
