@@ -56,12 +56,13 @@ enum MailCommandPlanner {
                 return .xml(.failure(error))
             }
         }
+        // Commands are read from the new part of a reply only: quoted history (with `>` or Outlook's header block)
+        // may hold an earlier command, which must not run again.
         if let requests = policy.structuredRequests,
-            let result = requests.parser.parse(parsed.text, sender: sender)
+            let result = requests.parser.parse(parsed.strippedText, sender: sender)
         {
             return .structuredRequest(result)
         }
-        // Commands are read from the new part of a reply only: quoted history may hold an earlier command.
         if policy.variableCommands, let result = VariableCommandParser().parse(parsed.strippedText) {
             return .variableCommand(result)
         }

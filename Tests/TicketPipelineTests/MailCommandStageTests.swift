@@ -69,6 +69,32 @@ import TicketPipeline
         #expect(ticket.fields == [TicketField(name: "étage", kind: .number, value: "7")])
     }
 
+    @Test(
+        "A reply quoting a CreateSR mail Outlook-style threads onto its ticket; a block above a signature parses"
+    )
+    func quotedStructuredRequestDoesNotOpenAnother() async throws {
+        let fixture = try PipelineFixture(support: Self.policy)
+        defer { fixture.directory.remove() }
+        let block = "CreateSR\nType: Badge\nRequester: zoe@example.com\nUser: zoe@example.com\nFloor: 7\nCreateSR\n"
+        let request = Self.message(
+            subject: "Carte d’accès", id: "sr-first", body: "Bonjour,\n\n" + block + "\n-- \nZoë Müller\nService RH\n")
+        guard case .created(let number) = await fixture.deliver(request).first else {
+            Issue.record("the request opened no ticket")
+            return
+        }
+        let opened = try #require(try await fixture.store.ticket(number: number))
+        #expect(opened.defaults.type == "Badge", "\(opened.activities.map(\.text))")
+
+        // Outlook quotes without `>`: the earlier block is in the text, below the attribution header.
+        let reply = Self.message(
+            subject: "RE: Carte d’accès [Support #\(number)]", id: "sr-reply",
+            body: "Des nouvelles ? Merci.\n\nFrom: Zoë Müller <zoe@example.com>\nSent: Monday, 23 November 2026 10:00\n"
+                + "To: support@localhost\nSubject: Carte d’accès\n\nBonjour,\n\n" + block)
+        let results = await fixture.deliver(reply)
+        #expect(results.first == .appended(ticket: number), "\(results)")
+        #expect(try await fixture.store.listTickets(limit: 10, offset: 0).count == 1)
+    }
+
     @Test("A 10 MB XML attachment is refused by size, recorded, never processed")
     func hugeXMLAttachment() async throws {
         let fixture = try PipelineFixture(support: Self.policy)
