@@ -188,19 +188,25 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // Helpers shared by test targets (the seeded generator of the fuzz tests); nothing else depends on it.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(
             name: "MailParserTests",
-            dependencies: ["MailParser", .product(name: "PropertyBased", package: "swift-property-based")],
+            dependencies: [
+                "MailParser", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             resources: [.copy("Corpus")]),
         .testTarget(name: "MessageSpoolTests", dependencies: ["MessageSpool"]),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol"]),
-        .testTarget(name: "IMAPProtocolTests", dependencies: ["IMAPProtocol"], resources: [.copy("Transcripts")]),
-        .testTarget(name: "SASLMechanismsTests", dependencies: ["SASLMechanisms"]),
         .testTarget(
-            name: "XMLTransactionsTests", dependencies: ["XMLTransactions", "MailCommands", "MailParser"],
+            name: "IMAPProtocolTests", dependencies: ["IMAPProtocol", "TestSupport"], resources: [.copy("Transcripts")]),
+        .testTarget(name: "SASLMechanismsTests", dependencies: ["SASLMechanisms", "TestSupport"]),
+        .testTarget(
+            name: "XMLTransactionsTests",
+            dependencies: ["XMLTransactions", "MailCommands", "MailParser", "TestSupport"],
             swiftSettings: strict),
         .testTarget(
-            name: "POP3ProtocolTests", dependencies: ["POP3Protocol", "SASLMechanisms"],
+            name: "POP3ProtocolTests", dependencies: ["POP3Protocol", "SASLMechanisms", "TestSupport"],
             resources: [.copy("Transcripts")]),
         .testTarget(
             name: "SMTPTransportTests",
@@ -226,11 +232,14 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         .testTarget(name: "MailClassificationTests", dependencies: ["MailClassification"]),
-        .testTarget(name: "MailCommandsTests", dependencies: ["MailCommands", "MailParser"], swiftSettings: strict),
+        .testTarget(
+            name: "MailCommandsTests", dependencies: ["MailCommands", "MailParser", "TestSupport"],
+            swiftSettings: strict),
         .testTarget(
             name: "TicketPipelineTests",
             dependencies: [
                 "TicketPipeline", "TicketStoreSQLite", "MailClassification", "MailCommands", "MessageSpool",
+                "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(

@@ -1,4 +1,5 @@
 import IMAPProtocol
+import TestSupport
 import Testing
 
 /// RFC 3501 5.1.3 mailbox names: the RFC's examples, real folder names, strict decoding, random round trips.

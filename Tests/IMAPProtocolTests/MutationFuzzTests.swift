@@ -1,4 +1,5 @@
 import IMAPProtocol
+import TestSupport
 import Testing
 
 /// Seeded random mutations of real Dovecot responses: the parser never crashes or hangs, its buffer stays

@@ -1,4 +1,5 @@
 import IMAPProtocol
+import TestSupport
 import Testing
 
 /// The response grammar, one construct at a time.

@@ -1,4 +1,5 @@
 import IMAPProtocol
+import TestSupport
 import Testing
 
 /// Real Dovecot 2.3 sessions (recorded with Transcripts/capture-transcripts.py): every one parses, the same

@@ -1,4 +1,5 @@
 import MailCommands
+import TestSupport
 import Testing
 
 /// Seeded random subjects and senders built from the rules' own phrases, names and awkward scalars: evaluation
@@ -28,7 +29,7 @@ struct AlertRuleFuzzTests {
         ])
 
     @Test func randomSubjectsNeverCrash() {
-        var generator = AlertFuzzGenerator(seed: 0xA1E7_5EED)
+        var generator = SplitMix64(seed: 0xA1E7_5EED)
         var alerts = 0
         for _ in 0..<3_000 {
             let count = Int(generator.next() % 24)

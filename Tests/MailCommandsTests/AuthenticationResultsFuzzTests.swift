@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import MailCommands
@@ -13,7 +14,7 @@ struct AuthenticationResultsFuzzTests {
     ]
 
     @Test func randomValuesAreLinearAndConsistent() {
-        var generator = AlertFuzzGenerator(seed: 0x5EED_A17E)
+        var generator = SplitMix64(seed: 0x5EED_A17E)
         for _ in 0..<3_000 {
             let count = Int(generator.next() % 40)
             var value = ""
@@ -26,20 +27,5 @@ struct AuthenticationResultsFuzzTests {
                 #expect(!parsed.authservID.isEmpty)
             }
         }
-    }
-}
-
-/// A small seeded generator (AlertFuzzGenerator), so that a failure can be replayed.
-struct AlertFuzzGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

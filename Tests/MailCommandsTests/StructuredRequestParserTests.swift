@@ -111,16 +111,19 @@ struct StructuredRequestParserTests {
         #expect(parser.parse(Self.french, sender: "a@example.test") == nil)
     }
 
+    /// The README's request type (`queues.support.commands.requests.types`).
+    static let readmeType = StructuredRequestType(
+        name: "Accès VPN", labels: ["VPN access"],
+        fields: [
+            StructuredRequestFieldDefinition(
+                name: "poste", kind: .text, labels: ["Poste", "Workstation"], mandatory: true),
+            StructuredRequestFieldDefinition(name: "motif", kind: .longText, labels: ["Motif", "Reason"]),
+            StructuredRequestFieldDefinition(name: "nombre", kind: .number, labels: ["Nombre", "Count"]),
+        ])
+
     /// The README's copy-paste example, under the README's configuration, is a valid request.
     @Test func readmeExample() throws {
-        let type = StructuredRequestType(
-            name: "Accès VPN", labels: ["VPN access"],
-            fields: [
-                StructuredRequestFieldDefinition(
-                    name: "poste", kind: .text, labels: ["Poste", "Workstation"], mandatory: true),
-                StructuredRequestFieldDefinition(name: "motif", kind: .longText, labels: ["Motif", "Reason"]),
-                StructuredRequestFieldDefinition(name: "nombre", kind: .number, labels: ["Nombre", "Count"]),
-            ])
+        let type = Self.readmeType
         let text = """
             CreateSR
             Type: Accès VPN

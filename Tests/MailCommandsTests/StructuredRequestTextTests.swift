@@ -128,14 +128,7 @@ struct StructuredRequestTextTests {
     /// A delimiter alone on its line (`--- ` or `- `, whose blank a mail client may drop) ends a long text too: the
     /// README's example.
     @Test func bareDelimitersEndALongText() throws {
-        let type = StructuredRequestType(
-            name: "Accès VPN", labels: ["VPN access"],
-            fields: [
-                StructuredRequestFieldDefinition(
-                    name: "poste", kind: .text, labels: ["Poste", "Workstation"], mandatory: true),
-                StructuredRequestFieldDefinition(name: "motif", kind: .longText, labels: ["Motif", "Reason"]),
-                StructuredRequestFieldDefinition(name: "nombre", kind: .number, labels: ["Nombre", "Count"]),
-            ])
+        let type = StructuredRequestParserTests.readmeType
         let parser = StructuredRequestParser(types: [type])
         for delimiter in ["---", "--- ", "-", "- ", " --- "] {
             let text = [

@@ -1,21 +1,17 @@
 import MailParser
+import TestSupport
 import Testing
 
 @testable import MailCommands
 
-/// A reproducible pseudo-random source (SplitMix64): each seed gives the same texts on every run.
+/// A reproducible pseudo-random source (`SplitMix64`, its seed spread first) with the command fuzzers' helpers:
+/// each seed gives the same texts on every run.
 struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
+    private var base: SplitMix64
 
-    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 }
+    init(seed: UInt64) { base = SplitMix64(seed: seed &* 0x9E37_79B9_7F4A_7C15) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
-    }
+    mutating func next() -> UInt64 { base.next() }
 
     mutating func pick<T>(_ items: [T]) -> T { items[Int.random(in: 0..<items.count, using: &self)] }
 

@@ -1,4 +1,5 @@
 import POP3Protocol
+import TestSupport
 import Testing
 
 /// Seeded random mutations of the real Dovecot transcripts, fed in random chunks under random or real response

@@ -1,5 +1,6 @@
 import POP3Protocol
 import SASLMechanisms
+import TestSupport
 import Testing
 
 /// Real Dovecot 2.3 sessions (captured by `Transcripts/capture.py` against a private instance) parsed whole, one

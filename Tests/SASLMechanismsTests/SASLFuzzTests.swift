@@ -1,22 +1,11 @@
 import SASLMechanisms
+import TestSupport
 import Testing
 
 /// Seeded random challenges and wire text: exchanges and the base64 decoder never crash, fail only with
 /// `SASLError`, and never let the secret into any text.
 @Suite("SASL: seeded fuzz")
 struct SASLFuzzTests {
-    /// SplitMix64, so a failing run can be replayed from its seed.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var value = state
-            value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-            return value ^ (value >> 31)
-        }
-    }
-
     static let pieces: [[UInt8]] = [
         Array(#"{"status":"401","schemes":"bearer","scope":"mail"}"#.utf8), Array("Username:".utf8),
         Array("Password:".utf8), [], [0x01], [0x00], [0xFF, 0xFE], Array(#"{"status":{"nested":[1,2]}}"#.utf8),
@@ -24,7 +13,7 @@ struct SASLFuzzTests {
     ]
 
     @Test func randomChallengesNeverCrashOrLeakTheSecret() throws {
-        var generator = Generator(state: 0x5A51_0013)
+        var generator = SplitMix64(seed: 0x5A51_0013)
         for _ in 0..<5_000 {
             var exchange: SASLExchange
             switch Int.random(in: 0..<4, using: &generator) {
@@ -53,7 +42,7 @@ struct SASLFuzzTests {
     }
 
     @Test func randomWireTextDecodesOrFailsWithAnOffsetInside() {
-        var generator = Generator(state: 0xBA5E_0064)
+        var generator = SplitMix64(seed: 0xBA5E_0064)
         let alphabet = Array("ABCxyz019+/=  \r\n\t".utf8)
         for _ in 0..<20_000 {
             let count = Int.random(in: 0...64, using: &generator)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -9,20 +10,6 @@ import Testing
 /// many scripts and encodings (with what each must decode to), and hostile structures. Everything is
 /// deterministic for a seed.
 enum RobustnessMessages {
-    /// SplitMix64: a small, fast generator whose sequence is fixed by its seed.
-    struct Random: RandomNumberGenerator {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var value = state
-            value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-            return value ^ (value >> 31)
-        }
-        mutating func below(_ bound: Int) -> Int { bound <= 1 ? 0 : Int(next() % UInt64(bound)) }
-    }
-
     /// One message and a label saying where it came from (printed when it fails).
     struct Sample: Sendable, CustomTestStringConvertible {
         var label: String
@@ -55,7 +42,7 @@ enum RobustnessMessages {
     /// `count` mutations of the messages in `samples`, each of one kind applied 1–3 times, chosen by `seed`.
     static func mutations(of samples: [Sample], seed: UInt64, count: Int) -> [Sample] {
         guard !samples.isEmpty else { return [] }
-        var random = Random(seed: seed)
+        var random = SplitMix64(seed: seed)
         var result: [Sample] = []
         result.reserveCapacity(count)
         for index in 0..<count {
@@ -91,7 +78,7 @@ enum RobustnessMessages {
         return result
     }
 
-    static func mutate(_ raw: [UInt8], _ mutation: Mutation, _ random: inout Random) -> [UInt8] {
+    static func mutate(_ raw: [UInt8], _ mutation: Mutation, _ random: inout SplitMix64) -> [UInt8] {
         guard !raw.isEmpty else { return raw }
         var bytes = raw
         switch mutation {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import XMLTransactions
@@ -7,18 +8,6 @@ import Testing
 /// through the response: the parser either returns a transaction or a typed error, never crashes or hangs, and
 /// every rendered response reads back as exactly the text it was given (controls replaced).
 @Suite struct XMLTransactionMutationTests {
-    /// SplitMix64: a small seeded generator, so a failure names a reproducible seed.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var value = state
-            value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-            return value ^ (value >> 31)
-        }
-    }
-
     static let fragments: [[UInt8]] =
         [
             "<!DOCTYPE x [<!ENTITY a \"b\">]>", "&a;", "&#0;", "&#xD800;", "<![CDATA[", "]]>",
@@ -27,7 +16,7 @@ import Testing
             "<Password>", "xmlns:xi=\"http://www.w3.org/2001/XInclude\"",
         ].map { Array($0.utf8) } + [[0x00], [0xFF, 0xFE], [0xC3], [0xE2, 0x82], [0xF0, 0x9F, 0x98]]
 
-    static func mutate(_ bytes: [UInt8], using generator: inout SeededGenerator) -> [UInt8] {
+    static func mutate(_ bytes: [UInt8], using generator: inout SplitMix64) -> [UInt8] {
         var bytes = bytes
         for _ in 0..<Int.random(in: 1...4, using: &generator) where !bytes.isEmpty {
             let position = Int.random(in: 0..<bytes.count, using: &generator)
@@ -47,7 +36,7 @@ import Testing
 
     @Test(arguments: [UInt64(1), 2, 3])
     func mutatedExamplesParseOrFailWithATypedError(seed: UInt64) throws {
-        var generator = SeededGenerator(state: seed)
+        var generator = SplitMix64(seed: seed)
         let examples = try XMLAPIDocuments.exampleNames().filter { !$0.hasPrefix("response-") }.map {
             try XMLAPIDocuments.example($0)
         }
@@ -75,7 +64,7 @@ import Testing
     }
 
     @Test func randomTextReadsBackFromTheResponse() throws {
-        var generator = SeededGenerator(state: 42)
+        var generator = SplitMix64(seed: 42)
         let ranges: [ClosedRange<UInt32>] = [
             0...0x7F, 0x80...0x2FF, 0x590...0x6FF, 0x3040...0x30FF, 0x4E00...0x4FFF, 0xFFF0...0xFFFF, 0x1F300...0x1F64F,
         ]
