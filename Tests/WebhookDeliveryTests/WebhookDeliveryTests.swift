@@ -79,6 +79,19 @@ struct WebhookDeliveryTests {
                 logger: Logger(label: "test.webhooks"))
         }
 
+        /// The deliveries in `state` once there are at least `count` of them, or after 20 s whatever there is:
+        /// a receiver's 204 is on record only after the worker has read the reply and committed.
+        func deliveries(
+            _ state: WebhookDeliveryRecord.State, atLeast count: Int
+        ) async throws -> [WebhookDeliveryRecord] {
+            var found = try await store.webhookDeliveries(state: state)
+            for _ in 0..<400 where found.count < count {
+                try await Task.sleep(for: .milliseconds(50))
+                found = try await store.webhookDeliveries(state: state)
+            }
+            return found
+        }
+
         func tearDown() {
             try? store.close()
             try? FileManager.default.removeItem(at: directory)
@@ -181,13 +194,13 @@ struct WebhookDeliveryTests {
         // Recovered: everything arrives, each ticket's events in order.
         try receiver.setMode("ok")
         let received = try await receiver.wait { $0.filter { $0.status == 204 }.count >= 3 }
+        #expect(try await fixture.deliveries(.delivered, atLeast: 3).count == 3)
         running.cancel()
         await running.value
         let events = try await fixture.store.outboxEvents()
         #expect(Set(received.filter { $0.status == 204 }.map(\.id)) == Set(events.map(\.eventID)))
         #expect(received.allSatisfy { $0.verified })
         #expect(Self.keptTicketOrder(received, events: events))
-        #expect(try await fixture.store.webhookDeliveries(state: .delivered).count == 3)
     }
 
     @Test func aReceiverThatNeverRecoversMakesDeadLettersThatCanBeResent() async throws {
@@ -202,11 +215,7 @@ struct WebhookDeliveryTests {
         let running = Task { await worker.run() }
         defer { running.cancel() }
 
-        var failed: [WebhookDeliveryRecord] = []
-        for _ in 0..<400 where failed.count < 3 {
-            try await Task.sleep(for: .milliseconds(50))
-            failed = try await fixture.store.webhookDeliveries(state: .failed)
-        }
+        let failed = try await fixture.deliveries(.failed, atLeast: 3)
         #expect(failed.count == 3)
         #expect(failed.allSatisfy { $0.attempts == 3 && $0.lastStatus == 500 })
         #expect(failed.allSatisfy { $0.lastError == "HTTP 500: receiver failing" })
