@@ -90,7 +90,9 @@ public final class OutboundMailWorker: Sendable {
         return due.count
     }
 
-    /// The mail `item` becomes: what the worker sends (exposed for `postdesk` and tests).
+    /// The mail `item` becomes: what the worker sends (exposed for `postdesk` and tests). A copy of a mail to
+    /// several people shows them all and carries the first copy's Message-ID; the envelope names `item`'s
+    /// recipient alone.
     public func compose(_ item: OutboundMailItem, date: Date = Date()) throws(OutboundTemplateError) -> OutgoingMail {
         guard let queue = queues[item.mail.queue] else {
             throw OutboundTemplateError(template: item.mail.queue, reason: "the queue has no outbound settings")
@@ -104,9 +106,12 @@ public final class OutboundMailWorker: Sendable {
         ]
         if let name = mail.recipient.name, !name.isEmpty { values["requester_name"] = name }
         let rendered = mail.text.map { (text: $0, html: mail.html) } ?? queue.acknowledgement.render(values)
+        let shared = mail.sharedAddressing
         return OutgoingMail(
-            from: queue.from, to: [mail.recipient], subject: subject, text: rendered.text, html: rendered.html,
-            messageID: signer.messageID(ticket: mail.ticketNumber ?? 0, article: item.id), inReplyTo: mail.inReplyTo,
+            from: queue.from, to: shared?.to ?? [mail.recipient], cc: shared?.cc ?? [], subject: subject,
+            text: rendered.text, html: rendered.html,
+            messageID: signer.messageID(ticket: mail.ticketNumber ?? 0, article: shared?.messageIDOf ?? item.id),
+            inReplyTo: mail.inReplyTo,
             references: mail.references, date: date, autoSubmitted: mail.kind != .reply,
             loopInstance: options.instanceName)
     }
@@ -120,8 +125,9 @@ public final class OutboundMailWorker: Sendable {
         var refusal: SMTPReply?
         do {
             let outgoing = try compose(item, date: now)
+            // The envelope names this copy's recipient only: the others named in To and Cc get copies of their own.
             let result = try await transport.submit(
-                MIMEComposer.compose(outgoing), from: outgoing.from.address, to: outgoing.recipients)
+                MIMEComposer.compose(outgoing), from: outgoing.from.address, to: [mail.recipient.address])
             outcome = decide(result, item: item, now: now)
             refusal = result.recipients.first { Self.refusesTheMailbox($0.reply) }?.reply
         } catch let error as SubmissionError {

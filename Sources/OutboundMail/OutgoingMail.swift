@@ -43,10 +43,4 @@ public struct OutgoingMail: Sendable, Hashable {
         self.autoSubmitted = autoSubmitted
         self.loopInstance = loopInstance
     }
-
-    /// Every envelope recipient: To, then Cc, without duplicates (compared lower-cased).
-    public var recipients: [String] {
-        var seen: Set<String> = []
-        return (to + cc).map(\.address).filter { seen.insert(MailAddressForm.normalized($0)).inserted }
-    }
 }

@@ -33,7 +33,25 @@ public struct NewOutboundMail: Sendable, Hashable {
     public var text: String?
     /// The HTML alternative of `text` (an agent's reply written in HTML); nil: plain text only.
     public var html: String?
+    /// Set when this mail is one copy of a mail to several people; nil: the mail names `recipient` alone.
+    public var sharedAddressing: SharedAddressing?
     public var createdAt: Date
+
+    /// One mail to several people, queued as a copy per recipient (each retried, suppressed or refused on its
+    /// own) that all show the same `To` and `Cc` and carry the same Message-ID, so that a reply-all from any of
+    /// them reaches everyone and every copy threads as one message.
+    public struct SharedAddressing: Sendable, Hashable {
+        public var to: [MailAddress]
+        public var cc: [MailAddress]
+        /// The queued mail whose id signs the shared Message-ID; nil: this one (the first copy).
+        public var messageIDOf: Int64?
+
+        public init(to: [MailAddress], cc: [MailAddress], messageIDOf: Int64? = nil) {
+            self.to = to
+            self.cc = cc
+            self.messageIDOf = messageIDOf
+        }
+    }
 
     public init(
         kind: OutboundMailKind, ticketNumber: Int?, queue: String, recipient: MailAddress, subject: String,
@@ -87,19 +105,26 @@ public struct AcknowledgementRule: Sendable, Hashable {
 }
 
 extension TicketStoreTransaction {
-    /// Queues an agent's reply on ticket `ticket` (the API's entry point): one mail per recipient, with `text` as
-    /// its body, sent by the outbound worker after this transaction commits, threaded with `inReplyTo` and
-    /// `references`. Returns the queued mails' ids.
+    /// Queues an agent's reply on ticket `ticket` (the API's entry point): a copy for `to` and one for each of
+    /// `cc`, all showing the same `To` and `Cc` and signed with the first copy's id, with `text` as the body, sent
+    /// by the outbound worker after this transaction commits, threaded with `inReplyTo` and `references`. Returns
+    /// the queued copies' ids, `to`'s first.
     public func enqueueReply(
-        ticket: Int, queue: String, recipients: [MailAddress], subject: String, text: String, html: String? = nil,
-        inReplyTo: String?, references: [String], at date: Date
+        ticket: Int, queue: String, to requester: MailAddress, cc: [MailAddress], subject: String, text: String,
+        html: String? = nil, inReplyTo: String?, references: [String], at date: Date
     ) throws -> [Int64] {
-        try recipients.map { recipient in
+        var addressing = NewOutboundMail.SharedAddressing(to: [requester], cc: cc)
+        var ids: [Int64] = []
+        for recipient in [requester] + cc {
             var mail = NewOutboundMail(
                 kind: .reply, ticketNumber: ticket, queue: queue, recipient: recipient, subject: subject,
                 inReplyTo: inReplyTo, references: references, text: text, createdAt: date)
             mail.html = html
-            return try enqueueOutboundMail(mail)
+            mail.sharedAddressing = cc.isEmpty ? nil : addressing
+            let id = try enqueueOutboundMail(mail)
+            if addressing.messageIDOf == nil { addressing.messageIDOf = id }
+            ids.append(id)
         }
+        return ids
     }
 }

@@ -4,9 +4,9 @@ import MailParser
 import TicketPipeline
 
 extension SQLiteTicketStore {
-    /// Writes `reply` in one transaction: the outbound article (author on its activity), one queued mail to the
-    /// requester and one to each Cc participant (threaded under the ticket's last inbound message, References
-    /// the whole thread), the status change (`changeTicket`: its activity and `ticket.updated`), and
+    /// Writes `reply` in one transaction: the outbound article (author on its activity), one mail to the requester
+    /// with the Cc participants in Cc, queued as a copy per recipient (threaded under the ticket's last inbound
+    /// message, References the whole thread), the status change (`changeTicket`: its activity and `ticket.updated`), and
     /// `article.added` when events are recorded. Nil when there is no such ticket; `AgentReply.Refusal` when the
     /// ticket has no requester address. Reads the ticket's articles once: O(articles) on the writer.
     public func addAgentReply(_ reply: AgentReply, sender: AgentReply.Sender) async throws -> AgentReply.Written? {
@@ -55,9 +55,9 @@ extension SQLiteTicketTransaction {
         let recipients = [requester] + cc
         let mailSubject = Self.replySubject(subject)
         let mailIDs = try enqueueReply(
-            ticket: number, queue: queue, recipients: recipients, subject: mailSubject, text: reply.text,
+            ticket: number, queue: queue, to: requester, cc: cc, subject: mailSubject, text: reply.text,
             html: reply.html, inReplyTo: thread.inReplyTo, references: thread.references, at: reply.date)
-        // The worker signs each mail with its queue row's id: the requester's mail's ID stands for the article.
+        // Every copy carries the Message-ID signed with the requester's copy's id: it stands for the article.
         let messageID = sender.messageIDs.messageID(ticket: number, article: mailIDs[0])
         let articleID = try addArticle(
             NewArticle(

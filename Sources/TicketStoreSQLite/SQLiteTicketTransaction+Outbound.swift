@@ -8,14 +8,16 @@ extension SQLiteTicketTransaction {
         let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO outbound_mail(kind, ticket_number, queue, recipient, recipient_name, subject, in_reply_to,
-                    references_list, body_text, body_html, next_attempt_at, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    references_list, body_text, body_html, next_attempt_at, created_at, shared_addresses, message_id_of)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         let created = mail.createdAt.timeIntervalSince1970
+        let shared = mail.sharedAddressing
         let values: [(any DatabaseValueConvertible)?] = [
             mail.kind.rawValue, mail.ticketNumber, mail.queue, MailAddressForm.normalized(mail.recipient.address),
             mail.recipient.name, mail.subject, mail.inReplyTo, mail.references.joined(separator: " "), mail.text,
-            mail.html, created, created,
+            mail.html, created, created, shared.map { AddressColumn.encode(to: $0.to, cc: $0.cc, replyTo: []) },
+            shared?.messageIDOf,
         ]
         try statement.execute(arguments: StatementArguments(values))
         return db.lastInsertedRowID
@@ -32,7 +34,7 @@ extension SQLiteTicketTransaction {
         let statement = try db.cachedStatement(
             sql: """
                 SELECT id, kind, ticket_number, queue, recipient, recipient_name, subject, in_reply_to,
-                    references_list, body_text, created_at, attempts, body_html
+                    references_list, body_text, created_at, attempts, body_html, shared_addresses, message_id_of
                 FROM outbound_mail WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
                 """)
         return try Row.fetchAll(statement, arguments: [now.timeIntervalSince1970, limit]).compactMap { row in
@@ -44,6 +46,11 @@ extension SQLiteTicketTransaction {
                 references: references.split(separator: " ").map(String.init), text: row[9],
                 createdAt: Date(timeIntervalSince1970: row[10]))
             mail.html = row[12]
+            if let column = row[13] as String? {
+                let roles = AddressColumn.decode(column)
+                mail.sharedAddressing = NewOutboundMail.SharedAddressing(
+                    to: roles["to"] ?? [], cc: roles["cc"] ?? [], messageIDOf: row[14])
+            }
             return OutboundMailItem(id: row[0], mail: mail, attempts: row[11])
         }
     }

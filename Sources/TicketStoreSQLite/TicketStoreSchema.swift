@@ -109,6 +109,7 @@ enum TicketStoreSchema {
         registerMailCommands(&migrator)
         registerBouncingContacts(&migrator)
         registerOutboundHTML(&migrator)
+        registerSharedAddressing(&migrator)
         return migrator
     }
 }

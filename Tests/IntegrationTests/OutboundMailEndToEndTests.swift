@@ -33,6 +33,16 @@ final class MailCapture {
         chmod(socketPath, 0o666)
     }
 
+    /// The envelope recipients of a captured message: the addresses in smtp-sink's `X-Rcpt-Args` lines
+    /// (`<a@b> ORCPT=rfc822;a@b`).
+    static func envelopeRecipients(of message: ParsedMessage) -> [String] {
+        message.headers.filter { $0.name == "X-Rcpt-Args" }.compactMap { field in
+            guard let open = field.value.firstIndex(of: "<"), let close = field.value.firstIndex(of: ">"), open < close
+            else { return nil }
+            return String(field.value[field.value.index(after: open)..<close])
+        }
+    }
+
     /// The messages delivered so far, parsed, oldest first.
     func messages() -> [ParsedMessage] {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
@@ -139,7 +149,9 @@ final class OutboundRig {
 
     /// Who got what so far, for a failure message.
     var capturedSummary: String {
-        capture.messages().map { "to \($0.to.map(\.address)): \($0.subject ?? "")" }.joined(separator: "\n")
+        capture.messages().map {
+            "to \(MailCapture.envelopeRecipients(of: $0)) (To \($0.to.map(\.address))): \($0.subject ?? "")"
+        }.joined(separator: "\n")
     }
 }
 

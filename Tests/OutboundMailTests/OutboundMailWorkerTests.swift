@@ -92,6 +92,59 @@ struct OutboundMailWorkerTests {
         #expect(try await fixture.store.bouncingAddresses(limit: 10).isEmpty)
     }
 
+    /// An agent's reply with Cc participants is one mail: every copy shows the same To and Cc and carries the same
+    /// Message-ID, while the envelope names its own recipient alone, so nobody gets it twice, a reply-all reaches
+    /// everyone, and a bouncing participant's copy is suppressed without holding the others back.
+    @Test func theCopiesOfAReplyShowEveryoneAndAreSentAndSuppressedOneByOne() async throws {
+        let fixture = try AcknowledgingIntake()
+        defer { fixture.tearDown() }
+        let sink = try await SMTPSinkProcess(in: fixture.directory)
+        defer { sink.stop() }
+        guard case .created(let ticket) = await fixture.deliver(customerMail(id: "orig@example.org")) else {
+            Issue.record("no ticket")
+            return
+        }
+        let worker = try Self.worker(fixture, port: sink.port)
+        #expect(await worker.sendDue() == 1, "the acknowledgement")
+        let requester = MailAddress(name: "Jürgen Groß", address: "kunde@example.org")
+        let cc = [
+            MailAddress(name: "Zoë Ångström", address: "zoe@example.org"),
+            MailAddress(name: "Σοφία Παπαδοπούλου", address: "sofia@example.org"),
+            MailAddress(name: nil, address: "gone@example.org"),
+        ]
+        let ids = try await fixture.store.write { transaction in
+            try transaction.markBouncing(address: "gone@example.org", reason: "5.1.1 mailbox unknown", at: Date())
+            return try transaction.enqueueReply(
+                ticket: ticket, queue: "support", to: requester, cc: cc, subject: "Re: Drucker – 打印机",
+                text: "Der Techniker kommt. 日本語", inReplyTo: "orig@example.org", references: ["orig@example.org"],
+                at: Date())
+        }
+        #expect(ids.count == 4)
+        #expect(await worker.sendDue() == 4)
+
+        let dumps = sink.dumps().filter { $0.contains("Re: Drucker") }
+        #expect(dumps.count == 3, "the bouncing participant's copy is not sent")
+        let envelopes = dumps.map { dump in
+            dump.split(separator: "\n").filter { $0.hasPrefix("X-Rcpt-Args: ") }.map { String($0.dropFirst(13)) }
+        }
+        #expect(
+            envelopes.sorted { $0.description < $1.description }
+                == [["<kunde@example.org>"], ["<sofia@example.org>"], ["<zoe@example.org>"]])
+        let parsed = try dumps.map { dump in
+            MessageParser.parse(Array(dump[try #require(dump.range(of: "Date: ")).lowerBound...].utf8))
+        }
+        for mail in parsed {
+            #expect(mail.to == [requester])
+            #expect(mail.cc == cc, "\(mail.cc)")
+            #expect(mail.subject == "[Support #\(ticket)] Re: Drucker – 打印机")
+            #expect(mail.text.contains("日本語"))
+        }
+        #expect(Set(parsed.compactMap(\.messageID)) == [testSigner.messageID(ticket: ticket, article: ids[0])])
+        let records = try await fixture.store.outboundMailRecords(limit: 10).filter { $0.kind == "reply" }
+        #expect(records.filter { $0.state == "sent" }.count == 3)
+        #expect(records.first { $0.recipient == "gone@example.org" }?.state == "suppressed")
+    }
+
     @Test func aMailAboutNoTicketIsListedWithoutATicketNumber() async throws {
         let fixture = try AcknowledgingIntake()
         defer { fixture.tearDown() }

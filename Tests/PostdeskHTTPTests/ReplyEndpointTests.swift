@@ -64,7 +64,9 @@ import TicketStoreSQLite
         let articleID = try #require(reply.json["id"] as? Int)
         #expect(reply.headers.first(name: "location") == "/api/v1/tickets/\(number)/articles/\(articleID)")
 
-        // One queued mail per recipient, each threaded under the customer's message, the ticket's subject.
+        // One mail, queued as a copy per recipient, each threaded under the customer's message, the ticket's
+        // subject; every copy shows the requester in To and the others in Cc, and names the requester's copy as
+        // the one whose id signs the Message-ID.
         let mails = try await queuedMail(api.store)
         #expect(mails.map(\.mail.recipient.address) == ["kunde@example.com", "zoe@example.net", "chef@example.com"])
         #expect(mails.first?.mail.recipient.name == "Jürgen Groß")
@@ -73,6 +75,15 @@ import TicketStoreSQLite
         #expect(mails.allSatisfy { $0.mail.text == text && $0.mail.subject == "Re: Drucker brennt – Hilfe!" })
         #expect(mails.allSatisfy { $0.mail.inReplyTo == "first-reply-test@example.com" })
         #expect(messageID == APIFixture.replySender.messageIDs.messageID(ticket: number, article: mails[0].id))
+        var shared = NewOutboundMail.SharedAddressing(
+            to: [MailAddress(name: "Jürgen Groß", address: "kunde@example.com")],
+            cc: [
+                MailAddress(name: "Zoë Ångström", address: "zoe@example.net"),
+                MailAddress(name: nil, address: "chef@example.com"),
+            ])
+        #expect(mails.first?.mail.sharedAddressing == shared, "the requester's copy signs with its own id")
+        shared.messageIDOf = mails[0].id
+        #expect(mails.dropFirst().allSatisfy { $0.mail.sharedAddressing == shared })
 
         // The status changed, and the events say so: the article first, then the change.
         let ticket = try #require(try await api.store.ticket(number: number))
@@ -90,6 +101,10 @@ import TicketStoreSQLite
         #expect(second.status == 201, "\(second.text)")
         #expect(second.json["references"] as? [String] == ["first-reply-test@example.com", messageID])
         #expect(second.json["in_reply_to"] as? [String] == ["first-reply-test@example.com"])
+        let secondMails = try await queuedMail(api.store).dropFirst(3)
+        #expect(
+            secondMails.map(\.mail.recipient.address) == ["kunde@example.com", "zoe@example.net"],
+            "the thread's Cc participant is copied again; the one added to the first reply was never in the thread")
         #expect(try await api.store.ticket(number: number)?.status == "pending", "no status: unchanged")
 
         let check = try api.recorder.checkAgainstSpec()

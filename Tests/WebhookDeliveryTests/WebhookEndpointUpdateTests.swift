@@ -22,7 +22,6 @@ struct WebhookEndpointUpdateTests {
         try receiver.start()
         defer { receiver.stop() }
         // `gone` was configured before: six deliveries owed to it, due now, more than the worker takes at once.
-        let gone = try endpoint("gone", URL(string: "http://127.0.0.1:9/never")!)
         let live = try endpoint("live-ünï", receiver.url)
         _ = try await fixture.store.fanOutEvents(
             to: [WebhookSubscription(endpoint: "gone", events: nil)], at: Date())
