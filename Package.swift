@@ -68,11 +68,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // 3. A client connection to a mail server (NIO + TLS, reads bounded in time) and where OAuth2 tokens come
+        //    from: shared by the poller and the outbound submission client.
+        .target(
+            name: "MailServerClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict),
         // 5. The mailbox poller: IMAP and POP3 over NIO (+ TLS), driving the pure codecs, into the intake contract.
         .target(
             name: "MailboxPolling",
             dependencies: [
                 "TicketPipeline", "MessageSpool", "MailParser", "IMAPProtocol", "POP3Protocol", "SASLMechanisms",
+                "MailServerClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -97,7 +109,7 @@ let package = Package(
         .target(
             name: "OutboundMail",
             dependencies: [
-                "MailParser", "MailClassification", "SASLMechanisms", "TicketPipeline", "MailboxPolling",
+                "MailParser", "MailClassification", "SASLMechanisms", "TicketPipeline", "MailServerClient",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -145,7 +157,7 @@ let package = Package(
             dependencies: [
                 "MailParser", "SMTPProtocol", "SMTPTransport", "TicketPipeline", "TicketStoreSQLite",
                 "MailClassification", "MailCommands", "XMLTransactions", "MessageSpool", "MailboxPolling",
-                "OAuthTokens", "PostdeskHTTP", "WebhookDelivery", "OutboundMail",
+                "OAuthTokens", "PostdeskHTTP", "WebhookDelivery", "OutboundMail", "MailServerClient",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -180,7 +192,7 @@ let package = Package(
             name: "postdesk",
             dependencies: [
                 "PostdeskDaemon", "MailParser", "TicketPipeline", "TicketStoreSQLite", "MessageSpool", "MailboxPolling",
-                "OAuthTokens", "PostdeskHTTP",
+                "OAuthTokens", "PostdeskHTTP", "MailServerClient",
                 "PostdeskBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -271,6 +283,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "PostdeskDaemon", "TicketStoreSQLite", "MessageSpool", "TicketPipeline", "OutboundMail", "MailParser",
+                "MailServerClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,5 +1,6 @@
 import IMAPProtocol
 import Logging
+import MailServerClient
 import MessageSpool
 import NIOConcurrencyHelpers
 import NIOCore
@@ -13,7 +14,7 @@ import TicketPipeline
 /// `\Deleted` + `UID EXPUNGE` of those UIDs only, or `\Seen`). A bare EXPUNGE is never sent: it would remove
 /// messages someone else flagged that we have not stored.
 final class IMAPMailboxSession: MailServerSession {
-    private let connection: MailboxConnection
+    private let connection: MailServerConnection
     private let settings: MailboxSettings
     private let store: any MailboxStateStore
     private let spool: SpoolSettings
@@ -34,7 +35,7 @@ final class IMAPMailboxSession: MailServerSession {
     var staysOpen: Bool { true }
 
     private init(
-        connection: MailboxConnection, settings: MailboxSettings, store: any MailboxStateStore, spool: SpoolSettings,
+        connection: MailServerConnection, settings: MailboxSettings, store: any MailboxStateStore, spool: SpoolSettings,
         logger: Logger
     ) {
         self.connection = connection
@@ -52,7 +53,7 @@ final class IMAPMailboxSession: MailServerSession {
         settings: MailboxSettings, credentials: MailboxCredentials, store: any MailboxStateStore,
         spool: SpoolSettings, logger: Logger
     ) async throws(MailboxError) -> IMAPMailboxSession {
-        let connection = try await MailboxConnection.connect(for: settings)
+        let connection = try await MailServerConnection.connect(for: settings)
         let session = IMAPMailboxSession(
             connection: connection, settings: settings, store: store, spool: spool, logger: logger)
         try await connection.closingOnFailure { () throws(MailboxError) in try await session.start(credentials) }
@@ -76,7 +77,7 @@ final class IMAPMailboxSession: MailServerSession {
                 // Bytes after the go-ahead were sent in clear before the handshake: an injection attempt.
                 throw MailboxError(.tls, "the server sent data after its STARTTLS go-ahead, before the handshake")
             }
-            try await connection.startTLS()
+            try await connection.startTLSForMailbox()
             // Nothing said before TLS is trusted: a new parser, capabilities asked again.
             parser = IMAPResponseParser(limits: parser.limits, expectGreeting: false)
             try await refreshCapabilities()
@@ -141,7 +142,7 @@ final class IMAPMailboxSession: MailServerSession {
         }
         let command = try encode(.authenticate(mechanism: mechanism, initialResponse: exchange.initialResponse))
         if exchange.initialResponse != nil, encoder.saslInitialResponse { exchange.initialResponseSent() }
-        try await connection.write(command.segments[0])
+        try await connection.send(command.segments[0])
         var remaining = command.segments.dropFirst()
         while true {
             let event = try await nextEvent(step: .authentication)
@@ -149,14 +150,14 @@ final class IMAPMailboxSession: MailServerSession {
             case .continuationRequest(let request):
                 if let segment = remaining.popFirst() {
                     exchange.initialResponseSent()
-                    try await connection.write(segment)
+                    try await connection.send(segment)
                     continue
                 }
                 do {
                     let answer = try exchange.respond(toChallenge: request.base64Decoded ?? [])
-                    try await connection.write(IMAPCommandEncoder.saslResponse(answer))
+                    try await connection.send(IMAPCommandEncoder.saslResponse(answer))
                 } catch {
-                    try await connection.write(IMAPCommandEncoder.saslCancel)
+                    try await connection.send(IMAPCommandEncoder.saslCancel)
                 }
             case .tagged(let tag, let condition) where tag == command.tag:
                 guard condition.status == .ok else {
@@ -508,7 +509,7 @@ final class IMAPMailboxSession: MailServerSession {
                         defer { claimed = true }; return !claimed
                     })
                 {
-                    try await connection.write(IMAPCommandEncoder.idleDone)
+                    try await connection.send(IMAPCommandEncoder.idleDone)
                 }
             case .tagged(let tag, let condition) where tag == command.tag:
                 guard condition.status == .ok else {
@@ -552,7 +553,7 @@ final class IMAPMailboxSession: MailServerSession {
     /// Sends a command's first segment; a synchronizing literal's next segments wait for the server's `+` in
     /// `run`.
     private func send(_ command: IMAPEncodedCommand) async throws(MailboxError) {
-        try await connection.write(command.segments[0])
+        try await connection.send(command.segments[0])
     }
 
     /// Sends `command` and reads until its tagged completion; every other event goes to `handle`. A completion
@@ -572,7 +573,7 @@ final class IMAPMailboxSession: MailServerSession {
                 guard let segment = remaining.popFirst() else {
                     throw MailboxError(.protocolViolation, "unexpected continuation request during \(step.rawValue)")
                 }
-                try await connection.write(segment)
+                try await connection.send(segment)
             case .tagged(let tag, let condition) where tag == encoded.tag:
                 if condition.status != .ok, !allowFailure {
                     throw MailboxError(step, "\(Self.commandName(command)) refused: \(Self.describe(condition))")
@@ -598,7 +599,7 @@ final class IMAPMailboxSession: MailServerSession {
             } catch {
                 throw MailboxError(.protocolViolation, "\(error)")
             }
-            guard let chunk = try await connection.read(within: limit) else {
+            guard let chunk = try await connection.receive(within: limit) else {
                 throw MailboxError(
                     step == .greeting ? .greeting : .connection,
                     "the server closed the connection during \(step.rawValue)")

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MailServerClient
 import NIOCore
 import TicketPipeline
 
@@ -35,11 +36,11 @@ public enum MailboxCheck {
             return
         }
         do throws(MailboxError) {
-            let connection = try await MailboxConnection.connect(for: settings)
+            let connection = try await MailServerConnection.connect(for: settings)
             report(Step(step: .connect, passed: true, detail: "connected to \(settings.host):\(settings.port)"))
             if settings.tls == .implicit {
                 // The handshake completes before the first byte of the greeting can be read.
-                _ = try await connection.read()
+                _ = try await connection.receive()
                 let certificate = await connection.peerCertificate
                 let expiry = certificate.map { Date(timeIntervalSince1970: TimeInterval($0.notValidAfter)) }
                 report(

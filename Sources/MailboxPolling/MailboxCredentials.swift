@@ -1,12 +1,6 @@
 import Foundation
+import MailServerClient
 import SASLMechanisms
-
-/// Where OAuth2 access tokens come from (the daemon's token manager). A rejection from the server is reported
-/// back, so the next token is a fresh one.
-public protocol AccessTokenSource: Sendable {
-    func accessToken(for mailbox: String) async throws -> String
-    func tokenRejected(for mailbox: String) async
-}
 
 /// The secret a mailbox logs in with, read at each connection and never logged.
 enum MailboxCredentials {

@@ -1,3 +1,5 @@
+import MailServerClient
+
 /// Why a mailbox's poll failed: the step, and the detail with the server's own words where it gave any. Never
 /// carries a password or a token.
 public struct MailboxError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -25,6 +27,19 @@ extension MailboxError {
             return try await body()
         } catch {
             throw MailboxError(.store, "\(error)")
+        }
+    }
+}
+
+extension MailboxError {
+    /// Runs a step on the mailbox's connection; its failure is the same step of the mailbox's poll.
+    static func fromConnection<T>(
+        _ body: () async throws(MailServerConnectionError) -> T
+    ) async throws(MailboxError) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw MailboxError(Step(rawValue: error.step.rawValue) ?? .connection, error.detail)
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MailServerClient
 import Synchronization
 import TicketPipeline
 

@@ -1,4 +1,5 @@
 import Logging
+import MailServerClient
 import Synchronization
 import TicketPipeline
 

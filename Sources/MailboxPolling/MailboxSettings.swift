@@ -1,4 +1,5 @@
 import Foundation
+import MailServerClient
 
 /// One mailbox the poller serves (`mailboxes.<name>.*`), validated by the daemon's configuration.
 public struct MailboxSettings: Sendable, Equatable {
@@ -7,9 +8,7 @@ public struct MailboxSettings: Sendable, Equatable {
     }
 
     /// How the connection is protected. `none` is accepted for loopback hosts only.
-    public enum TLSMode: String, Sendable, CaseIterable {
-        case implicit, starttls, none
-    }
+    public typealias TLSMode = MailServerConnection.TLSMode
 
     /// Where the password is read from, at every connection (so a rotated secret needs no restart). It is never
     /// logged.

@@ -1,4 +1,5 @@
 import Logging
+import MailServerClient
 import MessageSpool
 import NIOCore
 import POP3Protocol
@@ -11,7 +12,7 @@ import TicketPipeline
 /// server: the next session finds their UIDLs committed in the store and only deletes them again, and were the
 /// store's note lost too, the message's identity makes its second delivery a recognised duplicate.
 final class POP3MailboxSession: MailServerSession {
-    private let connection: MailboxConnection
+    private let connection: MailServerConnection
     private let settings: MailboxSettings
     private let store: any MailboxStateStore
     private let spool: SpoolSettings
@@ -27,7 +28,7 @@ final class POP3MailboxSession: MailServerSession {
     var staysOpen: Bool { false }
 
     private init(
-        connection: MailboxConnection, settings: MailboxSettings, store: any MailboxStateStore, spool: SpoolSettings,
+        connection: MailServerConnection, settings: MailboxSettings, store: any MailboxStateStore, spool: SpoolSettings,
         logger: Logger
     ) {
         self.connection = connection
@@ -41,7 +42,7 @@ final class POP3MailboxSession: MailServerSession {
         settings: MailboxSettings, credentials: MailboxCredentials, store: any MailboxStateStore,
         spool: SpoolSettings, logger: Logger
     ) async throws(MailboxError) -> POP3MailboxSession {
-        let connection = try await MailboxConnection.connect(for: settings)
+        let connection = try await MailServerConnection.connect(for: settings)
         let session = POP3MailboxSession(
             connection: connection, settings: settings, store: store, spool: spool, logger: logger)
         try await connection.closingOnFailure { () throws(MailboxError) in try await session.start(credentials) }
@@ -63,7 +64,7 @@ final class POP3MailboxSession: MailServerSession {
             guard parser.bufferedByteCount == 0, pendingIndex == pending.count else {
                 throw MailboxError(.tls, "the server sent data before the TLS handshake")
             }
-            try await connection.startTLS()
+            try await connection.startTLSForMailbox()
             capabilities = try await capabilityListing()
         }
         try await authenticate(credentials)
@@ -375,7 +376,7 @@ final class POP3MailboxSession: MailServerSession {
             throw MailboxError(.protocolViolation, "\(error)")
         }
         for command in commands { parser.expect(command.responseKind) }
-        try await connection.write(bytes)
+        try await connection.send(bytes)
     }
 
     /// A command whose answer is one status line; `-ERR` is an error of `step` with the server's words.
@@ -398,7 +399,7 @@ final class POP3MailboxSession: MailServerSession {
         while pendingIndex == pending.count {
             pending.removeAll(keepingCapacity: true)
             pendingIndex = 0
-            guard let chunk = try await connection.read(within: limit) else {
+            guard let chunk = try await connection.receive(within: limit) else {
                 throw MailboxError(
                     step == .greeting ? .greeting : .connection,
                     "the server closed the connection during \(step.rawValue)")

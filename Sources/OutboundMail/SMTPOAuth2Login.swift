@@ -1,4 +1,4 @@
-import MailboxPolling
+import MailServerClient
 
 /// How the submission client logs in to the relay with OAuth2 (AUTH XOAUTH2): as whom, and whose access tokens it
 /// uses. The tokens are a polled mailbox's (`outbound.auth.oauth2_mailbox`), from the daemon's one token manager,

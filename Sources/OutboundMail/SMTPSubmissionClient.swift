@@ -1,6 +1,6 @@
 import Foundation
 import MailParser
-import MailboxPolling
+import MailServerClient
 import NIOCore
 import SASLMechanisms
 
@@ -35,9 +35,9 @@ public struct SMTPSubmissionClient: Sendable {
             credentials.password = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
             settings.credentials = credentials
         }
-        let connection: MailboxConnection
+        let connection: MailServerConnection
         do {
-            connection = try await MailboxConnection.connect(
+            connection = try await MailServerConnection.connect(
                 host: settings.host, port: settings.port, tls: settings.starttls == .off ? .none : .starttls,
                 caFile: settings.caFile, timeout: settings.stepTimeout)
         } catch {
@@ -56,13 +56,13 @@ public struct SMTPSubmissionClient: Sendable {
 
     /// One conversation; `parser` keeps bytes of a reply split across reads.
     private struct Session {
-        let connection: MailboxConnection
+        let connection: MailServerConnection
         let settings: SMTPRelaySettings
         let oauth2: SMTPOAuth2Login?
         var parser = SMTPReplyParser()
         var pending: [SMTPReply] = []
 
-        init(connection: MailboxConnection, settings: SMTPRelaySettings, oauth2: SMTPOAuth2Login?) {
+        init(connection: MailServerConnection, settings: SMTPRelaySettings, oauth2: SMTPOAuth2Login?) {
             self.connection = connection
             self.settings = settings
             self.oauth2 = oauth2

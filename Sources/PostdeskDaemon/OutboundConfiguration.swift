@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MailParser
+import MailServerClient
 import MailboxPolling
 import OutboundMail
 import TicketPipeline

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MailServerClient
 import MailboxPolling
 import OAuthTokens
 import PostdeskDaemon

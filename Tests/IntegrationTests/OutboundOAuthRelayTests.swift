@@ -1,4 +1,5 @@
 import Foundation
+import MailServerClient
 import MailboxPolling
 import OutboundMail
 import Testing

@@ -4,13 +4,17 @@ import NIOPosix
 import NIOSSL
 
 /// One client connection to a mail server: TCP, implicit TLS or STARTTLS with the certificate verified, and
-/// reads bounded in time. The protocol drivers read chunks and feed them to their pure codec; the connection
-/// knows nothing of IMAP or POP3.
+/// reads bounded in time. The protocol drivers (the mailbox poller's IMAP and POP3, the outbound SMTP submission)
+/// read chunks and feed them to their pure codec; the connection knows nothing of any protocol.
 ///
-/// Also the outbound mail's SMTP submission connection (OutboundMail), hence public.
-/// Used by one task at a time (the mailbox's own); reading applies back-pressure, so a fast server never fills
-/// memory while the spool file is written.
-public final class MailboxConnection {
+/// Used by one task at a time (the conversation's own); reading applies back-pressure, so a fast server never
+/// fills memory while the caller writes what it read somewhere slower.
+public final class MailServerConnection {
+    /// How the conversation is protected: TLS from the first byte, TLS after the protocol's STARTTLS, or none.
+    public enum TLSMode: String, Sendable, CaseIterable {
+        case implicit, starttls, none
+    }
+
     private let channel: any Channel
     private var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
     private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
@@ -22,7 +26,7 @@ public final class MailboxConnection {
     public private(set) var isSecure: Bool
 
     /// The server's certificate, once TLS is up (for `postdesk mailboxes test`).
-    var peerCertificate: NIOSSLCertificate? {
+    public var peerCertificate: NIOSSLCertificate? {
         get async { try? await channel.nioSSL_peerCertificate().get() }
     }
 
@@ -41,14 +45,14 @@ public final class MailboxConnection {
 
     /// Connects, with the TLS handshake when `tls` is `.implicit`. `caFile` replaces the system's roots.
     public static func connect(
-        host: String, port: Int, tls: MailboxSettings.TLSMode, caFile: String?, timeout: Duration,
+        host: String, port: Int, tls: TLSMode, caFile: String?, timeout: Duration,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
-    ) async throws(MailboxError) -> MailboxConnection {
+    ) async throws(MailServerConnectionError) -> MailServerConnection {
         let tlsContext: NIOSSLContext?
         do {
             tlsContext = tls == .none ? nil : try makeTLSContext(caFile: caFile)
         } catch {
-            throw MailboxError(.tls, "cannot use the CA file \(caFile ?? "(system roots)"): \(error)")
+            throw MailServerConnectionError(.tls, "cannot use the CA file \(caFile ?? "(system roots)"): \(error)")
         }
         let implicitTLS = tls == .implicit
         let serverName = Self.isIPAddress(host) ? nil : host
@@ -65,48 +69,31 @@ public final class MailboxConnection {
                         return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
                 }
-            return MailboxConnection(
+            return MailServerConnection(
                 channel: asyncChannel.channel, asyncChannel: asyncChannel, host: host, timeout: timeout,
                 tlsContext: tlsContext, isSecure: implicitTLS)
         } catch {
-            throw MailboxError(.connect, "cannot connect to \(host):\(port): \(error)")
-        }
-    }
-
-    /// Connects to `settings`' server.
-    static func connect(for settings: MailboxSettings) async throws(MailboxError) -> MailboxConnection {
-        try await connect(
-            host: settings.host, port: settings.port, tls: settings.tls, caFile: settings.caFile,
-            timeout: settings.timeout)
-    }
-
-    /// Runs `body` (a session's opening steps); if it fails, the connection is closed before the error goes on.
-    func closingOnFailure(_ body: () async throws(MailboxError) -> Void) async throws(MailboxError) {
-        do throws(MailboxError) {
-            try await body()
-        } catch {
-            await close()
-            throw error
+            throw MailServerConnectionError(.connect, "cannot connect to \(host):\(port): \(error)")
         }
     }
 
     /// Puts TLS under the conversation (after the server's go-ahead to STARTTLS/STLS). Nothing the server sent
     /// before is kept by the caller (CVE-2011-0411's lesson, client side).
-    public func startTLS() async throws(MailboxError) {
-        guard let tlsContext else { throw MailboxError(.tls, "STARTTLS without a TLS context") }
+    public func startTLS() async throws(MailServerConnectionError) {
+        guard let tlsContext else { throw MailServerConnectionError(.tls, "STARTTLS without a TLS context") }
         let serverName = Self.isIPAddress(host) ? nil : host
         do {
             let handler = try NIOSSLClientHandler(context: tlsContext, serverHostname: serverName)
             try await channel.pipeline.addHandler(handler, position: .first).get()
             isSecure = true
         } catch {
-            throw MailboxError(.tls, "cannot start TLS with \(host): \(error)")
+            throw MailServerConnectionError(.tls, "cannot start TLS with \(host): \(error)")
         }
     }
 
     /// The next bytes from the server; nil when it closed the connection. Throws when nothing came for `limit`
-    /// (default: the mailbox's timeout) or the connection failed (a TLS error names the certificate problem).
-    public func read(within limit: Duration? = nil) async throws(MailboxError) -> ByteBuffer? {
+    /// (default: the connection's timeout) or the connection failed (a TLS error names the certificate problem).
+    public func read(within limit: Duration? = nil) async throws(MailServerConnectionError) -> ByteBuffer? {
         let limit = limit ?? timeout
         let timedOut = self.timedOut
         let channel = self.channel
@@ -118,30 +105,33 @@ public final class MailboxConnection {
         do {
             let chunk = try await inbound.next()
             if chunk == nil, timedOut.withLockedValue({ $0 }) {
-                throw MailboxError(.timeout, "no answer from \(host) within \(limit)")
+                throw MailServerConnectionError(.timeout, "no answer from \(host) within \(limit)")
             }
             return chunk
-        } catch let error as MailboxError {
+        } catch let error as MailServerConnectionError {
             throw error
         } catch {
             if timedOut.withLockedValue({ $0 }) {
-                throw MailboxError(.timeout, "no answer from \(host) within \(limit)")
+                throw MailServerConnectionError(.timeout, "no answer from \(host) within \(limit)")
             }
-            throw MailboxError(isSecure ? .tls : .connection, "connection to \(host) failed: \(error)")
+            throw MailServerConnectionError(isSecure ? .tls : .connection, "connection to \(host) failed: \(error)")
         }
     }
 
-    public func write(_ bytes: [UInt8]) async throws(MailboxError) {
+    /// Sends `bytes`; waits while the channel is not writable (back-pressure).
+    public func write(_ bytes: [UInt8]) async throws(MailServerConnectionError) {
         do {
             try await outbound.write(ByteBuffer(bytes: bytes))
         } catch {
-            throw MailboxError(.connection, "cannot write to \(host): \(error)")
+            throw MailServerConnectionError(.connection, "cannot write to \(host): \(error)")
         }
     }
 
     /// Writes `bytes` after `delay` from the event loop, unless `once` was claimed first (by the caller writing
     /// the same bytes itself): IDLE is ended on time even while the task waits in a read.
-    func scheduleWrite(_ bytes: [UInt8], after delay: Duration, once: NIOLockedValueBox<Bool>) -> Scheduled<Void> {
+    public func scheduleWrite(
+        _ bytes: [UInt8], after delay: Duration, once: NIOLockedValueBox<Bool>
+    ) -> Scheduled<Void> {
         let channel = self.channel
         return channel.eventLoop.scheduleTask(in: Self.timeAmount(delay)) {
             guard
@@ -157,6 +147,7 @@ public final class MailboxConnection {
         .nanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
+    /// Closes the connection; a failure to close is of no consequence to the caller.
     public func close() async {
         outbound.finish()
         try? await channel.close()
