@@ -3,34 +3,12 @@ import Testing
 
 @testable import PostdeskDaemon
 
-/// A class so that each test's scratch directory is removed when the test's instance goes away.
 @Suite final class ConfigurationTests {
     /// The repository root, found from this file's location.
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    private let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("pd-config-\(UUID())")
-
-    deinit {
-        try? FileManager.default.removeItem(at: scratch)
-    }
-
-    func temporaryFile(_ contents: String) throws -> String {
-        let directory = scratch.appendingPathComponent(UUID().uuidString)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let file = directory.appendingPathComponent("postdesk.yaml")
-        try contents.write(to: file, atomically: true, encoding: .utf8)
-        return file.path
-    }
-
-    func issues(_ yaml: String, environment: [String: String] = [:]) async throws -> [ConfigurationIssue] {
-        do {
-            _ = try await PostdeskConfiguration.load(path: try temporaryFile(yaml), environment: environment)
-            return []
-        } catch let errors as ConfigurationErrors {
-            return errors.issues
-        }
-    }
+    private let config = ConfigurationScratch(label: "config")
 
     @Test func sampleFileIsTheBuiltInDefault() async throws {
         let sample = try await PostdeskConfiguration.load(
@@ -48,7 +26,7 @@ import Testing
     }
 
     @Test func environmentOverridesFileAndDefaults() async throws {
-        let path = try temporaryFile(
+        let path = try config.configurationFile(
             "store:\n  path: /tmp/from-file.db\nlmtp:\n  socket: /tmp/x.sock\nqueues:\n  names: [support]\n"
                 + "  support:\n    addresses: [support@localhost]\n")
         let configuration = try await PostdeskConfiguration.load(
@@ -67,7 +45,7 @@ import Testing
     }
 
     @Test func everyErrorIsReportedWithItsKey() async throws {
-        let found = try await issues(
+        let found = try await config.issues(
             """
             server:
               hostname: ""
@@ -102,7 +80,7 @@ import Testing
     }
 
     @Test func anAddressBelongsToOneQueueOnly() async throws {
-        let found = try await issues(
+        let found = try await config.issues(
             """
             lmtp:
               socket: /tmp/x.sock
@@ -117,14 +95,14 @@ import Testing
     }
 
     @Test func noListenerIsAnError() async throws {
-        let found = try await issues(
+        let found = try await config.issues(
             "lmtp:\n  socket: \"\"\nsmtp:\n  listen: \"\"\nqueues:\n  names: [a]\n  a:\n    addresses: [a@x.test]\n")
         #expect(found.map(\.key) == ["lmtp.socket"])
     }
 
     /// Issue 12 point 8: a mistyped key used to fall back silently to the built-in sample's value.
     @Test func aMistypedKeyIsAnErrorNamingTheNearestKnownKey() async throws {
-        let found = try await issues(
+        let found = try await config.issues(
             """
             lmtp:
               sockett: /run/postdesk/lmtp.sock
@@ -160,7 +138,7 @@ import Testing
     }
 
     @Test func aMistypedEnvironmentVariableIsAnError() async throws {
-        let found = try await issues(
+        let found = try await config.issues(
             "lmtp:\n  socket: /tmp/x.sock\nqueues:\n  names: [support]\n  support:\n    addresses: [s@x.test]\n",
             environment: [
                 "POSTDESK_LIMITS_MAX_RECIPENTS": "5", "POSTDESK_CONFIG": "/elsewhere.yaml", "HOME": "/root",
@@ -181,7 +159,7 @@ import Testing
     /// leaves out keep their own (safe) defaults.
     @Test func aFileTakesNoListenerOrQueueFromTheSample() async throws {
         let configuration = try await PostdeskConfiguration.load(
-            path: try temporaryFile(
+            path: try config.configurationFile(
                 "lmtp:\n  socket: /tmp/x.sock\nqueues:\n  names: [support]\n  support:\n    addresses: [support@localhost]\n"
             ), environment: [:])
         #expect(configuration.smtpListen == nil, "a file that sets only lmtp: gets no SMTP listener")
@@ -192,7 +170,7 @@ import Testing
 
     @Test func everyValueSaysWhereItCameFrom() async throws {
         let configuration = try await PostdeskConfiguration.load(
-            path: try temporaryFile(
+            path: try config.configurationFile(
                 "lmtp:\n  socket: /tmp/x.sock\nidentity:\n  secret: \"0123456789abcdef0123\"\nqueues:\n  names: [support]\n"
                     + "  support:\n    addresses: [support@localhost]\n"),
             environment: ["POSTDESK_LIMITS_MAX_RECIPIENTS": "7"])
@@ -215,12 +193,12 @@ import Testing
         await #expect(throws: ConfigurationErrors.self) {
             _ = try await PostdeskConfiguration.load(path: "/nonexistent/postdesk.yaml", environment: [:])
         }
-        let found = try await issues("just a string, not a mapping")
+        let found = try await config.issues("just a string, not a mapping")
         #expect(found.first?.key == "(file)")
     }
 
     @Test func connectionLimitsPerListenerAndDeadlinesReachTheServer() async throws {
-        let path = try temporaryFile(
+        let path = try config.configurationFile(
             """
             lmtp:
               socket: /tmp/x.sock
@@ -242,7 +220,7 @@ import Testing
         let defaults = try await PostdeskConfiguration.load(path: nil, environment: [:]).serverConfiguration()
         #expect(defaults.maxLMTPConnections == 100 && defaults.maxConnections == 100)
         #expect(defaults.commandDeadline == .seconds(300) && defaults.transactionDeadline == .seconds(3600))
-        let found = try await issues(
+        let found = try await config.issues(
             "lmtp:\n  socket: /tmp/x.sock\n  max_connections: 0\nlimits:\n  transaction_deadline: never\n"
                 + "queues:\n  names: [support]\n  support:\n    addresses: [support@localhost]\n")
         #expect(Set(found.map(\.key)) == ["lmtp.max_connections", "limits.transaction_deadline"])

@@ -7,31 +7,7 @@ import Testing
 /// `mailboxes:` — every key validated with its name, both spellings (a list of mappings, or names + keys), and
 /// environment overrides.
 @Suite final class MailboxConfigurationTests {
-    private let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("pd-mailboxes-\(UUID())")
-
-    deinit {
-        try? FileManager.default.removeItem(at: scratch)
-    }
-
-    func file(_ name: String, _ contents: String) throws -> String {
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        let path = scratch.appendingPathComponent(name).path
-        try contents.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
-    func load(_ yaml: String, environment: [String: String] = [:]) async throws -> PostdeskConfiguration {
-        try await PostdeskConfiguration.load(path: try file("postdesk.yaml", yaml), environment: environment)
-    }
-
-    func issues(_ yaml: String, environment: [String: String] = [:]) async throws -> [String: String] {
-        do {
-            _ = try await load(yaml, environment: environment)
-            return [:]
-        } catch let errors as ConfigurationErrors {
-            return Dictionary(errors.issues.map { ($0.key, $0.message) }, uniquingKeysWith: { $0 + "; " + $1 })
-        }
-    }
+    private let config = ConfigurationScratch(label: "mailboxes")
 
     static let head = """
         store:
@@ -44,8 +20,8 @@ import Testing
         """
 
     @Test func aListOfMappingsAndNamesWithKeysAreTheSameConfiguration() async throws {
-        let secret = try file("imap.secret", "pässwort\n")
-        let list = try await load(
+        let secret = try config.file("imap.secret", "pässwort\n")
+        let list = try await config.load(
             Self.head + """
                 mailboxes:
                   - name: büro-imap
@@ -59,7 +35,7 @@ import Testing
                     move_to: Archiv
                     queue: support
                 """)
-        let keyed = try await load(
+        let keyed = try await config.load(
             Self.head + """
                 mailboxes:
                   names: [büro-imap]
@@ -85,7 +61,7 @@ import Testing
     }
 
     @Test func everyMailboxErrorNamesItsKey() async throws {
-        let found = try await issues(
+        let found = try await config.issuesByKey(
             Self.head + """
                 mailboxes:
                   - name: remote
@@ -122,7 +98,7 @@ import Testing
     }
 
     @Test func oauthSettingsAreCheckedAndTheGenericProviderNeedsItsEndpoints() async throws {
-        let found = try await issues(
+        let found = try await config.issuesByKey(
             Self.head + """
                 mailboxes:
                   - name: m365
@@ -153,8 +129,8 @@ import Testing
     }
 
     @Test func environmentVariablesOverrideAMailboxKey() async throws {
-        let secret = try file("pop.secret", "x\n")
-        let configuration = try await load(
+        let secret = try config.file("pop.secret", "x\n")
+        let configuration = try await config.load(
             Self.head + """
                 mailboxes:
                   - name: pop

@@ -6,24 +6,19 @@ import TicketPipeline
 
 @Suite("outbound.* and the queues' acknowledge/agents keys")
 struct OutboundConfigurationTests {
-    func load(_ yaml: String) async throws -> PostdeskConfiguration {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pd-outbound-config-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let file = directory.appendingPathComponent("postdesk.yaml")
-        try (yaml + "\nlmtp:\n  socket: /tmp/pd-test-lmtp.sock\n").write(to: file, atomically: true, encoding: .utf8)
-        return try await PostdeskConfiguration.load(path: file.path, environment: [:])
-    }
+    private let config = ConfigurationScratch(
+        label: "outbound-config", head: "lmtp:\n  socket: /tmp/pd-test-lmtp.sock\n")
 
     @Test func offUnlessConfigured() async throws {
-        let configuration = try await load("queues:\n  names: [support]\n  support:\n    addresses: [s@desk.test]\n")
+        let configuration = try await config.load(
+            "queues:\n  names: [support]\n  support:\n    addresses: [s@desk.test]\n")
         #expect(!configuration.outbound.enabled)
         #expect(configuration.queues[0].policy.acknowledgement == nil)
         #expect(configuration.queues[0].policy.notifiedAgents.isEmpty)
     }
 
     @Test func everyKeyIsRead() async throws {
-        let configuration = try await load(
+        let configuration = try await config.load(
             """
             outbound:
               relay: "mail.desk.test:587"
@@ -54,7 +49,7 @@ struct OutboundConfigurationTests {
 
     @Test func badValuesAreReportedWithTheirKeys() async throws {
         do {
-            _ = try await load(
+            _ = try await config.load(
                 """
                 outbound:
                   relay: "nohost"
@@ -103,13 +98,13 @@ struct OutboundConfigurationTests {
         """
 
     @Test func oauth2MailboxNamesTheTokenSourceAndItsUser() async throws {
-        let configuration = try await load(
+        let configuration = try await config.load(
             Self.mailboxes + "\noutbound:\n  relay: \"smtp.gmail.com:587\"\n  auth:\n    oauth2_mailbox: hosted\n")
         #expect(configuration.outbound.oauth2Mailbox == "hosted")
         // The XOAUTH2 user is the mailbox's own unless outbound.username says otherwise.
         #expect(configuration.outbound.username == "desk@desk.test")
         #expect(configuration.outbound.summary.contains("auth xoauth2 with mailbox hosted's tokens"))
-        let other = try await load(
+        let other = try await config.load(
             Self.mailboxes
                 + "\noutbound:\n  relay: \"smtp.gmail.com:587\"\n  username: send@desk.test\n"
                 + "  auth:\n    oauth2_mailbox: hosted\n")
@@ -126,7 +121,7 @@ struct OutboundConfigurationTests {
             ),
         ] {
             do {
-                _ = try await load(Self.mailboxes + "\noutbound:\n  relay: \"smtp.gmail.com:587\"\n" + auth)
+                _ = try await config.load(Self.mailboxes + "\noutbound:\n  relay: \"smtp.gmail.com:587\"\n" + auth)
                 Issue.record("accepted: \(auth)")
             } catch let errors as ConfigurationErrors {
                 let issue = errors.issues.first { $0.key == "outbound.auth.oauth2_mailbox" }

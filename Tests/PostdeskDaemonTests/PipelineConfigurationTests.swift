@@ -7,29 +7,21 @@ import TicketPipeline
 @testable import PostdeskDaemon
 
 @Suite struct PipelineConfigurationTests {
-    /// A file needs a listener and a queue of its own (nothing comes from the built-in sample): these are added
+    private let config = ConfigurationScratch(label: "pipeline", head: "lmtp:\n  socket: /tmp/pd-test-lmtp.sock\n")
+
+    /// A file needs a listener and a queue of its own (nothing comes from the built-in sample): the queue is added
     /// where the test's YAML has none.
+    func withQueue(_ yaml: String) -> String {
+        yaml.contains("queues:")
+            ? yaml : yaml + "\nqueues:\n  names: [support]\n  support:\n    addresses: [support@localhost]\n"
+    }
+
     func load(_ yaml: String, environment: [String: String] = [:]) async throws -> PostdeskConfiguration {
-        var yaml = yaml
-        if !yaml.contains("queues:") {
-            yaml += "\nqueues:\n  names: [support]\n  support:\n    addresses: [support@localhost]\n"
-        }
-        yaml += "\nlmtp:\n  socket: /tmp/pd-test-lmtp.sock\n"
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pd-pipeline-config-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let file = directory.appendingPathComponent("postdesk.yaml")
-        try yaml.write(to: file, atomically: true, encoding: .utf8)
-        return try await PostdeskConfiguration.load(path: file.path, environment: environment)
+        try await config.load(withQueue(yaml), environment: environment)
     }
 
     func issues(_ yaml: String) async throws -> [ConfigurationIssue] {
-        do {
-            _ = try await load(yaml)
-            return []
-        } catch let errors as ConfigurationErrors {
-            return errors.issues
-        }
+        try await config.issues(withQueue(yaml))
     }
 
     @Test func defaultsKeepOrdinaryMailFlowing() async throws {
@@ -179,33 +171,31 @@ import TicketPipeline
 }
 
 @Suite struct RoutingConfigurationTests {
+    private let config = ConfigurationScratch(label: "routing")
+
     @Test func subQueuesTriageDefaultsAndAgents() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pd-routing-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let file = directory.appendingPathComponent("postdesk.yaml").path
-        try """
-        lmtp:
-          socket: /tmp/pd-test-lmtp.sock
-        pipeline:
-          triage_queue: triage
-        queues:
-          names: [support, billing, triage]
-          support:
-            addresses: ["support@localhost"]
-            plus_queues: ["billing=billing"]
-            defaults:
-              category: general
-              priority: normal
-              type: incident
-            requester:
-              agents: [Agent@Localhost]
-          billing:
-            addresses: ["billing@localhost"]
-          triage:
-            addresses: ["triage@localhost"]
-        """.write(toFile: file, atomically: true, encoding: .utf8)
-        let configuration = try await PostdeskConfiguration.load(path: file, environment: [:])
+        let configuration = try await config.load(
+            """
+            lmtp:
+              socket: /tmp/pd-test-lmtp.sock
+            pipeline:
+              triage_queue: triage
+            queues:
+              names: [support, billing, triage]
+              support:
+                addresses: ["support@localhost"]
+                plus_queues: ["billing=billing"]
+                defaults:
+                  category: general
+                  priority: normal
+                  type: incident
+                requester:
+                  agents: [Agent@Localhost]
+              billing:
+                addresses: ["billing@localhost"]
+              triage:
+                addresses: ["triage@localhost"]
+            """)
         #expect(configuration.queues[0].subQueues == ["billing": "billing"])
         #expect(
             configuration.queues[0].policy.ticketDefaults
@@ -214,25 +204,21 @@ import TicketPipeline
         #expect(configuration.pipeline.triageQueue == "triage")
         #expect(configuration.queueDefinitions[0].subQueues == ["billing": "billing"])
 
-        try """
-        pipeline:
-          triage_queue: nowhere
-        queues:
-          names: [support]
-          support:
-            addresses: ["support@localhost"]
-            plus_queues: ["billing=missing", "broken"]
-            requester:
-              agents: [not-an-address]
-        """.write(toFile: file, atomically: true, encoding: .utf8)
-        do {
-            _ = try await PostdeskConfiguration.load(path: file, environment: [:])
-            Issue.record("invalid routing options were accepted")
-        } catch let errors as ConfigurationErrors {
-            let keys = errors.issues.map(\.key)
-            #expect(keys.filter { $0 == "queues.support.plus_queues" }.count == 2)
-            #expect(keys.contains("pipeline.triage_queue"))
-            #expect(keys.contains("queues.support.requester.agents"))
-        }
+        let keys = try await config.issues(
+            """
+            pipeline:
+              triage_queue: nowhere
+            queues:
+              names: [support]
+              support:
+                addresses: ["support@localhost"]
+                plus_queues: ["billing=missing", "broken"]
+                requester:
+                  agents: [not-an-address]
+            """
+        ).map(\.key)
+        #expect(keys.filter { $0 == "queues.support.plus_queues" }.count == 2)
+        #expect(keys.contains("pipeline.triage_queue"))
+        #expect(keys.contains("queues.support.requester.agents"))
     }
 }

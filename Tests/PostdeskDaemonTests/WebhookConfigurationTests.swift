@@ -7,31 +7,7 @@ import TicketPipeline
 /// `webhooks:` — a list of mappings flattened like `mailboxes:`, every key validated with its name, the secret read
 /// only when the worker is made.
 @Suite final class WebhookConfigurationTests {
-    private let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("pd-webhooks-\(UUID())")
-
-    deinit {
-        try? FileManager.default.removeItem(at: scratch)
-    }
-
-    func file(_ name: String, _ contents: String) throws -> String {
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        let path = scratch.appendingPathComponent(name).path
-        try contents.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
-    func load(_ yaml: String) async throws -> PostdeskConfiguration {
-        try await PostdeskConfiguration.load(path: try file("postdesk.yaml", yaml), environment: [:])
-    }
-
-    func issues(_ yaml: String) async throws -> [String: String] {
-        do {
-            _ = try await load(yaml)
-            return [:]
-        } catch let errors as ConfigurationErrors {
-            return Dictionary(errors.issues.map { ($0.key, $0.message) }, uniquingKeysWith: { $0 + "; " + $1 })
-        }
-    }
+    private let config = ConfigurationScratch(label: "webhooks")
 
     static let head = """
         store:
@@ -46,8 +22,8 @@ import TicketPipeline
         """
 
     @Test func aListOfMappingsAndNamesWithKeysAreTheSameConfiguration() async throws {
-        let secret = try file("hook.secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")
-        let list = try await load(
+        let secret = try config.file("hook.secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")
+        let list = try await config.load(
             Self.head + """
                 webhooks:
                   - name: helpdesk
@@ -59,7 +35,7 @@ import TicketPipeline
                     url: http://127.0.0.1:9000/hooks
                     secret_file: \(secret)
                 """)
-        let keys = try await load(
+        let keys = try await config.load(
             Self.head + """
                 webhooks:
                   names: [helpdesk, local]
@@ -80,7 +56,7 @@ import TicketPipeline
         #expect(list.webhooks[1].maxAttempts == 18)
         // Webhooks configured: the pipeline writes events.
         #expect(try list.pipelineSettings().recordsEvents)
-        #expect(try await load(Self.head).pipelineSettings().recordsEvents == false)
+        #expect(try await config.load(Self.head).pipelineSettings().recordsEvents == false)
         #expect(
             list.summary.contains(
                 "webhook helpdesk: https://helpdesk.example.test/hooks (article.added, ticket.created), timeout 3 s"))
@@ -89,7 +65,7 @@ import TicketPipeline
     }
 
     @Test func everyMistakeIsNamedByItsKey() async throws {
-        let found = try await issues(
+        let found = try await config.issuesByKey(
             Self.head + """
                 webhooks:
                   - name: clear
@@ -108,17 +84,17 @@ import TicketPipeline
 
     @Test func aListedTwiceOrUnnamedWebhookIsRefused() async throws {
         #expect(
-            try await issues(
+            try await config.issuesByKey(
                 Self.head + "webhooks:\n  - name: a\n    url: https://x.test/\n  - name: a\n    url: https://y.test/\n"
             )["webhooks"]?.contains("webhook 'a' is listed twice") == true)
         #expect(
-            try await issues(Self.head + "webhooks:\n  - url: https://x.test/\n")["webhooks"]?.contains(
+            try await config.issuesByKey(Self.head + "webhooks:\n  - url: https://x.test/\n")["webhooks"]?.contains(
                 "each webhook must be a mapping with a `name`") == true)
     }
 
     @Test func anUnusableSecretStopsTheWorkerNamingTheWebhook() async throws {
-        let short = try file("short.secret", "tiny\n")
-        let configuration = try await load(
+        let short = try config.file("short.secret", "tiny\n")
+        let configuration = try await config.load(
             Self.head + "webhooks:\n  - name: weak\n    url: https://x.test/\n    secret_file: \(short)\n")
         #expect(throws: WebhookConfigurationError.self) { try configuration.webhooks[0].endpoint() }
         do {
