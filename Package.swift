@@ -236,6 +236,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        .testTarget(name: "MailServerClientTests", dependencies: ["MailServerClient"], swiftSettings: strict),
         .testTarget(
             name: "OutboundMailTests",
             dependencies: [

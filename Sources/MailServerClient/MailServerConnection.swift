@@ -4,7 +4,7 @@ import NIOPosix
 import NIOSSL
 
 /// One client connection to a mail server: TCP, implicit TLS or STARTTLS with the certificate verified, and
-/// reads bounded in time. The protocol drivers (the mailbox poller's IMAP and POP3, the outbound SMTP submission)
+/// reads and writes bounded in time, so a server that stops answering or reading holds nobody. The protocol drivers (the mailbox poller's IMAP and POP3, the outbound SMTP submission)
 /// read chunks and feed them to their pure codec; the connection knows nothing of any protocol.
 ///
 /// Used by one task at a time (the conversation's own); reading applies back-pressure, so a fast server never
@@ -118,11 +118,23 @@ public final class MailServerConnection {
         }
     }
 
-    /// Sends `bytes`; waits while the channel is not writable (back-pressure).
-    public func write(_ bytes: [UInt8]) async throws(MailServerConnectionError) {
+    /// Sends `bytes`, waiting while the server does not read (back-pressure), but at most `limit` (default: the
+    /// connection's timeout): a server that stops reading cannot hold the caller, and the connection is closed.
+    public func write(_ bytes: [UInt8], within limit: Duration? = nil) async throws(MailServerConnectionError) {
+        let limit = limit ?? timeout
+        let timedOut = self.timedOut
+        let channel = self.channel
+        let deadline = channel.eventLoop.scheduleTask(in: Self.timeAmount(limit)) {
+            timedOut.withLockedValue { $0 = true }
+            channel.close(promise: nil)
+        }
+        defer { deadline.cancel() }
         do {
             try await outbound.write(ByteBuffer(bytes: bytes))
         } catch {
+            if timedOut.withLockedValue({ $0 }) {
+                throw MailServerConnectionError(.timeout, "\(host) read nothing we sent within \(limit)")
+            }
             throw MailServerConnectionError(.connection, "cannot write to \(host): \(error)")
         }
     }

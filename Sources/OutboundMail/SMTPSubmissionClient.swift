@@ -260,7 +260,7 @@ public struct SMTPSubmissionClient: Sendable {
             do {
                 try await connection.write(bytes)
             } catch {
-                throw SubmissionError(.connection, error.detail)
+                throw SubmissionError(error.step == .timeout ? .timeout : .connection, error.detail)
             }
         }
 
