@@ -41,7 +41,8 @@ public struct SMTPSubmissionClient: Sendable {
                 host: settings.host, port: settings.port, tls: settings.starttls == .off ? .none : .starttls,
                 caFile: settings.caFile, timeout: settings.stepTimeout)
         } catch {
-            throw SubmissionError(.connect, "cannot connect to \(settings.host):\(settings.port): \(error.detail)")
+            // The detail names the host and port ("cannot connect to …") or the CA file.
+            throw SubmissionError(error.step == .tls ? .tls : .connect, error.detail)
         }
         var session = Session(connection: connection, settings: settings, oauth2: oauth2)
         do {

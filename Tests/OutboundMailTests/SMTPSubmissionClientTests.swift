@@ -107,6 +107,9 @@ struct SMTPSubmissionClientTests {
         } catch {
             #expect(error.step == .connect)
             #expect(!error.isPermanent)
+            #expect(
+                error.description.components(separatedBy: "cannot connect to 127.0.0.1:\(port)").count == 2,
+                "the address once: \(error)")
         }
     }
 
