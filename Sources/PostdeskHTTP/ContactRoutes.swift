@@ -5,7 +5,8 @@ import TicketPipeline
 import TicketStoreSQLite
 
 /// `/api/v1/contacts/bouncing`: the addresses our own mail bounced from (outbound mail to them is suppressed),
-/// most recent first, and clearing one (`DELETE …/{address}`), as `postdesk contacts bouncing|unbounce` do.
+/// most recent first, a page at a time with an opaque cursor, and clearing one (`DELETE …/{address}`), as
+/// `postdesk contacts bouncing|unbounce` do.
 struct ContactRoutes: Sendable {
     let reader: any TicketDatabaseReading
     let store: SQLiteTicketStore
@@ -14,8 +15,16 @@ struct ContactRoutes: Sendable {
         let bouncing = router.group("api/v1/contacts/bouncing")
         bouncing.get { request, _ in
             let limit = try APIInput.integer("limit", request, in: 1...1000, default: 200)
-            let addresses = try await reader.bouncingAddresses(limit: limit)
-            return try APIResponse.json(RecordRoutes.Listing(items: addresses, nextCursor: nil))
+            let cursor = try PageCursor.from(APIInput.query("cursor", request), kind: PageCursor.bouncingAddresses)
+            // The cursor's second key is the exact time (PageCursor checked that it reads as one).
+            let position = cursor.flatMap { cursor in
+                cursor.name.flatMap(Double.init).map { BouncingAddressPage.Position(since: $0, contactID: cursor.last) }
+            }
+            let page = try await reader.bouncingAddresses(limit: limit, after: position)
+            let next = page.next.map {
+                PageCursor(kind: PageCursor.bouncingAddresses, last: $0.contactID, name: "\($0.since)").encoded
+            }
+            return try APIResponse.json(RecordRoutes.Listing(items: page.items, nextCursor: next))
         }
         bouncing.delete(":address") { _, context in
             // The router hands path parameters over still percent-encoded (`zo%C3%AB@example.org`).

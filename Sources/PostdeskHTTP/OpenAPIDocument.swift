@@ -420,9 +420,10 @@ enum OpenAPIDocument {
               summary: Addresses our own mail bounced from (outbound mail to them is suppressed), most recent first.
               parameters:
                 - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 1000, default: 200 } }
+                - $ref: "#/components/parameters/Cursor"
               responses:
                 "200":
-                  description: Most recent first; one page (`next_cursor` is always null).
+                  description: Most recent first, a page at a time; `next_cursor` is null on the last page.
                   content:
                     application/json:
                       schema:
@@ -430,7 +431,7 @@ enum OpenAPIDocument {
                         required: [items, next_cursor]
                         properties:
                           items: { type: array, items: { $ref: "#/components/schemas/BouncingAddress" } }
-                          next_cursor: { type: "null" }
+                          next_cursor: { type: [string, "null"] }
                 "400": { $ref: "#/components/responses/BadRequest" }
                 "401": { $ref: "#/components/responses/Unauthorized" }
           /api/v1/contacts/bouncing/{address}:

@@ -23,19 +23,31 @@ extension TicketDatabaseReading {
         }
     }
 
-    /// Addresses our mail bounced from (outbound mail to them is suppressed), most recent first.
-    public func bouncingAddresses(limit: Int) async throws -> [BouncingAddress] {
+    /// Addresses our mail bounced from (outbound mail to them is suppressed), most recent first (the same moment:
+    /// the newer contact first), `limit` of them after `position` (where the previous page ended). One range of the
+    /// partial index `contacts_bouncing`: O(limit), however many contacts there are.
+    public func bouncingAddresses(
+        limit: Int, after position: BouncingAddressPage.Position? = nil
+    ) async throws -> BouncingAddressPage {
         try await read("list bouncing addresses") { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT address, bouncing_since, bounce_reason FROM contacts WHERE bouncing_since IS NOT NULL
-                    ORDER BY bouncing_since DESC LIMIT ?
-                    """, arguments: [max(0, limit)]
-            ).map { row in
-                BouncingAddress(
-                    address: row[0], since: Date(timeIntervalSince1970: row[1]), reason: row[2] ?? "bounced")
+            var sql = """
+                SELECT address, bouncing_since, bounce_reason, id FROM contacts WHERE bouncing_since IS NOT NULL
+                """
+            var arguments = StatementArguments()
+            if let position {
+                sql += " AND (bouncing_since < ? OR (bouncing_since = ? AND id < ?))"
+                arguments += [position.since, position.since, position.contactID]
             }
+            sql += " ORDER BY bouncing_since DESC, id DESC LIMIT ?"
+            arguments += [max(0, limit) + 1]
+            let rows = try Row.fetchAll(db, sql: sql, arguments: arguments)
+            let shown = rows.prefix(max(0, limit))
+            return BouncingAddressPage(
+                items: shown.map { row in
+                    BouncingAddress(
+                        address: row[0], since: Date(timeIntervalSince1970: row[1]), reason: row[2] ?? "bounced")
+                },
+                next: rows.count > shown.count ? shown.last.map { .init(since: $0[1], contactID: $0[3]) } : nil)
         }
     }
 }

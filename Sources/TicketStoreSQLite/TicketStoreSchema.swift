@@ -110,6 +110,7 @@ enum TicketStoreSchema {
         registerBouncingContacts(&migrator)
         registerOutboundHTML(&migrator)
         registerSharedAddressing(&migrator)
+        registerBouncingIndex(&migrator)
         return migrator
     }
 }

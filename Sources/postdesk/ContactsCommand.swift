@@ -18,7 +18,7 @@ struct ContactsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let store = try await openStore(options)
-            let addresses = try await store.bouncingAddresses(limit: limit)
+            let addresses = try await store.bouncingAddresses(limit: limit).items
             if json { return try printJSON(addresses) }
             printTable(
                 header: ["ADDRESS", "SINCE", "REASON"],

@@ -89,7 +89,7 @@ struct OutboundMailWorkerTests {
         await worker.attempt(item, now: Date())
         #expect(sink.dumps().count == 1)
         #expect(try await fixture.store.write { try $0.bouncing(address: "kunde@example.org") } == nil)
-        #expect(try await fixture.store.bouncingAddresses(limit: 10).isEmpty)
+        #expect(try await fixture.store.bouncingAddresses(limit: 10).items.isEmpty)
     }
 
     /// An agent's reply with Cc participants is one mail: every copy shows the same To and Cc and carries the same

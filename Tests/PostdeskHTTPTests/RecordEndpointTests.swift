@@ -1,4 +1,5 @@
 import Foundation
+import MailParser
 import MessageSpool
 import Testing
 import TicketPipeline
@@ -132,6 +133,57 @@ import TicketStoreSQLite
         let wrongMethod = try await api.request(.POST, path, token: api.writeToken, template: nil)
         #expect(wrongMethod.status == 405)
 
+        let check = try api.recorder.checkAgainstSpec()
+        #expect(check.status == 0, "\(check.output)")
+        await api.tearDown()
+    }
+
+    /// 25 addresses, five of them flagged at the same moment, read 7 at a time: every one once, most recent first,
+    /// the page size and the cursor kept; a cursor of another list or a made-up one is a 400.
+    @Test func bouncingAddressesArePagedWithACursor() async throws {
+        let api = try await APIFixture()
+        let base = Date(timeIntervalSince1970: 1_764_900_000.123_456)
+        let scripts = ["zoë", "jürgen", "σοφία", "иван", "さくら"]
+        var expected: [String] = []
+        try await api.store.write { transaction in
+            for index in 0..<20 {
+                let address = "\(scripts[index % 5])-\(index)@example.org"
+                try transaction.markBouncing(
+                    address: address, reason: "550 5.1.1 unbekannt \(index)", at: base.addingTimeInterval(Double(index))
+                )
+            }
+            for index in 0..<5 {
+                try transaction.markBouncing(
+                    address: "same-moment-\(index)@example.org", reason: "mailbox full",
+                    at: base.addingTimeInterval(7.5))
+            }
+        }
+        for index in (0..<20).reversed() {
+            if index == 7 { expected += (0..<5).reversed().map { "same-moment-\($0)@example.org" } }
+            expected.append("\(scripts[index % 5])-\(index)@example.org")
+        }
+        let template = "/api/v1/contacts/bouncing"
+        var seen: [String] = []
+        var cursor: String?
+        var pages = 0
+        repeat {
+            let query = "?limit=7" + (cursor.map { "&cursor=\($0)" } ?? "")
+            let page = try await api.get(template + query, template: template)
+            #expect(page.status == 200, "\(page.text)")
+            let items = (page.json["items"] as? [[String: Any]] ?? []).compactMap { $0["address"] as? String }
+            #expect(items.count <= 7)
+            seen += items
+            cursor = page.json["next_cursor"] as? String
+            pages += 1
+        } while cursor != nil && pages < 10
+        #expect(pages == 4)
+        #expect(seen == expected, "\(seen)")
+
+        let other = try await api.get(template + "?cursor=" + Base64URL.encode(Data("m1:5".utf8)), template: template)
+        #expect(other.status == 400)
+        let madeUp = try await api.get(
+            template + "?cursor=" + Base64URL.encode(Data("a1:5:not-a-time".utf8)), template: template)
+        #expect(madeUp.status == 400)
         let check = try api.recorder.checkAgainstSpec()
         #expect(check.status == 0, "\(check.output)")
         await api.tearDown()
