@@ -64,12 +64,14 @@ public final class OutboundMailWorker: Sendable {
         }
     }
 
-    /// One round: the due mails (at most `batchSize`), each attempted once. Returns how many were attempted.
+    /// One round: the due mails (at most `batchSize`), each attempted once. Returns how many were attempted. An
+    /// idle queue costs one read; the writer is asked only when a mail is due.
     @discardableResult
     public func sendDue(now: Date = Date()) async -> Int {
         let batch = options.batchSize
         let due: [(item: OutboundMailItem, bouncing: BouncingAddress?)]
         do {
+            guard let next = try await store.nextOutboundMailDue(), next <= now else { return 0 }
             due = try await store.write { transaction in
                 try transaction.dueOutboundMail(at: now, limit: batch).map { item in
                     (item, try transaction.bouncing(address: MailAddressForm.normalized(item.mail.recipient.address)))

@@ -41,6 +41,9 @@ public protocol TicketStore: Sendable {
     func quarantinedMessages(limit: Int, offset: Int) async throws -> [QuarantineEntry]
     /// One quarantined message with its raw bytes, or nil.
     func quarantinedMessage(id: Int64) async throws -> QuarantineEntry?
+    /// When the earliest pending outbound mail is due; nil when none is pending. A read: the outbound worker asks
+    /// at every poll, and an idle queue must cost no commit on the writer that intake waits for.
+    func nextOutboundMailDue() async throws -> Date?
 }
 
 extension TicketStore {

@@ -51,3 +51,14 @@ extension TicketDatabaseReading {
         }
     }
 }
+
+extension SQLiteTicketStore {
+    /// One step of the index `outbound_mail_due` (state, next_attempt_at).
+    public func nextOutboundMailDue() async throws -> Date? {
+        try await read("look at the outbound queue") { db in
+            try Double.fetchOne(
+                db, sql: "SELECT MIN(next_attempt_at) FROM outbound_mail WHERE state = 'pending'"
+            ).map(Date.init(timeIntervalSince1970:))
+        }
+    }
+}

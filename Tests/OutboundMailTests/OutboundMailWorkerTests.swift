@@ -145,6 +145,42 @@ struct OutboundMailWorkerTests {
         #expect(records.first { $0.recipient == "gone@example.org" }?.state == "suppressed")
     }
 
+    /// An idle queue costs a read per poll, never a commit (and its fsync) on the writer that intake waits for; mail
+    /// queued meanwhile is still sent at the next poll.
+    @Test func anIdleQueueCommitsNothing() async throws {
+        let fixture = try AcknowledgingIntake()
+        defer { fixture.tearDown() }
+        let sink = try await SMTPSinkProcess(in: fixture.directory)
+        defer { sink.stop() }
+        let worker = OutboundMailWorker(
+            store: fixture.store,
+            transport: SMTPSubmissionClient(
+                settings: SMTPRelaySettings(host: "127.0.0.1", port: sink.port, stepTimeout: .seconds(30))),
+            signer: testSigner,
+            queues: [
+                "support": OutboundQueueSettings(
+                    tag: "Support", from: MailAddress(name: "Support", address: "support@localhost"),
+                    acknowledgement: try OutboundTemplates())
+            ],
+            options: OutboundMailWorker.Options(instanceName: "desk.test", pollInterval: .milliseconds(20)),
+            logger: Logger(label: "test.outbound"))
+        let running = Task { await worker.run() }
+        try await Task.sleep(for: .milliseconds(200))
+        let commitsWhenIdle = fixture.store.commitStatistics.commits
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(fixture.store.commitStatistics.commits == commitsWhenIdle, "about 30 polls, no commit")
+
+        guard case .created = await fixture.deliver(customerMail(subject: "Grüße – 你好")) else {
+            Issue.record("no ticket")
+            running.cancel()
+            return
+        }
+        for _ in 0..<400 where sink.dumps().isEmpty { try await Task.sleep(for: .milliseconds(25)) }
+        running.cancel()
+        await running.value
+        #expect(sink.dumps().count == 1, "the acknowledgement is sent at the next poll")
+    }
+
     @Test func aMailAboutNoTicketIsListedWithoutATicketNumber() async throws {
         let fixture = try AcknowledgingIntake()
         defer { fixture.tearDown() }

@@ -36,6 +36,7 @@ final class PoisonedStore: TicketStore {
         try await inner.quarantinedMessages(limit: limit, offset: offset)
     }
     func quarantinedMessage(id: Int64) async throws -> QuarantineEntry? { try await inner.quarantinedMessage(id: id) }
+    func nextOutboundMailDue() async throws -> Date? { try await inner.nextOutboundMailDue() }
 }
 
 struct PoisonedTransaction: TicketStoreTransaction {
