@@ -54,13 +54,19 @@ extension SQLiteTicketStore: MailboxStateStore {
         }
     }
 
-    /// O(items of the folder): one indexed range read, deletes only for items gone from the server.
+    /// O(items of the folder): one indexed range read on a reader; the writer is asked only to delete items gone
+    /// from the server (every synchronization calls this, and most find nothing gone). The mailbox's own task is
+    /// the one that writes its items, and deleting a row someone removed in between does nothing.
     public func forgetMailboxItems(in folder: MailboxFolderKey, notIn present: Set<String>) async throws {
-        try await writeDatabase { db in
-            let stored = try String.fetchAll(
+        let gone = try await read("read mailbox items") { db in
+            try String.fetchAll(
                 db, sql: "SELECT item FROM mailbox_items WHERE mailbox = ? AND folder = ? AND validity = ?",
-                arguments: [folder.mailbox, folder.folder, Int64(folder.validity)])
-            for item in stored where !present.contains(item) {
+                arguments: [folder.mailbox, folder.folder, Int64(folder.validity)]
+            ).filter { !present.contains($0) }
+        }
+        guard !gone.isEmpty else { return }
+        try await writeDatabase { db in
+            for item in gone {
                 try db.execute(
                     sql: "DELETE FROM mailbox_items WHERE mailbox = ? AND folder = ? AND validity = ? AND item = ?",
                     arguments: [folder.mailbox, folder.folder, Int64(folder.validity), item])

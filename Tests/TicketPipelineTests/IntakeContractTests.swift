@@ -64,6 +64,11 @@ struct IntakeContractTests {
 
         try await fixture.store.forgetMailboxItems(in: inbox, notIn: ["102", "103"])
         #expect(try await fixture.store.mailboxItems(inbox) == ["102": .done, "103": .tooLarge])
+        // A synchronization that finds nothing gone commits nothing (no fsync on the writer intake waits for).
+        let commits = fixture.store.commitStatistics.commits
+        try await fixture.store.forgetMailboxItems(in: inbox, notIn: ["102", "103", "105"])
+        #expect(fixture.store.commitStatistics.commits == commits)
+        #expect(try await fixture.store.mailboxItems(inbox) == ["102": .done, "103": .tooLarge])
 
         // Another mailbox and another folder are apart.
         let other = MailboxFolderKey(mailbox: "other", folder: "Posteingang/Überprüft", validity: 7)
