@@ -95,25 +95,13 @@ public final class MailServerConnection {
     /// (default: the connection's timeout) or the connection failed (a TLS error names the certificate problem).
     public func read(within limit: Duration? = nil) async throws(MailServerConnectionError) -> ByteBuffer? {
         let limit = limit ?? timeout
-        let timedOut = self.timedOut
-        let channel = self.channel
-        let deadline = channel.eventLoop.scheduleTask(in: Self.timeAmount(limit)) {
-            timedOut.withLockedValue { $0 = true }
-            channel.close(promise: nil)
-        }
-        defer { deadline.cancel() }
-        do {
-            let chunk = try await inbound.next()
-            if chunk == nil, timedOut.withLockedValue({ $0 }) {
-                throw MailServerConnectionError(.timeout, "no answer from \(host) within \(limit)")
-            }
+        let (result, timedOut) = await closing(after: limit) { try await self.inbound.next() }
+        switch result {
+        case .success(nil) where timedOut, .failure where timedOut:
+            throw MailServerConnectionError(.timeout, "no answer from \(host) within \(limit)")
+        case .success(let chunk):
             return chunk
-        } catch let error as MailServerConnectionError {
-            throw error
-        } catch {
-            if timedOut.withLockedValue({ $0 }) {
-                throw MailServerConnectionError(.timeout, "no answer from \(host) within \(limit)")
-            }
+        case .failure(let error):
             throw MailServerConnectionError(isSecure ? .tls : .connection, "connection to \(host) failed: \(error)")
         }
     }
@@ -122,6 +110,17 @@ public final class MailServerConnection {
     /// connection's timeout): a server that stops reading cannot hold the caller, and the connection is closed.
     public func write(_ bytes: [UInt8], within limit: Duration? = nil) async throws(MailServerConnectionError) {
         let limit = limit ?? timeout
+        let (result, timedOut) = await closing(after: limit) { try await self.outbound.write(ByteBuffer(bytes: bytes)) }
+        guard case .failure(let error) = result else { return }
+        if timedOut { throw MailServerConnectionError(.timeout, "\(host) read nothing we sent within \(limit)") }
+        throw MailServerConnectionError(.connection, "cannot write to \(host): \(error)")
+    }
+
+    /// Runs `body` with the connection closed from the event loop if it takes longer than `limit` (which ends a
+    /// wait in a read or a write); returns its result and whether the deadline closed the connection.
+    private func closing<T>(
+        after limit: Duration, _ body: () async throws -> T
+    ) async -> (result: Result<T, any Error>, timedOut: Bool) {
         let timedOut = self.timedOut
         let channel = self.channel
         let deadline = channel.eventLoop.scheduleTask(in: Self.timeAmount(limit)) {
@@ -129,14 +128,13 @@ public final class MailServerConnection {
             channel.close(promise: nil)
         }
         defer { deadline.cancel() }
+        let result: Result<T, any Error>
         do {
-            try await outbound.write(ByteBuffer(bytes: bytes))
+            result = .success(try await body())
         } catch {
-            if timedOut.withLockedValue({ $0 }) {
-                throw MailServerConnectionError(.timeout, "\(host) read nothing we sent within \(limit)")
-            }
-            throw MailServerConnectionError(.connection, "cannot write to \(host): \(error)")
+            result = .failure(error)
         }
+        return (result, timedOut.withLockedValue { $0 })
     }
 
     /// Writes `bytes` after `delay` from the event loop, unless `once` was claimed first (by the caller writing
