@@ -8,7 +8,9 @@ import TicketPipeline
 
 @Suite("The outbound worker: queued acknowledgements reach the relay; 4xx retried, 5xx failed with an activity")
 struct OutboundMailWorkerTests {
-    static func worker(_ fixture: AcknowledgingIntake, port: Int) throws -> OutboundMailWorker {
+    static func worker(
+        _ fixture: AcknowledgingIntake, port: Int, pollInterval: Duration = .seconds(1)
+    ) throws -> OutboundMailWorker {
         OutboundMailWorker(
             store: fixture.store,
             transport: SMTPSubmissionClient(
@@ -20,7 +22,8 @@ struct OutboundMailWorkerTests {
                     tag: "Support", from: MailAddress(name: "Support", address: "support@localhost"),
                     acknowledgement: try OutboundTemplates())
             ],
-            options: OutboundMailWorker.Options(instanceName: "desk.test", initialRetryDelay: .seconds(30)),
+            options: OutboundMailWorker.Options(
+                instanceName: "desk.test", pollInterval: pollInterval, initialRetryDelay: .seconds(30)),
             logger: Logger(label: "test.outbound"))
     }
 
@@ -152,18 +155,7 @@ struct OutboundMailWorkerTests {
         defer { fixture.tearDown() }
         let sink = try await SMTPSinkProcess(in: fixture.directory)
         defer { sink.stop() }
-        let worker = OutboundMailWorker(
-            store: fixture.store,
-            transport: SMTPSubmissionClient(
-                settings: SMTPRelaySettings(host: "127.0.0.1", port: sink.port, stepTimeout: .seconds(30))),
-            signer: testSigner,
-            queues: [
-                "support": OutboundQueueSettings(
-                    tag: "Support", from: MailAddress(name: "Support", address: "support@localhost"),
-                    acknowledgement: try OutboundTemplates())
-            ],
-            options: OutboundMailWorker.Options(instanceName: "desk.test", pollInterval: .milliseconds(20)),
-            logger: Logger(label: "test.outbound"))
+        let worker = try Self.worker(fixture, port: sink.port, pollInterval: .milliseconds(20))
         let running = Task { await worker.run() }
         try await Task.sleep(for: .milliseconds(200))
         let commitsWhenIdle = fixture.store.commitStatistics.commits
