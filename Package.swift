@@ -241,6 +241,7 @@ let package = Package(
             name: "OutboundMailTests",
             dependencies: [
                 "OutboundMail", "MailParser", "MailClassification", "TicketPipeline", "TicketStoreSQLite",
+                "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
@@ -258,7 +259,7 @@ let package = Package(
         .testTarget(
             name: "PostdeskDaemonTests",
             dependencies: [
-                "PostdeskDaemon", "TicketPipeline", "MailboxPolling", "PostdeskHTTP",
+                "PostdeskDaemon", "TicketPipeline", "MailboxPolling", "PostdeskHTTP", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -266,7 +267,7 @@ let package = Package(
         .testTarget(
             name: "PostdeskHTTPTests",
             dependencies: [
-                "PostdeskHTTP", "TicketStoreSQLite", "TicketPipeline", "MessageSpool", "MailParser",
+                "PostdeskHTTP", "TicketStoreSQLite", "TicketPipeline", "MessageSpool", "MailParser", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -277,14 +278,14 @@ let package = Package(
         .testTarget(
             name: "WebhookDeliveryTests",
             dependencies: [
-                "WebhookDelivery", "TicketPipeline", "TicketStoreSQLite",
+                "WebhookDelivery", "TicketPipeline", "TicketStoreSQLite", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
                 "PostdeskDaemon", "TicketStoreSQLite", "MessageSpool", "TicketPipeline", "OutboundMail", "MailParser",
-                "MailServerClient",
+                "MailServerClient", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The poller against a real Dovecot started by the test, through the real `postdesk serve`: IMAP, IMAPS, POP3,

@@ -1,6 +1,7 @@
 import Foundation
 import MailParser
 import OutboundMail
+import TestSupport
 import Testing
 
 #if canImport(Glibc)

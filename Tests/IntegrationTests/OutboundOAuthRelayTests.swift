@@ -2,6 +2,7 @@ import Foundation
 import MailServerClient
 import MailboxPolling
 import OutboundMail
+import TestSupport
 import Testing
 
 /// A token source with one fixed access token: what the relay makes of a token it does not know.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MailParser
+import TestSupport
 import Testing
 import TicketPipeline
 
@@ -167,7 +168,7 @@ struct OutboundMailWorkerTests {
             running.cancel()
             return
         }
-        for _ in 0..<400 where sink.dumps().isEmpty { try await Task.sleep(for: .milliseconds(25)) }
+        _ = await waitUntil(seconds: 60, interval: .milliseconds(25)) { !sink.dumps().isEmpty }
         running.cancel()
         await running.value
         #expect(sink.dumps().count == 1, "the acknowledgement is sent at the next poll")

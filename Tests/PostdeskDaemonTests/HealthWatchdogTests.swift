@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import PostdeskDaemon
@@ -103,9 +104,7 @@ import Testing
         #expect(watchdog.problem?.contains("event loop 1") == true, "\(watchdog.problem ?? "nil")")
         let wedged = answers.withLock { $0 }
         release.store(true, ordering: .releasing)
-        for _ in 0..<500 where answers.withLock({ $0[1] }) == wedged[1] {
-            try? await Task.sleep(for: .milliseconds(10))
-        }
+        _ = await waitUntil(seconds: 60, interval: .milliseconds(10)) { answers.withLock { $0[1] } != wedged[1] }
         try await Task.sleep(for: .milliseconds(20))
         await checkAndWait()
         #expect(receiver.drain().contains("WATCHDOG=1"))

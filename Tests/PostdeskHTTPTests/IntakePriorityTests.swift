@@ -1,4 +1,5 @@
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import PostdeskHTTP
@@ -50,14 +51,14 @@ import Testing
         _ = try await priority.run { started.withLock { $0 += 1 } }
         // The first request answered at once; its pause holds the slot, so the second does not start.
         let second = Task { try await priority.run { started.withLock { $0 += 1 } } }
-        for _ in 0..<200 where sleep.asked.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
+        _ = await waitUntil(seconds: 60, interval: .milliseconds(5)) { !sleep.asked.isEmpty }
         try await Task.sleep(for: .milliseconds(50))
         #expect(started.withLock { $0 } == 1)
         #expect(sleep.asked.count == 1)
         sleep.releaseAll()
         _ = try await second.value
         #expect(started.withLock { $0 } == 2)
-        for _ in 0..<200 where sleep.asked.count < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        _ = await waitUntil(seconds: 60, interval: .milliseconds(5)) { sleep.asked.count >= 2 }
         #expect(sleep.asked.count == 2)
         sleep.releaseAll()
     }
@@ -67,7 +68,7 @@ import Testing
         let sleep = HeldSleep()
         let priority = IntakePriority(share: 0.5, busy: { true }, sleep: sleep.sleep)
         await #expect(throws: Failure.self) { try await priority.run { throw Failure() } }
-        for _ in 0..<200 where sleep.asked.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
+        _ = await waitUntil(seconds: 60, interval: .milliseconds(5)) { !sleep.asked.isEmpty }
         sleep.releaseAll()
         #expect(try await priority.run { 7 } == 7)
         sleep.releaseAll()

@@ -1,6 +1,7 @@
 import Foundation
 import MailParser
 import Synchronization
+import TestSupport
 import Testing
 import TicketPipeline
 
@@ -266,7 +267,7 @@ struct TicketIntakeTests {
                 for _ in 0..<3000 where !lock.state.withLock({ $0.release }) { Thread.sleep(forTimeInterval: 0.01) }
             }
         }
-        for _ in 0..<3000 where !lock.state.withLock({ $0.holding }) { try await Task.sleep(for: .milliseconds(10)) }
+        _ = await waitUntil(seconds: 60, interval: .milliseconds(10)) { lock.state.withLock { $0.holding } }
         try #require(lock.state.withLock { $0.holding })
         let outcomes = await fixture.deliver(mail(id: "locked@example.com"))
         lock.state.withLock { $0.release = true }

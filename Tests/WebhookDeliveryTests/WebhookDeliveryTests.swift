@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TestSupport
 import Testing
 import TicketPipeline
 import TicketStoreSQLite
@@ -79,17 +80,13 @@ struct WebhookDeliveryTests {
                 logger: Logger(label: "test.webhooks"))
         }
 
-        /// The deliveries in `state` once there are at least `count` of them, or after 20 s whatever there is:
+        /// The deliveries in `state` once there are at least `count` of them, or after 60 s whatever there is:
         /// a receiver's 204 is on record only after the worker has read the reply and committed.
         func deliveries(
             _ state: WebhookDeliveryRecord.State, atLeast count: Int
         ) async throws -> [WebhookDeliveryRecord] {
-            var found = try await store.webhookDeliveries(state: state)
-            for _ in 0..<400 where found.count < count {
-                try await Task.sleep(for: .milliseconds(50))
-                found = try await store.webhookDeliveries(state: state)
-            }
-            return found
+            _ = try await waitUntil(seconds: 60) { try await store.webhookDeliveries(state: state).count >= count }
+            return try await store.webhookDeliveries(state: state)
         }
 
         func tearDown() {
@@ -174,10 +171,8 @@ struct WebhookDeliveryTests {
         await fixture.deliverConversation()
 
         // Down: connections refused, retried with backoff, the error on record.
-        var refused = false
-        for _ in 0..<400 where !refused {
-            try await Task.sleep(for: .milliseconds(50))
-            refused = try await fixture.store.webhookDeliveries(state: .pending).contains {
+        let refused = try await waitUntil(seconds: 60) {
+            try await fixture.store.webhookDeliveries(state: .pending).contains {
                 $0.attempts >= 2 && $0.lastStatus == nil && ($0.lastError ?? "").lowercased().contains("refused")
             }
         }

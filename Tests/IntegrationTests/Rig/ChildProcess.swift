@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -169,18 +170,6 @@ func findExecutable(_ name: String) -> String? {
         if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
     }
     return nil
-}
-
-/// Polls `condition` every `interval` until it holds or `seconds` pass; returns whether it held.
-func waitUntil(
-    seconds: Double, interval: Duration = .milliseconds(50), _ condition: () async throws -> Bool
-) async rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while true {
-        if try await condition() { return true }
-        if Date() >= deadline { return false }
-        try? await Task.sleep(for: interval)
-    }
 }
 
 /// Whether `pid` names a live process (a zombie counts as dead: nobody may reap our daemons' orphans).

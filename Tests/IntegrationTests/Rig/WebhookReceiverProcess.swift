@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// The webhook receiver (`Tests/Fixtures/webhook-receiver.py`) for the daemon's tests: checks every signature with
 /// the Standard Webhooks algorithm on its own and logs each request; its answer is set by `setMode` ("ok", "500",
