@@ -23,7 +23,7 @@ extension ValidatingReader {
         var host = String(listen[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         var settings = HTTPServerSettings(host: host, port: port)
-        settings.busySharePercent = optionalInt("http.busy_share_percent", default: 10, minimum: 1)
+        settings.busySharePercent = optionalInt("http.busy_share_percent", default: 5, minimum: 1)
         if settings.busySharePercent > 100 {
             fail("http.busy_share_percent", "must be at most 100, got \(settings.busySharePercent)")
         }

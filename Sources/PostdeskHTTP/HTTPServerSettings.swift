@@ -7,7 +7,7 @@ public struct HTTPServerSettings: Sendable, Hashable {
     public var tlsCertificatePath: String?
     public var tlsKeyPath: String?
     /// The API's share of the time while intake is busy, in percent (`http.busy_share_percent`); 100: never held.
-    public var busySharePercent = 10
+    public var busySharePercent = 5
 
     public init(host: String, port: Int, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil) {
         self.host = host

@@ -23,10 +23,10 @@ public final class IntakePriority: Sendable {
     private let state = Mutex(State())
 
     /// - Parameters:
-    ///   - share: the API's share of wall time while intake is busy (`http.busy_share`, default 0.1).
+    ///   - share: the API's share of wall time while intake is busy (`http.busy_share_percent` / 100).
     ///   - sleep: waits the pause; replaceable so tests can observe pauses without waiting.
     public init(
-        share: Double = 0.1, busy: @escaping BusyProbe,
+        share: Double = 0.05, busy: @escaping BusyProbe,
         sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) }
     ) {
         self.share = min(1, max(0.01, share))
