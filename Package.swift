@@ -223,7 +223,7 @@ let package = Package(
         .testTarget(
             name: "SMTPTransportTests",
             dependencies: [
-                "SMTPTransport", "MessageSpool",
+                "SMTPTransport", "MessageSpool", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

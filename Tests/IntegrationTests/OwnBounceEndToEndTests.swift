@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 extension EndToEndTests {
@@ -18,11 +19,9 @@ extension EndToEndTests {
             _ rig: OutboundRig, _ arguments: [String], seconds: Double = 60, until: ([[String: Any]]) -> Bool
         ) async throws -> [[String: Any]] {
             var rows: [[String: Any]] = []
-            let deadline = Date().addingTimeInterval(seconds)
-            while Date() < deadline {
+            _ = try await waitUntil(seconds: seconds, interval: .milliseconds(500)) {
                 rows = try await Self.rows(rig, arguments)
-                if until(rows) { break }
-                try await Task.sleep(for: .milliseconds(500))
+                return until(rows)
             }
             return rows
         }

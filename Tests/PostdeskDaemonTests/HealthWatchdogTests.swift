@@ -72,10 +72,9 @@ import Testing
             await waitForAnswers(after: before)
         }
         func waitForAnswers(after before: [Int]) async {
-            for _ in 0..<500 {
+            _ = await waitUntil(seconds: 60, interval: .milliseconds(10)) {
                 let now = answers.withLock { $0 }
-                if now[0] > before[0] && now[1] > before[1] { break }
-                try? await Task.sleep(for: .milliseconds(10))
+                return now[0] > before[0] && now[1] > before[1]
             }
             // The counter moves just before the probe's answer is recorded.
             try? await Task.sleep(for: .milliseconds(20))

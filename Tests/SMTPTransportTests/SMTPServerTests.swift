@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import SMTPTransport
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("SMTP server over real sockets", .serialized, .timeLimit(.minutes(2)))
@@ -295,7 +296,7 @@ struct SMTPServerTests {
         await first.shutdownGracefully()
 
         let regular = directory.path + "/regular"
-        FileManager.default.createFile(atPath: regular, contents: Data("keep me".utf8))
+        _ = FileManager.default.createFile(atPath: regular, contents: Data("keep me".utf8))
         await #expect(throws: SMTPServerError.notASocket(path: regular)) {
             try await second.listenUnix(path: regular)
         }
@@ -317,7 +318,7 @@ struct SMTPServerTests {
                 print(reply(f))
                 """
         async let client = runPython(script, arguments: [String(port)])
-        #expect(await eventually { server.activeSessions == 1 })
+        #expect(await waitUntil(seconds: 20, interval: .milliseconds(10)) { server.activeSessions == 1 })
         try await Task.sleep(for: .milliseconds(200))
         let started = ContinuousClock.now
         await server.shutdownGracefully(grace: .milliseconds(300))
@@ -344,7 +345,7 @@ struct SMTPServerTests {
                 print(reply(idlef)[:9], reply(idlef))
                 """
         async let client = runPython(script, arguments: [String(port)])
-        #expect(await eventually { backend.startedDeliveries == 1 })
+        #expect(await waitUntil(seconds: 20, interval: .milliseconds(10)) { backend.startedDeliveries == 1 })
         let shutdown = Task { await server.shutdownGracefully() }
         try await Task.sleep(for: .milliseconds(300))
         // Still waiting: the delivery has not completed.
@@ -376,10 +377,10 @@ struct SMTPServerTests {
                 """
         let gone = try await runPython(script, arguments: [String(port)])
         #expect(gone.status == 0, "\(gone.error)")
-        #expect(await eventually { backend.startedDeliveries == 1 })
+        #expect(await waitUntil(seconds: 20, interval: .milliseconds(10)) { backend.startedDeliveries == 1 })
         try await Task.sleep(for: .milliseconds(100))
         backend.release()
-        #expect(await eventually { backend.deliveries.count == 1 })
+        #expect(await waitUntil(seconds: 20, interval: .milliseconds(10)) { backend.deliveries.count == 1 })
         let next = try await runPython(
             pythonRawClient + """
                 s, f = connect(('127.0.0.1', int(sys.argv[1]))); reply(f)

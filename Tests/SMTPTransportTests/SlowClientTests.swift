@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import SMTPTransport
+import TestSupport
 import Testing
 
 /// Clients that cost the server more than their share: they pipeline without reading their replies, trickle
@@ -168,7 +169,7 @@ struct SlowClientTests {
         #expect(outcome.sent < 24 << 20, "\(outcome)")
         #expect(!outcome.last.hasPrefix("221 "), "the session should have been closed before QUIT: \(outcome)")
         #expect(outcome.noops < outcome.expected, "\(outcome)")
-        #expect(await eventually { server.activeSessions == 0 })
+        #expect(await waitUntil(seconds: 20, interval: .milliseconds(10)) { server.activeSessions == 0 })
         await server.shutdownGracefully()
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import SMTPTransport
+import TestSupport
 import Testing
 
 /// Messages over the spool threshold go to a spool file while they arrive; the backend reads them mapped.
@@ -147,10 +148,7 @@ struct SpoolingTests {
         let (backend, server, path) = (rig.backend, rig.server, rig.socket)
         let half = rig.directory.path + "/half", go = rig.directory.path + "/go"
         let client = Task { try await runPython(Self.pausingClient, arguments: [path, half, go], timeout: 60) }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while !FileManager.default.fileExists(atPath: half), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        _ = await waitUntil(seconds: 30, interval: .milliseconds(20)) { FileManager.default.fileExists(atPath: half) }
         // SIGTERM's path: stop accepting, let the transaction in flight finish within the grace period.
         let shutdown = Task { await server.shutdownGracefully(grace: .seconds(20)) }
         try await Task.sleep(for: .milliseconds(300))

@@ -135,8 +135,8 @@ func runPython(_ script: String, arguments: [String] = [], timeout: Double = 20)
     defer { directory.remove() }
     let outputPath = directory.path + "/stdout"
     let errorPath = directory.path + "/stderr"
-    FileManager.default.createFile(atPath: outputPath, contents: nil)
-    FileManager.default.createFile(atPath: errorPath, contents: nil)
+    _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+    _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
     let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
     let errors = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
     defer {
@@ -164,18 +164,6 @@ func runPython(_ script: String, arguments: [String] = [], timeout: Double = 20)
         status: process.terminationStatus,
         output: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "",
         error: (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "")
-}
-
-/// Polls `condition` every 10 ms for at most `seconds`.
-/// Every use waits for something that must happen; the bound only catches a hang, so it is generous: a Python client
-/// starting on a machine running the whole suite can take seconds.
-func eventually(within seconds: Double = 20, _ condition: () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return condition()
 }
 
 /// A self-signed certificate for 127.0.0.1/localhost made with the openssl CLI, as an NIOSSL server context.

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 import TicketPipeline
 
@@ -100,7 +101,7 @@ final class StageRecorder: StageProgress {
         defer { fixture.tearDown() }
         let answered = Atomic(0)
         fixture.store.probeWriter { answered.add(1, ordering: .relaxed) }
-        #expect(await eventually { answered.load(ordering: .relaxed) == 1 })
+        #expect(await waitUntil(seconds: 20, interval: .milliseconds(10)) { answered.load(ordering: .relaxed) == 1 })
 
         let release = DispatchSemaphore(value: 0)
         let holding = Atomic(false)
@@ -109,20 +110,11 @@ final class StageRecorder: StageProgress {
                 holding.store(true, ordering: .releasing)
                 release.wait()
             }, completion: { _ in })
-        #expect(await eventually { holding.load(ordering: .acquiring) })
+        #expect(await waitUntil(seconds: 20, interval: .milliseconds(10)) { holding.load(ordering: .acquiring) })
         fixture.store.probeWriter { answered.add(1, ordering: .relaxed) }
         try await Task.sleep(for: .milliseconds(300))
         #expect(answered.load(ordering: .relaxed) == 1, "a wedged writer must not answer")
         release.signal()
-        #expect(await eventually { answered.load(ordering: .relaxed) == 2 })
-    }
-
-    /// Polls `condition` every 10 ms for at most 5 s.
-    func eventually(_ condition: () -> Bool) async -> Bool {
-        for _ in 0..<500 {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return condition()
+        #expect(await waitUntil(seconds: 20, interval: .milliseconds(10)) { answered.load(ordering: .relaxed) == 2 })
     }
 }

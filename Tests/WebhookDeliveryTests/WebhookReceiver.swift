@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -118,12 +119,11 @@ final class WebhookReceiver {
 
     /// Waits (bounded by `seconds`) until `condition` holds for what arrived.
     func wait(seconds: Double = 30, until condition: ([Received]) -> Bool) async throws -> [Received] {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            let received = received()
-            if condition(received) { return received }
-            try await Task.sleep(for: .milliseconds(50))
+        var received: [Received] = []
+        _ = await waitUntil(seconds: seconds) {
+            received = self.received()
+            return condition(received)
         }
-        return received()
+        return received
     }
 }
