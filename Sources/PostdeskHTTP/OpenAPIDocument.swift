@@ -157,8 +157,9 @@ enum OpenAPIDocument {
               summary: Mails an agent's answer to the requester and the ticket's Cc participants.
               description: |
                 One transaction writes the outbound article (author: the token's name), one queued mail to the requester
-                and one to each Cc participant (everyone the customer's messages were addressed to or copied, but our own
-                addresses, plus `cc`), the optional status change and the `article.added` (and `ticket.updated`) events.
+                and one to each Cc participant (everyone the ticket's messages, the customer's and the earlier replies,
+                were addressed to or copied, but our own addresses, plus `cc`: an address copied once stays copied), the
+                optional status change and the `article.added` (and `ticket.updated`) events.
                 The outbound worker sends the mails after the commit: each with our signed Message-ID, In-Reply-To the
                 customer's last message, References the thread, and the ticket's tag in the subject, so that answers
                 thread onto the ticket. The mail carries `text`, and `html` as its HTML alternative.

@@ -10,7 +10,8 @@ public struct AgentReply: Sendable {
     public var text: String
     /// Kept on the article; the queued mail carries `text` (the outbound queue stores one text body).
     public var html: String?
-    /// Addresses the agent adds to the ticket's Cc participants.
+    /// Addresses the agent adds to the ticket's Cc participants: copied on this reply and, being on its article, on
+    /// the later ones.
     public var cc: [MailAddress]
     /// The ticket's status after the reply; nil leaves it.
     public var status: String?

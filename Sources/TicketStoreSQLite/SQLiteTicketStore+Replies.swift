@@ -5,7 +5,7 @@ import TicketPipeline
 
 extension SQLiteTicketStore {
     /// Writes `reply` in one transaction: the outbound article (author on its activity), one mail to the requester
-    /// with the Cc participants in Cc, queued as a copy per recipient (threaded under the ticket's last inbound
+    /// with the Cc participants (those of the thread, then `reply.cc`) in Cc, queued as a copy per recipient (threaded under the ticket's last inbound
     /// message, References the whole thread), the status change (`changeTicket`: its activity and `ticket.updated`), and
     /// `article.added` when events are recorded. Nil when there is no such ticket; `AgentReply.Refusal` when the
     /// ticket has no requester address. Reads the ticket's articles once: O(articles) on the writer.
@@ -91,8 +91,10 @@ extension SQLiteTicketTransaction {
 
     /// The ticket's conversation for a reply: the Message-ID it answers (the latest inbound message's, else the
     /// latest of any article), References (every article's Message-ID, oldest first, the first and the latest
-    /// `maximumReferences` - 1 kept), and everyone the inbound messages were addressed to or copied (To and Cc,
-    /// in order, duplicates kept: the caller filters). One pass over the ticket's articles.
+    /// `maximumReferences` - 1 kept), and the participants: everyone the conversation's messages, the customers'
+    /// and our replies, were addressed to or copied (To and Cc, in order, duplicates kept: the caller filters), so
+    /// that an address an agent copied once stays copied. Notes (automated mail, bounces) are not conversation.
+    /// One pass over the ticket's articles.
     static func thread(
         _ db: Database, ticket number: Int
     ) throws -> (inReplyTo: String?, references: [String], participants: [MailAddress]) {
@@ -110,7 +112,7 @@ extension SQLiteTicketTransaction {
                 ids.append(messageID)
                 if direction == ArticleDirection.inbound.rawValue { lastInbound = messageID }
             }
-            if direction == ArticleDirection.inbound.rawValue, let column = row[2] as String? {
+            if direction != ArticleDirection.note.rawValue, let column = row[2] as String? {
                 let roles = AddressColumn.decode(column)
                 participants += (roles["to"] ?? []) + (roles["cc"] ?? [])
             }

@@ -103,8 +103,8 @@ import TicketStoreSQLite
         #expect(second.json["in_reply_to"] as? [String] == ["first-reply-test@example.com"])
         let secondMails = try await queuedMail(api.store).dropFirst(3)
         #expect(
-            secondMails.map(\.mail.recipient.address) == ["kunde@example.com", "zoe@example.net"],
-            "the thread's Cc participant is copied again; the one added to the first reply was never in the thread")
+            secondMails.map(\.mail.recipient.address) == ["kunde@example.com", "zoe@example.net", "chef@example.com"],
+            "the thread's Cc participant and the one the first reply added are copied again")
         #expect(try await api.store.ticket(number: number)?.status == "pending", "no status: unchanged")
 
         let check = try api.recorder.checkAgainstSpec()
