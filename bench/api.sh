@@ -12,8 +12,11 @@
 #   MESSAGES=N      messages per intake run (default 20000, as bench/intake.sh)
 #   CASE="…"        smtp-source options of the intake case (default "-d -L -s 10 -l 2048")
 #   TICKETS=N       tickets seeded for the API to read (default 20)
+#   SEED_ATTACHMENT=N  bytes of a PDF attachment on each seeded ticket's mail, beside a short non-ASCII text
+#                   (default 0: smtp-source's plain mail); a ticket read then renders a mail of that size
 #   WRK_THREADS=N   wrk threads (default 2), WRK_CONNECTIONS=N its connections (default 8)
 #   WRK_SECONDS=N   the longest wrk may run (default 900); it is stopped when the intake run ends
+#   API_ALONE_SECONDS=N  wrk alone for N seconds before the intake runs: the API's own figures (default 10; 0 skips)
 #   RUN_TIMEOUT=N   seconds one smtp-source run may take (default 900)
 #   POSTDESK=BIN    the postdesk binary (default: `swift build -c release --product postdesk`, then its path)
 #   LOG_LEVEL       postdesk's log.level (default info, as shipped)
@@ -30,10 +33,12 @@ TICKETS=${TICKETS:-20}
 WRK_THREADS=${WRK_THREADS:-2}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-8}
 WRK_SECONDS=${WRK_SECONDS:-900}
+API_ALONE_SECONDS=${API_ALONE_SECONDS:-10}
 RUN_TIMEOUT=${RUN_TIMEOUT:-900}
 LOG_LEVEL=${LOG_LEVEL:-info}
 RECIPIENT=support@support.test
 SENDER=bench@example.test
+SEED_ATTACHMENT=${SEED_ATTACHMENT:-0}
 
 for tool in smtp-source wrk python3 curl; do
     command -v "$tool" >/dev/null || PATH=$PATH:/usr/sbin
@@ -125,8 +130,28 @@ intake() { # label
 }
 
 # The API's targets: TICKETS tickets, numbers 1…TICKETS (one session, so in order).
-timeout "$RUN_TIMEOUT" smtp-source -L -s 1 -m "$TICKETS" -S "API bench ticket" -f "$SENDER" -t "$RECIPIENT" \
-    "unix:$SOCKET" >"$WORK/seed.log" 2>&1 || { echo "api.sh: seeding failed" >&2; cat "$WORK/seed.log" >&2; exit 1; }
+if [ "$SEED_ATTACHMENT" -gt 0 ]; then
+    timeout "$RUN_TIMEOUT" python3 - "$SOCKET" "$TICKETS" "$SEED_ATTACHMENT" "$SENDER" "$RECIPIENT" \
+        >"$WORK/seed.log" 2>&1 <<'PYTHON' || { echo "api.sh: seeding failed" >&2; cat "$WORK/seed.log" >&2; exit 1; }
+import os, smtplib, sys
+from email.message import EmailMessage
+socket, tickets, size, sender, recipient = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+client = smtplib.LMTP(socket)
+for n in range(1, tickets + 1):
+    message = EmailMessage()
+    message["From"] = f"Zoë Ångström <{sender}>"
+    message["To"] = recipient
+    message["Subject"] = f"API bench ticket {n}: Rechnung – 请求"
+    message["Message-ID"] = f"<api-bench-{n}@example.test>"
+    message.set_content("Die Rechnung im Anhang. 请查收附件。\n\n-- \nZoë\n")
+    message.add_attachment(os.urandom(size), maintype="application", subtype="pdf", filename=f"Rechnung {n}.pdf")
+    client.sendmail(sender, [recipient], message.as_bytes())
+client.quit()
+PYTHON
+else
+    timeout "$RUN_TIMEOUT" smtp-source -L -s 1 -m "$TICKETS" -S "API bench ticket" -f "$SENDER" -t "$RECIPIENT" \
+        "unix:$SOCKET" >"$WORK/seed.log" 2>&1 || { echo "api.sh: seeding failed" >&2; cat "$WORK/seed.log" >&2; exit 1; }
+fi
 status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/tickets/1")
 [ "$status" = 200 ] || { echo "api.sh: GET /api/v1/tickets/1 answered $status" >&2; exit 1; }
 
@@ -137,10 +162,8 @@ OUT=$ROOT/bench/out/api-$(date -u +%Y%m%dT%H%MZ).txt
     echo "# postdesk: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?') ($POSTDESK), log.level $LOG_LEVEL"
     echo "# intake: smtp-source $CASE -m $MESSAGES over unix:lmtp.sock, alone, then with"
     echo "# wrk -t $WRK_THREADS -c $WRK_CONNECTIONS: GET /api/v1/tickets/{1…$TICKETS} (read token) on 127.0.0.1:$PORT"
+    [ "$SEED_ATTACHMENT" = 0 ] || echo "# each seeded ticket's mail carries a $SEED_ATTACHMENT-byte attachment"
 } | tee "$OUT"
-
-intake alone
-alone=$RATE
 
 # wrk's script: rotates over the seeded tickets, and prints one parseable line when it stops (SIGINT included).
 cat >"$WORK/tickets.lua" <<EOF
@@ -156,6 +179,18 @@ done = function(summary, latency, requests)
         latency:percentile(50) / 1000, latency:percentile(99) / 1000, non2xx, failed))
 end
 EOF
+API_ALONE=""
+if [ "$API_ALONE_SECONDS" -gt 0 ]; then
+    timeout $((API_ALONE_SECONDS + 60)) wrk -t "$WRK_THREADS" -c "$WRK_CONNECTIONS" -d "${API_ALONE_SECONDS}s" \
+        -H "Authorization: Bearer $TOKEN" -s "$WORK/tickets.lua" "http://127.0.0.1:$PORT" >"$WORK/wrk-alone.log" 2>&1 ||
+        { echo "api.sh: wrk alone failed:" >&2; cat "$WORK/wrk-alone.log" >&2; exit 1; }
+    API_ALONE=$(grep '^API ' "$WORK/wrk-alone.log" || true)
+    [ -n "$API_ALONE" ] || { echo "api.sh: wrk alone reported nothing:" >&2; cat "$WORK/wrk-alone.log" >&2; exit 1; }
+fi
+
+intake alone
+alone=$RATE
+
 wrk -t "$WRK_THREADS" -c "$WRK_CONNECTIONS" -d "${WRK_SECONDS}s" -H "Authorization: Bearer $TOKEN" \
     -s "$WORK/tickets.lua" "http://127.0.0.1:$PORT" >"$WORK/wrk.log" 2>&1 &
 WRK_PID=$!
@@ -177,6 +212,10 @@ check=ok
 status=0
 if [ "$stored" != "$expected" ]; then check="BAD:$stored/$expected"; status=1; fi
 if [ "$non2xx" != 0 ] || [ "$failed" != 0 ]; then status=1; fi
+if [ -n "$API_ALONE" ]; then
+    read -r _ a_requests a_seconds a_p50 a_p99 a_non2xx a_failed <<<"$API_ALONE"
+    if [ "$a_non2xx" != 0 ] || [ "$a_failed" != 0 ]; then status=1; fi
+fi
 
 FORMAT='%-26s %10s %10s %7s %8s %9s %9s %8s %7s\n'
 # shellcheck disable=SC2059 # the format is ours
@@ -186,6 +225,10 @@ FORMAT='%-26s %10s %10s %7s %8s %9s %9s %8s %7s\n'
         "$(python3 -c "print(f'{$loaded / $alone:.2f}')")" \
         "$(python3 -c "print(f'{$requests / $seconds:.0f}')")" "$p50" "$p99" "$((non2xx + failed))" "$check"
     echo "# ratio = intake msg/s with API load / alone (target >= 0.9); stored: one ticket per message sent"
+    if [ -n "$API_ALONE" ]; then
+        echo "# API alone (no intake, ${API_ALONE_SECONDS} s): $(python3 -c "print(f'{$a_requests / $a_seconds:.0f}')") req/s," \
+            "p50 $a_p50 ms, p99 $a_p99 ms, non-2xx $((a_non2xx + a_failed))"
+    fi
 } | tee -a "$OUT"
 echo "results written to $OUT" >&2
 exit $status

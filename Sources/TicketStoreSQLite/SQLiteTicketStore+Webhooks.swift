@@ -95,24 +95,18 @@ extension SQLiteTicketStore: WebhookOutboxStore {
     }
 
     public func articleTexts(articleID: Int64) async throws -> (text: String, strippedText: String)? {
-        let row = try await read("read article \(articleID)") { db -> (String?, [UInt8]?)? in
+        let cache = renderedArticles
+        let rendered = try await read("read article \(articleID)") { db -> RenderedArticle? in
             guard
                 let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT a.text, CASE WHEN a.text IS NULL THEN r.data END
-                        FROM articles a LEFT JOIN raw_messages r ON r.id = a.raw_message_id WHERE a.id = ?
-                        """, arguments: [articleID])
+                    db, sql: "SELECT text, html, raw_sha256, raw_message_id FROM articles WHERE id = ?",
+                    arguments: [articleID])
             else { return nil }
-            let text: String? = row[0]
-            let raw: Data? = row[1]
-            return (text, raw.map { [UInt8]($0) })
+            return try TicketReads.render(
+                db, article: articleID, storedText: row[0], html: row[1], rawSHA256: row[2], rawMessage: row[3],
+                cache: cache)
         }
-        guard let (text, raw) = row else { return nil }
-        if let text { return (text, text) }
-        // Stored once, as the raw message: rendered the way intake did, outside the database's read.
-        let parsed = MessageParser.parse(raw ?? [])
-        return (parsed.text, parsed.strippedText)
+        return rendered.map { ($0.text, $0.strippedText) }
     }
 
     public func recordWebhookAttempt(

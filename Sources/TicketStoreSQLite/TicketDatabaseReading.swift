@@ -8,16 +8,22 @@ import TicketPipeline
 public protocol TicketDatabaseReading: Sendable {
     /// Runs `body` in a read transaction; a failure becomes a `TicketStoreError` naming `operation`.
     func read<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T
+    /// Where articles rendered from their raw messages are kept between reads; nil renders them at every read.
+    var renderedArticles: RenderedArticleCache? { get }
 }
 
 extension TicketDatabaseReading {
+    /// None: a short-lived reader (the command line) reads a ticket once.
+    public var renderedArticles: RenderedArticleCache? { nil }
+
     public func listTickets(limit: Int, offset: Int) async throws -> [TicketSummary] {
         try await read("list tickets") { db in try TicketReads.summaries(db, limit: limit, offset: offset) }
     }
 
     public func ticket(number: Int) async throws -> TicketDetail? {
-        try await read("read ticket \(number)") { db in
-            var detail = try TicketReads.detail(db, number: number)
+        let cache = renderedArticles
+        return try await read("read ticket \(number)") { db in
+            var detail = try TicketReads.detail(db, number: number, renderedArticles: cache)
             detail?.activities = try RecordReads.activities(db, ticket: number)
             detail?.defaults = try RecordReads.ticketDefaults(db, ticket: number)
             if let row = try Row.fetchOne(

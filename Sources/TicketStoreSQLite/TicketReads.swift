@@ -22,7 +22,13 @@ enum TicketReads {
         }
     }
 
-    static func detail(_ db: Database, number: Int) throws -> TicketDetail? {
+    /// A ticket with its articles, each rendered (`RenderedArticle`); an article rendered from its raw message is
+    /// taken from `renderedArticles` when kept there, else its raw message alone is loaded, rendered and kept: the
+    /// raw messages are read one at a time, never the whole ticket's at once. O(articles) plus O(raw) per article
+    /// not kept.
+    static func detail(
+        _ db: Database, number: Int, renderedArticles: RenderedArticleCache?
+    ) throws -> TicketDetail? {
         guard
             let ticket = try Row.fetchOne(
                 db,
@@ -38,10 +44,8 @@ enum TicketReads {
             sql: """
                 SELECT a.id, a.direction, a.message_id, a.in_reply_to_ids, a.reference_ids, a.subject, a.from_name,
                     a.from_address, a.text, a.html, a.envelope_sender, a.envelope_recipients, a.source, a.session_id,
-                    a.received_at, a.raw_sha256, a.raw_size, a.addresses,
-                    CASE WHEN a.text IS NULL OR a.raw_sha256 = '' THEN r.data END
-                FROM articles a LEFT JOIN raw_messages r ON r.id = a.raw_message_id
-                WHERE a.ticket_number = ? ORDER BY a.id
+                    a.received_at, a.raw_sha256, a.raw_size, a.addresses, a.raw_message_id
+                FROM articles a WHERE a.ticket_number = ? ORDER BY a.id
                 """, arguments: [number])
 
         var attachments: [Int64: [AttachmentInfo]] = [:]
@@ -59,36 +63,22 @@ enum TicketReads {
                     disposition: row[6]))
         }
 
-        let articles = articleRows.map { row -> ArticleDetail in
+        let articles = try articleRows.map { row -> ArticleDetail in
             let id: Int64 = row[0]
             let fromAddress: String? = row[7]
             let addresses = AddressColumn.decode(row[17])
-            var text: String? = row[8]
-            var html: String? = row[9]
-            var strippedText: String?
-            var rawSHA256: String = row[15]
-            let raw: Data? = row[18]
-            if text == nil {
-                // Stored once, as the raw message: render it the way intake did.
-                let parsed = MessageParser.parse(raw.map { [UInt8]($0) } ?? [])
-                text = parsed.text
-                html = parsed.html
-                strippedText = parsed.strippedText
-            } else if let stored = text {
-                // Stored text (notes, API articles) is plain text written as it is meant to be read.
-                strippedText = QuoteStripping.strippedText(stored, htmlForText: nil, limits: .default)
-            }
-            // Intake hashes the raw bytes of ordinary mail only on demand: here.
-            if rawSHA256.isEmpty, let raw { rawSHA256 = sha256Hex(raw) }
+            let rendered = try render(
+                db, article: id, storedText: row[8], html: row[9], rawSHA256: row[15], rawMessage: row[18],
+                cache: renderedArticles)
             return ArticleDetail(
                 id: id, direction: ArticleDirection(rawValue: row[1]) ?? .inbound, messageID: row[2],
                 inReplyTo: ListColumn.decode(row[3]), references: ListColumn.decode(row[4]), subject: row[5],
                 from: fromAddress.map { MailAddress(name: row[6], address: $0) },
                 to: addresses["to"] ?? [], cc: addresses["cc"] ?? [], replyTo: addresses["reply-to"] ?? [],
-                text: text ?? "", html: html, envelopeSender: row[10],
+                text: rendered.text, html: rendered.html, envelopeSender: row[10],
                 envelopeRecipients: ListColumn.decode(row[11]), source: IntakeSource(rawValue: row[12]) ?? .replay,
-                sessionID: row[13], receivedAt: Date(timeIntervalSince1970: row[14]), rawSHA256: rawSHA256,
-                rawSize: row[16], attachments: attachments[id] ?? [], strippedText: strippedText)
+                sessionID: row[13], receivedAt: Date(timeIntervalSince1970: row[14]), rawSHA256: rendered.rawSHA256,
+                rawSize: row[16], attachments: attachments[id] ?? [], strippedText: rendered.strippedText)
         }
 
         let requesterAddress: String? = ticket[5]
@@ -97,5 +87,30 @@ enum TicketReads {
             requester: requesterAddress.map { MailAddress(name: ticket[4], address: $0) },
             source: IntakeSource(rawValue: ticket[6]) ?? .replay, createdAt: Date(timeIntervalSince1970: ticket[7]),
             updatedAt: Date(timeIntervalSince1970: ticket[8]), articles: articles)
+    }
+
+    /// How article `id` reads. Stored text with a known raw hash, or without a raw message (notes, API replies), is
+    /// rendered from the row; otherwise (ordinary mail, stored once as its raw message, hashed only on demand) the
+    /// kept rendering, or its raw message is loaded, rendered and kept. O(text), or O(raw) when not kept.
+    static func render(
+        _ db: Database, article id: Int64, storedText: String?, html: String?, rawSHA256: String,
+        rawMessage: Int64?, cache: RenderedArticleCache?
+    ) throws -> RenderedArticle {
+        if let storedText, !rawSHA256.isEmpty || rawMessage == nil {
+            return RenderedArticle(storedText: storedText, html: html, rawSHA256: rawSHA256)
+        }
+        if let kept = cache?.article(id) { return kept }
+        let raw =
+            try rawMessage.flatMap {
+                try Data.fetchOne(db, sql: "SELECT data FROM raw_messages WHERE id = ?", arguments: [$0])
+            }.map { [UInt8]($0) } ?? []
+        let rendered =
+            if let storedText {
+                RenderedArticle(storedText: storedText, html: html, rawSHA256: raw.isEmpty ? "" : sha256Hex(raw))
+            } else {
+                RenderedArticle(raw: raw)
+            }
+        cache?.keep(rendered, for: id)
+        return rendered
     }
 }

@@ -27,6 +27,8 @@ public final class SQLiteTicketStore: TicketStore, TicketDatabaseReading {
     private let closed = Atomic(false)
     private let logger: Logger
     private let eventRecording = Atomic(false)
+    /// Articles rendered from their raw messages, for the API's and the webhooks' reads of the same tickets.
+    public let renderedArticles: RenderedArticleCache? = RenderedArticleCache()
 
     /// Whether the store's own ticket changes (`changeTicket`, API notes and replies) write outbox events. The
     /// daemon sets it from the same switch as the pipeline's `PipelineSettings.recordsEvents` (webhooks are
