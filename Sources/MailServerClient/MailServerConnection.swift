@@ -4,8 +4,9 @@ import NIOPosix
 import NIOSSL
 
 /// One client connection to a mail server: TCP, implicit TLS or STARTTLS with the certificate verified, and
-/// reads and writes bounded in time, so a server that stops answering or reading holds nobody. The protocol drivers (the mailbox poller's IMAP and POP3, the outbound SMTP submission)
-/// read chunks and feed them to their pure codec; the connection knows nothing of any protocol.
+/// reads and writes bounded in time, so a server that stops answering or reading holds nobody. The protocol
+/// drivers (the mailbox poller's IMAP and POP3, the outbound SMTP submission) read chunks and feed them to their
+/// pure codec; the connection knows nothing of any protocol.
 ///
 /// Used by one task at a time (the conversation's own); reading applies back-pressure, so a fast server never
 /// fills memory while the caller writes what it read somewhere slower.

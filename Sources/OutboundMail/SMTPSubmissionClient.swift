@@ -5,9 +5,9 @@ import NIOCore
 import SASLMechanisms
 
 /// Submits one message to a relay over SMTP (RFC 5321): EHLO, STARTTLS with the certificate verified, AUTH
-/// PLAIN or LOGIN (or XOAUTH2 with an OAuth2 access token), then MAIL (SIZE, BODY=8BITMIME, SMTPUTF8 when offered and needed), RCPT per recipient, DATA
-/// with dot-stuffing, QUIT. Every step waits at most `settings.stepTimeout` (the end of DATA
-/// `settings.dataTimeout`). Runs in the calling task, never on an event loop's thread.
+/// PLAIN or LOGIN (or XOAUTH2 with an OAuth2 access token), then MAIL (SIZE, BODY=8BITMIME, SMTPUTF8 when offered
+/// and needed), RCPT per recipient, DATA with dot-stuffing, QUIT. Every step waits at most `settings.stepTimeout`
+/// (the end of DATA `settings.dataTimeout`). Runs in the calling task, never on an event loop's thread.
 public struct SMTPSubmissionClient: Sendable {
     public let settings: SMTPRelaySettings
     /// Where the password is read, afresh for each submission (a rotated secret needs no restart); nil: the one

@@ -5,10 +5,11 @@ import TicketPipeline
 
 extension SQLiteTicketStore {
     /// Writes `reply` in one transaction: the outbound article (author on its activity), one mail to the requester
-    /// with the Cc participants (those of the thread, then `reply.cc`) in Cc, queued as a copy per recipient (threaded under the ticket's last inbound
-    /// message, References the whole thread), the status change (`changeTicket`: its activity and `ticket.updated`), and
-    /// `article.added` when events are recorded. Nil when there is no such ticket; `AgentReply.Refusal` when the
-    /// ticket has no requester address. Reads the ticket's articles once: O(articles) on the writer.
+    /// with the Cc participants (those of the thread, then `reply.cc`) in Cc, queued as a copy per recipient
+    /// (threaded under the ticket's last inbound message, References the whole thread), the status change
+    /// (`changeTicket`: its activity and `ticket.updated`), and `article.added` when events are recorded. Nil when
+    /// there is no such ticket; `AgentReply.Refusal` when the ticket has no requester address. Reads the ticket's
+    /// articles once: O(articles) on the writer.
     public func addAgentReply(_ reply: AgentReply, sender: AgentReply.Sender) async throws -> AgentReply.Written? {
         try await write { transaction in
             guard let transaction = transaction as? SQLiteTicketTransaction else {
